@@ -1,0 +1,47 @@
+// A fixed-capacity byte ring: the send and receive buffers of a connection.
+// Bulk copies only (at most two memcpy per call), no per-byte work.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "synack/base/bytes.hpp"
+
+namespace synack {
+
+class ByteRing {
+ public:
+  explicit ByteRing(std::size_t capacity = 0);
+  ByteRing(ByteRing&&) noexcept = default;
+  ByteRing& operator=(ByteRing&&) noexcept = default;
+
+  std::size_t capacity() const { return cap_; }
+  std::size_t size() const { return len_; }
+  std::size_t free() const { return cap_ - len_; }
+  bool empty() const { return len_ == 0; }
+
+  // Appends as much of data as fits; returns bytes written.
+  std::size_t write(Bytes data);
+  // Writes data at offset `off` past the current end without changing size()
+  // (for out-of-order data); returns bytes written (clipped at capacity).
+  std::size_t write_at(std::size_t off, Bytes data);
+  // Extends size() by n bytes previously placed with write_at (n <= free()).
+  void commit(std::size_t n);
+  // Copies up to out.size() bytes starting `off` bytes past the head, without consuming.
+  std::size_t peek(std::size_t off, MutBytes out) const;
+  // Copies out and consumes up to out.size() bytes.
+  std::size_t read(MutBytes out);
+  // Drops n bytes from the head (n <= size()).
+  void consume(std::size_t n);
+  void clear() { head_ = 0; len_ = 0; }
+  // Grows capacity keeping contents (never shrinks below size()).
+  void reserve(std::size_t new_cap);
+
+ private:
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_ = 0;
+  std::size_t head_ = 0;
+  std::size_t len_ = 0;
+};
+
+}  // namespace synack

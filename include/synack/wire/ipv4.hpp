@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+
+#include "synack/base/bytes.hpp"
+#include "synack/base/result.hpp"
+#include "synack/wire/addr.hpp"
+#include "synack/wire/error.hpp"
+
+namespace synack::wire {
+
+enum class IpProto : std::uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
+
+// IPv4 header (RFC 791). Options are skipped on parse (kept as a view) and never emitted.
+struct Ipv4Repr {
+  static constexpr std::size_t kMinHeaderLen = 20;
+  Ipv4Addr src;
+  Ipv4Addr dst;
+  std::uint8_t protocol = 0;
+  std::uint8_t ttl = 64;
+  std::uint8_t dscp_ecn = 0;          // the old TOS byte
+  std::uint16_t ident = 0;
+  bool dont_fragment = true;
+  bool more_fragments = false;         // parse only
+  std::uint16_t fragment_offset = 0;   // in 8-byte units; parse only
+  std::size_t header_len = kMinHeaderLen;  // parse: IHL*4; emit always writes 20
+  Bytes options;                       // parse only: the raw option bytes, skipped
+  Bytes payload;                       // exactly total_length - header_len bytes
+
+  bool is_fragment() const { return more_fragments || fragment_offset != 0; }
+
+  // Validates version, IHL, total length against the buffer (trailing Ethernet
+  // padding is ignored) and the header checksum.
+  static Result<Ipv4Repr, WireError> parse(Bytes packet);
+  // Writes a 20-byte header with checksum, then copies payload unless it is already
+  // in place at out+20. Returns total length.
+  std::size_t emit(MutBytes out) const;
+  std::size_t total_len() const { return kMinHeaderLen + payload.size(); }
+};
+
+// The IPv4 pseudo-header sum used by UDP and TCP checksums (RFC 9293 §3.1).
+std::uint64_t pseudo_header_partial(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,
+                                    std::uint16_t length);
+
+// Source and destination of an IPv4 packet, for transport checksums.
+struct PseudoHeader {
+  Ipv4Addr src;
+  Ipv4Addr dst;
+};
+
+}  // namespace synack::wire

@@ -1,0 +1,110 @@
+#include "synack/base/checksum.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "synack/base/random.hpp"
+
+namespace synack {
+namespace {
+
+// Straightforward RFC 1071 reference: 16-bit big-endian words, 32-bit sum, fold.
+std::uint16_t reference_checksum(Bytes d) {
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i + 1 < d.size(); i += 2) sum += load_be16(d, i);
+  if (d.size() % 2) sum += std::uint32_t{load_u8(d, d.size() - 1)} << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+ByteVec random_bytes(Random& rng, std::size_t n) {
+  ByteVec v(n);
+  for (auto& b : v) b = std::byte(rng.next_u32() & 0xff);
+  return v;
+}
+
+TEST(Checksum, Rfc1071Example) {
+  // RFC 1071 §3 example bytes 00 01 f2 03 f4 f5 f6 f7: sum 0xddf2, checksum ~0xddf2.
+  const std::uint8_t raw[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  Bytes b(reinterpret_cast<const std::byte*>(raw), sizeof raw);
+  EXPECT_EQ(Checksum().add(b).sum16(), 0xddf2);
+  EXPECT_EQ(internet_checksum(b), static_cast<std::uint16_t>(~0xddf2));
+}
+
+TEST(Checksum, KnownIpv4Header) {
+  // A real IPv4 header (checksum field zeroed); the correct checksum is 0xb861.
+  const std::uint8_t raw[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                              0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  EXPECT_EQ(internet_checksum(Bytes(reinterpret_cast<const std::byte*>(raw), sizeof raw)), 0xb861);
+}
+
+TEST(Checksum, MatchesReferenceForAllLengthsAndAlignments) {
+  SeededRandom rng(1);
+  ByteVec data = random_bytes(rng, 300);
+  for (std::size_t off = 0; off < 9; ++off) {
+    for (std::size_t len = 0; off + len <= data.size(); len += 7) {
+      Bytes b(data.data() + off, len);
+      ASSERT_EQ(internet_checksum(b), reference_checksum(b)) << "off " << off << " len " << len;
+    }
+  }
+}
+
+TEST(Checksum, SplitAddsEqualOneAdd) {
+  SeededRandom rng(2);
+  for (int trial = 0; trial < 500; ++trial) {
+    ByteVec data = random_bytes(rng, 1 + rng.below(200));
+    Checksum c;
+    std::size_t pos = 0;
+    while (pos < data.size()) {  // odd-sized pieces exercise the carried odd byte
+      std::size_t n = std::min<std::size_t>(1 + rng.below(13), data.size() - pos);
+      c.add(Bytes(data.data() + pos, n));
+      pos += n;
+    }
+    ASSERT_EQ(c.finish(), reference_checksum(data));
+  }
+}
+
+TEST(Checksum, VerifiesToZeroWhenChecksumIncluded) {
+  SeededRandom rng(3);
+  ByteVec data = random_bytes(rng, 64);
+  store_be16(data, 10, 0);
+  store_be16(data, 10, internet_checksum(data));
+  EXPECT_EQ(internet_checksum(data), 0);
+}
+
+TEST(Checksum, AddU16AndU32MatchBytes) {
+  const std::uint8_t raw[] = {0x12, 0x34, 0xab, 0xcd, 0x00, 0x06};
+  Bytes b(reinterpret_cast<const std::byte*>(raw), sizeof raw);
+  EXPECT_EQ(Checksum().add_u32(0x1234abcd).add_u16(6).finish(), internet_checksum(b));
+}
+
+TEST(Checksum, IncrementalUpdateMatchesRecompute) {
+  SeededRandom rng(4);
+  for (int trial = 0; trial < 1000; ++trial) {
+    ByteVec data = random_bytes(rng, 40);
+    store_be16(data, 16, 0);
+    std::uint16_t ck = internet_checksum(data);
+    std::size_t word = 2 * rng.below(20);
+    if (word == 16) continue;
+    std::uint16_t old_word = load_be16(data, word);
+    std::uint16_t new_word = static_cast<std::uint16_t>(rng.next_u32());
+    store_be16(data, word, new_word);
+    ASSERT_EQ(checksum_update16(ck, old_word, new_word), internet_checksum(data));
+  }
+}
+
+TEST(Checksum, IncrementalUpdate32) {
+  SeededRandom rng(5);
+  for (int trial = 0; trial < 1000; ++trial) {
+    ByteVec data = random_bytes(rng, 20);
+    std::uint16_t ck = internet_checksum(data);
+    std::uint32_t old_v = load_be32(data, 4);
+    std::uint32_t new_v = rng.next_u32();
+    store_be32(data, 4, new_v);
+    ASSERT_EQ(checksum_update32(ck, old_v, new_v), internet_checksum(data));
+  }
+}
+
+}  // namespace
+}  // namespace synack
