@@ -1,0 +1,112 @@
+#include "ladder.hpp"
+
+#include <fmt/core.h>
+
+#include "synack/wire/arp.hpp"
+#include "synack/wire/ethernet.hpp"
+#include "synack/wire/icmp.hpp"
+#include "synack/wire/ipv4.hpp"
+#include "synack/wire/tcp.hpp"
+#include "synack/wire/udp.hpp"
+
+namespace synack::cli {
+namespace {
+
+constexpr int kColumn = 46;  // width of each host's text column
+constexpr const char* kRight = "------------->";
+constexpr const char* kLeft = "<------------ ";
+constexpr const char* kRightLost = "--------x     ";
+constexpr const char* kLeftLost = "    x-------- ";
+constexpr const char* kBlank = "              ";
+
+std::string time_col(Instant t) { return fmt::format("{:>10.3f}", static_cast<double>(t.nanos()) / 1e6); }
+
+std::string icmp_name(const wire::IcmpRepr& m) {
+  using T = wire::IcmpType;
+  switch (static_cast<T>(m.type)) {
+    case T::EchoRequest: return fmt::format("ICMP echo request id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
+    case T::EchoReply: return fmt::format("ICMP echo reply id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
+    case T::DestUnreachable: return fmt::format("ICMP unreachable code {}", m.code);
+    case T::TimeExceeded: return "ICMP time exceeded";
+    default: return fmt::format("ICMP type {} code {}", m.type, m.code);
+  }
+}
+
+}  // namespace
+
+std::string Ladder::header() const {
+  return fmt::format("{:>10}  {:<{}}{}{}\n", "time (ms)", left_, kColumn, kBlank, right_, kColumn);
+}
+
+std::string Ladder::note_line(Instant t, Side side, const std::string& text) const {
+  if (side == Side::Left) return fmt::format("{}  {}\n", time_col(t), text);
+  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, kBlank, text);
+}
+
+std::string Ladder::frame_line(Instant t, Side from, Bytes frame, bool lost) {
+  std::string d = describe(frame);
+  if (from == Side::Left) {
+    return fmt::format("{}  {:<{}}{}\n", time_col(t), d, kColumn, lost ? kRightLost : kRight);
+  }
+  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, lost ? kLeftLost : kLeft, d);
+}
+
+std::string Ladder::describe(Bytes frame) {
+  auto eth = wire::EthernetRepr::parse(frame);
+  if (!eth) return fmt::format("malformed frame ({})", wire::to_string(eth.error()));
+  if (eth->ethertype == static_cast<std::uint16_t>(wire::EtherType::Arp)) {
+    auto arp = wire::ArpRepr::parse(eth->payload);
+    if (!arp) return "ARP (malformed)";
+    if (arp->op == wire::ArpOp::Request) {
+      return fmt::format("ARP who-has {} tell {}", arp->target_ip.to_string(), arp->sender_ip.to_string());
+    }
+    return fmt::format("ARP {} is-at {}", arp->sender_ip.to_string(), arp->sender_mac.to_string());
+  }
+  if (eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4)) {
+    return fmt::format("ethertype 0x{:04x}", eth->ethertype);
+  }
+  auto ip = wire::Ipv4Repr::parse(eth->payload);
+  if (!ip) return fmt::format("IPv4 ({})", wire::to_string(ip.error()));
+  wire::PseudoHeader ph{ip->src, ip->dst};
+  switch (static_cast<wire::IpProto>(ip->protocol)) {
+    case wire::IpProto::Icmp: {
+      auto m = wire::IcmpRepr::parse(ip->payload);
+      return m ? icmp_name(*m) : fmt::format("ICMP ({})", wire::to_string(m.error()));
+    }
+    case wire::IpProto::Udp: {
+      auto u = wire::UdpRepr::parse(ip->payload, ph);
+      if (!u) return fmt::format("UDP ({})", wire::to_string(u.error()));
+      return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
+    }
+    case wire::IpProto::Tcp: return describe_tcp(ip->src.value, ip->dst.value, ip->payload);
+  }
+  return fmt::format("IPv4 protocol {}", ip->protocol);
+}
+
+std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes segment) {
+  auto s = wire::TcpRepr::parse(segment, {{src}, {dst}});
+  if (!s) return fmt::format("TCP ({})", wire::to_string(s.error()));
+  Key fwd{src, s->src_port, dst, s->dst_port};
+  Key rev{dst, s->dst_port, src, s->src_port};
+  if (s->flags.syn()) isn_[fwd] = s->seq;
+  auto rel = [&](const Key& k, SeqNum v) -> std::uint32_t {
+    auto it = isn_.find(k);
+    return absolute_ || it == isn_.end() ? v.raw() : static_cast<std::uint32_t>(v - it->second);
+  };
+  std::string out = fmt::format("{} > {} {:<3}", s->src_port, s->dst_port, s->flags.to_string());
+  std::uint32_t seq = rel(fwd, s->seq);
+  if (s->payload.empty()) {
+    out += fmt::format(" seq {}", seq);
+  } else {
+    out += fmt::format(" seq {}:{}", seq, seq + s->payload.size());
+  }
+  if (s->flags.ack()) out += fmt::format(" ack {}", rel(rev, s->ack));
+  out += fmt::format(" win {}", s->window);
+  if (!s->payload.empty()) out += fmt::format(" len {}", s->payload.size());
+  if (s->flags.urg()) out += fmt::format(" urg {}", s->urgent);
+  std::string opts = wire::format_tcp_options(s->options);
+  if (!opts.empty()) out += " " + opts;
+  return out;
+}
+
+}  // namespace synack::cli

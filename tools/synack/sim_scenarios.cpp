@@ -1,0 +1,97 @@
+#include "sim_scenarios.hpp"
+
+#include <fmt/core.h>
+
+#include <string>
+#include <variant>
+
+namespace synack::cli {
+namespace {
+
+std::string link_summary(World& w) {
+  const auto& a = w.link().stats(link::End::A);
+  const auto& b = w.link().stats(link::End::B);
+  return fmt::format("link: client sent {} frames ({} lost, {} duplicated, {} corrupted), "
+                     "server sent {} frames ({} lost, {} duplicated, {} corrupted)\n",
+                     a.sent, a.lost + a.queue_dropped, a.duplicated, a.corrupted, b.sent,
+                     b.lost + b.queue_dropped, b.duplicated, b.corrupted);
+}
+
+// ARP resolution, ICMP echo and a UDP echo exchange: the network layer below TCP,
+// and how a UDP socket is found by (destination address, destination port) alone.
+bool run_ping_udp(World& w, const ScenarioParams& p) {
+  constexpr int kPings = 3;
+  const int datagrams = p.bytes ? static_cast<int>(std::min<std::uint64_t>(p.bytes, 1000)) : 3;
+  Host& c = w.client();
+  Host& s = w.server();
+  int replies = 0, echoed = 0, verified = 0;
+
+  auto server_sock = s.stack->udp_bind(wire::Ipv4Addr::any(), 7);
+  auto client_sock = c.stack->udp_bind(wire::Ipv4Addr::any(), 0);
+  if (!server_sock || !client_sock) return false;
+  w.note(s, "udp bind *:7 (echo)");
+
+  w.on_event = [&](Host& h, const stack::Event& e) {
+    if (auto* r = std::get_if<stack::PingReply>(&e)) {
+      ++replies;
+      w.note(h, fmt::format("ping reply seq {} from {}", r->seq, r->src.to_string()));
+    } else if (auto* u = std::get_if<stack::UdpReadable>(&e)) {
+      while (auto d = h.stack->udp_receive_from(u->socket)) {
+        if (&h == &s) {  // echo it back to whoever sent it
+          w.note(h, fmt::format("udp from {}:{} \"{}\" -> echo", d->src.to_string(), d->src_port,
+                                std::string(reinterpret_cast<const char*>(d->payload.data()), d->payload.size())));
+          (void)h.stack->udp_send_to(u->socket, d->src, d->src_port, d->payload, w.now());
+          ++echoed;
+        } else {
+          std::string text(reinterpret_cast<const char*>(d->payload.data()), d->payload.size());
+          ++verified;
+          w.note(h, fmt::format("udp echo \"{}\"", text));
+        }
+      }
+    }
+  };
+
+  const std::string pattern = "synack ping payload";
+  for (int i = 1; i <= kPings; ++i) {
+    w.at(Instant::zero() + std::chrono::milliseconds(100 * (i - 1)), [&, i] {
+      w.note(c, fmt::format("ping {} seq {}", s.ip.to_string(), i));
+      (void)c.stack->send_ping(s.ip, 1, static_cast<std::uint16_t>(i), as_bytes(pattern), w.now());
+    });
+  }
+  for (int i = 1; i <= datagrams; ++i) {
+    w.at(Instant::zero() + std::chrono::milliseconds(300 + 50 * i), [&, i] {
+      std::string msg = fmt::format("hello #{}", i);
+      w.note(c, fmt::format("udp send \"{}\" to {}:7", msg, s.ip.to_string()));
+      (void)c.stack->udp_send_to(*client_sock, s.ip, 7, as_bytes(msg), w.now());
+    });
+  }
+  w.run_until([&] { return replies == kPings && verified == datagrams; }, std::chrono::seconds(30));
+  std::string summary = fmt::format(
+      "\nsummary: ping {}/{} replies, udp {}/{} datagrams echoed and verified, virtual time {:.3f} ms\n",
+      replies, kPings, verified, datagrams, static_cast<double>(w.now().nanos()) / 1e6);
+  summary += link_summary(w);
+  summary += fmt::format("client stats: {}\nserver stats: {}\n", stack::format_stats(c.stack->stats()),
+                         stack::format_stats(s.stack->stats()));
+  w.append(summary);
+  (void)echoed;
+  return replies == kPings && verified == datagrams;
+}
+
+const std::vector<Scenario> kScenarios = {
+    {"ping-udp", "ARP, ICMP echo and a UDP echo exchange (the layers below TCP)", run_ping_udp},
+};
+
+}  // namespace
+
+const std::string_view kDefaultScenario = "ping-udp";
+
+const std::vector<Scenario>& scenarios() { return kScenarios; }
+
+const Scenario* find_scenario(std::string_view name) {
+  for (const auto& s : kScenarios) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace synack::cli

@@ -1,0 +1,27 @@
+// The scenarios `synack sim` can play. Each drives a World and prints its summary
+// into the world's output; returns false when the scenario did not complete.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "world.hpp"
+
+namespace synack::cli {
+
+struct ScenarioParams {
+  std::uint64_t bytes = 0;  // 0: the scenario's own default
+};
+
+struct Scenario {
+  std::string_view name;
+  std::string_view summary;
+  bool (*run)(World&, const ScenarioParams&);
+};
+
+const std::vector<Scenario>& scenarios();
+const Scenario* find_scenario(std::string_view name);
+extern const std::string_view kDefaultScenario;
+
+}  // namespace synack::cli

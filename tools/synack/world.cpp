@@ -1,0 +1,126 @@
+#include "world.hpp"
+
+#include <fmt/core.h>
+
+#include <stdexcept>
+
+namespace synack::cli {
+namespace {
+
+Host make_host(const char* name, Side side, std::uint8_t last, std::uint64_t seed,
+               const stack::StackConfig& cfg) {
+  Host h;
+  h.name = name;
+  h.side = side;
+  h.mac = wire::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, last}};
+  h.ip = wire::Ipv4Addr::from_octets(10, 77, 0, last);
+  h.rng = std::make_unique<SeededRandom>(seed);
+  h.stack = std::make_unique<stack::Stack>(cfg, *h.rng);
+  h.iface = h.stack->add_interface(h.mac, wire::Ipv4Cidr{h.ip, 24});
+  return h;
+}
+
+}  // namespace
+
+World::World(const WorldOptions& opt)
+    : seed_rng_(opt.seed),
+      a_(make_host("client", Side::Left, 1, seed_rng_.next_u64(), opt.stack)),
+      b_(make_host("server", Side::Right, 2, seed_rng_.next_u64(), opt.stack)),
+      link_(seed_rng_.next_u64(), opt.link, opt.link),
+      ladder_(fmt::format("client {}", a_.ip.to_string()), fmt::format("server {}", b_.ip.to_string()),
+              opt.absolute_seq) {
+  if (!opt.pcap_path.empty()) {
+    auto w = link::PcapngWriter::open_file(opt.pcap_path);
+    if (!w) throw std::runtime_error(fmt::format("cannot write '{}'", opt.pcap_path));
+    pcap_.emplace(std::move(*w));
+    // The capture is the client's view, as tcpdump on the client would record it:
+    // everything it sends (also frames the link then loses) and everything it receives.
+    pcap_iface_ = pcap_->add_interface("client-eth0");
+  }
+  out_ += ladder_.header();
+}
+
+void World::note(Host& h, const std::string& text) {
+  out_ += ladder_.note_line(now_, h.side, text);
+}
+
+void World::pump() {
+  for (Host* h : {&a_, &b_}) {
+    link::End from = h == &a_ ? link::End::A : link::End::B;
+    while (auto f = h->stack->pop_frame()) {
+      std::uint64_t lost_before = link_.stats(from).lost + link_.stats(from).queue_dropped;
+      ByteVec copy = f->bytes;
+      link_.send(from, std::move(f->bytes), now_);
+      bool lost = link_.stats(from).lost + link_.stats(from).queue_dropped != lost_before;
+      ++h->frames_sent;
+      out_ += ladder_.frame_line(now_, h->side, copy, lost);
+      if (pcap_ && h == &a_) {
+        (void)pcap_->write(pcap_iface_, now_, copy, link::Direction::Outbound,
+                           lost ? "lost on the simulated link" : "");
+      }
+    }
+  }
+}
+
+// Runs everything due at now_ until nothing more happens at this instant.
+bool World::settle() {
+  bool any = true;
+  for (int round = 0; any && round < 10000; ++round) {
+    any = false;
+    while (!timers_.empty() && timers_.begin()->first <= now_) {
+      auto fn = std::move(timers_.begin()->second);
+      timers_.erase(timers_.begin());
+      fn();
+      any = true;
+    }
+    pump();
+    while (auto d = link_.pop_ready(now_)) {
+      Host& h = host(d->to);
+      if (pcap_ && &h == &a_) (void)pcap_->write(pcap_iface_, d->at, d->frame, link::Direction::Inbound);
+      h.stack->on_frame(h.iface, d->frame, d->at);
+      any = true;
+    }
+    for (Host* h : {&a_, &b_}) {
+      while (auto e = h->stack->pop_event()) {
+        if (on_event) on_event(*h, *e);
+        any = true;
+      }
+    }
+    pump();
+  }
+  return any;
+}
+
+bool World::run_until(const std::function<bool()>& done, Duration limit) {
+  const Instant end = now_ + limit;
+  settle();
+  // Bounded in steps as well as in virtual time, so a stack that kept asking for a
+  // timer in the past could never hang the simulator.
+  for (int steps = 0; !done() && steps < 50'000'000; ++steps) {
+    std::optional<Instant> next;
+    auto consider = [&next](std::optional<Instant> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    consider(link_.next_deadline());
+    consider(a_.stack->next_deadline());
+    consider(b_.stack->next_deadline());
+    if (!timers_.empty()) consider(timers_.begin()->first);
+    if (!next || *next > end) break;
+    if (*next > now_) now_ = *next;
+    a_.stack->on_timer(now_);
+    b_.stack->on_timer(now_);
+    settle();
+  }
+  return done();
+}
+
+bool World::finish_capture() {
+  if (!pcap_) return true;
+  if (auto st = pcap_->flush(); !st) {
+    fmt::print(stderr, "synack sim: writing the capture failed: {}\n", link::to_string(st.error()));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace synack::cli
