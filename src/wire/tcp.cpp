@@ -1,0 +1,70 @@
+#include "synack/wire/tcp.hpp"
+
+#include <cassert>
+
+#include "detail.hpp"
+
+namespace synack::wire {
+
+std::string TcpFlags::to_string() const {
+  // tcpdump's tcp_flag_values order: F S R P . U E W ("." is ACK); "none" when empty.
+  static constexpr struct {
+    std::uint8_t bit;
+    char c;
+  } kOrder[] = {{kFin, 'F'}, {kSyn, 'S'}, {kRst, 'R'}, {kPsh, 'P'},
+                {kAck, '.'}, {kUrg, 'U'}, {kEce, 'E'}, {kCwr, 'W'}};
+  std::string s;
+  for (const auto& f : kOrder) {
+    if (bits & f.bit) s += f.c;
+  }
+  return s.empty() ? "none" : s;
+}
+
+Result<TcpRepr, WireError> TcpRepr::parse(Bytes segment, PseudoHeader ph) {
+  if (segment.size() < kMinHeaderLen) return Err{WireError::Truncated};
+  std::size_t header_len = std::size_t{load_u8(segment, 12)} / 16 * 4;
+  if (header_len < kMinHeaderLen || header_len > segment.size()) {
+    return Err{WireError::BadDataOffset};
+  }
+  if (detail::transport_sum(ph, IpProto::Tcp, segment).finish() != 0) {
+    return Err{WireError::BadChecksum};
+  }
+  auto options = parse_tcp_options(segment.subspan(kMinHeaderLen, header_len - kMinHeaderLen));
+  if (!options) return Err{options.error()};
+
+  TcpRepr r;
+  r.src_port = load_be16(segment, 0);
+  r.dst_port = load_be16(segment, 2);
+  r.seq = SeqNum(load_be32(segment, 4));
+  r.ack = SeqNum(load_be32(segment, 8));
+  r.flags.bits = load_u8(segment, 13);
+  r.window = load_be16(segment, 14);
+  r.urgent = load_be16(segment, 18);
+  r.options = options.value();
+  r.payload = segment.subspan(header_len);
+  return r;
+}
+
+std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph) const {
+  std::size_t hlen = header_len();
+  std::size_t total = hlen + payload.size();
+  assert(out.size() >= total && total <= 0xffff);
+  // Payload first: it may sit where the options go if the caller guessed a
+  // different header length, and memmove must not clobber freshly written options.
+  detail::place_payload(out, hlen, payload);
+  store_be16(out, 0, src_port);
+  store_be16(out, 2, dst_port);
+  store_be32(out, 4, seq.raw());
+  store_be32(out, 8, ack.raw());
+  store_u8(out, 12, static_cast<std::uint8_t>((hlen / 4) << 4));
+  store_u8(out, 13, flags.bits);
+  store_be16(out, 14, window);
+  store_be16(out, 16, 0);
+  store_be16(out, 18, urgent);
+  emit_tcp_options(options, out.subspan(kMinHeaderLen, hlen - kMinHeaderLen));
+  std::uint16_t sum = detail::transport_sum(ph, IpProto::Tcp, Bytes(out.first(total))).finish();
+  store_be16(out, 16, sum);
+  return total;
+}
+
+}  // namespace synack::wire
