@@ -51,7 +51,6 @@ void ByteRing::consume(std::size_t n) {
   if (cap_ == 0) return;
   head_ = (head_ + n) % cap_;
   len_ -= n;
-  if (len_ == 0) head_ = 0;
 }
 
 void ByteRing::reserve(std::size_t new_cap) {
