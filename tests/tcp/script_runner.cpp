@@ -1,0 +1,746 @@
+// Runs every tests/scripts/*.pkt against one real TcpProtocol on a virtual clock.
+// Local host 10.77.0.2 (the stack), remote 10.77.0.1 (the script). Every segment the
+// stack emits must be matched, in order, by a `>` line; see docs/SCRIPTS.md.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "synack/base/random.hpp"
+#include "synack/tcp/protocol.hpp"
+#include "synack/tcp/script.hpp"
+
+namespace synack::tcp::script {
+namespace {
+
+constexpr wire::Ipv4Addr kLocal = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
+constexpr wire::Ipv4Addr kRemote = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+constexpr std::uint16_t kDefaultServerPort = 8080;
+constexpr std::uint16_t kDefaultRemotePort = 40000;
+constexpr std::uint32_t kDefaultRemoteIsn = 1000000;
+constexpr int kMaxTimerSteps = 1'000'000;
+
+std::string state_name(State s) {
+  switch (s) {
+    case State::Closed:
+      return "CLOSED";
+    case State::Listen:
+      return "LISTEN";
+    case State::SynSent:
+      return "SYN_SENT";
+    case State::SynReceived:
+      return "SYN_RECEIVED";
+    case State::Established:
+      return "ESTABLISHED";
+    case State::FinWait1:
+      return "FIN_WAIT_1";
+    case State::FinWait2:
+      return "FIN_WAIT_2";
+    case State::CloseWait:
+      return "CLOSE_WAIT";
+    case State::Closing:
+      return "CLOSING";
+    case State::LastAck:
+      return "LAST_ACK";
+    case State::TimeWait:
+      return "TIME_WAIT";
+    default:
+      return "?";
+  }
+}
+
+std::string event_name(EventKind k) {
+  return std::string(to_string(k));
+}
+
+std::string error_name(ConnError e) {
+  switch (e) {
+    case ConnError::Refused:
+      return "Refused";
+    case ConnError::Reset:
+      return "Reset";
+    case ConnError::TimedOut:
+      return "TimedOut";
+    case ConnError::HostUnreachable:
+      return "HostUnreachable";
+    case ConnError::NetUnreachable:
+      return "NetUnreachable";
+    case ConnError::ProtocolUnreachable:
+      return "ProtocolUnreachable";
+    case ConnError::PortUnreachable:
+      return "PortUnreachable";
+      return "ListenerClosed";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(ListenError e) {
+  switch (e) {
+    case ListenError::AddressInUse:
+      return "AddressInUse";
+    case ListenError::InvalidAddress:
+      return "InvalidAddress";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(AcceptError e) {
+  switch (e) {
+    case AcceptError::WouldBlock:
+      return "WouldBlock";
+    case AcceptError::NoSuchListener:
+      return "NoSuchListener";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(ConnectError e) {
+  switch (e) {
+    case ConnectError::InvalidAddress:
+      return "InvalidAddress";
+    case ConnectError::AddressInUse:
+      return "AddressInUse";
+    case ConnectError::NoEphemeralPort:
+      return "NoEphemeralPort";
+    case ConnectError::TooManyConnections:
+      return "TooManyConnections";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(SendError e) {
+  switch (e) {
+    case SendError::NoSuchConnection:
+      return "NoSuchConnection";
+    case SendError::NotConnected:
+      return "NotConnected";
+    case SendError::WriteShutdown:
+      return "WriteShutdown";
+    case SendError::Reset:
+      return "Reset";
+    case SendError::WouldBlock:
+      return "WouldBlock";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(RecvError e) {
+  switch (e) {
+    case RecvError::NoSuchConnection:
+      return "NoSuchConnection";
+    case RecvError::WouldBlock:
+      return "WouldBlock";
+    case RecvError::Reset:
+      return "Reset";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(CloseError e) {
+  switch (e) {
+    case CloseError::NoSuchConnection:
+      return "NoSuchConnection";
+    case CloseError::NoSuchListener:
+      return "NoSuchListener";
+    default:
+      return "?";
+  }
+}
+
+std::string error_name(OptionError e) {
+  switch (e) {
+    case OptionError::NoSuchConnection:
+      return "NoSuchConnection";
+    case OptionError::InvalidValue:
+      return "InvalidValue";
+    default:
+      return "?";
+  }
+}
+
+// What a call returned, in script terms: a value or an error name.
+struct Outcome {
+  std::optional<std::int64_t> value;
+  std::string error;
+};
+
+template <class T, class E>
+Outcome outcome(const Result<T, E>& r, std::int64_t v) {
+  return r.ok() ? Outcome{v, {}} : Outcome{std::nullopt, error_name(r.error())};
+}
+template <class E>
+Outcome outcome(const Status<E>& s) {
+  return s.ok() ? Outcome{0, {}} : Outcome{std::nullopt, error_name(s.error())};
+}
+
+std::string seconds(Instant t) {
+  TimeSpec ts;
+  ts.at = t.since_origin();
+  return format_time(ts);
+}
+
+// A segment the stack emitted and when.
+struct Emitted {
+  Instant at;
+  OutSegment seg;
+};
+
+class Runner {
+ public:
+  // Empty on success, else the first failure ("line N: ...").
+  std::string run(std::string_view text) {
+    auto parsed = parse_script(text);
+    if (!parsed) return parsed.error().to_string();
+    for (const auto& d : parsed->directives) {
+      if (!apply_directive(d)) return failure_;
+    }
+    bases_.remote_isn = SeqNum(remote_isn_);
+    random_.emplace(seed_);
+    proto_.emplace(config_, *random_);
+    for (const auto& line : parsed->lines) {
+      if (!step(line)) return failure_;
+    }
+    if (!queue_.empty()) {
+      if (const auto r = parse_out(queue_.front().seg)) learn(*r);
+      const std::size_t last = parsed->lines.empty() ? 0 : parsed->lines.back().number;
+      fail(last, "unexpected segment after the last line: " + show(queue_.front()));
+      return failure_;
+    }
+    return {};
+  }
+
+ private:
+  bool fail(std::size_t line, std::string msg) {
+    failure_ = "line " + std::to_string(line) + ": " + msg;
+    return false;
+  }
+
+  bool apply_directive(const Directive& d) {
+    if (!d.value.is_number() || d.value.number() < 0) {
+      return fail(d.number, "directive %" + d.key + " needs a non-negative number");
+    }
+    const auto v = d.value.number();
+    const auto ms = std::chrono::milliseconds(v);
+    auto& c = config_;
+    if (d.key == "remote_isn") {
+      remote_isn_ = static_cast<std::uint32_t>(v);
+    } else if (d.key == "seed") {
+      seed_ = static_cast<std::uint64_t>(v);
+    } else if (d.key == "remote_port") {
+      remote_port_ = static_cast<std::uint16_t>(v);
+    } else if (d.key == "backlog") {
+      backlog_ = static_cast<std::uint32_t>(v);
+    } else if (d.key == "mtu") {
+      c.mtu = static_cast<std::uint16_t>(v);
+    } else if (d.key == "msl_ms") {
+      c.msl = ms;
+    } else if (d.key == "initial_rto_ms") {
+      c.initial_rto = ms;
+    } else if (d.key == "min_rto_ms") {
+      c.min_rto = ms;
+    } else if (d.key == "max_rto_ms") {
+      c.max_rto = ms;
+    } else if (d.key == "delayed_ack_ms") {
+      c.delayed_ack = ms;
+    } else if (d.key == "connect_timeout_ms") {
+      c.connect_timeout = ms;
+    } else if (d.key == "r1_retransmissions") {
+      c.r1_retransmissions = static_cast<std::uint32_t>(v);
+    } else if (d.key == "window_scaling") {
+      c.window_scaling = v != 0;
+    } else if (d.key == "timestamps") {
+      c.timestamps = v != 0;
+    } else if (d.key == "initial_window_segments") {
+      c.initial_window_segments = static_cast<std::uint32_t>(v);
+    } else if (!set_option(c.defaults, d.key, v)) {
+      return fail(d.number, "unknown directive %" + d.key);
+    }
+    return true;
+  }
+
+  static bool set_option(SocketOptions& o, std::string_view name, std::int64_t v) {
+    const auto ms = std::chrono::milliseconds(v);
+    if (name == "nodelay") {
+      o.no_delay = v != 0;
+    } else if (name == "keepalive") {
+      o.keepalive = v != 0;
+    } else if (name == "keepalive_idle_ms") {
+      o.keepalive_idle = ms;
+    } else if (name == "keepalive_interval_ms") {
+      o.keepalive_interval = ms;
+    } else if (name == "keepalive_count") {
+      o.keepalive_count = static_cast<std::uint32_t>(v);
+    } else if (name == "send_buffer") {
+      o.send_buffer = static_cast<std::size_t>(v);
+    } else if (name == "recv_buffer") {
+      o.recv_buffer = static_cast<std::size_t>(v);
+    } else if (name == "linger_zero") {
+      o.linger_zero = v != 0;
+    } else if (name == "user_timeout_ms") {
+      o.user_timeout = ms;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // ---- time ----
+
+  Instant resolve(Duration at, bool relative, Instant base) const {
+    return relative ? base + at : Instant::zero() + at;
+  }
+
+  void drain() {
+    while (auto s = proto_->pop_segment()) {
+      queue_.push_back({now_, std::move(*s)});
+      if (trace_) std::fprintf(stderr, "  sent %s\n", show(queue_.back()).c_str());
+    }
+    while (auto e = proto_->pop_event()) events_.push_back(*e);
+  }
+
+  // Runs timers up to `t` (stopping early once a segment is queued if `stop_on_output`),
+  // then moves the clock to `t`.
+  bool advance_to(Instant t, std::size_t line, bool stop_on_output) {
+    for (int i = 0; i < kMaxTimerSteps; ++i) {
+      if (stop_on_output && !queue_.empty()) return true;
+      const auto d = proto_->next_deadline();
+      if (!d || *d > t) break;
+      now_ = std::max(now_, *d);
+      proto_->on_timer(now_);
+      drain();
+      const auto again = proto_->next_deadline();
+      if (again && *again <= now_ && *again == *d && queue_.empty()) {
+        return fail(line, "timer due at " + seconds(*d) + " does not advance after on_timer");
+      }
+    }
+    if (stop_on_output && !queue_.empty()) return true;
+    if (t > now_ || !ticked_) {
+      now_ = std::max(now_, t);
+      proto_->on_timer(now_);
+      ticked_ = true;
+      drain();
+    }
+    return true;
+  }
+
+  // ---- segments ----
+
+  std::optional<wire::TcpRepr> parse_out(const OutSegment& s) const {
+    auto r = wire::TcpRepr::parse(s.bytes, wire::PseudoHeader{s.src, s.dst});
+    if (!r) return std::nullopt;
+    return *r;
+  }
+
+  // "> P. 1:101(100) ack 1 win 502 at 1.000", showing the fields `like` shows (or all).
+  std::string show(const Emitted& e, const SegmentSpec* like = nullptr) const {
+    const auto r = parse_out(e.seg);
+    if (!r) return "<malformed segment of " + std::to_string(e.seg.bytes.size()) + " bytes>";
+    SegmentSpec s = describe(Direction::Outbound, *r, bases_);
+    if (!(r->flags.bits & wire::TcpFlags::kAck) && !(like && like->ack)) s.ack.reset();
+    if (!(r->flags.bits & wire::TcpFlags::kUrg) && !(like && like->urg)) s.urg.reset();
+    if (s.options && s.options->opts == wire::TcpOptions{} && !(like && like->options)) {
+      s.options.reset();
+    }
+    return "`" + format_segment(s) + "` at " + seconds(e.at);
+  }
+
+  bool expect_segment(const Line& line, const SegmentSpec& want, Instant start, Instant end) {
+    if (!advance_to(end, line.number, true)) return false;
+    if (queue_.empty()) {
+      return fail(line.number, "expected `" + format_segment(want) + "` by " + seconds(end) +
+                                   ", nothing was sent");
+    }
+    const Emitted e = std::move(queue_.front());
+    queue_.pop_front();
+    prev_ = e.at;
+    const auto r = parse_out(e.seg);
+    if (!r) return fail(line.number, "the stack sent a malformed segment");
+    if (e.seg.src != kLocal || e.seg.dst != kRemote) {
+      return fail(line.number,
+                  "segment from " + e.seg.src.to_string() + " to " + e.seg.dst.to_string());
+    }
+    learn(*r);
+    const std::string got = show(e, &want);
+    if (r->dst_port != remote_port_ || r->src_port != local_port_) {
+      return fail(line.number, "ports " + std::to_string(r->src_port) + "->" +
+                                   std::to_string(r->dst_port) + " in " + got);
+    }
+    const auto diff = mismatches(want, describe(Direction::Outbound, *r, bases_));
+    if (!diff.empty()) {
+      std::string fields;
+      for (const auto& f : diff) fields += (fields.empty() ? "" : ",") + f;
+      return fail(line.number,
+                  "expected `" + format_segment(want) + "` got " + got + " (" + fields + ")");
+    }
+    if (e.at < start) {
+      return fail(line.number, "expected at " + seconds(start) + " got " + got + " (too early)");
+    }
+    return check_payload(line, *r);
+  }
+
+  // ISN and port of our side come from the segments we send: the first SYN, and any
+  // SYN,ACK answering a different SYN (a new incarnation).
+  void learn(const wire::TcpRepr& r) {
+    if (local_port_ == 0) local_port_ = r.src_port;
+    if (r.flags.syn()) {
+      const bool new_incarnation = r.flags.ack() && (!syn_ack_for_ || *syn_ack_for_ != r.ack);
+      if (!isn_known_ || new_incarnation) {
+        bases_.local_isn = r.seq;
+        isn_known_ = true;
+      }
+      if (r.flags.ack()) syn_ack_for_ = r.ack;
+    }
+    if (r.options.timestamps) last_tsval_ = r.options.timestamps->tsval;
+    last_sent_seq_ = r.seq;
+  }
+
+  // Data we send is what write() was given: pattern_byte(stream offset).
+  bool check_payload(const Line& line, const wire::TcpRepr& r) {
+    const auto first =
+        static_cast<std::uint32_t>((r.seq + (r.flags.syn() ? 1 : 0)) - (bases_.local_isn + 1));
+    for (std::size_t i = 0; i < r.payload.size(); ++i) {
+      if (r.payload[i] != pattern_byte(std::uint64_t{first} + i)) {
+        return fail(line.number, "payload byte " + std::to_string(i) + " (stream offset " +
+                                     std::to_string(std::uint64_t{first} + i) +
+                                     ") is not what was written");
+      }
+    }
+    return true;
+  }
+
+  void inject(const SegmentSpec& s) {
+    wire::TcpRepr r = to_repr(s, bases_, last_tsval_);
+    r.src_port = remote_port_;
+    r.dst_port = local_port_ == 0 ? kDefaultServerPort : local_port_;
+    const std::uint32_t first = *s.seq + ((s.flags & wire::TcpFlags::kSyn) ? 1 : 0) - 1;
+    ByteVec payload(s.payload_len);
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = pattern_byte(first + i);
+    r.payload = payload;
+    // Through the wire format and back, as the stack would see it.
+    const wire::PseudoHeader ph{kRemote, kLocal};
+    ByteVec bytes(r.total_len());
+    bytes.resize(r.emit(bytes, ph));
+    auto parsed = wire::TcpRepr::parse(bytes, ph);
+    SegmentIn in;
+    in.src = kRemote;
+    in.dst = kLocal;
+    in.seg = parsed ? *parsed : r;
+    if (trace_)
+      std::fprintf(stderr, "  %s inject %s\n", seconds(now_).c_str(), format_segment(s).c_str());
+    proto_->on_segment(in, now_);
+    drain();
+  }
+
+  // ---- calls ----
+
+  std::int64_t arg_or(const CallSpec& c, std::size_t i, std::int64_t dflt) const {
+    return i < c.args.size() && c.args[i].is_number() ? c.args[i].number() : dflt;
+  }
+
+  Outcome call(const CallSpec& c, std::size_t line) {
+    if (c.name == "socket") return {0, {}};
+    if (c.name == "listen") {
+      const auto port = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultServerPort));
+      auto r = proto_->listen(Endpoint{kLocal, port}, backlog_);
+      if (r) {
+        listener_ = *r;
+        local_port_ = port;
+      }
+      return outcome(r, 0);
+    }
+    if (c.name == "connect") {
+      remote_port_ = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultServerPort));
+      auto r = proto_->connect(Endpoint{kLocal, 0}, Endpoint{kRemote, remote_port_}, now_);
+      if (r) {
+        conn_ = *r;
+        if (auto ep = proto_->local_endpoint(*r)) local_port_ = ep->port;
+      }
+      drain();
+      return outcome(r, 0);
+    }
+    if (c.name == "accept") {
+      if (!listener_) return {std::nullopt, "NoSuchListener"};
+      auto r = proto_->accept(*listener_);
+      if (r) conn_ = *r;
+      return outcome(r, 0);
+    }
+    if (!conn_) {
+      fail(line, c.name + "() before connect() or accept()");
+      return {std::nullopt, "NoConnection"};
+    }
+    const ConnId id = *conn_;
+    Outcome out;
+    if (c.name == "write" || c.name == "send_urgent") {
+      ByteVec data(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
+      for (std::size_t i = 0; i < data.size(); ++i) data[i] = pattern_byte(tx_off_ + i);
+      auto r = c.name == "write" ? proto_->send(id, data) : proto_->send_urgent(id, data);
+      if (r) tx_off_ += *r;
+      out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
+    } else if (c.name == "read") {
+      ByteVec buf(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
+      auto r = proto_->receive(id, buf);
+      if (r) {
+        for (std::size_t i = 0; i < *r; ++i) {
+          if (buf[i] != pattern_byte(rx_off_ + i)) {
+            fail(line, "read byte " + std::to_string(i) + " (stream offset " +
+                           std::to_string(rx_off_ + i) + ") is not what the peer sent");
+            return {};
+          }
+        }
+        rx_off_ += *r;
+      }
+      out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
+    } else if (c.name == "shutdown") {
+      out = outcome(proto_->shutdown_write(id));
+    } else if (c.name == "close") {
+      out = outcome(proto_->close(id));
+    } else if (c.name == "abort") {
+      out = outcome(proto_->abort(id));
+    } else if (c.name == "icmp") {
+      // An ICMP error quoting the last segment we sent (RFC 9293 §3.9.2.2).
+      IcmpErrorIn err;
+      err.type = static_cast<std::uint8_t>(arg_or(c, 0, 0));
+      err.code = static_cast<std::uint8_t>(arg_or(c, 1, 0));
+      err.next_hop_mtu = static_cast<std::uint16_t>(arg_or(c, 2, 0));
+      err.local = Endpoint{kLocal, local_port_};
+      err.remote = Endpoint{kRemote, remote_port_};
+      err.quoted_seq = last_sent_seq_;
+      proto_->on_icmp_error(err, now_);
+      out = {0, {}};
+    } else if (c.name == "setsockopt") {
+      auto opts = proto_->options(id);
+      if (!opts) return {std::nullopt, "NoSuchConnection"};
+      if (c.args[0].is_number() || !c.args[1].is_number() ||
+          !set_option(*opts, c.args[0].ident(), c.args[1].number())) {
+        fail(line, "unknown socket option in " + format_call(c));
+        return {};
+      }
+      out = outcome(proto_->set_options(id, *opts));
+    } else {
+      return {0, {}};
+    }
+    drain();
+    return out;
+  }
+
+  bool check_call(const Line& line, const CallSpec& c) {
+    if (c.name == "state") return check_state(line, c);
+    if (c.name == "event" || c.name == "noevent") return check_event(line, c);
+    const Outcome got = call(c, line.number);
+    if (!failure_.empty()) return false;
+    const std::string shown = got.value ? std::to_string(*got.value) : "-" + got.error;
+    if (!c.expect) {
+      if (!got.value) return fail(line.number, format_call(c) + " failed: " + shown);
+      return true;
+    }
+    const bool match = c.expect->is_error() ? !got.value && got.error == c.expect->error()
+                                            : got.value && *got.value == c.expect->value();
+    if (!match) return fail(line.number, format_call(c) + " returned " + shown);
+    return true;
+  }
+
+  bool check_state(const Line& line, const CallSpec& c) {
+    if (c.args[0].is_number()) return fail(line.number, "state() takes a state name");
+    std::string now = "CLOSED";
+    if (conn_) {
+      if (auto s = proto_->state(*conn_)) now = state_name(*s);
+    } else if (listener_) {
+      now = "LISTEN";
+    }
+    if (now != c.args[0].ident()) {
+      return fail(line.number, "state is " + now + ", expected " + c.args[0].ident());
+    }
+    return true;
+  }
+
+  bool check_event(const Line& line, const CallSpec& c) {
+    if (c.args[0].is_number() || (c.args.size() > 1 && c.args[1].is_number())) {
+      return fail(line.number, c.name + "() takes an event name");
+    }
+    const auto it = std::find_if(events_.begin(), events_.end(), [&](const Event& e) {
+      return event_name(e.kind) == c.args[0].ident() &&
+             (c.args.size() < 2 || error_name(e.error) == c.args[1].ident());
+    });
+    if (c.name == "noevent") {
+      if (it != events_.end()) return fail(line.number, "unexpected event " + c.args[0].ident());
+      return true;
+    }
+    if (it == events_.end()) {
+      std::string pending;
+      for (const auto& e : events_) {
+        pending += " " + event_name(e.kind) +
+                   (e.kind == EventKind::Error ? "(" + error_name(e.error) + ")" : "");
+      }
+      return fail(line.number, "no event " + format_call(c) +
+                                   "; pending:" + (pending.empty() ? " none" : pending));
+    }
+    events_.erase(it);
+    return true;
+  }
+
+  bool step(const Line& line) {
+    const Instant start = resolve(line.time.at, line.time.relative, prev_);
+    const Instant end =
+        line.time.until ? resolve(*line.time.until, line.time.until_relative, prev_) : start;
+    if (end < start) return fail(line.number, "time window ends before it starts");
+    if (start < now_) {
+      return fail(line.number, "time " + seconds(start) + " is before " + seconds(now_));
+    }
+    if (const auto* seg = std::get_if<SegmentSpec>(&line.body);
+        seg && seg->dir == Direction::Outbound) {
+      return expect_segment(line, *seg, start, end);
+    }
+    if (!advance_to(start, line.number, false)) return false;
+    if (!queue_.empty()) {
+      if (const auto r = parse_out(queue_.front().seg)) learn(*r);
+      return fail(line.number, "unexpected segment " + show(queue_.front()));
+    }
+    prev_ = start;
+    if (const auto* seg = std::get_if<SegmentSpec>(&line.body)) {
+      inject(*seg);
+      return true;
+    }
+    return check_call(line, std::get<CallSpec>(line.body));
+  }
+
+  TcpConfig config_;
+  std::uint64_t seed_ = 1;
+  std::uint32_t remote_isn_ = kDefaultRemoteIsn;
+  std::uint32_t backlog_ = 16;
+  std::optional<SeededRandom> random_;
+  std::optional<TcpProtocol> proto_;
+  Instant now_;
+  Instant prev_;
+  bool ticked_ = false;
+  SeqBases bases_;
+  bool isn_known_ = false;
+  std::optional<SeqNum> syn_ack_for_;
+  std::uint32_t last_tsval_ = 0;
+  SeqNum last_sent_seq_;
+  std::uint16_t local_port_ = 0;
+  std::uint16_t remote_port_ = kDefaultRemotePort;
+  std::optional<ListenerId> listener_;
+  std::optional<ConnId> conn_;
+  std::uint64_t tx_off_ = 0;
+  std::uint64_t rx_off_ = 0;
+  std::deque<Emitted> queue_;
+  std::deque<Event> events_;
+  std::string failure_;
+  // SYNACK_SCRIPT_TRACE=1 prints every segment while a script runs (debugging aid).
+  bool trace_ = std::getenv("SYNACK_SCRIPT_TRACE") != nullptr;
+};
+
+// SYNACK_SCRIPT_DIR=/some/dir runs the scripts of another directory (debugging aid).
+std::filesystem::path script_dir() {
+  if (const char* dir = std::getenv("SYNACK_SCRIPT_DIR")) return dir;
+  return std::filesystem::path(SYNACK_SOURCE_DIR) / "tests" / "scripts";
+}
+
+std::vector<std::string> script_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(script_dir(), ec)) {
+    if (entry.path().extension() == ".pkt") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ScriptTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ScriptTest, Runs) {
+  const std::string text = read_file(script_dir() / GetParam());
+  ASSERT_FALSE(text.empty()) << GetParam();
+  Runner runner;
+  const std::string failure = runner.run(text);
+  EXPECT_EQ(failure, "") << GetParam() << ":" << failure;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scripts, ScriptTest, ::testing::ValuesIn(script_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param.substr(0, info.param.size() - 4);
+                           std::replace_if(
+                               n.begin(), n.end(),
+                               [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+                               '_');
+                           return n;
+                         });
+
+TEST(ScriptRunner, FindsTheScripts) {
+  EXPECT_GE(script_names().size(), 30u);
+}
+
+constexpr const char* kHandshake =
+    "0.000 listen(8080) = 0\n"
+    "0.100 < S 0:0(0) win 65535 <mss 1460>\n";
+
+TEST(ScriptRunner, ReportsAMismatchWithExpectedAndActual) {
+  Runner runner;
+  const std::string failure =
+      runner.run(std::string(kHandshake) + "0.100 > S. 0:0(0) ack 2 <mss 1460>\n");
+  EXPECT_EQ(
+      failure.rfind("line 3: expected `> S. 0:0(0) ack 2 <mss 1460>` got `> S. 0:0(0) ack 1", 0),
+      0u)
+      << failure;
+  EXPECT_NE(failure.find("(ack)"), std::string::npos) << failure;
+}
+
+TEST(ScriptRunner, ReportsAnUnexpectedSegment) {
+  Runner runner;
+  const std::string failure = runner.run(std::string(kHandshake) + "0.200 state(LISTEN)\n");
+  EXPECT_EQ(failure.rfind("line 3: unexpected segment `> S. 0:0(0) ack 1", 0), 0u) << failure;
+}
+
+TEST(ScriptRunner, ReportsAMissingSegment) {
+  Runner runner;
+  const std::string failure = runner.run("0.000 listen(8080) = 0\n0.100 > . 1:1(0) ack 1\n");
+  EXPECT_EQ(failure, "line 2: expected `> . 1:1(0) ack 1` by 0.100, nothing was sent");
+}
+
+TEST(ScriptRunner, ReportsAWrongCallResult) {
+  Runner runner;
+  const std::string failure = runner.run("0.000 listen(8080) = -AddressInUse\n");
+  EXPECT_EQ(failure, "line 1: listen(8080) = -AddressInUse returned 0");
+}
+
+TEST(ScriptRunner, ReportsASegmentSentTooEarly) {
+  Runner runner;
+  const std::string failure =
+      runner.run(std::string(kHandshake) + "0.200 > S. 0:0(0) ack 1 <mss 1460>\n");
+  EXPECT_NE(failure.find("too early"), std::string::npos) << failure;
+}
+
+TEST(ScriptRunner, ReportsLeftoverSegments) {
+  Runner runner;
+  EXPECT_EQ(runner.run(kHandshake),
+            "line 2: unexpected segment after the last line: `> S. 0:0(0) ack 1 win 65535 "
+            "<mss 1460>` at 0.100");
+}
+
+TEST(ScriptRunner, ReportsParseErrors) {
+  Runner runner;
+  EXPECT_EQ(runner.run("0.000 bogus()\n"), "line 1: BadCall: unknown call 'bogus'");
+}
+
+}  // namespace
+}  // namespace synack::tcp::script
