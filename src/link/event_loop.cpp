@@ -1,0 +1,372 @@
+#include "synack/link/event_loop.hpp"
+
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+namespace synack::link {
+
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Blocks SIGINT/SIGTERM for the duration of run(), so that they queue on the
+// signalfd instead of killing the process; the caller's mask comes back after.
+class SignalBlock {
+ public:
+  explicit SignalBlock(bool active) : active_(active) {
+    if (!active_) return;
+    sigset_t set = shutdown_signals();
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SignalBlock() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+
+ private:
+  bool active_;
+  sigset_t old_{};
+};
+
+std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+Instant monotonic_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Instant::from_nanos(std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec);
+}
+
+std::string LoopError::message() const {
+  std::string m = "event loop: ";
+  m += step;
+  if (sys_errno != 0) {
+    m += ": ";
+    m += std::strerror(sys_errno);
+  }
+  return m;
+}
+
+std::string_view to_string(RunOutcome o) {
+  switch (o) {
+    case RunOutcome::Stopped:
+      return "stopped";
+    case RunOutcome::ShutdownDone:
+      return "shutdown done";
+    case RunOutcome::ShutdownTimeout:
+      return "shutdown timed out";
+    case RunOutcome::SecondSignal:
+      return "second signal";
+    case RunOutcome::TimeLimit:
+      return "time limit";
+  }
+  return "unknown";
+}
+
+// Hands frames released by the Impairer to the device or the stack.
+class EventLoop::Sink final : public ImpairSink {
+ public:
+  explicit Sink(EventLoop& loop) : loop_(loop) {}
+  void to_device(ByteVec frame, Instant) override { loop_.write_device(frame); }
+  void to_stack(ByteVec frame, Instant now) override { loop_.deliver_in(frame, now); }
+
+ private:
+  EventLoop& loop_;
+};
+
+EventLoop::EventLoop(stack::Stack& stack, TapLink& tap, stack::IfaceId iface,
+                     const LoopOptions& options)
+    : stack_(&stack), tap_(&tap), iface_(iface), options_(options) {
+  // Captures carry wall-clock time (what Wireshark shows); the stack runs on the
+  // monotonic clock, which does not jump.
+  timespec real{};
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  const Instant wall =
+      Instant::from_nanos(std::int64_t{real.tv_sec} * 1'000'000'000 + real.tv_nsec);
+  wall_offset_ = wall - monotonic_now();
+}
+
+EventLoop::~EventLoop() = default;
+
+Result<std::unique_ptr<EventLoop>, LoopError> EventLoop::create(stack::Stack& stack, TapLink& tap,
+                                                                stack::IfaceId iface,
+                                                                const LoopOptions& options) {
+  std::unique_ptr<EventLoop> loop(new EventLoop(stack, tap, iface, options));
+  if (auto st = loop->setup(); !st) return Err{st.error()};
+  return loop;
+}
+
+Status<LoopError> EventLoop::setup() {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_.valid()) return Err{LoopError{errno, "epoll_create1"}};
+  timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer_.valid()) return Err{LoopError{errno, "timerfd_create"}};
+  if (auto st = watch(tap_->fd(), EPOLLIN); !st) return st;
+  if (auto st = watch(timer_.get(), EPOLLIN); !st) return st;
+  if (options_.handle_signals) {
+    sigset_t set = shutdown_signals();
+    signal_.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!signal_.valid()) return Err{LoopError{errno, "signalfd"}};
+    if (auto st = watch(signal_.get(), EPOLLIN); !st) return st;
+  }
+  return {};
+}
+
+Status<LoopError> EventLoop::watch(int fd, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
+    return Err{LoopError{errno, "epoll_ctl(ADD)"}};
+  }
+  return {};
+}
+
+Status<LoopError> EventLoop::add_fd(int fd, std::uint32_t epoll_events, FdHandler h) {
+  if (fds_.count(fd) != 0 || fd == tap_->fd() || fd == timer_.get() || fd == signal_.get()) {
+    return Err{LoopError{EEXIST, "add_fd"}};
+  }
+  if (auto st = watch(fd, epoll_events); !st) return st;
+  fds_[fd] = std::make_shared<FdHandler>(std::move(h));
+  return {};
+}
+
+void EventLoop::remove_fd(int fd) {
+  if (fds_.erase(fd) == 0) return;
+  // Fails harmlessly if the caller already closed the fd (it left the set then).
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+EventLoop::TimerId EventLoop::call_at(Instant when, TimerHandler h) {
+  const TimerId id = next_timer_id_++;
+  timers_.emplace(when, Timer{id, std::move(h)});
+  return id;
+}
+
+void EventLoop::cancel(TimerId id) {
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second.id == id) {
+      timers_.erase(it);
+      return;
+    }
+  }
+}
+
+void EventLoop::request_shutdown(Instant now) {
+  if (shutting_down()) return;
+  shutdown_deadline_ = now + options_.shutdown_grace;
+  if (on_shutdown_) on_shutdown_(now);
+  flush(now);
+}
+
+Result<RunOutcome, LoopError> EventLoop::run(std::optional<Duration> limit) {
+  SignalBlock block(options_.handle_signals);
+  stopped_ = false;
+  const Instant start = monotonic_now();
+  const std::optional<Instant> run_deadline =
+      limit ? std::optional<Instant>(start + *limit) : std::nullopt;
+  run_due(start);
+  std::vector<epoll_event> events(std::max<std::size_t>(options_.max_events, 1));
+  for (;;) {
+    if (auto done = finished(monotonic_now(), run_deadline)) {
+      (void)arm_timer(std::nullopt);
+      return *done;
+    }
+    if (auto st = arm_timer(next_wakeup(run_deadline)); !st) return Err{st.error()};
+    const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Err{LoopError{errno, "epoll_wait"}};
+    }
+    ++stats_.wakeups;
+    for (int i = 0; i < n && !stopped_; ++i) {
+      if (auto st = dispatch(events[i].data.fd, events[i].events); !st) return Err{st.error()};
+    }
+    run_due(monotonic_now());
+  }
+}
+
+std::optional<RunOutcome> EventLoop::finished(Instant now,
+                                              std::optional<Instant> run_deadline) const {
+  if (stopped_) return RunOutcome::Stopped;
+  if (second_signal_) return RunOutcome::SecondSignal;
+  if (shutdown_deadline_) {
+    // Frames still held by the impairer (a delayed FIN) count as not done yet.
+    const bool quiet = !impairer_ || impairer_->in_flight() == 0;
+    if (quiet && (!done_ || done_())) return RunOutcome::ShutdownDone;
+    if (now >= *shutdown_deadline_) return RunOutcome::ShutdownTimeout;
+  }
+  if (run_deadline && now >= *run_deadline) return RunOutcome::TimeLimit;
+  return std::nullopt;
+}
+
+std::optional<Instant> EventLoop::next_wakeup(std::optional<Instant> run_deadline) const {
+  std::optional<Instant> when = earliest(stack_->next_deadline(), run_deadline);
+  if (impairer_) when = earliest(when, impairer_->next_deadline());
+  if (!timers_.empty()) when = earliest(when, timers_.begin()->first);
+  return earliest(when, shutdown_deadline_);
+}
+
+Status<LoopError> EventLoop::arm_timer(std::optional<Instant> when) {
+  if (when == armed_) return {};
+  itimerspec spec{};
+  if (when) {
+    // An absolute time of 0 would disarm the timer: an overdue deadline fires at 1 ns.
+    const std::int64_t ns = std::max<std::int64_t>(when->nanos(), 1);
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  }
+  if (::timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) {
+    return Err{LoopError{errno, "timerfd_settime"}};
+  }
+  armed_ = when;
+  return {};
+}
+
+Status<LoopError> EventLoop::dispatch(int fd, std::uint32_t events) {
+  const Instant now = monotonic_now();
+  if (fd == tap_->fd()) return read_tap(now);
+  if (fd == timer_.get()) {
+    read_timerfd();
+    return {};
+  }
+  if (signal_.valid() && fd == signal_.get()) {
+    read_signals(now);
+    return {};
+  }
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return {};                  // removed by an earlier callback in this batch
+  std::shared_ptr<FdHandler> handler = it->second;  // survives remove_fd() inside the call
+  (*handler)(events, now);
+  flush(now);
+  return {};
+}
+
+Status<LoopError> EventLoop::read_tap(Instant now) {
+  auto n = tap_->read_batch();
+  if (!n) {
+    ++stats_.rx_errors;
+    return Err{LoopError{n.error().sys_errno, "read(tap)"}};
+  }
+  for (Bytes frame : tap_->batch()) {
+    ++stats_.frames_in;
+    stats_.bytes_in += frame.size();
+    if (impairer_) {
+      impairer_->from_device(ByteVec(frame.begin(), frame.end()), now);
+    } else {
+      deliver_in(frame, now);
+    }
+  }
+  flush(now);
+  return {};
+}
+
+void EventLoop::read_timerfd() {
+  std::uint64_t expirations = 0;
+  if (::read(timer_.get(), &expirations, sizeof expirations) == sizeof expirations) {
+    stats_.timer_fires += expirations;
+  }
+  armed_.reset();  // an absolute timer fires once: re-arm even for the same instant
+}
+
+void EventLoop::read_signals(Instant now) {
+  signalfd_siginfo info{};
+  while (::read(signal_.get(), &info, sizeof info) == sizeof info) {
+    ++stats_.signals;
+    if (shutting_down()) {
+      second_signal_ = true;
+    } else {
+      request_shutdown(now);
+    }
+  }
+}
+
+void EventLoop::run_due(Instant now) {
+  if (impairer_) {
+    Sink sink(*this);
+    impairer_->release(now, sink);
+  }
+  if (auto d = stack_->next_deadline(); d && *d <= now) stack_->on_timer(now);
+  // Only timers due now: one that a handler schedules for `now` runs next round.
+  std::vector<Timer> due;
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    due.push_back(std::move(timers_.begin()->second));
+    timers_.erase(timers_.begin());
+  }
+  for (auto& t : due) t.handler(now);
+  flush(now);
+}
+
+void EventLoop::flush(Instant now) {
+  Sink sink(*this);
+  // Handlers may call into the stack (more frames, more events) and released
+  // inbound frames produce more of both: go round until everything is quiet.
+  for (bool progress = true; progress;) {
+    progress = false;
+    while (auto e = stack_->pop_event()) {
+      progress = true;
+      if (on_event_) on_event_(*e, now);
+    }
+    while (auto f = stack_->pop_frame()) {
+      progress = true;
+      if (f->iface != iface_) {
+        ++stats_.tx_other_iface;
+        continue;
+      }
+      send_out(std::move(f->bytes), now);
+    }
+    if (impairer_ && impairer_->release(now, sink) > 0) progress = true;
+  }
+}
+
+void EventLoop::send_out(ByteVec frame, Instant now) {
+  capture(frame, Direction::Outbound, now);
+  if (impairer_) {
+    impairer_->from_stack(std::move(frame), now);
+  } else {
+    write_device(frame);
+  }
+}
+
+void EventLoop::deliver_in(Bytes frame, Instant now) {
+  capture(frame, Direction::Inbound, now);
+  stack_->on_frame(iface_, frame, now);
+}
+
+void EventLoop::write_device(Bytes frame) {
+  if (tap_->write(frame)) {
+    ++stats_.frames_out;
+    stats_.bytes_out += frame.size();
+  } else {
+    ++stats_.tx_dropped;
+  }
+}
+
+void EventLoop::capture(Bytes frame, Direction dir, Instant now) {
+  if (pcap_ == nullptr) return;
+  if (!pcap_->write(pcap_iface_, now + wall_offset_, frame, dir)) ++stats_.pcap_errors;
+}
+
+}  // namespace synack::link

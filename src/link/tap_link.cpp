@@ -1,0 +1,236 @@
+#include "synack/link/tap_link.hpp"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace synack::link {
+
+namespace {
+
+constexpr const char* kTunPath = "/dev/net/tun";
+// Ethernet header plus room for two VLAN tags (QinQ) on top of the MTU.
+constexpr std::size_t kL2Overhead = 14 + 8;
+constexpr std::size_t kMinMtu = 1500;
+
+TapError sys_error(std::string_view step, int err) {
+  TapErrorCode code = TapErrorCode::Other;
+  switch (err) {
+    case EPERM:
+    case EACCES:
+      code = TapErrorCode::NoPermission;
+      break;
+    case EBUSY:
+      code = TapErrorCode::Busy;
+      break;
+    case EAGAIN:
+      code = TapErrorCode::WouldBlock;
+      break;
+    default:
+      break;
+  }
+  return TapError{code, err, step};
+}
+
+// The kernel's dev_valid_name() rules, so that a bad name is reported as such
+// rather than as an EINVAL from some ioctl.
+bool valid_name(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f' || c == '\0';
+  });
+}
+
+ifreq make_ifreq(std::string_view name) {
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), std::size_t{IFNAMSIZ - 1}));
+  return ifr;
+}
+
+// The interface ioctls (SIOC*IF*) need some socket in the TAP's network namespace.
+Result<UniqueFd, TapError> control_socket() {
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return Err{sys_error("socket(AF_INET)", errno)};
+  return s;
+}
+
+Result<ifreq, TapError> ifreq_ioctl(const std::string& name, unsigned long request,
+                                    std::string_view step) {
+  auto s = control_socket();
+  if (!s) return Err{s.error()};
+  ifreq ifr = make_ifreq(name);
+  if (::ioctl(s->get(), request, &ifr) < 0) return Err{sys_error(step, errno)};
+  return ifr;
+}
+
+Status<TapError> bring_up(const std::string& name) {
+  auto s = control_socket();
+  if (!s) return Err{s.error()};
+  ifreq ifr = make_ifreq(name);
+  if (::ioctl(s->get(), SIOCGIFFLAGS, &ifr) < 0)
+    return Err{sys_error("ioctl(SIOCGIFFLAGS)", errno)};
+  if ((ifr.ifr_flags & IFF_UP) != 0) return {};
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (::ioctl(s->get(), SIOCSIFFLAGS, &ifr) < 0)
+    return Err{sys_error("ioctl(SIOCSIFFLAGS)", errno)};
+  return {};
+}
+
+bool interface_exists(const std::string& name) {
+  return ::if_nametoindex(name.c_str()) != 0;
+}
+
+}  // namespace
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) reset(o.release());
+  return *this;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+std::string_view to_string(TapErrorCode c) {
+  switch (c) {
+    case TapErrorCode::NoPermission:
+      return "permission denied (needs CAP_NET_ADMIN or ownership of the TAP)";
+    case TapErrorCode::NoDevice:
+      return "/dev/net/tun not found (is the tun module loaded?)";
+    case TapErrorCode::NameTooLong:
+      return "interface name longer than 15 bytes";
+    case TapErrorCode::InvalidName:
+      return "invalid interface name";
+    case TapErrorCode::Busy:
+      return "TAP is in use by another process";
+    case TapErrorCode::WouldBlock:
+      return "device queue full";
+    case TapErrorCode::Other:
+      return "system error";
+  }
+  return "unknown error";
+}
+
+std::string TapError::message() const {
+  std::string m(to_string(code));
+  if (!step.empty()) {
+    m += " [";
+    m += step;
+    if (sys_errno != 0) {
+      m += ": ";
+      m += std::strerror(sys_errno);
+    }
+    m += "]";
+  }
+  return m;
+}
+
+TapLink::TapLink(UniqueFd fd, std::string name, bool created, std::size_t batch,
+                 std::size_t frame_cap)
+    : fd_(std::move(fd)),
+      name_(std::move(name)),
+      created_(created),
+      frame_capacity_(frame_cap),
+      buffers_(std::max<std::size_t>(batch, 1), ByteVec(frame_cap)) {
+  batch_.reserve(buffers_.size());
+}
+
+Result<TapLink, TapError> TapLink::open(std::string_view name, const TapOptions& options) {
+  if (name.size() > kMaxNameLen) return Err{TapError{TapErrorCode::NameTooLong, 0, {}}};
+  if (!valid_name(name)) return Err{TapError{TapErrorCode::InvalidName, 0, {}}};
+  std::string ifname(name);
+  const bool existed = interface_exists(ifname);
+
+  UniqueFd fd(::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    int err = errno;
+    if (err == ENOENT || err == ENXIO || err == ENODEV) {
+      return Err{TapError{TapErrorCode::NoDevice, err, "open(/dev/net/tun)"}};
+    }
+    return Err{sys_error("open(/dev/net/tun)", err)};
+  }
+  // IFF_NO_PI: frames come and go without the 4-byte packet-information prefix.
+  ifreq ifr = make_ifreq(ifname);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return Err{sys_error("ioctl(TUNSETIFF)", errno)};
+
+  if (options.bring_up) {
+    if (auto st = bring_up(ifname); !st) return Err{st.error()};
+  }
+  auto mtu_req = ifreq_ioctl(ifname, SIOCGIFMTU, "ioctl(SIOCGIFMTU)");
+  if (!mtu_req) return Err{mtu_req.error()};
+  const std::size_t mtu =
+      std::max<std::size_t>(static_cast<std::size_t>(mtu_req->ifr_mtu), kMinMtu);
+  return TapLink(std::move(fd), std::move(ifname), !existed, options.read_batch, mtu + kL2Overhead);
+}
+
+Result<std::size_t, TapError> TapLink::mtu() const {
+  auto ifr = ifreq_ioctl(name_, SIOCGIFMTU, "ioctl(SIOCGIFMTU)");
+  if (!ifr) return Err{ifr.error()};
+  return static_cast<std::size_t>(ifr->ifr_mtu);
+}
+
+Result<wire::MacAddr, TapError> TapLink::kernel_mac() const {
+  auto ifr = ifreq_ioctl(name_, SIOCGIFHWADDR, "ioctl(SIOCGIFHWADDR)");
+  if (!ifr) return Err{ifr.error()};
+  wire::MacAddr mac;
+  for (std::size_t i = 0; i < mac.octets.size(); ++i) {
+    mac.octets[i] = static_cast<std::uint8_t>(ifr->ifr_hwaddr.sa_data[i]);
+  }
+  return mac;
+}
+
+Result<std::size_t, TapError> TapLink::read_batch() {
+  batch_.clear();
+  for (auto& buf : buffers_) {
+    if (buf.size() < frame_capacity_) buf.resize(frame_capacity_);
+    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EINTR) break;
+      ++stats_.rx_errors;
+      if (batch_.empty()) return Err{sys_error("read(tap)", err)};
+      break;  // report the error on the next call, after these frames are handled
+    }
+    const auto len = static_cast<std::size_t>(n);
+    if (len > buf.size()) {
+      // The TAP reports a frame's full length even when it had to cut it to fit
+      // (the MTU was raised after open): drop it, and make room for the next one.
+      ++stats_.rx_errors;
+      frame_capacity_ = len;
+      continue;
+    }
+    ++stats_.rx_frames;
+    stats_.rx_bytes += len;
+    batch_.emplace_back(buf.data(), len);
+  }
+  return batch_.size();
+}
+
+Status<TapError> TapLink::write(Bytes frame) {
+  const ssize_t n = ::write(fd_.get(), frame.data(), frame.size());
+  if (n < 0) {
+    const int err = errno;
+    if (err == EAGAIN) {
+      ++stats_.tx_dropped;
+    } else {
+      ++stats_.tx_errors;
+    }
+    return Err{sys_error("write(tap)", err)};
+  }
+  ++stats_.tx_frames;
+  stats_.tx_bytes += frame.size();
+  return {};
+}
+
+}  // namespace synack::link
