@@ -1,0 +1,163 @@
+// The sans-I/O host: interfaces, ARP, IPv4 in/out, ICMP, UDP sockets, and the
+// glue that carries TCP segments between the wire and tcp::TcpProtocol.
+//
+//   stack.on_frame(iface, bytes, now);                 // a frame arrived
+//   stack.on_timer(now);                               // time passed
+//   while (auto f = stack.pop_frame()) link.send(*f);  // frames to transmit
+//   auto when = stack.next_deadline();                 // when to call on_timer
+//   while (auto e = stack.pop_event()) ...             // readable / ping reply / ...
+//
+// It never reads a clock or calls a global RNG; many instances may share a process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "synack/base/bytes.hpp"
+#include "synack/base/random.hpp"
+#include "synack/base/result.hpp"
+#include "synack/base/time.hpp"
+#include "synack/stack/config.hpp"
+#include "synack/stack/events.hpp"
+#include "synack/stack/neighbor.hpp"
+#include "synack/stack/stats.hpp"
+#include "synack/stack/types.hpp"
+#include "synack/stack/udp.hpp"
+#include "synack/tcp/protocol.hpp"
+#include "synack/wire/addr.hpp"
+#include "synack/wire/ipv4.hpp"
+
+namespace synack::stack {
+
+struct Interface {
+  IfaceId id;
+  wire::MacAddr mac;
+  wire::Ipv4Cidr cidr;  // our address and the on-link prefix
+  std::size_t mtu = 1500;
+};
+
+// Offsets inside a frame we build: Ethernet header, then IPv4, then transport.
+inline constexpr std::size_t kEthHeaderLen = 14;
+inline constexpr std::size_t kIpHeaderLen = 20;
+inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
+
+class Stack {
+ public:
+  Stack(const StackConfig& config, Random& random);
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // --- configuration ---------------------------------------------------------
+  IfaceId add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu = 1500);
+  void set_default_gateway(std::optional<wire::Ipv4Addr> gateway) { gateway_ = gateway; }
+  const Interface* interface(IfaceId id) const;
+  const std::vector<Interface>& interfaces() const { return ifaces_; }
+  // On-link if an interface prefix contains dst (longest prefix wins), else via the
+  // default gateway if that is on-link, else nullopt (NoRoute). A source hint picks
+  // the interface for the limited broadcast 255.255.255.255.
+  std::optional<Route> route(wire::Ipv4Addr dst,
+                             wire::Ipv4Addr src_hint = wire::Ipv4Addr::any()) const;
+  bool is_local_address(wire::Ipv4Addr a) const;
+
+  // --- the sans-I/O surface --------------------------------------------------
+  void on_frame(IfaceId iface, Bytes frame, Instant now);
+  void on_timer(Instant now);
+  std::optional<Frame> pop_frame();
+  std::optional<Instant> next_deadline() const;
+  std::optional<Event> pop_event();
+
+  // --- ICMP echo -------------------------------------------------------------
+  Status<SendError> send_ping(wire::Ipv4Addr dst, std::uint16_t ident, std::uint16_t seq,
+                              Bytes data, Instant now);
+
+  // --- UDP sockets -----------------------------------------------------------
+  // addr may be unspecified (any local address); port 0 picks an ephemeral port.
+  Result<UdpSocketId, BindError> udp_bind(wire::Ipv4Addr addr, std::uint16_t port);
+  Status<SendError> udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
+                                Bytes payload, Instant now);
+  std::optional<UdpDatagram> udp_receive_from(UdpSocketId socket) { return udp_.receive(socket); }
+  std::optional<std::pair<wire::Ipv4Addr, std::uint16_t>> udp_local(UdpSocketId socket) const {
+    return udp_.local(socket);
+  }
+  void udp_close(UdpSocketId socket) { udp_.close(socket); }
+
+  // --- TCP -------------------------------------------------------------------
+  // The socket API layer calls listen/connect/... here; the Stack drains its output
+  // segments and events after every entry point. After calling into tcp() directly,
+  // call flush_tcp(now) so its segments are sent and its events reach pop_event().
+  // For connect(), the local address is route(remote)->src (RFC 9293 MUST-44).
+  tcp::TcpProtocol& tcp() { return tcp_; }
+  void flush_tcp(Instant now);
+
+  const Stats& stats() const { return stats_; }
+  const NeighborCache& neighbors() const { return neighbors_; }
+
+ private:
+  // A frame being built for one IPv4 packet: headroom for Ethernet + IPv4, the
+  // transport bytes are written at kTransportOffset by the caller.
+  struct Outgoing {
+    Route route;
+    wire::Ipv4Addr src;
+    wire::Ipv4Addr dst;
+    ByteVec frame;
+    MutBytes transport() { return MutBytes(frame).subspan(kTransportOffset); }
+  };
+
+  // input.cpp
+  enum class Dst : std::uint8_t { Unicast, Broadcast, NotForUs };
+  void on_arp(const Interface& iface, Bytes packet, Instant now);
+  void on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, Instant now);
+  Dst classify_dst(const Interface& iface, wire::Ipv4Addr dst) const;
+  void on_icmp(const wire::Ipv4Repr& ip, Instant now);
+  void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
+                     Instant now);
+  void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, Instant now);
+  void on_tcp(const wire::Ipv4Repr& ip, Instant now);
+
+  // output.cpp
+  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                                      std::size_t transport_len);
+  void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
+               Instant now);
+  void send_ip(Outgoing out, std::uint8_t protocol, Instant now) {
+    send_ip(std::move(out), protocol, config_.default_ttl, 0, now);
+  }
+  void transmit(const Route& route, ByteVec frame, Instant now);
+  void emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame);
+  void send_arp(const Interface& iface, std::uint16_t op, wire::MacAddr dst_mac,
+                wire::MacAddr target_mac, wire::Ipv4Addr target_ip);
+  void send_arp_request(NeighborKey key);
+  // Packets to one of our own addresses never reach a link: they are queued here
+  // and run through IPv4 input before the entry point returns.
+  void run_loopback(Instant now);
+  void drain_tcp(Instant now);
+  void release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames);
+  // An ICMP error about `offending` (the whole received IPv4 packet), RFC 1122 §3.2.2.
+  // Returns whether it was sent (not suppressed by the rules or the rate limit).
+  bool send_icmp_error(const wire::Ipv4Repr& offending, Bytes offending_packet, std::uint8_t type,
+                       std::uint8_t code, Instant now);
+  bool icmp_rate_ok(Instant now);
+  void push_event(Event e);
+
+  StackConfig config_;
+  Random& random_;
+  std::vector<Interface> ifaces_;
+  std::optional<wire::Ipv4Addr> gateway_;
+  NeighborCache neighbors_;
+  UdpTable udp_;
+  tcp::TcpProtocol tcp_;
+  std::uint16_t next_ident_;
+  // ICMP error token bucket.
+  std::uint32_t icmp_tokens_;
+  Instant icmp_refilled_;
+  std::deque<Frame> frames_out_;
+  std::deque<Frame> loopback_;  // frames with Ethernet headroom, addressed to us
+  bool in_loopback_ = false;
+  std::deque<Event> events_;
+  Stats stats_;
+};
+
+}  // namespace synack::stack

@@ -1,0 +1,301 @@
+// Stack input: Ethernet demux, ARP (RFC 826), IPv4 acceptance (RFC 1122 §3.2.1),
+// ICMP (RFC 792), UDP demux (RFC 768) and the hand-off of TCP segments.
+#include <vector>
+
+#include "synack/stack/stack.hpp"
+#include "synack/wire/arp.hpp"
+#include "synack/wire/ethernet.hpp"
+#include "synack/wire/icmp.hpp"
+#include "synack/wire/tcp.hpp"
+#include "synack/wire/udp.hpp"
+
+namespace synack::stack {
+
+void Stack::on_frame(IfaceId iface_id, Bytes frame, Instant now) {
+  ++stats_.eth_rx_frames;
+  const Interface* iface = interface(iface_id);
+  if (!iface) {
+    ++stats_.eth_rx_bad_iface;
+    return;
+  }
+  auto eth = wire::EthernetRepr::parse(frame);
+  if (!eth) {
+    ++stats_.eth_rx_malformed;
+    return;
+  }
+  if (eth->dst != iface->mac && !eth->dst.is_broadcast()) {
+    ++stats_.eth_rx_not_for_us;
+    return;
+  }
+  switch (static_cast<wire::EtherType>(eth->ethertype)) {
+    case wire::EtherType::Arp:
+      on_arp(*iface, eth->payload, now);
+      break;
+    case wire::EtherType::Ipv4:
+      on_ipv4(*iface, eth->payload, eth->dst.is_broadcast(), now);
+      break;
+    default:
+      ++stats_.eth_rx_unknown_type;
+      break;
+  }
+  flush_tcp(now);
+}
+
+// --- ARP ---------------------------------------------------------------------
+
+void Stack::on_arp(const Interface& iface, Bytes packet, Instant now) {
+  ++stats_.arp_rx;
+  auto parsed = wire::ArpRepr::parse(packet);
+  if (!parsed || parsed->sender_mac.is_multicast() || parsed->sender_ip.is_broadcast() ||
+      parsed->sender_ip.is_multicast()) {
+    ++stats_.arp_rx_malformed;
+    return;
+  }
+  const wire::ArpRepr& arp = *parsed;
+  if (arp.op == wire::ArpOp::Reply) ++stats_.arp_rx_replies;
+  // A probe (RFC 5227 §2.1.1) has sender 0.0.0.0: answer it but learn nothing.
+  bool can_learn = !arp.sender_ip.is_unspecified() && arp.sender_ip != iface.cidr.addr;
+  NeighborKey key{iface.id, arp.sender_ip};
+  std::vector<ByteVec> released;
+  // RFC 826: "If the pair <protocol type, sender protocol address> is already in my
+  // translation table, update the sender hardware address field ... Merge_flag := true".
+  bool merged = can_learn && neighbors_.update(key, arp.sender_mac, now, released);
+  // RFC 826: "?Am I the target protocol address?"
+  if (arp.target_ip != iface.cidr.addr) {
+    if (!merged) ++stats_.arp_rx_ignored;
+    release(iface.id, arp.sender_mac, released);
+    return;
+  }
+  // "If Merge_flag is false, add the triplet ... to the translation table."
+  if (!merged && can_learn) neighbors_.insert(key, arp.sender_mac, now, released);
+  release(iface.id, arp.sender_mac, released);
+  if (arp.op == wire::ArpOp::Request) {
+    // "Swap hardware and protocol fields, putting the local hardware and protocol
+    // addresses in the sender fields. Set the ar$op field to ares_op$REPLY."
+    ++stats_.arp_rx_requests_for_us;
+    ++stats_.arp_tx_replies;
+    send_arp(iface, static_cast<std::uint16_t>(wire::ArpOp::Reply), arp.sender_mac, arp.sender_mac,
+             arp.sender_ip);
+  }
+}
+
+// --- IPv4 ----------------------------------------------------------------------
+
+// The strong end-system model (RFC 1122 §3.3.4.2): a unicast packet is ours only if
+// it is addressed to the interface it arrived on.
+Stack::Dst Stack::classify_dst(const Interface& iface, wire::Ipv4Addr dst) const {
+  if (dst == iface.cidr.addr) return Dst::Unicast;
+  if (dst.is_broadcast()) return Dst::Broadcast;
+  if (iface.cidr.prefix_len < 31 && dst == iface.cidr.subnet_broadcast()) return Dst::Broadcast;
+  return Dst::NotForUs;
+}
+
+void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, Instant now) {
+  ++stats_.ip_rx;
+  auto parsed = wire::Ipv4Repr::parse(packet);
+  if (!parsed) {
+    switch (parsed.error()) {
+      case wire::WireError::Truncated:
+        ++stats_.ip_rx_truncated;
+        break;
+      case wire::WireError::BadChecksum:
+        ++stats_.ip_rx_bad_checksum;
+        break;
+      default:
+        ++stats_.ip_rx_bad_header;
+        break;
+    }
+    return;
+  }
+  const wire::Ipv4Repr& ip = *parsed;
+  // RFC 1122 §3.2.1.3: "A host MUST silently discard an incoming datagram containing
+  // an IP source address that is invalid by the rules of this section."
+  if (ip.src.is_broadcast() || ip.src.is_multicast() ||
+      classify_dst(iface, ip.src) == Dst::Broadcast) {
+    ++stats_.ip_rx_bad_src;
+    return;
+  }
+  Dst dst = classify_dst(iface, ip.dst);
+  if (dst == Dst::NotForUs) {
+    // RFC 1122 §3.3.4.2: we are a host, not a router; never forward.
+    ++stats_.ip_rx_not_for_us;
+    return;
+  }
+  if (ip.is_fragment()) {
+    ++stats_.ip_rx_fragment_unsupported;  // no reassembly yet (RFC 815)
+    return;
+  }
+  bool broadcast = dst == Dst::Broadcast;
+  if (broadcast && ip.protocol != static_cast<std::uint8_t>(wire::IpProto::Udp)) {
+    // RFC 1122 §3.2.2.6: an echo request to a broadcast address MAY be discarded;
+    // TCP MUST ignore broadcast segments (RFC 9293 MUST-57).
+    ++stats_.ip_rx_broadcast_dropped;
+    return;
+  }
+  Bytes whole = packet.first(ip.header_len + ip.payload.size());  // without link padding
+  // RFC 1122 §3.2.2: no ICMP error about "a datagram sent as a link-layer broadcast".
+  bool no_errors = broadcast || link_broadcast;
+  switch (static_cast<wire::IpProto>(ip.protocol)) {
+    case wire::IpProto::Icmp:
+      on_icmp(ip, now);
+      break;
+    case wire::IpProto::Udp:
+      on_udp(ip, whole, no_errors, now);
+      break;
+    case wire::IpProto::Tcp:
+      on_tcp(ip, now);
+      break;
+    default:
+      ++stats_.ip_rx_unknown_protocol;
+      // RFC 1122 §3.2.2.1: a host SHOULD generate Protocol Unreachable.
+      if (config_.icmp_protocol_unreachable && !no_errors &&
+          send_icmp_error(ip, whole, static_cast<std::uint8_t>(wire::IcmpType::DestUnreachable),
+                          static_cast<std::uint8_t>(wire::UnreachCode::Protocol), now)) {
+        ++stats_.icmp_tx_proto_unreachable;
+      }
+      break;
+  }
+}
+
+// --- ICMP ----------------------------------------------------------------------
+
+void Stack::on_icmp(const wire::Ipv4Repr& ip, Instant now) {
+  ++stats_.icmp_rx;
+  auto parsed = wire::IcmpRepr::parse(ip.payload);
+  if (!parsed) {
+    // RFC 1122 §3.2.2: "If an ICMP message of unknown type is received, it MUST be
+    // silently discarded." (the parser reports those as Unsupported).
+    if (parsed.error() == wire::WireError::Unsupported) {
+      ++stats_.icmp_rx_other;
+    } else {
+      ++stats_.icmp_rx_malformed;
+    }
+    return;
+  }
+  const wire::IcmpRepr& icmp = *parsed;
+  switch (static_cast<wire::IcmpType>(icmp.type)) {
+    case wire::IcmpType::EchoRequest: {
+      ++stats_.icmp_rx_echo_requests;
+      // RFC 792: "the source and destination addresses are simply reversed, the
+      // type code changed to 0, and the checksum recomputed"; data returned as is.
+      wire::IcmpRepr reply = icmp;
+      reply.type = static_cast<std::uint8_t>(wire::IcmpType::EchoReply);
+      reply.code = 0;
+      auto out = prepare(ip.dst, ip.src, reply.total_len());
+      if (!out) return;
+      reply.emit(out->transport());
+      ++stats_.icmp_tx_echo_replies;
+      send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Icmp), now);
+      return;
+    }
+    case wire::IcmpType::EchoReply:
+      ++stats_.icmp_rx_echo_replies;
+      push_event(
+          PingReply{ip.src, icmp.ident, icmp.seq_no, ByteVec(icmp.data.begin(), icmp.data.end())});
+      return;
+    case wire::IcmpType::DestUnreachable:
+    case wire::IcmpType::SourceQuench:
+    case wire::IcmpType::TimeExceeded:
+    case wire::IcmpType::ParameterProblem:
+      ++stats_.icmp_rx_errors;
+      on_icmp_error(icmp.type, icmp.code, icmp.next_hop_mtu, icmp.data, now);
+      return;
+  }
+  ++stats_.icmp_rx_other;  // a type the parser knows but we do not handle
+}
+
+// The quoted datagram is truncated by design (header + at least 8 bytes), so it
+// is read field by field rather than with Ipv4Repr::parse, which wants it whole.
+void Stack::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
+                          Instant now) {
+  constexpr std::size_t kQuotedTransport = 8;  // RFC 792: the first 64 bits of data
+  std::size_t ihl = quoted.empty() ? 0 : (load_u8(quoted, 0) & 0x0f) * 4u;
+  if (quoted.size() < wire::Ipv4Repr::kMinHeaderLen || (load_u8(quoted, 0) >> 4) != 4 ||
+      ihl < wire::Ipv4Repr::kMinHeaderLen || quoted.size() < ihl + kQuotedTransport) {
+    ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  std::uint8_t protocol = load_u8(quoted, 9);
+  auto src = wire::Ipv4Addr::load(quoted, 12);
+  auto dst = wire::Ipv4Addr::load(quoted, 16);
+  // It must quote something we sent.
+  if (!is_local_address(src) || protocol != static_cast<std::uint8_t>(wire::IpProto::Tcp)) {
+    ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  Bytes l4 = quoted.subspan(ihl);
+  tcp::IcmpErrorIn err;
+  err.type = type;
+  err.code = code;
+  err.next_hop_mtu = mtu;
+  err.local = tcp::Endpoint{src, load_be16(l4, 0)};
+  err.remote = tcp::Endpoint{dst, load_be16(l4, 2)};
+  err.quoted_seq = SeqNum(load_be32(l4, 4));
+  ++stats_.icmp_rx_errors_tcp;
+  tcp_.on_icmp_error(err, now);
+}
+
+// --- UDP -----------------------------------------------------------------------
+
+void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, Instant now) {
+  ++stats_.udp_rx;
+  auto parsed = wire::UdpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst});
+  if (!parsed) {
+    if (parsed.error() == wire::WireError::BadChecksum) {
+      ++stats_.udp_rx_bad_checksum;
+    } else {
+      ++stats_.udp_rx_malformed;
+    }
+    return;
+  }
+  const wire::UdpRepr& udp = *parsed;
+  // Demux by (destination address, destination port) only (RFC 768 has no
+  // connections); the sender's address and port are just reported.
+  auto socket = udp_.lookup(ip.dst, udp.dst_port);
+  if (!socket) {
+    ++stats_.udp_rx_no_socket;
+    // RFC 1122 §4.1.3.1: "If a datagram arrives addressed to a UDP port for which
+    // there is no pending LISTEN call, UDP SHOULD send an ICMP Port Unreachable";
+    // never about a broadcast (§3.2.2).
+    if (!no_errors &&
+        send_icmp_error(ip, packet, static_cast<std::uint8_t>(wire::IcmpType::DestUnreachable),
+                        static_cast<std::uint8_t>(wire::UnreachCode::Port), now)) {
+      ++stats_.icmp_tx_port_unreachable;
+    }
+    return;
+  }
+  UdpDatagram d{ip.src, udp.src_port, ip.dst, ByteVec(udp.payload.begin(), udp.payload.end())};
+  switch (udp_.deliver(*socket, std::move(d))) {
+    case UdpTable::Delivered::BecameReadable:
+      push_event(UdpReadable{*socket});
+      break;
+    case UdpTable::Delivered::Queued:
+      break;
+    case UdpTable::Delivered::QueueFull:
+      ++stats_.udp_rx_queue_full;
+      break;
+  }
+}
+
+// --- TCP -----------------------------------------------------------------------
+
+void Stack::on_tcp(const wire::Ipv4Repr& ip, Instant now) {
+  auto parsed = wire::TcpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst});
+  if (!parsed) {
+    if (parsed.error() == wire::WireError::BadChecksum) {
+      ++stats_.tcp_rx_bad_checksum;
+    } else {
+      ++stats_.tcp_rx_malformed;
+    }
+    return;
+  }
+  ++stats_.tcp_rx;
+  tcp::SegmentIn in;
+  in.src = ip.src;
+  in.dst = ip.dst;
+  in.seg = *parsed;
+  in.dst_is_broadcast_or_multicast = false;  // broadcasts were dropped in on_ipv4
+  tcp_.on_segment(in, now);
+}
+
+}  // namespace synack::stack

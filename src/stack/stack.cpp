@@ -1,0 +1,382 @@
+// Stack: configuration, routing, the sans-I/O entry points and all output paths.
+// Input processing is in input.cpp.
+#include "synack/stack/stack.hpp"
+
+#include <algorithm>
+
+#include "synack/wire/arp.hpp"
+#include "synack/wire/ethernet.hpp"
+#include "synack/wire/icmp.hpp"
+#include "synack/wire/udp.hpp"
+
+namespace synack::stack {
+
+std::string_view to_string(SendError e) {
+  switch (e) {
+    case SendError::NoRoute:
+      return "no route";
+    case SendError::MessageTooLong:
+      return "message too long";
+    case SendError::BadSocket:
+      return "bad socket";
+    case SendError::InvalidDestination:
+      return "invalid destination";
+  }
+  return "?";
+}
+
+std::string_view to_string(BindError e) {
+  switch (e) {
+    case BindError::AddrInUse:
+      return "address in use";
+    case BindError::AddrNotAvailable:
+      return "address not available";
+    case BindError::NoFreePort:
+      return "no free port";
+    case BindError::TooManySockets:
+      return "too many sockets";
+  }
+  return "?";
+}
+
+Stack::Stack(const StackConfig& config, Random& random)
+    : config_(config),
+      random_(random),
+      neighbors_(config.neighbor),
+      udp_(config.udp_max_sockets, config.udp_rx_queue_datagrams),
+      tcp_(config.tcp, random),
+      next_ident_(config.first_ip_ident ? *config.first_ip_ident
+                                        : static_cast<std::uint16_t>(random.next_u32())),
+      icmp_tokens_(config.icmp_error_burst) {}
+
+IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu) {
+  IfaceId id{static_cast<std::uint32_t>(ifaces_.size())};
+  ifaces_.push_back(Interface{id, mac, cidr, mtu});
+  return id;
+}
+
+const Interface* Stack::interface(IfaceId id) const {
+  return id.value < ifaces_.size() ? &ifaces_[id.value] : nullptr;
+}
+
+bool Stack::is_local_address(wire::Ipv4Addr a) const {
+  return std::any_of(ifaces_.begin(), ifaces_.end(),
+                     [a](const Interface& i) { return i.cidr.addr == a; });
+}
+
+std::optional<Route> Stack::route(wire::Ipv4Addr dst, wire::Ipv4Addr src_hint) const {
+  if (dst.is_unspecified() || dst.is_multicast() || ifaces_.empty()) return std::nullopt;
+  if (dst.is_broadcast()) {
+    // The limited broadcast goes out of the interface owning the source, else the first.
+    const Interface* out = &ifaces_.front();
+    for (const auto& i : ifaces_) {
+      if (i.cidr.addr == src_hint) out = &i;
+    }
+    return Route{out->id, dst, out->cidr.addr, true};
+  }
+  const Interface* best = nullptr;
+  for (const auto& i : ifaces_) {
+    if (i.cidr.contains(dst) && (!best || i.cidr.prefix_len > best->cidr.prefix_len)) best = &i;
+  }
+  if (best) {
+    bool bcast = best->cidr.prefix_len < 31 && dst == best->cidr.subnet_broadcast();
+    return Route{best->id, dst, best->cidr.addr, bcast};
+  }
+  if (!gateway_) return std::nullopt;
+  for (const auto& i : ifaces_) {
+    if (i.cidr.contains(*gateway_)) return Route{i.id, *gateway_, i.cidr.addr, false};
+  }
+  return std::nullopt;
+}
+
+// --- sans-I/O entry points ---------------------------------------------------
+
+void Stack::on_timer(Instant now) {
+  auto result = neighbors_.on_timer(now);
+  for (const auto& key : result.resend) send_arp_request(key);
+  stats_.arp_resolution_failed += result.gave_up;
+  stats_.arp_drop_unresolved += result.dropped_frames;
+  tcp_.on_timer(now);
+  flush_tcp(now);
+}
+
+std::optional<Frame> Stack::pop_frame() {
+  if (frames_out_.empty()) return std::nullopt;
+  Frame f = std::move(frames_out_.front());
+  frames_out_.pop_front();
+  return f;
+}
+
+std::optional<Instant> Stack::next_deadline() const {
+  auto a = neighbors_.next_deadline();
+  auto b = tcp_.next_deadline();
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+std::optional<Event> Stack::pop_event() {
+  std::optional<Event> e;
+  if (events_.empty()) return e;
+  e.emplace(std::move(events_.front()));
+  events_.pop_front();
+  return e;
+}
+
+void Stack::push_event(Event e) {
+  if (events_.size() >= config_.max_events) {
+    ++stats_.events_dropped;
+    return;
+  }
+  events_.push_back(std::move(e));
+}
+
+// --- IPv4 output -------------------------------------------------------------
+
+Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                                                  std::size_t transport_len) {
+  auto r = route(dst, src);
+  if (!r) {
+    ++stats_.ip_tx_no_route;
+    return Err{SendError::NoRoute};
+  }
+  const Interface& iface = ifaces_[r->iface.value];
+  // We never fragment: DF is always set (RFC 1191 path MTU discovery).
+  if (kIpHeaderLen + transport_len > iface.mtu) {
+    ++stats_.ip_tx_too_long;
+    return Err{SendError::MessageTooLong};
+  }
+  Outgoing out{*r, src.is_unspecified() ? r->src : src, dst,
+               ByteVec(kTransportOffset + transport_len)};
+  return out;
+}
+
+void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
+                    Instant now) {
+  wire::Ipv4Repr ip;
+  ip.src = out.src;
+  ip.dst = out.dst;
+  ip.protocol = protocol;
+  ip.ttl = ttl;
+  ip.dscp_ecn = dscp_ecn;
+  ip.ident = next_ident_++;
+  ip.dont_fragment = true;
+  ip.payload = Bytes(out.frame).subspan(kTransportOffset);
+  ip.emit(MutBytes(out.frame).subspan(kEthHeaderLen));
+  ++stats_.ip_tx;
+  transmit(out.route, std::move(out.frame), now);
+}
+
+// Fills in the Ethernet header once the next hop's MAC is known, or parks the
+// frame in the neighbour cache and starts resolution.
+void Stack::transmit(const Route& route, ByteVec frame, Instant now) {
+  auto ipv4 = static_cast<std::uint16_t>(wire::EtherType::Ipv4);
+  if (is_local_address(route.next_hop)) {
+    ++stats_.ip_loopback;
+    loopback_.push_back(Frame{route.iface, std::move(frame)});
+    return;
+  }
+  if (route.link_broadcast) {
+    emit_frame(route.iface, wire::MacAddr::broadcast(), ipv4, std::move(frame));
+    return;
+  }
+  NeighborKey key{route.iface, route.next_hop};
+  if (auto mac = neighbors_.lookup(key, now)) {
+    emit_frame(route.iface, *mac, ipv4, std::move(frame));
+    return;
+  }
+  switch (neighbors_.enqueue(key, std::move(frame), now)) {
+    case NeighborCache::Enqueued::SendRequest:
+      send_arp_request(key);
+      break;
+    case NeighborCache::Enqueued::Queued:
+      break;
+    case NeighborCache::Enqueued::DropQueueFull:
+      ++stats_.arp_drop_queue_full;
+      break;
+    case NeighborCache::Enqueued::DropCacheFull:
+      ++stats_.arp_drop_cache_full;
+      break;
+  }
+}
+
+// `frame` has room for the Ethernet header at its start and the payload after it.
+void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame) {
+  wire::EthernetRepr eth;
+  eth.dst = dst;
+  eth.src = ifaces_[iface.value].mac;
+  eth.ethertype = ethertype;
+  eth.payload = Bytes(frame).subspan(kEthHeaderLen);
+  eth.emit(frame);
+  ++stats_.eth_tx_frames;
+  frames_out_.push_back(Frame{iface, std::move(frame)});
+}
+
+void Stack::release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames) {
+  for (auto& f : frames) {
+    emit_frame(iface, mac, static_cast<std::uint16_t>(wire::EtherType::Ipv4), std::move(f));
+  }
+  frames.clear();
+}
+
+// --- ARP output --------------------------------------------------------------
+
+void Stack::send_arp(const Interface& iface, std::uint16_t op, wire::MacAddr dst_mac,
+                     wire::MacAddr target_mac, wire::Ipv4Addr target_ip) {
+  wire::ArpRepr arp;
+  arp.op = static_cast<wire::ArpOp>(op);
+  arp.sender_mac = iface.mac;
+  arp.sender_ip = iface.cidr.addr;
+  arp.target_mac = target_mac;
+  arp.target_ip = target_ip;
+  ByteVec frame(kEthHeaderLen + wire::ArpRepr::kLen);
+  arp.emit(MutBytes(frame).subspan(kEthHeaderLen));
+  emit_frame(iface.id, dst_mac, static_cast<std::uint16_t>(wire::EtherType::Arp), std::move(frame));
+}
+
+void Stack::send_arp_request(NeighborKey key) {
+  // RFC 826: the target hardware address is unknown; we send zeros (as Linux does).
+  ++stats_.arp_tx_requests;
+  send_arp(ifaces_[key.iface.value], static_cast<std::uint16_t>(wire::ArpOp::Request),
+           wire::MacAddr::broadcast(), wire::MacAddr{}, key.addr);
+}
+
+// --- ICMP output -------------------------------------------------------------
+
+Status<SendError> Stack::send_ping(wire::Ipv4Addr dst, std::uint16_t ident, std::uint16_t seq,
+                                   Bytes data, Instant now) {
+  wire::IcmpRepr icmp;
+  icmp.type = static_cast<std::uint8_t>(wire::IcmpType::EchoRequest);
+  icmp.ident = ident;
+  icmp.seq_no = seq;
+  icmp.data = data;
+  auto out = prepare(wire::Ipv4Addr::any(), dst, icmp.total_len());
+  if (!out) return Err{out.error()};
+  icmp.emit(out->transport());
+  ++stats_.icmp_tx_echo_requests;
+  send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Icmp), now);
+  run_loopback(now);
+  return {};
+}
+
+// RFC 1812 §4.3.2.8: a simple token bucket bounds the ICMP errors we send.
+bool Stack::icmp_rate_ok(Instant now) {
+  if (config_.icmp_error_interval > Duration::zero() && now > icmp_refilled_) {
+    auto earned = (now - icmp_refilled_) / config_.icmp_error_interval;
+    if (earned > 0) {
+      icmp_tokens_ = static_cast<std::uint32_t>(
+          std::min<std::int64_t>(config_.icmp_error_burst, icmp_tokens_ + earned));
+      icmp_refilled_ = icmp_refilled_ + earned * config_.icmp_error_interval;
+    }
+  }
+  if (icmp_tokens_ == 0) {
+    ++stats_.icmp_tx_rate_limited;
+    return false;
+  }
+  --icmp_tokens_;
+  return true;
+}
+
+bool Stack::send_icmp_error(const wire::Ipv4Repr& offending, Bytes offending_packet,
+                            std::uint8_t type, std::uint8_t code, Instant now) {
+  // RFC 1122 §3.2.2: never about a non-initial fragment, a broadcast/multicast
+  // destination (only our unicast addresses qualify), or a source that is not a
+  // unicast host address.
+  if (offending.fragment_offset != 0 || !is_local_address(offending.dst) ||
+      offending.src.is_unspecified() || offending.src.is_broadcast() ||
+      offending.src.is_multicast()) {
+    return false;
+  }
+  if (!icmp_rate_ok(now)) return false;
+  // RFC 1812 §4.3.2.3: quote as much of the original as fits in 576 bytes
+  // (RFC 792's minimum is the IP header plus 8 data bytes).
+  constexpr std::size_t kMaxErrorPacket = 576;
+  std::size_t room = kMaxErrorPacket - kIpHeaderLen - wire::IcmpRepr::kHeaderLen;
+  wire::IcmpRepr icmp;
+  icmp.type = type;
+  icmp.code = code;
+  icmp.data = offending_packet.first(std::min(room, offending_packet.size()));
+  // The error goes back from the address the offending packet was sent to.
+  auto out = prepare(offending.dst, offending.src, icmp.total_len());
+  if (!out) return false;
+  icmp.emit(out->transport());
+  send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Icmp), now);
+  return true;
+}
+
+// --- UDP output --------------------------------------------------------------
+
+Result<UdpSocketId, BindError> Stack::udp_bind(wire::Ipv4Addr addr, std::uint16_t port) {
+  if (!addr.is_unspecified() && !is_local_address(addr)) return Err{BindError::AddrNotAvailable};
+  return udp_.bind(addr, port, random_);
+}
+
+Status<SendError> Stack::udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
+                                     Bytes payload, Instant now) {
+  auto local = udp_.local(socket);
+  if (!local) return Err{SendError::BadSocket};
+  if (dst_port == 0 || dst.is_unspecified() || dst.is_multicast()) {
+    return Err{SendError::InvalidDestination};
+  }
+  wire::UdpRepr udp;
+  udp.src_port = local->second;
+  udp.dst_port = dst_port;
+  udp.payload = payload;
+  if (udp.total_len() > 0xffff) return Err{SendError::MessageTooLong};
+  auto out = prepare(local->first, dst, udp.total_len());
+  if (!out) return Err{out.error()};
+  udp.emit(out->transport(), wire::PseudoHeader{out->src, out->dst});
+  ++stats_.udp_tx;
+  send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Udp), now);
+  run_loopback(now);
+  return {};
+}
+
+// --- TCP output --------------------------------------------------------------
+
+void Stack::flush_tcp(Instant now) {
+  drain_tcp(now);
+  run_loopback(now);
+}
+
+void Stack::run_loopback(Instant now) {
+  if (in_loopback_) return;  // the outer call keeps draining
+  in_loopback_ = true;
+  // Every exchange with ourselves ends (no reply to a reply, no error about an
+  // error), but a budget keeps one call bounded whatever happens.
+  constexpr int kBudget = 10000;
+  for (int n = 0; n < kBudget && !loopback_.empty(); ++n) {
+    Frame f = std::move(loopback_.front());
+    loopback_.pop_front();
+    // Delivered on the interface that owns the destination (strong host model).
+    auto dst = wire::Ipv4Addr::load(f.bytes, kEthHeaderLen + 16);
+    IfaceId iface = f.iface;
+    for (const auto& i : ifaces_) {
+      if (i.cidr.addr == dst) iface = i.id;
+    }
+    on_ipv4(ifaces_[iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, now);
+    drain_tcp(now);
+  }
+  stats_.ip_loopback_dropped += loopback_.size();
+  loopback_.clear();
+  in_loopback_ = false;
+}
+
+void Stack::drain_tcp(Instant now) {
+  while (auto seg = tcp_.pop_segment()) {
+    // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
+    // rather than emit a spoofed source.
+    auto out = is_local_address(seg->src) ? prepare(seg->src, seg->dst, seg->bytes.size())
+                                          : Result<Outgoing, SendError>(Err{SendError::NoRoute});
+    if (!out) {
+      ++stats_.tcp_tx_dropped;
+      continue;
+    }
+    std::copy(seg->bytes.begin(), seg->bytes.end(), out->transport().begin());
+    ++stats_.tcp_tx;
+    send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,
+            seg->dscp_ecn, now);
+  }
+  while (auto e = tcp_.pop_event()) push_event(*e);
+}
+
+}  // namespace synack::stack
