@@ -12,30 +12,40 @@
 namespace synack::cli {
 namespace {
 
-constexpr int kColumn = 46;  // width of each host's text column
-constexpr const char* kRight = "------------->";
-constexpr const char* kLeft = "<------------ ";
-constexpr const char* kRightLost = "--------x     ";
-constexpr const char* kLeftLost = "    x-------- ";
-constexpr const char* kBlank = "              ";
+// Layout: time | client notes | arrow | segment text or server notes. Frames in both
+// directions put their text after the arrow, so a long line (options) never pushes the
+// arrow out of place; the arrow's direction says who sent it.
+constexpr int kColumn = 34;  // width of the client's note column
+constexpr const char* kRight = "-------------> ";
+constexpr const char* kLeft = "<------------- ";
+constexpr const char* kRightLost = "--------x      ";
+constexpr const char* kLeftLost = "     x-------- ";
+constexpr const char* kBlank = "               ";
 
-std::string time_col(Instant t) { return fmt::format("{:>10.3f}", static_cast<double>(t.nanos()) / 1e6); }
+std::string time_col(Instant t) {
+  return fmt::format("{:>10.3f}", static_cast<double>(t.nanos()) / 1e6);
+}
 
 std::string icmp_name(const wire::IcmpRepr& m) {
   using T = wire::IcmpType;
   switch (static_cast<T>(m.type)) {
-    case T::EchoRequest: return fmt::format("ICMP echo request id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
-    case T::EchoReply: return fmt::format("ICMP echo reply id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
-    case T::DestUnreachable: return fmt::format("ICMP unreachable code {}", m.code);
-    case T::TimeExceeded: return "ICMP time exceeded";
-    default: return fmt::format("ICMP type {} code {}", m.type, m.code);
+    case T::EchoRequest:
+      return fmt::format("ICMP echo request id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
+    case T::EchoReply:
+      return fmt::format("ICMP echo reply id {} seq {} len {}", m.ident, m.seq_no, m.data.size());
+    case T::DestUnreachable:
+      return fmt::format("ICMP unreachable code {}", m.code);
+    case T::TimeExceeded:
+      return "ICMP time exceeded";
+    default:
+      return fmt::format("ICMP type {} code {}", m.type, m.code);
   }
 }
 
 }  // namespace
 
 std::string Ladder::header() const {
-  return fmt::format("{:>10}  {:<{}}{}{}\n", "time (ms)", left_, kColumn, kBlank, right_, kColumn);
+  return fmt::format("{:>10}  {:<{}}{}{}\n", "time (ms)", left_, kColumn, kBlank, right_);
 }
 
 std::string Ladder::note_line(Instant t, Side side, const std::string& text) const {
@@ -44,11 +54,9 @@ std::string Ladder::note_line(Instant t, Side side, const std::string& text) con
 }
 
 std::string Ladder::frame_line(Instant t, Side from, Bytes frame, bool lost) {
-  std::string d = describe(frame);
-  if (from == Side::Left) {
-    return fmt::format("{}  {:<{}}{}\n", time_col(t), d, kColumn, lost ? kRightLost : kRight);
-  }
-  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, lost ? kLeftLost : kLeft, d);
+  const char* arrow =
+      from == Side::Left ? (lost ? kRightLost : kRight) : (lost ? kLeftLost : kLeft);
+  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, arrow, describe(frame));
 }
 
 std::string Ladder::describe(Bytes frame) {
@@ -58,7 +66,8 @@ std::string Ladder::describe(Bytes frame) {
     auto arp = wire::ArpRepr::parse(eth->payload);
     if (!arp) return "ARP (malformed)";
     if (arp->op == wire::ArpOp::Request) {
-      return fmt::format("ARP who-has {} tell {}", arp->target_ip.to_string(), arp->sender_ip.to_string());
+      return fmt::format("ARP who-has {} tell {}", arp->target_ip.to_string(),
+                         arp->sender_ip.to_string());
     }
     return fmt::format("ARP {} is-at {}", arp->sender_ip.to_string(), arp->sender_mac.to_string());
   }
@@ -78,7 +87,8 @@ std::string Ladder::describe(Bytes frame) {
       if (!u) return fmt::format("UDP ({})", wire::to_string(u.error()));
       return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
     }
-    case wire::IpProto::Tcp: return describe_tcp(ip->src.value, ip->dst.value, ip->payload);
+    case wire::IpProto::Tcp:
+      return describe_tcp(ip->src.value, ip->dst.value, ip->payload);
   }
   return fmt::format("IPv4 protocol {}", ip->protocol);
 }

@@ -48,10 +48,13 @@ void register_serve(CLI::App& app, Action& action) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto max_conns = std::make_shared<int>(10000);
   add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
+  sub->add_option("--impair", args->common.impair,
+                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
   add_tap_options(*sub, args->tap);
-  sub->add_option("--max-conns", *max_conns, "Concurrent connection limit")->check(CLI::PositiveNumber);
-  sub->add_option("SERVICE", *services, "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
+  sub->add_option("--max-conns", *max_conns, "Concurrent connection limit")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("SERVICE", *services,
+                  "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
       ->required();
   sub->callback([&action, args, services] {
     action = [args, services] {
@@ -63,10 +66,12 @@ void register_serve(CLI::App& app, Action& action) {
             name != "http") {
           throw UsageError(fmt::format("unknown service '{}'", s));
         }
-        if (colon == std::string::npos) throw UsageError(fmt::format("service '{}' needs :PORT", s));
+        if (colon == std::string::npos)
+          throw UsageError(fmt::format("service '{}' needs :PORT", s));
         auto port_end = s.find(':', colon + 1);
         std::string port = s.substr(colon + 1, port_end - colon - 1);
-        long p = port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5
+        long p = port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+                         port.size() > 5
                      ? -1
                      : std::stol(port);
         if (p < 1 || p > 65535) throw UsageError(fmt::format("service '{}': port out of range", s));
@@ -82,7 +87,8 @@ void register_nc(CLI::App& app, Action& action) {
   auto listen_port = std::make_shared<int>(0);
   auto host_port = std::make_shared<std::vector<std::string>>();
   add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
+  sub->add_option("--impair", args->common.impair,
+                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
   add_tap_options(*sub, args->tap);
   auto* l = sub->add_option("-l", *listen_port, "Listen on PORT and accept one connection")
                 ->check(CLI::Range(1, 65535));
@@ -96,8 +102,9 @@ void register_nc(CLI::App& app, Action& action) {
           throw UsageError(fmt::format("nc: '{}' is not an IPv4 address", (*host_port)[0]));
         }
         const auto& port = (*host_port)[1];
-        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-            std::stol(port) < 1 || std::stol(port) > 65535) {
+        if (port.empty() || port.size() > 5 ||
+            port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) < 1 ||
+            std::stol(port) > 65535) {
           throw UsageError(fmt::format("nc: port '{}' out of range", port));
         }
       }
@@ -112,14 +119,16 @@ void register_get(CLI::App& app, Action& action) {
   auto url = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
+  sub->add_option("--impair", args->common.impair,
+                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
   add_tap_options(*sub, args->tap);
   sub->add_option("URL", *url, "http://HOST[:PORT]/PATH")->required();
   sub->add_option("-o", *out, "Write the body to FILE");
   sub->callback([&action, args, url] {
     action = [args, url] {
       validate_tap(args->tap);
-      if (url->rfind("http://", 0) != 0) throw UsageError(fmt::format("get: '{}' is not an http:// URL", *url));
+      if (url->rfind("http://", 0) != 0)
+        throw UsageError(fmt::format("get: '{}' is not an http:// URL", *url));
       return not_yet("get");
     };
   });

@@ -60,15 +60,19 @@ void register_sim(CLI::App& app, Action& action) {
   auto a = std::make_shared<SimArgs>();
   sub->add_option("SCENARIO", a->scenario, "Scenario to run (see --list)");
   sub->add_flag("--list", a->list, "List the scenarios");
-  sub->add_option("--loss", a->loss, "Frame loss probability, each direction")->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--loss", a->loss, "Frame loss probability, each direction")
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--delay", a->delay_ms, "One-way delay in ms")->check(CLI::Range(0.0, 10000.0));
   sub->add_option("--reorder", a->reorder, "Reordering probability")->check(CLI::Range(0.0, 1.0));
   sub->add_option("--dup", a->dup, "Duplication probability")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--corrupt", a->corrupt, "Bit-flip probability per frame")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--rate", a->rate_mbit, "Link rate in Mbit/s (0 = unlimited)")->check(CLI::Range(0.0, 100000.0));
+  sub->add_option("--corrupt", a->corrupt, "Bit-flip probability per frame")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--rate", a->rate_mbit, "Link rate in Mbit/s (0 = unlimited)")
+      ->check(CLI::Range(0.0, 100000.0));
   sub->add_option("--seed", a->seed, "Seed for everything random");
   sub->add_option("--bytes", a->bytes, "Bytes to transfer (scenarios that move data)");
-  sub->add_option("--pcap", a->pcap, "Write the client's capture (pcapng, virtual-clock timestamps)");
+  sub->add_option("--pcap", a->pcap,
+                  "Write the client's capture (pcapng, virtual-clock timestamps)");
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   sub->callback([&action, a] {

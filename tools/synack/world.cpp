@@ -27,8 +27,8 @@ World::World(const WorldOptions& opt)
       a_(make_host("client", Side::Left, 1, seed_rng_.next_u64(), opt.stack)),
       b_(make_host("server", Side::Right, 2, seed_rng_.next_u64(), opt.stack)),
       link_(seed_rng_.next_u64(), opt.link, opt.link),
-      ladder_(fmt::format("client {}", a_.ip.to_string()), fmt::format("server {}", b_.ip.to_string()),
-              opt.absolute_seq) {
+      ladder_(fmt::format("client {}", a_.ip.to_string()),
+              fmt::format("server {}", b_.ip.to_string()), opt.absolute_seq) {
   if (!opt.pcap_path.empty()) {
     auto w = link::PcapngWriter::open_file(opt.pcap_path);
     if (!w) throw std::runtime_error(fmt::format("cannot write '{}'", opt.pcap_path));
@@ -41,7 +41,11 @@ World::World(const WorldOptions& opt)
 }
 
 void World::note(Host& h, const std::string& text) {
-  out_ += ladder_.note_line(now_, h.side, text);
+  note_at(h, now_, text);
+}
+
+void World::note_at(Host& h, Instant t, const std::string& text) {
+  out_ += ladder_.note_line(t, h.side, text);
 }
 
 void World::pump() {
@@ -76,7 +80,8 @@ bool World::settle() {
     pump();
     while (auto d = link_.pop_ready(now_)) {
       Host& h = host(d->to);
-      if (pcap_ && &h == &a_) (void)pcap_->write(pcap_iface_, d->at, d->frame, link::Direction::Inbound);
+      if (pcap_ && &h == &a_)
+        (void)pcap_->write(pcap_iface_, d->at, d->frame, link::Direction::Inbound);
       h.stack->on_frame(h.iface, d->frame, d->at);
       any = true;
     }
@@ -110,6 +115,7 @@ bool World::run_until(const std::function<bool()>& done, Duration limit) {
     a_.stack->on_timer(now_);
     b_.stack->on_timer(now_);
     settle();
+    if (on_step) on_step();
   }
   return done();
 }

@@ -32,7 +32,7 @@ struct WorldOptions {
   std::uint64_t seed = 1;
   link::DirectionConfig link;  // applied to both directions
   bool absolute_seq = false;
-  std::string pcap_path;       // empty: no capture
+  std::string pcap_path;  // empty: no capture
   stack::StackConfig stack;
 };
 
@@ -47,6 +47,8 @@ class World {
 
   // Called for every event a host's stack raises.
   std::function<void(Host&, const stack::Event&)> on_event;
+  // Called after each instant of virtual time has settled.
+  std::function<void()> on_step;
   // Runs `fn` when the virtual clock reaches `t`.
   void at(Instant t, std::function<void()> fn) { timers_.emplace(t, std::move(fn)); }
   // Advances the world until done() holds or `limit` of virtual time has passed or
@@ -54,6 +56,7 @@ class World {
   bool run_until(const std::function<bool()>& done, Duration limit);
 
   void note(Host& h, const std::string& text);
+  void note_at(Host& h, Instant t, const std::string& text);
   void append(const std::string& text) { out_ += text; }
   // Flushes the capture; returns false (with a message on stderr) on a write error.
   bool finish_capture();

@@ -1,0 +1,445 @@
+#include "sim_tcp.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace synack::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Deterministic test data: byte i of every stream. Receivers check each byte.
+std::byte pattern(std::uint64_t i) {
+  return std::byte((i * 2654435761u) >> 24);
+}
+
+std::string endpoint_text(const tcp::Endpoint& e) {
+  return fmt::format("{}:{}", e.addr.to_string(), e.port);
+}
+
+// One host's side of a TCP conversation in a scenario: its socket, what it received,
+// what happened to it, and the application callbacks the scenario installs.
+struct Peer {
+  World* world = nullptr;
+  Host* host = nullptr;
+  std::optional<tcp::ListenerId> listener;
+  std::optional<tcp::ConnId> conn;
+  ByteVec received;
+  std::uint64_t bad_bytes = 0;  // received bytes that differ from the pattern
+  bool verify_pattern = false;
+  bool established = false, peer_closed = false, closed = false;
+  std::optional<tcp::ConnError> error;
+  tcp::ConnStats stats;  // last snapshot while the connection existed
+  bool reading = true;   // a paused application leaves data in the receive buffer
+  std::uint64_t to_send = 0, sent = 0;
+  bool close_after_send = false;
+  std::function<void()> on_established, on_readable, on_peer_closed;
+
+  tcp::TcpProtocol& tcp() { return host->stack->tcp(); }
+  void flush() { host->stack->flush_tcp(world->now()); }
+  void note(const std::string& text) { world->note(*host, text); }
+  void snapshot() {
+    if (conn) {
+      if (auto s = tcp().conn_stats(*conn)) stats = *s;
+    }
+  }
+
+  void listen(std::uint16_t port, tcp::SocketOptions opts = {}) {
+    auto l = tcp().listen({wire::Ipv4Addr::any(), port}, 8, opts);
+    if (!l) throw std::runtime_error("sim: listen failed");
+    listener = *l;
+    note(fmt::format("listen(*:{}, backlog 8)", port));
+  }
+  void connect(wire::Ipv4Addr dst, std::uint16_t port, std::uint16_t local_port = 0) {
+    auto c = tcp().connect({host->ip, local_port}, {dst, port}, world->now());
+    if (!c) throw std::runtime_error("sim: connect failed");
+    conn = *c;
+    note(fmt::format("connect({}:{})", dst.to_string(), port));
+    flush();
+  }
+  void send_text(const std::string& text) {
+    auto n = tcp().send(*conn, as_bytes(text));
+    note(fmt::format("send({} bytes)", n ? *n : 0));
+    flush();
+  }
+  // Sends pattern bytes [sent, to_send) as far as the send buffer takes them.
+  void pump_send() {
+    if (!conn || !established) return;
+    std::byte chunk[16384];
+    while (sent < to_send) {
+      std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(sizeof chunk, to_send - sent));
+      for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern(sent + i);
+      auto r = tcp().send(*conn, Bytes(chunk, n));
+      if (!r || *r == 0) break;
+      sent += *r;
+    }
+    if (sent == to_send && close_after_send) {
+      close_after_send = false;
+      close();
+    }
+    flush();
+  }
+  void read_all() {
+    if (!conn || !reading) return;
+    std::byte buf[16384];
+    for (;;) {
+      auto r = tcp().receive(*conn, buf);
+      if (!r || *r == 0) break;
+      for (std::size_t i = 0; i < *r; ++i) {
+        if (verify_pattern && buf[i] != pattern(received.size() + i)) ++bad_bytes;
+      }
+      received.insert(received.end(), buf, buf + *r);
+    }
+    snapshot();
+    flush();
+  }
+  void close() {
+    snapshot();
+    note("close()");
+    (void)tcp().close(*conn);
+    flush();
+  }
+  void shutdown() {
+    snapshot();
+    note("shutdown(write)");
+    (void)tcp().shutdown_write(*conn);
+    flush();
+  }
+
+  void on_event(const tcp::Event& e) {
+    // Events of a connection still waiting in the accept queue are not ours yet:
+    // accept() below catches up with whatever happened to it before.
+    if (e.kind != tcp::EventKind::AcceptReady && (!conn || e.conn != *conn)) return;
+    switch (e.kind) {
+      case tcp::EventKind::AcceptReady:
+        if (auto c = tcp().accept(*listener)) {
+          conn = *c;
+          established = true;
+          auto remote = tcp().remote_endpoint(*conn);
+          note(fmt::format("accept() -> new socket for {}", remote ? endpoint_text(*remote) : "?"));
+          if (on_established) on_established();
+          pump_send();
+          // Data and even the FIN may have arrived before the accept.
+          if (tcp().readable(*conn).value_or(0) > 0)
+            on_event({tcp::EventKind::Readable, *conn, {}, {}});
+          if (tcp().state(*conn) == tcp::State::CloseWait)
+            on_event({tcp::EventKind::PeerClosed, *conn, {}, {}});
+        }
+        break;
+      case tcp::EventKind::Connected:
+        established = true;
+        note("connected");
+        if (on_established) on_established();
+        pump_send();
+        break;
+      case tcp::EventKind::Readable:
+        read_all();
+        if (on_readable) on_readable();
+        break;
+      case tcp::EventKind::Writable:
+        pump_send();
+        break;
+      case tcp::EventKind::PeerClosed:
+        read_all();
+        peer_closed = true;
+        note("peer closed (FIN received, end of stream)");
+        if (on_peer_closed) on_peer_closed();
+        break;
+      case tcp::EventKind::Closed:
+        closed = true;
+        break;
+      case tcp::EventKind::Error:
+        error = e.error;
+        closed = true;
+        note(fmt::format("error: {}", tcp::to_string(e.error)));
+        break;
+      case tcp::EventKind::DeliveryProblem:
+        note("delivery problem (R1 retransmissions)");
+        break;
+      case tcp::EventKind::Urgent:
+        note("urgent data");
+        break;
+    }
+  }
+};
+
+// Wires two peers into a world: events to their handlers, state changes to the ladder.
+struct Session {
+  World& w;
+  Peer client, server;
+
+  explicit Session(World& world) : w(world) {
+    client.world = server.world = &w;
+    client.host = &w.client();
+    server.host = &w.server();
+    for (Peer* p : {&client, &server}) {
+      Host* h = p->host;
+      p->tcp().set_trace([this, h](const tcp::Transition& t) {
+        w.note_at(*h, t.at,
+                  fmt::format("{} -> {}  [{}]", tcp::to_string(t.from), tcp::to_string(t.to),
+                              tcp::to_string(t.rule)));
+      });
+    }
+    w.on_step = [this] {
+      client.snapshot();
+      server.snapshot();
+    };
+    w.on_event = [this](Host& h, const stack::Event& e) {
+      if (auto* te = std::get_if<tcp::Event>(&e))
+        (&h == client.host ? client : server).on_event(*te);
+    };
+  }
+  ~Session() {
+    for (Peer* p : {&client, &server}) p->tcp().set_trace(nullptr);
+    w.on_event = nullptr;
+    w.on_step = nullptr;
+  }
+
+  // Both ends fully closed (CLOSED, or TIME-WAIT which the run then waits out).
+  bool both_closed() const { return client.closed && server.closed; }
+
+  std::string retrans_summary() {
+    return fmt::format("retransmitted segments: client {} ({} timeouts), server {} ({} timeouts)",
+                       client.stats.retransmitted_segs, client.stats.rto_expirations,
+                       server.stats.retransmitted_segs, server.stats.rto_expirations);
+  }
+
+  void summary(const std::string& what) {
+    std::string errors;
+    for (Peer* p : {&client, &server}) {
+      if (p->error)
+        errors += fmt::format("{} error: {}\n", p->host->name, tcp::to_string(*p->error));
+    }
+    w.append(fmt::format("\nsummary: {}\n{}{}\nvirtual time {:.3f} ms\n", what, errors,
+                         retrans_summary(), static_cast<double>(w.now().nanos()) / 1e6));
+  }
+};
+
+std::string as_text(const ByteVec& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+constexpr std::uint16_t kPort = 80;
+constexpr auto kLimit = 10min;  // virtual time; TIME-WAIT (2 MSL = 60 s) fits easily
+
+}  // namespace
+
+bool run_request_response(World& w, const ScenarioParams&) {
+  Session s(w);
+  const std::string request = "GET / HTTP/1.1\r\nHost: 10.77.0.2\r\n\r\n";
+  const std::string body = "hello from synack\n";
+  const std::string response =
+      fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
+  s.server.listen(kPort);
+  s.client.on_established = [&] { s.client.send_text(request); };
+  bool answered = false, closing = false;
+  s.server.on_readable = [&] {
+    if (!answered && s.server.received.size() == request.size()) {
+      answered = true;
+      s.server.send_text(response);
+    }
+  };
+  s.client.on_readable = [&] {
+    if (!closing && s.client.received.size() == response.size()) {
+      closing = true;
+      s.client.close();  // active close
+    }
+  };
+  s.server.on_peer_closed = [&] { s.server.close(); };  // passive close
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = as_text(s.server.received) == request && as_text(s.client.received) == response &&
+            s.both_closed() && !s.client.error && !s.server.error;
+  s.summary(fmt::format("request {} bytes, response {} bytes, {}", request.size(), response.size(),
+                        ok ? "both delivered exactly" : "NOT delivered correctly"));
+  return ok;
+}
+
+bool run_handshake(World& w, const ScenarioParams&) {
+  Session s(w);
+  s.server.listen(kPort);
+  s.client.on_established = [&] { s.client.close(); };
+  s.server.on_peer_closed = [&] { s.server.close(); };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = s.both_closed() && !s.client.error && !s.server.error;
+  s.summary(ok ? "3-way handshake, then 4-way close" : "handshake did not complete");
+  return ok;
+}
+
+bool run_transfer(World& w, const ScenarioParams& p) {
+  Session s(w);
+  const std::uint64_t bytes = p.bytes ? p.bytes : 64 * 1024;
+  s.server.listen(kPort);
+  s.server.verify_pattern = true;
+  s.client.to_send = bytes;
+  s.client.close_after_send = true;
+  s.server.on_peer_closed = [&] { s.server.close(); };
+  s.client.connect(w.server().ip, kPort);
+  Instant start = w.now();
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = s.server.received.size() == bytes && s.server.bad_bytes == 0 && s.both_closed();
+  double secs = static_cast<double>((w.now() - start).count()) / 1e9;
+  s.summary(fmt::format("{} of {} bytes delivered and verified{}", s.server.received.size(), bytes,
+                        ok ? "" : " (INCOMPLETE or CORRUPT)"));
+  (void)secs;
+  return ok;
+}
+
+bool run_loss(World& w, const ScenarioParams& p) {
+  // Loss is the link's job: without --loss this scenario makes the link drop 5 %.
+  if (w.link().config(link::End::A).loss == 0) {
+    for (auto e : {link::End::A, link::End::B}) {
+      auto cfg = w.link().config(e);
+      cfg.loss = 0.05;
+      w.link().set_config(e, cfg);
+    }
+    w.append("(link loss set to 5 % each way; use --loss to choose)\n");
+  }
+  return run_transfer(w, p);
+}
+
+bool run_simultaneous_open(World& w, const ScenarioParams&) {
+  // RFC 9293 §3.5 Figure 7: both ends send a SYN before seeing the other's.
+  Session s(w);
+  s.client.on_established = [&] { s.client.close(); };
+  s.server.on_peer_closed = [&] { s.server.close(); };
+  s.client.connect(w.server().ip, 5001, 5000);
+  s.server.connect(w.client().ip, 5000, 5001);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = s.client.established && s.server.established && s.both_closed();
+  s.summary(ok ? "simultaneous open: SYNs crossed, both via SYN-RECEIVED to ESTABLISHED"
+               : "simultaneous open failed");
+  return ok;
+}
+
+bool run_simultaneous_close(World& w, const ScenarioParams&) {
+  // RFC 9293 §3.6 Figure 13: both FINs cross; both go through CLOSING to TIME-WAIT.
+  Session s(w);
+  s.server.listen(kPort);
+  s.client.on_established = [&] {
+    w.at(w.now() + 100ms, [&] {
+      s.client.close();
+      s.server.close();
+    });
+  };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = s.both_closed() && !s.client.error && !s.server.error;
+  s.summary(ok ? "simultaneous close: FINs crossed" : "simultaneous close failed");
+  return ok;
+}
+
+bool run_half_close(World& w, const ScenarioParams&) {
+  // The client sends its request and shuts down its sending side; it keeps reading
+  // the answer that the server sends after seeing end-of-stream (RFC 9293 §3.6, MAY-1).
+  Session s(w);
+  const std::string request = "count the bytes of this request, then answer";
+  s.server.listen(kPort);
+  s.client.on_established = [&] {
+    s.client.send_text(request);
+    s.client.shutdown();
+  };
+  s.server.on_peer_closed = [&] {
+    s.server.send_text(fmt::format("you sent {} bytes", s.server.received.size()));
+    s.server.close();
+  };
+  s.client.on_peer_closed = [&] { s.client.close(); };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  std::string answer = fmt::format("you sent {} bytes", request.size());
+  bool ok = as_text(s.client.received) == answer && s.both_closed();
+  s.summary(ok ? "half-close: the client read the answer after sending its FIN"
+               : "half-close failed");
+  return ok;
+}
+
+bool run_rst(World& w, const ScenarioParams&) {
+  // A SYN to a port nobody listens on is answered with RST (§3.10.7.1), and abort()
+  // resets an established connection (§3.10.5).
+  Session s(w);
+  s.client.connect(w.server().ip, 9);  // nothing listens on 9
+  w.run_until([&] { return s.client.closed; }, kLimit);
+  bool refused = s.client.error == tcp::ConnError::Refused;
+  s.client = Peer{};
+  s.client.world = &w;
+  s.client.host = &w.client();
+  s.server.listen(kPort);
+  s.client.on_established = [&] {
+    w.at(w.now() + 100ms, [&] {
+      s.client.note("abort()");
+      (void)s.client.tcp().abort(*s.client.conn);
+      s.client.closed = true;
+      s.client.flush();
+    });
+  };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.client.closed && s.server.closed; }, kLimit);
+  bool reset = s.server.error == tcp::ConnError::Reset;
+  // A RST is never retransmitted (§3.10.7): when the link loses it, the peer cannot know.
+  const auto& lstats = w.link().stats(link::End::A);
+  bool rst_lost = !reset && lstats.lost + lstats.queue_dropped + lstats.corrupted > 0;
+  s.summary(fmt::format("closed port: {}; abort: {}", refused ? "refused by RST" : "NOT refused",
+                        reset      ? "peer saw the reset"
+                        : rst_lost ? "the link lost the RST, so the peer still thinks it is open"
+                                   : "peer did NOT see a reset"));
+  return refused && (reset || rst_lost);
+}
+
+bool run_server_first(World& w, const ScenarioParams&) {
+  // Like SMTP or daytime: the server speaks first, right after the handshake.
+  Session s(w);
+  const std::string banner = "220 synack ready\r\n";
+  s.server.listen(kPort);
+  s.server.on_established = [&] { s.server.send_text(banner); };
+  bool closing = false;
+  s.client.on_readable = [&] {
+    if (!closing && s.client.received.size() == banner.size()) {
+      closing = true;
+      s.client.close();
+    }
+  };
+  s.server.on_peer_closed = [&] { s.server.close(); };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = as_text(s.client.received) == banner && s.both_closed();
+  s.summary(ok ? "server-first data delivered" : "server-first failed");
+  return ok;
+}
+
+bool run_zero_window(World& w, const ScenarioParams& p) {
+  // The server's application stops reading; its window closes, the client probes the
+  // zero window (§3.8.6.1) until the application reads again and the window reopens.
+  Session s(w);
+  const std::uint64_t bytes = p.bytes ? p.bytes : 24 * 1024;
+  tcp::SocketOptions small;
+  small.recv_buffer = 8192;
+  s.server.listen(kPort, small);
+  s.server.verify_pattern = true;
+  s.server.reading = false;
+  s.server.on_established = [&] {
+    s.server.note("application pauses reading for 5 s");
+    w.at(w.now() + 5s, [&] {
+      s.server.note("application reads again");
+      s.server.reading = true;
+      s.server.read_all();
+    });
+  };
+  s.client.to_send = bytes;
+  s.client.close_after_send = true;
+  s.server.on_peer_closed = [&] { s.server.close(); };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = s.server.received.size() == bytes && s.server.bad_bytes == 0 && s.both_closed();
+  s.summary(fmt::format("{} of {} bytes through a window that closed; zero-window probes sent: {}",
+                        s.server.received.size(), bytes, s.client.stats.zero_window_probes));
+  return ok;
+}
+
+}  // namespace synack::cli
