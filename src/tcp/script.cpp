@@ -19,10 +19,10 @@ struct CallShape {
   std::size_t max_args;
 };
 
-constexpr std::array<CallShape, 15> kCalls{{
+constexpr std::array<CallShape, 16> kCalls{{
     {"socket", 0, 0},
     {"listen", 0, 1},
-    {"connect", 0, 1},
+    {"connect", 0, 2},
     {"accept", 0, 0},
     {"write", 1, 1},
     {"send_urgent", 1, 1},
@@ -35,6 +35,7 @@ constexpr std::array<CallShape, 15> kCalls{{
     {"event", 1, 2},
     {"noevent", 1, 1},
     {"icmp", 2, 3},
+    {"urgent", 0, 0},
 }};
 
 // tcpdump's order (print-tcp.c tcp_flag_values): F S R P . U E W.

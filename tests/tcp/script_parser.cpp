@@ -122,6 +122,13 @@ TEST(ScriptParser, CallsWithExpectations) {
   EXPECT_EQ(st.args[0].ident(), "SYN_SENT");
   const CallSpec neg = call("0 read(5) = -1");
   EXPECT_EQ(neg.expect->value(), -1);
+
+  const CallSpec c = call("0 connect(8080, 5000)");
+  ASSERT_EQ(c.args.size(), 2u);
+  EXPECT_EQ(c.args[1].number(), 5000);
+  const CallSpec u = call("0 urgent() = 100");
+  EXPECT_TRUE(u.args.empty());
+  EXPECT_EQ(u.expect->value(), 100);
 }
 
 TEST(ScriptParser, SackAndWildcardTimestamps) {
@@ -217,6 +224,8 @@ TEST(ScriptParser, MalformedLinesGiveTypedErrors) {
   EXPECT_EQ(parse_err("0 write(5x)"), ScriptErrorCode::BadCall);
   EXPECT_EQ(parse_err("0 write()"), ScriptErrorCode::BadArgCount);
   EXPECT_EQ(parse_err("0 close(1)"), ScriptErrorCode::BadArgCount);
+  EXPECT_EQ(parse_err("0 connect(1, 2, 3)"), ScriptErrorCode::BadArgCount);
+  EXPECT_EQ(parse_err("0 urgent(1)"), ScriptErrorCode::BadArgCount);
   EXPECT_EQ(parse_err("0 setsockopt(a, 1, 2)"), ScriptErrorCode::BadArgCount);
   EXPECT_EQ(parse_err("0 write(1) = "), ScriptErrorCode::BadExpect);
   EXPECT_EQ(parse_err("0 write(1) = x-y"), ScriptErrorCode::BadExpect);

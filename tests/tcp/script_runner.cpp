@@ -245,6 +245,9 @@ class Runner {
       backlog_ = static_cast<std::uint32_t>(v);
     } else if (d.key == "mtu") {
       c.mtu = static_cast<std::uint16_t>(v);
+    } else if (d.key == "ttl") {
+      if (v < 1 || v > 255) return fail(d.number, "%ttl must be 1..255");
+      c.ttl = static_cast<std::uint8_t>(v);
     } else if (d.key == "msl_ms") {
       c.msl = ms;
     } else if (d.key == "initial_rto_ms") {
@@ -338,6 +341,8 @@ class Runner {
 
   // ---- segments ----
 
+  // MUST-2: TcpRepr::parse verifies the checksum over the pseudo-header, so a segment
+  // whose checksum the stack got wrong fails every script as "malformed".
   std::optional<wire::TcpRepr> parse_out(const OutSegment& s) const {
     auto r = wire::TcpRepr::parse(s.bytes, wire::PseudoHeader{s.src, s.dst});
     if (!r) return std::nullopt;
@@ -368,9 +373,15 @@ class Runner {
     prev_ = e.at;
     const auto r = parse_out(e.seg);
     if (!r) return fail(line.number, "the stack sent a malformed segment");
+    // MUST-45: every segment of the connection leaves from the local address in use.
     if (e.seg.src != kLocal || e.seg.dst != kRemote) {
       return fail(line.number,
                   "segment from " + e.seg.src.to_string() + " to " + e.seg.dst.to_string());
+    }
+    // MUST-49: the TTL handed to IP is the configured one (%ttl, default 64).
+    if (e.seg.ttl != config_.ttl) {
+      return fail(line.number, "segment with TTL " + std::to_string(e.seg.ttl) + ", configured " +
+                                   std::to_string(config_.ttl));
     }
     learn(*r);
     const std::string got = show(e, &want);
@@ -463,7 +474,9 @@ class Runner {
     }
     if (c.name == "connect") {
       remote_port_ = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultServerPort));
-      auto r = proto_->connect(Endpoint{kLocal, 0}, Endpoint{kRemote, remote_port_}, now_);
+      // An explicit local port (second argument) instead of an ephemeral one.
+      const auto local_port = static_cast<std::uint16_t>(arg_or(c, 1, 0));
+      auto r = proto_->connect(Endpoint{kLocal, local_port}, Endpoint{kRemote, remote_port_}, now_);
       if (r) {
         conn_ = *r;
         if (auto ep = proto_->local_endpoint(*r)) local_port_ = ep->port;
@@ -503,6 +516,11 @@ class Runner {
         rx_off_ += *r;
       }
       out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
+    } else if (c.name == "urgent") {
+      // MUST-33: how much urgent data remains to be read.
+      const auto n = proto_->urgent_remaining(id);
+      if (!n) return {std::nullopt, "NoSuchConnection"};
+      out = {static_cast<std::int64_t>(*n), {}};
     } else if (c.name == "shutdown") {
       out = outcome(proto_->shutdown_write(id));
     } else if (c.name == "close") {

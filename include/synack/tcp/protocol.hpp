@@ -9,59 +9,36 @@
 //   void on_timer(Instant now)
 //   std::optional<Instant> next_deadline() const
 //   std::optional<OutSegment> pop_segment()
+//
+// Time: user calls (send, receive, close ...) act at the latest Instant passed to
+// any call (on_segment/on_timer/connect); call on_timer(now) first if time moved.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <queue>
+#include <vector>
 
 #include "synack/base/bytes.hpp"
 #include "synack/base/random.hpp"
+#include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
+#include "synack/tcp/segment.hpp"
+#include "synack/tcp/state.hpp"
+#include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::tcp {
 
-struct Endpoint {
-  wire::Ipv4Addr addr;
-  std::uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
-};
+class Tcb;
+struct TcbContext;
 
-// A segment that arrived in an IPv4 packet addressed to this host (already parsed
-// and checksum-verified by the stack). `seg.payload` is valid only during the call.
-struct SegmentIn {
-  wire::Ipv4Addr src;
-  wire::Ipv4Addr dst;
-  wire::TcpRepr seg;
-  bool dst_is_broadcast_or_multicast = false;  // RFC 9293 MUST-57
-};
-
-// An ICMP error quoting a TCP segment we sent (RFC 9293 §3.9.2.2).
-struct IcmpErrorIn {
-  std::uint8_t type = 0;
-  std::uint8_t code = 0;
-  std::uint16_t next_hop_mtu = 0;
-  Endpoint local;   // source of the quoted segment (us)
-  Endpoint remote;  // its destination
-  SeqNum quoted_seq;
-};
-
-// A complete TCP segment (header, options, payload, checksum already computed) for
-// the stack to put in an IPv4 packet from src to dst.
-struct OutSegment {
-  wire::Ipv4Addr src;
-  wire::Ipv4Addr dst;
-  std::uint8_t ttl = 64;
-  std::uint8_t dscp_ecn = 0;
-  ByteVec bytes;
-};
-
-struct TcpConfig {
-  std::uint16_t mtu = 1500;
-};
-
-// Owns every listener and connection (see CONTRACT above).
 class TcpProtocol {
  public:
   TcpProtocol(const TcpConfig& config, Random& random);
@@ -69,15 +46,114 @@ class TcpProtocol {
   TcpProtocol(const TcpProtocol&) = delete;
   TcpProtocol& operator=(const TcpProtocol&) = delete;
 
+  // ---- the stack-facing contract ----
   void on_segment(const SegmentIn& in, Instant now);
   void on_icmp_error(const IcmpErrorIn& err, Instant now);
   void on_timer(Instant now);
   std::optional<Instant> next_deadline() const;
   std::optional<OutSegment> pop_segment();
 
+  // ---- the socket-level API ----
+  // Passive OPEN (§3.10.1). local.addr may be 0.0.0.0 (any). backlog bounds both the
+  // SYN queue (embryonic connections) and the accept queue.
+  Result<ListenerId, ListenError> listen(Endpoint local, std::uint32_t backlog);
+  // The same, with the options every accepted connection starts with (buffer sizes
+  // must be known before the SYN,ACK: they decide the window scale).
+  Result<ListenerId, ListenError> listen(Endpoint local, std::uint32_t backlog,
+                                         const SocketOptions& opts);
+  Result<ConnId, AcceptError> accept(ListenerId l);
+  Status<CloseError> close_listener(ListenerId l);
+  // Active OPEN. local.addr must be the source address the stack picked (MUST-44);
+  // local.port 0 picks an ephemeral port with the injected Random.
+  Result<ConnId, ConnectError> connect(Endpoint local, Endpoint remote, Instant now);
+  Result<ConnId, ConnectError> connect(Endpoint local, Endpoint remote, Instant now,
+                                       const SocketOptions& opts);
+  // SEND (§3.10.2): bytes accepted into the send buffer (may be fewer than given).
+  Result<std::size_t, SendError> send(ConnId id, Bytes data);
+  // SEND with the URGENT flag (§3.8.5): all of `data` becomes urgent.
+  Result<std::size_t, SendError> send_urgent(ConnId id, Bytes data);
+  // RECEIVE (§3.10.3): bytes read; 0 means end of stream (the peer's FIN, all read).
+  Result<std::size_t, RecvError> receive(ConnId id, MutBytes out);
+  Status<CloseError> shutdown_write(ConnId id);  // half-close: send FIN after the data
+  Status<CloseError> close(ConnId id);           // CLOSE (§3.10.4); RST if data is lost
+  Status<CloseError> abort(ConnId id);           // ABORT (§3.10.5): RST now
+
+  Status<OptionError> set_options(ConnId id, const SocketOptions& opts);
+  std::optional<SocketOptions> options(ConnId id) const;
+  std::optional<State> state(ConnId id) const;
+  std::optional<ConnStats> conn_stats(ConnId id) const;
+  std::optional<Endpoint> local_endpoint(ConnId id) const;
+  std::optional<Endpoint> remote_endpoint(ConnId id) const;
+  // MUST-33: urgent bytes still to be read.
+  std::optional<std::size_t> urgent_remaining(ConnId id) const;
+  std::optional<std::size_t> readable(ConnId id) const;
+  std::optional<std::size_t> send_space(ConnId id) const;
+  // The Tcb itself, read-only, for traces and tests (nullptr if gone).
+  const Tcb* tcb(ConnId id) const;
+  std::size_t connection_count() const { return conns_.size(); }
+  const ProtocolStats& stats() const { return stats_; }
+
+  std::optional<Event> pop_event();
+  // Called for every state change of every connection (the trace/ladder hook).
+  void set_trace(std::function<void(const Transition&)> trace) { trace_ = std::move(trace); }
+
  private:
+  struct Tuple {
+    Endpoint local;
+    Endpoint remote;
+    auto operator<=>(const Tuple&) const = default;
+  };
+  struct Listener {
+    Endpoint local;
+    std::uint32_t backlog = 0;
+    std::uint32_t embryonic = 0;  // children in SYN-RECEIVED
+    SocketOptions opts;
+    std::deque<ConnId> accept_queue;
+  };
+  struct Conn {
+    std::unique_ptr<Tcb> tcb;
+    std::optional<Instant> scheduled;    // deadline currently in the heap
+    std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
+    bool queued = false;                 // in the listener's accept queue
+    bool released = false;               // the user called close()/abort()
+  };
+  struct TimerEntry {
+    Instant at;
+    ConnId id;
+    bool operator>(const TimerEntry& o) const { return o.at < at; }
+  };
+
+  void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now);
+  void reply_reset(const SegmentIn& in);
+  SeqNum choose_isn(const Tuple& t, Instant now) const;
+  std::optional<ListenerId> find_listener(Endpoint local) const;
+  ConnId add_conn(const Tuple& t, const SocketOptions& opts);
+  // After any call that may have changed a connection: reschedule, accept-queue,
+  // reap when CLOSED.
+  void settle(ConnId id);
+  void detach_from_listener(Conn& c, ConnId id);
+  void reap(ConnId id);
+  void purge_heap();
+  void advance(Instant now) {
+    if (now > now_) now_ = now;
+  }
+  Tcb* find(ConnId id);
+  const Tcb* find(ConnId id) const;
+  TcbContext ctx();
+
   TcpConfig config_;
   Random& random_;
+  std::array<unsigned char, 16> isn_key_{};  // RFC 6528 secretkey
+  Instant now_;
+  std::uint32_t next_id_ = 1;
+  std::map<ConnId, Conn> conns_;
+  std::map<Tuple, ConnId> by_tuple_;
+  std::map<ListenerId, Listener> listeners_;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::deque<OutSegment> out_;
+  std::deque<Event> events_;
+  std::function<void(const Transition&)> trace_;
+  ProtocolStats stats_;
 };
 
 }  // namespace synack::tcp

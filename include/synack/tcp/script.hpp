@@ -105,9 +105,10 @@ struct Expect {
   bool operator==(const Expect&) const = default;
 };
 
-// Known calls: socket() listen([port]) connect([port]) accept() write(n) send_urgent(n) read(n)
-// shutdown() close() abort() setsockopt(name, value) state(NAME) event(Kind)
-// noevent(Kind) (no such event pending) icmp(type, code[, mtu]).
+// Known calls: socket() listen([port]) connect([port[, local_port]]) accept() write(n)
+// send_urgent(n) read(n) shutdown() close() abort() setsockopt(name, value) state(NAME)
+// event(Kind) noevent(Kind) (no such event pending) icmp(type, code[, mtu]) urgent()
+// (urgent bytes still to be read).
 struct CallSpec {
   std::string name;
   std::vector<Arg> args;

@@ -1,0 +1,35 @@
+// Retransmission timeout per RFC 6298: SRTT/RTTVAR, Karn, exponential backoff.
+#pragma once
+
+#include "synack/base/time.hpp"
+
+namespace synack::tcp {
+
+class RttEstimator {
+ public:
+  RttEstimator(Duration initial, Duration min, Duration max)
+      : rto_(initial), min_(min), max_(max) {}
+  // A valid sample (Karn: never from a retransmitted segment unless timestamped).
+  void sample(Duration r);
+  // RFC 6298 (5.5): "set RTO <- RTO * 2" (bounded by the maximum).
+  void backoff();
+  Duration rto() const;
+  Duration srtt() const { return srtt_; }
+  Duration rttvar() const { return rttvar_; }
+  bool has_sample() const { return has_sample_; }
+  void reset_backoff() { backoff_shift_ = 0; }
+  // RFC 6298 (5.7): after the SYN (or SYN,ACK) timed out, "the RTO MUST be
+  // re-initialized to 3 seconds when data transmission begins" (without a sample).
+  void restart_after_syn_timeout();
+
+ private:
+  Duration srtt_{0};
+  Duration rttvar_{0};
+  Duration rto_;
+  Duration min_;
+  Duration max_;
+  int backoff_shift_ = 0;
+  bool has_sample_ = false;
+};
+
+}  // namespace synack::tcp

@@ -1,0 +1,48 @@
+// Segments crossing the boundary between the TCP layer and the stack, and the one
+// function that turns a wire::TcpRepr into bytes to transmit.
+#pragma once
+
+#include <cstdint>
+
+#include "synack/base/bytes.hpp"
+#include "synack/base/seqnum.hpp"
+#include "synack/tcp/types.hpp"
+#include "synack/wire/addr.hpp"
+#include "synack/wire/tcp.hpp"
+
+namespace synack::tcp {
+
+// A segment that arrived in an IPv4 packet addressed to this host (already parsed
+// and checksum-verified by the stack). `seg.payload` is valid only during the call.
+struct SegmentIn {
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  wire::TcpRepr seg;
+  bool dst_is_broadcast_or_multicast = false;  // RFC 9293 MUST-57
+};
+
+// An ICMP error quoting a TCP segment we sent (RFC 9293 §3.9.2.2).
+struct IcmpErrorIn {
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint16_t next_hop_mtu = 0;
+  Endpoint local;   // source of the quoted segment (us)
+  Endpoint remote;  // its destination
+  SeqNum quoted_seq;
+};
+
+// A complete TCP segment (header, options, payload, checksum already computed) for
+// the stack to put in an IPv4 packet from src to dst.
+struct OutSegment {
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  std::uint8_t ttl = 64;
+  std::uint8_t dscp_ecn = 0;
+  ByteVec bytes;
+};
+
+// The one place a segment is serialized (MUST-2: the checksum is computed by emit).
+OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
+                         std::uint8_t ttl);
+
+}  // namespace synack::tcp

@@ -1,0 +1,263 @@
+// One connection's Transmission Control Block (RFC 9293 §3.3.1) and its state
+// machine. Variable names follow the RFC (snd_una is SND.UNA ...). The Tcb is
+// sans-I/O: it appends segments and events to queues owned by its TcpProtocol and
+// reports its next deadline; it never reads a clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "synack/base/bytes.hpp"
+#include "synack/base/ring_buffer.hpp"
+#include "synack/base/seqnum.hpp"
+#include "synack/base/time.hpp"
+#include "synack/tcp/assembler.hpp"
+#include "synack/tcp/congestion.hpp"
+#include "synack/tcp/rtt.hpp"
+#include "synack/tcp/segment.hpp"
+#include "synack/tcp/state.hpp"
+#include "synack/tcp/types.hpp"
+#include "synack/wire/tcp.hpp"
+
+namespace synack::tcp {
+
+// What a Tcb needs from its owner: configuration and the output/event queues.
+struct TcbContext {
+  const TcpConfig& config;
+  std::deque<OutSegment>& out;
+  std::deque<Event>& events;
+  const std::function<void(const Transition&)>& trace;
+};
+
+class Tcb {
+ public:
+  Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts);
+
+  // --- opens ---
+  // OPEN (active), §3.10.1: "select an ISS. Send a SYN segment ... enter SYN-SENT".
+  void open_active(SeqNum iss, Instant now);
+  // §3.10.7.2, a SYN on a listener: this Tcb is the new connection (starts in LISTEN).
+  void open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now);
+
+  // --- events from below ---
+  void on_segment(const wire::TcpRepr& seg, Instant now);
+  void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, SeqNum quoted,
+                     Instant now);
+  void on_timer(Instant now);
+  std::optional<Instant> deadline() const;
+
+  // --- user calls (§3.10.2 - §3.10.5) ---
+  std::size_t send(Bytes data, bool urgent, Instant now);
+  // Bytes read; 0 with eof()==true at end of stream.
+  std::size_t receive(MutBytes out, Instant now);
+  void shutdown_write(Instant now);
+  void close(Instant now);
+  void abort(Instant now);
+
+  // --- queries ---
+  ConnId id() const { return id_; }
+  State state() const { return state_; }
+  Rule last_rule() const { return last_rule_; }
+  Endpoint local() const { return local_; }
+  Endpoint remote() const { return remote_; }
+  bool passive() const { return passive_open_; }
+  ListenerId listener() const { return listener_; }
+  bool eof() const { return fin_received_ && rcv_buf_.empty(); }
+  bool write_shut() const { return fin_queued_; }
+  std::optional<ConnError> error() const { return error_; }
+  std::optional<ConnError> soft_error() const { return soft_error_; }
+  std::size_t readable() const { return rcv_buf_.size(); }
+  std::size_t send_space() const { return snd_buf_.free(); }
+  std::size_t unsent_or_unacked() const { return snd_buf_.size(); }
+  // MUST-33: bytes of urgent data still to be read (0 if none pending).
+  std::size_t urgent_remaining() const;
+  ConnStats stats() const;
+  const SocketOptions& options() const { return opts_; }
+  void set_options(const SocketOptions& o, Instant now);
+  // A passive connection reached ESTABLISHED and should join the accept queue (once).
+  bool take_accept_ready();
+  // Events are suppressed until the user knows the id (accept()).
+  void set_user_visible() { user_visible_ = true; }
+  // The Tcb reached CLOSED and can be deleted by the owner.
+  bool finished() const { return state_ == State::Closed; }
+
+  // RFC names, exposed read-only for tests and traces.
+  SeqNum iss() const { return iss_; }
+  SeqNum irs() const { return irs_; }
+  SeqNum snd_una() const { return snd_una_; }
+  SeqNum snd_nxt() const { return snd_nxt_; }
+  std::uint32_t snd_wnd() const { return snd_wnd_; }
+  SeqNum rcv_nxt() const { return rcv_nxt_; }
+  std::uint32_t rcv_wnd() const;
+  std::uint32_t eff_snd_mss() const { return eff_mss_; }
+  std::uint8_t snd_wscale() const { return snd_wscale_; }
+  std::uint8_t rcv_wscale() const { return rcv_wscale_; }
+  bool timestamps_enabled() const { return ts_ok_; }
+
+ private:
+  // Outcome of one §3.10.7.4 step.
+  enum class Step : std::uint8_t {
+    Continue,    // go on with the next step
+    Drop,        // discard the segment silently
+    DropAndAck,  // discard and send an ACK (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>)
+    Closed,      // the connection was deleted
+  };
+  // The arriving segment as the steps see it, trimmed to the receive window.
+  struct Seg {
+    SeqNum seq;
+    SeqNum ack;
+    bool syn = false, ack_flag = false, rst = false, fin = false, urg = false;
+    std::uint16_t up = 0;
+    std::uint16_t wnd = 0;
+    Bytes data;
+    const wire::TcpOptions* opts = nullptr;
+    std::uint32_t len() const {
+      return static_cast<std::uint32_t>(data.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
+    }
+  };
+
+  // §3.10.7.3 and §3.10.7.4 (tcb_input.cpp).
+  void on_syn_sent(const Seg& seg, Instant now);
+  void on_synchronized(Seg seg, Instant now);
+  Step check_paws(const Seg& seg, Instant now);
+  Step check_sequence(Seg& seg);
+  Step check_rst(const Seg& seg, Instant now);
+  Step check_syn(const Seg& seg, Instant now);
+  Step check_ack(const Seg& seg, Instant now);
+  Step check_ack_syn_received(const Seg& seg, Instant now);
+  void process_new_ack(const Seg& seg, Instant now);
+  void process_dup_ack(const Seg& seg);
+  void update_send_window(const Seg& seg);
+  Step process_urg(const Seg& seg);
+  Step process_text(const Seg& seg, Instant now);
+  Step check_fin(const Seg& seg, Instant now);
+  void enter_time_wait(Instant now, Rule rule);
+  void process_syn_options(const wire::TcpOptions& o);
+  void update_ts_recent(const Seg& seg, Instant now);
+  bool ts_recent_valid(Instant now) const;
+  void rtt_sample_on_ack(const Seg& seg, Instant now);
+  bool fin_acked() const;
+  void queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack);
+
+  // Output (tcb_output.cpp): the one place that decides what to send.
+  void output(Instant now);
+  bool output_one(Instant now);
+  bool send_data_or_fin(Instant now);
+  std::uint32_t sendable_len(bool& fin_too) const;
+  void emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now);
+  void emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now);
+  std::uint16_t window_field(bool syn);
+  bool window_update_due() const;
+  std::uint32_t advertisable_window() const;
+  wire::TcpOptions options_for(bool syn, Instant now) const;
+  std::uint32_t ts_now(Instant now) const;
+  void update_timers(Instant now);
+
+  // Timers (tcb_timer.cpp).
+  void on_rto(Instant now);
+  void on_persist(Instant now);
+  void on_keepalive(Instant now);
+  bool in_persist() const;
+  Duration persist_interval() const;
+
+  // State and reporting.
+  void transition(State to, Rule rule, Instant now);
+  void push_event(EventKind k, ConnError e = ConnError::Reset);
+  void terminate(Rule rule, std::optional<ConnError> err, Instant now);
+  void set_eff_mss();
+
+  // Sequence-space helpers.
+  SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
+  SeqNum fin_seq() const { return data_end(); }
+  std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
+  bool can_send_data() const;
+
+  TcbContext ctx_;
+  ConnId id_;
+  Endpoint local_;
+  Endpoint remote_;
+  SocketOptions opts_;
+  State state_ = State::Closed;
+  Rule last_rule_ = Rule::rfc9293_3_10_5_abort;
+  bool passive_open_ = false;  // MUST-11: how we reached SYN-RECEIVED
+  ListenerId listener_;
+  bool accept_ready_ = false;
+  bool user_visible_ = false;
+
+  // Send sequence variables (§3.3.1 Figure 2).
+  SeqNum iss_, snd_una_, snd_nxt_, snd_wl1_, snd_wl2_, snd_up_;
+  SeqNum snd_max_;  // highest sequence number sent + 1 (SND.NXT may go back on RTO)
+  std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;
+  bool snd_up_valid_ = false;
+  // Receive sequence variables (§3.3.1 Figure 3).
+  SeqNum irs_, rcv_nxt_, rcv_up_;
+  SeqNum rcv_adv_;  // RCV.NXT + RCV.WND as last advertised (never moves left, SHLD-14)
+  bool rcv_up_valid_ = false;
+
+  // Options (§3.7.1, RFC 7323).
+  std::uint16_t snd_mss_ = 536;  // MUST-15: default send MSS
+  std::uint32_t eff_mss_ = 536;
+  std::uint16_t path_mtu_;
+  std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
+  bool wscale_ok_ = false;
+  bool ts_ok_ = false;
+  bool syn_offered_ws_ = false, syn_offered_ts_ = false;  // what the peer's SYN carried
+  std::uint32_t ts_recent_ = 0;
+  Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
+  SeqNum last_ack_sent_;
+  std::uint32_t ts_offset_ = 0;
+
+  // Buffers.
+  ByteRing snd_buf_;
+  SeqNum snd_buf_seq_;  // sequence number of snd_buf_[0]
+  bool fin_queued_ = false;
+  bool fin_sent_ = false;
+  ByteRing rcv_buf_;
+  Assembler ooo_;
+  std::optional<SeqNum> peer_fin_seq_;  // FIN seen (possibly ahead of RCV.NXT)
+  bool fin_received_ = false;
+  bool writable_blocked_ = false;
+
+  // Retransmission, congestion, ACK generation.
+  RttEstimator rtt_;
+  std::unique_ptr<CongestionControl> cc_;
+  std::optional<Instant> rtx_deadline_;
+  Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
+  std::uint32_t rto_count_ = 0;
+  std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
+  Instant rtt_sent_at_;
+  std::optional<std::uint32_t> rto_ts_floor_;  // our TSval when the last RTO fired
+  std::uint32_t dupacks_ = 0;
+  bool in_recovery_ = false;
+  SeqNum recover_;
+  bool fast_rtx_ = false;
+  bool ack_now_ = false;
+  std::optional<Instant> delack_deadline_;
+  std::uint32_t unacked_bytes_ = 0;
+  std::optional<Instant> persist_deadline_;
+  std::uint32_t persist_backoff_ = 0;
+  bool force_probe_ = false;
+  std::optional<Instant> keepalive_deadline_;
+  std::uint32_t keepalive_sent_ = 0;
+  bool keepalive_probe_ = false;
+  Instant last_keepalive_at_;
+  Instant last_rcv_at_;
+  std::optional<Instant> timewait_deadline_;
+  std::optional<Instant> fin_wait_2_deadline_;
+  struct RstReply {
+    SeqNum seq;
+    std::optional<SeqNum> ack;
+  };
+  std::optional<RstReply> rst_reply_;
+  bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
+
+  std::optional<ConnError> error_;
+  std::optional<ConnError> soft_error_;
+  ConnStats stats_;
+};
+
+}  // namespace synack::tcp

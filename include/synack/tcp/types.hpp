@@ -1,0 +1,180 @@
+// Public value types of the TCP layer: configuration, per-socket options, ids,
+// events, per-operation errors and statistics.
+#pragma once
+
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "synack/base/time.hpp"
+#include "synack/tcp/state.hpp"
+#include "synack/wire/addr.hpp"
+
+namespace synack::tcp {
+
+struct Endpoint {
+  wire::Ipv4Addr addr;
+  std::uint16_t port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+};
+
+// A connection (or accepted connection). Never reused within one TcpProtocol.
+struct ConnId {
+  std::uint32_t value = 0;
+  auto operator<=>(const ConnId&) const = default;
+};
+// A listening socket.
+struct ListenerId {
+  std::uint32_t value = 0;
+  auto operator<=>(const ListenerId&) const = default;
+};
+
+// Per-connection options (the setsockopt surface). Defaults follow the RFCs.
+struct SocketOptions {
+  bool no_delay = false;  // SHLD-7: Nagle on by default
+  // MUST-24/25: keep-alives per connection, off by default; idle >= 2 h (MUST-27).
+  bool keepalive = false;
+  Duration keepalive_idle = std::chrono::hours(2);
+  Duration keepalive_interval = std::chrono::seconds(75);
+  std::uint32_t keepalive_count = 9;
+  std::size_t send_buffer = 256 * 1024;
+  std::size_t recv_buffer = 256 * 1024;
+  bool linger_zero = false;  // close() sends RST and discards (SO_LINGER 0)
+  // MUST-48 / SHLD-21: the Diffserv field for this connection's segments (6 bits).
+  std::uint8_t dscp = 0;
+  // R2 of §3.8.3 for data (the USER TIMEOUT of §3.9.1.1); >= 100 s recommended.
+  Duration user_timeout = std::chrono::seconds(100);
+};
+
+struct TcpConfig {
+  std::uint16_t mtu = 1500;                 // MMS_S/MMS_R derive from this: MSS option = mtu - 40
+  std::uint8_t ttl = 64;                    // MUST-49: configurable TTL
+  Duration msl = std::chrono::seconds(30);  // TIME-WAIT lasts 2*MSL
+  Duration initial_rto = std::chrono::seconds(1);        // RFC 6298 (2.1)
+  Duration min_rto = std::chrono::seconds(1);            // RFC 6298 (2.4)
+  Duration max_rto = std::chrono::seconds(60);           // RFC 6298 (2.5)
+  Duration delayed_ack = std::chrono::milliseconds(40);  // MUST-40: < 500 ms
+  // R2 for a SYN: "at least 3 minutes" (RFC 9293 §3.8.3, MUST-23).
+  Duration connect_timeout = std::chrono::seconds(180);
+  // FIN-WAIT-2 after close() (no reader left): give up after this (not in the RFC).
+  Duration fin_wait_2_timeout = std::chrono::seconds(60);
+  std::uint32_t r1_retransmissions = 3;       // R1 of §3.8.3 (SHLD-10)
+  bool window_scaling = true;                 // RFC 7323 §2
+  bool timestamps = true;                     // RFC 7323 §3
+  std::uint32_t initial_window_segments = 4;  // RFC 3390 style bound (see congestion.cpp)
+  std::size_t max_connections = 4096;
+  std::uint32_t max_ooo_segments = 64;    // out-of-order assembler: intervals kept
+  std::uint16_t ephemeral_first = 49152;  // RFC 6335 dynamic range
+  std::uint16_t ephemeral_last = 65535;
+  SocketOptions defaults;  // options new connections start with
+};
+
+enum class ConnError : std::uint8_t {
+  Refused,          // RST in answer to our SYN
+  Reset,            // RST on a synchronized connection
+  TimedOut,         // R2 / connect timeout / keep-alive
+  HostUnreachable,  // ICMP hard or soft error reported at timeout
+  NetUnreachable,
+  ProtocolUnreachable,
+  PortUnreachable,
+};
+std::string_view to_string(ConnError e);
+
+enum class EventKind : std::uint8_t {
+  Connected,        // an active open reached ESTABLISHED
+  AcceptReady,      // a listener has a connection to accept()
+  Readable,         // new in-order data to receive()
+  Writable,         // send buffer space became available after being full
+  PeerClosed,       // FIN received: the peer will send no more (MUST-12: normal close)
+  Closed,           // the connection reached CLOSED (or TIME-WAIT ended); id now invalid
+  Error,            // aborted: see error (MUST-12: told apart from a normal close)
+  DeliveryProblem,  // SHLD-9: R1 retransmissions reached; still trying
+  Urgent,           // MUST-32: urgent pointer received or advanced
+};
+std::string_view to_string(EventKind k);
+
+struct Event {
+  EventKind kind = EventKind::Readable;
+  ConnId conn;                         // valid unless kind == AcceptReady
+  ListenerId listener;                 // valid for AcceptReady
+  ConnError error = ConnError::Reset;  // valid for Error
+};
+
+enum class ListenError : std::uint8_t { AddressInUse, InvalidAddress };
+enum class AcceptError : std::uint8_t { WouldBlock, NoSuchListener };
+enum class ConnectError : std::uint8_t {
+  InvalidAddress,   // MUST-46: broadcast/multicast/unspecified remote
+  AddressInUse,     // that 4-tuple already exists
+  NoEphemeralPort,  // every ephemeral port to that remote is taken
+  TooManyConnections,
+  InvalidOption,  // a zero buffer size
+};
+enum class SendError : std::uint8_t {
+  NoSuchConnection,
+  NotConnected,   // still in SYN-SENT and nothing can be queued yet (never: we queue)
+  WriteShutdown,  // shutdown_write()/close() already called: "connection closing"
+  Reset,          // the connection was aborted
+  WouldBlock,     // send buffer full
+};
+enum class RecvError : std::uint8_t {
+  NoSuchConnection,
+  WouldBlock,  // no data yet, no FIN yet
+  Reset,       // aborted before all data arrived
+};
+enum class CloseError : std::uint8_t { NoSuchConnection, NoSuchListener };
+enum class OptionError : std::uint8_t { NoSuchConnection, InvalidValue };
+std::string_view to_string(ConnectError e);
+std::string_view to_string(SendError e);
+std::string_view to_string(RecvError e);
+
+// Counters and gauges of one connection.
+struct ConnStats {
+  std::uint64_t segs_in = 0;
+  std::uint64_t segs_out = 0;
+  std::uint64_t bytes_in = 0;   // payload accepted in order
+  std::uint64_t bytes_out = 0;  // payload sent for the first time
+  std::uint64_t retransmitted_segs = 0;
+  std::uint64_t rto_expirations = 0;
+  std::uint64_t fast_retransmits = 0;
+  std::uint64_t dup_acks_in = 0;
+  std::uint64_t ooo_segs_in = 0;
+  std::uint64_t dropped_segs = 0;  // unacceptable, PAWS, bad ACK ...
+  std::uint64_t challenge_acks = 0;
+  std::uint64_t zero_window_probes = 0;
+  std::uint64_t keepalive_probes = 0;
+  Duration srtt{0};
+  Duration rttvar{0};
+  Duration rto{0};
+  std::uint32_t cwnd = 0;
+  std::uint32_t ssthresh = 0;
+  std::uint32_t snd_mss = 0;  // effective send MSS
+  std::uint32_t snd_wnd = 0;
+  std::uint32_t rcv_wnd = 0;
+};
+
+// Counters of a whole TcpProtocol.
+struct ProtocolStats {
+  std::uint64_t segs_in = 0;
+  std::uint64_t segs_out = 0;
+  std::uint64_t rst_out_no_socket = 0;  // §3.10.7.1 answers
+  std::uint64_t dropped_broadcast = 0;  // MUST-57
+  std::uint64_t dropped_syn_queue_full = 0;
+  std::uint64_t icmp_ignored = 0;
+  std::uint64_t conns_opened = 0;
+  std::uint64_t conns_closed = 0;
+};
+
+// One recorded state change (the trace hook's argument).
+struct Transition {
+  ConnId conn;
+  Endpoint local;
+  Endpoint remote;
+  State from = State::Closed;
+  State to = State::Closed;
+  Rule rule = Rule::rfc9293_3_10_5_abort;
+  Instant at;
+};
+
+}  // namespace synack::tcp

@@ -1,0 +1,489 @@
+// TcpProtocol: demultiplexing (RFC 9293 §3.10.7.1-2), listeners, the timer heap and
+// the socket-level API over the Tcbs.
+#include "synack/tcp/protocol.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+
+namespace {
+using wire::TcpFlags;
+
+bool bad_remote(wire::Ipv4Addr a) {
+  return a.is_unspecified() || a.is_broadcast() || a.is_multicast();
+}
+}  // namespace
+
+TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
+    : config_(config), random_(random) {
+  for (std::size_t i = 0; i < isn_key_.size(); i += 8) {
+    const std::uint64_t v = random_.next_u64();
+    for (std::size_t j = 0; j < 8; ++j) isn_key_[i + j] = static_cast<unsigned char>(v >> (8 * j));
+  }
+}
+
+TcpProtocol::~TcpProtocol() = default;
+
+TcbContext TcpProtocol::ctx() {
+  return TcbContext{config_, out_, events_, trace_};
+}
+
+Tcb* TcpProtocol::find(ConnId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.tcb.get();
+}
+const Tcb* TcpProtocol::find(ConnId id) const {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.tcb.get();
+}
+const Tcb* TcpProtocol::tcb(ConnId id) const {
+  return find(id);
+}
+
+SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) const {
+  // RFC 6528 §3 (MUST-8): "ISN = M + F(localip, localport, remoteip, remoteport,
+  // secretkey)" where "M is the 4 microsecond timer" and F is a keyed hash
+  // (SipHash-2-4 via libsodium's crypto_shorthash).
+  std::array<std::byte, 12> in{};
+  t.local.addr.store(in, 0);
+  store_be16(in, 4, t.local.port);
+  t.remote.addr.store(in, 6);
+  store_be16(in, 10, t.remote.port);
+  unsigned char h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                   isn_key_.data());
+  std::uint32_t f = 0;
+  for (int i = 0; i < 4; ++i) f |= std::uint32_t{h[i]} << (8 * i);
+  const auto m = static_cast<std::uint32_t>(now.nanos() / 4000);
+  return SeqNum(m + f);
+}
+
+// ------------------------------------------------------------------ segment arrival
+void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
+  advance(now);
+  ++stats_.segs_in;
+  // MUST-57: "silently discard an incoming SYN segment that is addressed to a
+  // broadcast or multicast address"; MUST-63: ignore a SYN from an invalid source.
+  // TCP is unicast only, so we drop every such segment.
+  if (in.dst_is_broadcast_or_multicast || in.dst.is_broadcast() || in.dst.is_multicast() ||
+      bad_remote(in.src)) {
+    ++stats_.dropped_broadcast;
+    return;
+  }
+  const Tuple t{Endpoint{in.dst, in.seg.dst_port}, Endpoint{in.src, in.seg.src_port}};
+  if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
+    const ConnId id = it->second;
+    find(id)->on_segment(in.seg, now);
+    settle(id);
+    purge_heap();
+    return;
+  }
+  if (auto l = find_listener(t.local)) {
+    on_listener_segment(*l, in, now);
+    purge_heap();
+    return;
+  }
+  // §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist), then all data in
+  // the incoming segment is discarded. An incoming segment containing a RST is
+  // discarded. An incoming segment not containing a RST causes a RST to be sent."
+  reply_reset(in);
+}
+
+void TcpProtocol::reply_reset(const SegmentIn& in) {
+  const wire::TcpRepr& seg = in.seg;
+  if (seg.flags.rst()) return;  // never RST a RST
+  wire::TcpRepr r;
+  r.src_port = seg.dst_port;
+  r.dst_port = seg.src_port;
+  if (seg.flags.ack()) {
+    // "If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>"
+    r.seq = seg.ack;
+    r.flags.bits = TcpFlags::kRst;
+  } else {
+    // "If the ACK bit is off, sequence number zero is used,
+    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>"
+    r.seq = SeqNum(0);
+    r.ack = seg.seq + seg.seg_len();
+    r.flags.bits = TcpFlags::kRst | TcpFlags::kAck;
+  }
+  out_.push_back(build_segment(in.dst, in.src, r, config_.ttl));
+  ++stats_.rst_out_no_socket;
+}
+
+std::optional<ListenerId> TcpProtocol::find_listener(Endpoint local) const {
+  std::optional<ListenerId> wildcard;
+  for (const auto& [id, l] : listeners_) {
+    if (l.local.port != local.port) continue;
+    if (l.local.addr == local.addr) return id;
+    if (l.local.addr.is_unspecified()) wildcard = id;
+  }
+  return wildcard;
+}
+
+void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now) {
+  const wire::TcpRepr& seg = in.seg;
+  // §3.10.7.2 LISTEN. "First, check for a RST ... An incoming RST should be ignored."
+  if (seg.flags.rst()) return;
+  // "Second, check for an ACK ... An acceptable reset segment should be formed for
+  // any arriving ACK-bearing segment. The RST should be formatted as follows:
+  // <SEQ=SEG.ACK><CTL=RST>"
+  if (seg.flags.ack()) {
+    reply_reset(in);
+    return;
+  }
+  // "Fourth, other data or control ... drop the segment and return."
+  if (!seg.flags.syn()) return;
+  // "Third, check for a SYN": a new connection, bounded by the backlog.
+  Listener& l = listeners_.at(lid);
+  if (l.embryonic + l.accept_queue.size() >= l.backlog ||
+      conns_.size() >= config_.max_connections) {
+    ++stats_.dropped_syn_queue_full;
+    return;
+  }
+  const Tuple t{Endpoint{in.dst, seg.dst_port}, Endpoint{in.src, seg.src_port}};
+  const ConnId id = add_conn(t, l.opts);
+  Conn& c = conns_.at(id);
+  c.listener = lid;
+  ++l.embryonic;
+  c.tcb->open_from_listen(seg, choose_isn(t, now), lid, now);
+  settle(id);
+}
+
+ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
+  const ConnId id{next_id_++};
+  Conn c;
+  c.tcb = std::make_unique<Tcb>(ctx(), id, t.local, t.remote, opts);
+  conns_.emplace(id, std::move(c));
+  by_tuple_[t] = id;
+  ++stats_.conns_opened;
+  return id;
+}
+
+void TcpProtocol::on_icmp_error(const IcmpErrorIn& err, Instant now) {
+  advance(now);
+  // MUST-55: "TCP implementations MUST silently discard any received ICMP Source
+  // Quench messages."
+  constexpr std::uint8_t kSourceQuench = 4;
+  auto it = by_tuple_.find(Tuple{err.local, err.remote});
+  if (err.type == kSourceQuench || it == by_tuple_.end()) {
+    ++stats_.icmp_ignored;
+    return;
+  }
+  // MUST-54: "act on an ICMP error message ... directing it to the connection".
+  const ConnId id = it->second;
+  find(id)->on_icmp_error(err.type, err.code, err.next_hop_mtu, err.quoted_seq, now);
+  settle(id);
+  purge_heap();
+}
+
+// ------------------------------------------------------------------------- timers
+void TcpProtocol::on_timer(Instant now) {
+  advance(now);
+  // Each entry fires at most once per call; a Tcb reschedules itself in settle().
+  std::size_t budget = timers_.size() + conns_.size() + 1;
+  while (!timers_.empty() && timers_.top().at <= now && budget-- > 0) {
+    const TimerEntry e = timers_.top();
+    timers_.pop();
+    auto it = conns_.find(e.id);
+    if (it == conns_.end() || it->second.scheduled != e.at) continue;  // stale
+    it->second.scheduled.reset();
+    it->second.tcb->on_timer(now);
+    settle(e.id);
+  }
+  purge_heap();
+}
+
+std::optional<Instant> TcpProtocol::next_deadline() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.top().at;
+}
+
+void TcpProtocol::purge_heap() {
+  auto stale = [&](const TimerEntry& e) {
+    auto it = conns_.find(e.id);
+    return it == conns_.end() || it->second.scheduled != e.at;
+  };
+  while (!timers_.empty() && stale(timers_.top())) timers_.pop();
+  // Lazy deletion leaves stale entries behind; rebuild when they dominate.
+  if (timers_.size() > 4 * conns_.size() + 64) {
+    std::vector<TimerEntry> live;
+    for (const auto& [id, c] : conns_) {
+      if (c.scheduled) live.push_back(TimerEntry{*c.scheduled, id});
+    }
+    timers_ = decltype(timers_)(std::greater<>(), std::move(live));
+  }
+}
+
+std::optional<OutSegment> TcpProtocol::pop_segment() {
+  if (out_.empty()) return std::nullopt;
+  OutSegment s = std::move(out_.front());
+  out_.pop_front();
+  ++stats_.segs_out;
+  return s;
+}
+
+std::optional<Event> TcpProtocol::pop_event() {
+  if (events_.empty()) return std::nullopt;
+  Event e = events_.front();
+  events_.pop_front();
+  return e;
+}
+
+void TcpProtocol::detach_from_listener(Conn& c, ConnId id) {
+  if (!c.listener) return;
+  auto lit = listeners_.find(*c.listener);
+  if (lit != listeners_.end()) {
+    Listener& l = lit->second;
+    if (c.queued) {
+      std::erase(l.accept_queue, id);
+    } else if (l.embryonic > 0) {
+      --l.embryonic;
+    }
+  }
+  c.listener.reset();
+  c.queued = false;
+}
+
+void TcpProtocol::reap(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  detach_from_listener(it->second, id);
+  conns_.erase(it);
+  ++stats_.conns_closed;
+}
+
+void TcpProtocol::settle(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  Tcb& tcb = *c.tcb;
+  if (tcb.take_accept_ready() && c.listener && !c.queued) {
+    auto lit = listeners_.find(*c.listener);
+    if (lit != listeners_.end()) {
+      Listener& l = lit->second;
+      if (l.embryonic > 0) --l.embryonic;
+      l.accept_queue.push_back(id);
+      c.queued = true;
+      events_.push_back(Event{EventKind::AcceptReady, ConnId{}, *c.listener, ConnError::Reset});
+    }
+  }
+  if (tcb.finished()) {
+    // A CLOSED connection leaves the demultiplexer at once (later segments get a RST
+    // per §3.10.7.1) but stays readable until the user releases it.
+    auto bt = by_tuple_.find(Tuple{tcb.local(), tcb.remote()});
+    if (bt != by_tuple_.end() && bt->second == id) by_tuple_.erase(bt);
+    c.scheduled.reset();
+    const bool unaccepted = c.listener.has_value();
+    if (c.released || unaccepted) reap(id);
+    return;
+  }
+  const std::optional<Instant> d = tcb.deadline();
+  if (d != c.scheduled) {
+    c.scheduled = d;
+    if (d) timers_.push(TimerEntry{*d, id});
+  }
+}
+
+// ------------------------------------------------------------------------ user API
+Result<ListenerId, ListenError> TcpProtocol::listen(Endpoint local, std::uint32_t backlog) {
+  return listen(local, backlog, config_.defaults);
+}
+
+Result<ListenerId, ListenError> TcpProtocol::listen(Endpoint local, std::uint32_t backlog,
+                                                    const SocketOptions& opts) {
+  if (local.port == 0 || local.addr.is_broadcast() || local.addr.is_multicast())
+    return Err{ListenError::InvalidAddress};
+  for (const auto& [id, l] : listeners_) {
+    if (l.local == local) return Err{ListenError::AddressInUse};
+  }
+  const ListenerId id{next_id_++};
+  Listener l;
+  l.local = local;
+  l.backlog = std::max<std::uint32_t>(backlog, 1);
+  l.opts = opts;
+  listeners_.emplace(id, std::move(l));
+  return id;
+}
+
+Result<ConnId, AcceptError> TcpProtocol::accept(ListenerId lid) {
+  auto lit = listeners_.find(lid);
+  if (lit == listeners_.end()) return Err{AcceptError::NoSuchListener};
+  Listener& l = lit->second;
+  if (l.accept_queue.empty()) return Err{AcceptError::WouldBlock};
+  const ConnId id = l.accept_queue.front();
+  l.accept_queue.pop_front();
+  Conn& c = conns_.at(id);
+  c.listener.reset();
+  c.queued = false;
+  c.tcb->set_user_visible();
+  // What happened before accept() is reported now.
+  if (c.tcb->readable() > 0) events_.push_back(Event{EventKind::Readable, id, lid, {}});
+  if (c.tcb->eof()) events_.push_back(Event{EventKind::PeerClosed, id, lid, {}});
+  if (c.tcb->finished()) events_.push_back(Event{EventKind::Closed, id, lid, {}});
+  return id;
+}
+
+Status<CloseError> TcpProtocol::close_listener(ListenerId lid) {
+  if (!listeners_.contains(lid)) return Err{CloseError::NoSuchListener};
+  std::vector<ConnId> children;
+  for (const auto& [id, c] : conns_) {
+    if (c.listener == lid) children.push_back(id);
+  }
+  for (ConnId id : children) {
+    conns_.at(id).tcb->abort(now_);  // never accepted: reset the peer
+    settle(id);
+  }
+  listeners_.erase(lid);
+  purge_heap();
+  return {};
+}
+
+Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now) {
+  return connect(local, remote, now, config_.defaults);
+}
+
+Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now,
+                                                  const SocketOptions& opts) {
+  advance(now);
+  if (opts.send_buffer == 0 || opts.recv_buffer == 0) return Err{ConnectError::InvalidOption};
+  // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
+  if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
+    return Err{ConnectError::InvalidAddress};
+  if (conns_.size() >= config_.max_connections) return Err{ConnectError::TooManyConnections};
+  Tuple t{local, remote};
+  if (local.port == 0) {
+    const std::uint32_t n = config_.ephemeral_last - config_.ephemeral_first + 1u;
+    const auto start = static_cast<std::uint32_t>(random_.below(n));
+    bool found = false;
+    for (std::uint32_t i = 0; i < n && !found; ++i) {
+      t.local.port = static_cast<std::uint16_t>(config_.ephemeral_first + (start + i) % n);
+      found = !by_tuple_.contains(t) && !find_listener(t.local);
+    }
+    if (!found) return Err{ConnectError::NoEphemeralPort};
+  } else if (by_tuple_.contains(t)) {
+    return Err{ConnectError::AddressInUse};
+  }
+  const ConnId id = add_conn(t, opts);
+  find(id)->open_active(choose_isn(t, now), now);
+  settle(id);
+  purge_heap();
+  return id;
+}
+
+Result<std::size_t, SendError> TcpProtocol::send(ConnId id, Bytes data) {
+  Tcb* tcb = find(id);
+  if (!tcb) return Err{SendError::NoSuchConnection};
+  if (tcb->error()) return Err{SendError::Reset};
+  if (tcb->finished()) return Err{SendError::NotConnected};
+  if (tcb->write_shut()) return Err{SendError::WriteShutdown};
+  if (data.empty()) return std::size_t{0};
+  const std::size_t n = tcb->send(data, false, now_);
+  settle(id);
+  purge_heap();
+  if (n == 0) return Err{SendError::WouldBlock};
+  return n;
+}
+
+Result<std::size_t, SendError> TcpProtocol::send_urgent(ConnId id, Bytes data) {
+  Tcb* tcb = find(id);
+  if (!tcb) return Err{SendError::NoSuchConnection};
+  if (tcb->error()) return Err{SendError::Reset};
+  if (tcb->finished()) return Err{SendError::NotConnected};
+  if (tcb->write_shut()) return Err{SendError::WriteShutdown};
+  if (data.empty()) return std::size_t{0};
+  const std::size_t n = tcb->send(data, true, now_);
+  settle(id);
+  purge_heap();
+  if (n == 0) return Err{SendError::WouldBlock};
+  return n;
+}
+
+Result<std::size_t, RecvError> TcpProtocol::receive(ConnId id, MutBytes out) {
+  Tcb* tcb = find(id);
+  if (!tcb) return Err{RecvError::NoSuchConnection};
+  const std::size_t n = tcb->receive(out, now_);
+  settle(id);
+  purge_heap();
+  if (n > 0 || tcb->eof()) return n;
+  if (tcb->error() || tcb->finished()) return Err{RecvError::Reset};
+  return Err{RecvError::WouldBlock};
+}
+
+Status<CloseError> TcpProtocol::shutdown_write(ConnId id) {
+  Tcb* tcb = find(id);
+  if (!tcb) return Err{CloseError::NoSuchConnection};
+  if (!tcb->finished()) tcb->shutdown_write(now_);
+  settle(id);
+  purge_heap();
+  return {};
+}
+
+Status<CloseError> TcpProtocol::close(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
+  it->second.released = true;
+  if (!it->second.tcb->finished()) it->second.tcb->close(now_);
+  settle(id);
+  purge_heap();
+  return {};
+}
+
+Status<CloseError> TcpProtocol::abort(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
+  it->second.released = true;
+  if (!it->second.tcb->finished()) it->second.tcb->abort(now_);
+  settle(id);
+  purge_heap();
+  return {};
+}
+
+Status<OptionError> TcpProtocol::set_options(ConnId id, const SocketOptions& opts) {
+  Tcb* tcb = find(id);
+  if (!tcb) return Err{OptionError::NoSuchConnection};
+  if (opts.send_buffer == 0 || opts.recv_buffer == 0 || opts.keepalive_count == 0)
+    return Err{OptionError::InvalidValue};
+  tcb->set_options(opts, now_);
+  settle(id);
+  purge_heap();
+  return {};
+}
+
+std::optional<SocketOptions> TcpProtocol::options(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->options()) : std::nullopt;
+}
+std::optional<State> TcpProtocol::state(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->state()) : std::nullopt;
+}
+std::optional<ConnStats> TcpProtocol::conn_stats(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->stats()) : std::nullopt;
+}
+std::optional<Endpoint> TcpProtocol::local_endpoint(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->local()) : std::nullopt;
+}
+std::optional<Endpoint> TcpProtocol::remote_endpoint(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->remote()) : std::nullopt;
+}
+std::optional<std::size_t> TcpProtocol::urgent_remaining(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->urgent_remaining()) : std::nullopt;
+}
+std::optional<std::size_t> TcpProtocol::readable(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->readable()) : std::nullopt;
+}
+std::optional<std::size_t> TcpProtocol::send_space(ConnId id) const {
+  const Tcb* t = find(id);
+  return t ? std::optional(t->send_space()) : std::nullopt;
+}
+
+}  // namespace synack::tcp

@@ -1,0 +1,248 @@
+// Tcb: construction, transitions, user calls (RFC 9293 §3.10.1 - §3.10.6).
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+
+namespace {
+// RFC 7323 §2.3: the smallest shift that lets the whole buffer be advertised (<= 14).
+std::uint8_t wscale_for(std::size_t buffer) {
+  std::uint8_t s = 0;
+  while (s < 14 && (buffer >> s) > 0xffff) ++s;
+  return s;
+}
+}  // namespace
+
+Tcb::Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
+    : ctx_(ctx),
+      id_(id),
+      local_(local),
+      remote_(remote),
+      opts_(opts),
+      path_mtu_(ctx.config.mtu),
+      snd_buf_(opts.send_buffer),
+      rcv_buf_(opts.recv_buffer),
+      ooo_(ctx.config.max_ooo_segments),
+      rtt_(ctx.config.initial_rto, ctx.config.min_rto, ctx.config.max_rto),
+      cc_(std::make_unique<NewReno>(536, ctx.config.initial_window_segments)) {
+  if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
+  set_eff_mss();
+}
+
+void Tcb::open_active(SeqNum iss, Instant now) {
+  // §3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent. Set SND.UNA to
+  // ISS, SND.NXT to ISS+1, enter SYN-SENT state" (SND.NXT advances when output() sends it).
+  iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
+  snd_buf_seq_ = iss + 1;
+  ts_offset_ = iss.raw() * 2654435761u;  // RFC 7323 §5.4: a per-connection random offset
+  rtx_epoch_ = now;
+  last_rcv_at_ = now;
+  user_visible_ = true;
+  transition(State::SynSent, Rule::rfc9293_3_10_1_open_active, now);
+  output(now);
+}
+
+void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now) {
+  passive_open_ = true;  // MUST-11
+  listener_ = listener;
+  state_ = State::Listen;
+  // §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be
+  // selected and a SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+  // SND.NXT is set to ISS+1 and SND.UNA to ISS."
+  irs_ = syn.seq;
+  rcv_nxt_ = syn.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  last_ack_sent_ = rcv_nxt_;
+  iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
+  snd_buf_seq_ = iss + 1;
+  ts_offset_ = iss.raw() * 2654435761u;
+  // The window of a SYN is never scaled (RFC 7323 §2.2).
+  snd_wnd_ = max_snd_wnd_ = syn.window;
+  snd_wl1_ = syn.seq;
+  snd_wl2_ = syn.ack;
+  process_syn_options(syn.options);
+  if (ts_ok_) {
+    ts_recent_ = syn.options.timestamps->tsval;
+    ts_recent_at_ = now;
+  }
+  rtx_epoch_ = now;
+  last_rcv_at_ = now;
+  ++stats_.segs_in;
+  transition(State::SynReceived, Rule::rfc9293_3_10_7_2_listen_syn, now);
+  output(now);
+}
+
+void Tcb::transition(State to, Rule rule, Instant now) {
+  const State from = state_;
+  state_ = to;
+  last_rule_ = rule;
+  if (ctx_.trace) ctx_.trace(Transition{id_, local_, remote_, from, to, rule, now});
+}
+
+void Tcb::push_event(EventKind k, ConnError e) {
+  if (!user_visible_) return;
+  ctx_.events.push_back(Event{k, id_, listener_, e});
+}
+
+void Tcb::terminate(Rule rule, std::optional<ConnError> err, Instant now) {
+  transition(State::Closed, rule, now);
+  error_ = err;
+  rtx_deadline_.reset();
+  persist_deadline_.reset();
+  delack_deadline_.reset();
+  keepalive_deadline_.reset();
+  timewait_deadline_.reset();
+  fin_wait_2_deadline_.reset();
+  ack_now_ = false;
+  fast_rtx_ = force_probe_ = keepalive_probe_ = false;
+  // MUST-12: the user learns whether the connection closed normally or was aborted.
+  if (err) push_event(EventKind::Error, *err);
+  push_event(EventKind::Closed);
+}
+
+void Tcb::set_eff_mss() {
+  // §3.7.1 (MUST-16): "Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize - IPoptionsize"
+  // with MMS_S = MTU - 20 (IPv4 header) and TCPhdrsize including our options.
+  const std::uint32_t mms_s = path_mtu_ > 20 ? path_mtu_ - 20u : 68u;
+  const std::uint32_t hdr = 20 + (ts_ok_ ? 12 : 0);
+  const std::uint32_t lim = std::min<std::uint32_t>(snd_mss_ + 20u, mms_s);
+  eff_mss_ = std::max<std::uint32_t>(lim > hdr ? lim - hdr : 1, 1);
+  cc_->set_mss(eff_mss_);
+}
+
+std::size_t Tcb::send(Bytes data, bool urgent, Instant now) {
+  const std::size_t n = snd_buf_.write(data);
+  if (urgent && n > 0) {
+    // §3.8.5 / RFC 6093: the urgent pointer points to the sequence number of the
+    // octet following the urgent data.
+    snd_up_ = data_end();
+    snd_up_valid_ = true;
+  }
+  if (n < data.size()) writable_blocked_ = true;
+  output(now);
+  return n;
+}
+
+std::size_t Tcb::receive(MutBytes out, Instant now) {
+  const std::size_t n = rcv_buf_.read(out);
+  // Reading frees buffer space; announce it once the window opened enough (the
+  // receiver half of SWS avoidance decides how much is enough).
+  if (n > 0 && window_update_due()) {
+    ack_now_ = true;
+    output(now);
+  }
+  return n;
+}
+
+void Tcb::shutdown_write(Instant now) {
+  if (fin_queued_) return;
+  fin_queued_ = true;
+  // §3.10.4 CLOSE: "Queue this until all preceding SENDs have been segmentized, then
+  // form a FIN segment and send it. In any case, enter FIN-WAIT-1 state."
+  switch (state_) {
+    case State::Established:
+      transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
+      break;
+    case State::CloseWait:
+      // "Queue this request until all preceding SENDs have been segmentized; then
+      // send a FIN segment, enter LAST-ACK state."
+      transition(State::LastAck, Rule::rfc9293_3_10_4_close_close_wait, now);
+      break;
+    default:
+      // SYN-SENT / SYN-RECEIVED: "queue for processing after entering ESTABLISHED".
+      break;
+  }
+  output(now);
+}
+
+void Tcb::close(Instant now) {
+  if (state_ == State::SynSent) {
+    // §3.10.4 SYN-SENT: "Delete the TCB and return 'error: closing' responses to any
+    // queued SENDs, or RECEIVEs."
+    terminate(Rule::rfc9293_3_10_4_close_syn_sent, std::nullopt, now);
+    return;
+  }
+  // SHLD-3: "If such a host issues a CLOSE call while received data is still pending
+  // in the TCP connection ... its TCP implementation SHOULD send a RST to show that
+  // data was lost." SO_LINGER 0 asks for the same.
+  if (opts_.linger_zero || !rcv_buf_.empty()) {
+    abort(now);
+    return;
+  }
+  user_closed_ = true;
+  shutdown_write(now);
+}
+
+void Tcb::abort(Instant now) {
+  // §3.10.5 ABORT: in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT
+  // "send a reset segment: <SEQ=SND.NXT><CTL=RST>"; otherwise just delete the TCB.
+  switch (state_) {
+    case State::SynReceived:
+    case State::Established:
+    case State::FinWait1:
+    case State::FinWait2:
+    case State::CloseWait:
+      queue_reset_reply(snd_max_, std::nullopt);
+      break;
+    default:
+      break;
+  }
+  if (state_ != State::Closed) terminate(Rule::rfc9293_3_10_5_abort, std::nullopt, now);
+  output(now);
+}
+
+std::size_t Tcb::urgent_remaining() const {
+  if (!rcv_up_valid_) return 0;
+  const SeqNum next_read =
+      rcv_nxt_ - static_cast<std::uint32_t>(rcv_buf_.size()) - (fin_received_ ? 1u : 0u);
+  return seq_gt(rcv_up_, next_read) ? static_cast<std::uint32_t>(rcv_up_ - next_read) : 0;
+}
+
+bool Tcb::take_accept_ready() {
+  const bool r = accept_ready_;
+  accept_ready_ = false;
+  return r;
+}
+
+void Tcb::set_options(const SocketOptions& o, Instant now) {
+  const bool keepalive_changed = o.keepalive != opts_.keepalive;
+  opts_ = o;
+  if (o.send_buffer > snd_buf_.capacity()) snd_buf_.reserve(o.send_buffer);
+  // The receive buffer may only grow as far as the window scale agreed at SYN time.
+  const std::size_t rcv_cap = std::min<std::size_t>(
+      o.recv_buffer, std::size_t{0xffff} << (state_ == State::Closed ? 14 : rcv_wscale_));
+  if (rcv_cap > rcv_buf_.capacity() && state_ == State::Closed) {
+    rcv_buf_ = ByteRing(rcv_cap);
+    if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_cap);
+  } else if (rcv_cap > rcv_buf_.capacity()) {
+    // ByteRing::reserve keeps only the in-order bytes: forget out-of-order data
+    // (never acknowledged, so the peer retransmits it) rather than corrupt the stream.
+    ooo_.clear();
+    rcv_buf_.reserve(rcv_cap);
+  }
+  if (keepalive_changed) {
+    keepalive_sent_ = 0;
+    last_rcv_at_ = now;
+  }
+  output(now);
+}
+
+ConnStats Tcb::stats() const {
+  ConnStats s = stats_;
+  s.srtt = rtt_.srtt();
+  s.rttvar = rtt_.rttvar();
+  s.rto = rtt_.rto();
+  s.cwnd = cc_->cwnd();
+  s.ssthresh = cc_->ssthresh();
+  s.snd_mss = eff_mss_;
+  s.snd_wnd = snd_wnd_;
+  s.rcv_wnd = rcv_wnd();
+  return s;
+}
+
+std::uint32_t Tcb::rcv_wnd() const {
+  return seq_gt(rcv_adv_, rcv_nxt_) ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+}
+
+}  // namespace synack::tcp

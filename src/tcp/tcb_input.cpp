@@ -1,0 +1,601 @@
+// Segment arrival, RFC 9293 §3.10.7.3 (SYN-SENT) and §3.10.7.4 (other states), one
+// function per step. Each step returns a Step; output() sends whatever results.
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+
+namespace {
+constexpr std::uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
+}  // namespace
+
+void Tcb::on_segment(const wire::TcpRepr& in, Instant now) {
+  ++stats_.segs_in;
+  last_rcv_at_ = now;
+  keepalive_sent_ = 0;
+  Seg seg{in.seq,         in.ack,    in.flags.syn(), in.flags.ack(), in.flags.rst(), in.flags.fin(),
+          in.flags.urg(), in.urgent, in.window,      in.payload,     &in.options};
+  switch (state_) {
+    case State::Closed:
+    case State::Listen:
+      return;  // the TcpProtocol answers these (§3.10.7.1, §3.10.7.2)
+    case State::SynSent:
+      on_syn_sent(seg, now);
+      break;
+    default:
+      on_synchronized(seg, now);
+      break;
+  }
+  output(now);
+}
+
+void Tcb::process_syn_options(const wire::TcpOptions& o) {
+  // MUST-15: "If an MSS Option is not received at connection setup, TCP
+  // implementations MUST assume a default send MSS of 536".
+  snd_mss_ = o.mss.value_or(536);
+  if (snd_mss_ == 0) snd_mss_ = 536;
+  // RFC 7323 §2.2: window scaling is used only if both SYNs carry the option; a
+  // SYN,ACK may carry it only if the SYN did (so on a SYN,ACK we offered it).
+  syn_offered_ws_ = o.window_scale.has_value();
+  wscale_ok_ = ctx_.config.window_scaling && syn_offered_ws_;
+  if (wscale_ok_) {
+    // "If a Window Scale option is received with a shift.cnt value larger than 14,
+    // the TCP SHOULD log the error but MUST use 14 instead" (§2.3).
+    snd_wscale_ = std::min(*o.window_scale, kMaxWscale);
+  } else {
+    snd_wscale_ = 0;
+    rcv_wscale_ = 0;
+  }
+  syn_offered_ts_ = o.timestamps.has_value();
+  ts_ok_ = ctx_.config.timestamps && syn_offered_ts_;
+  set_eff_mss();
+}
+
+void Tcb::queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack) {
+  rst_reply_ = RstReply{seq, ack};
+}
+
+// ---------------------------------------------------------------- §3.10.7.3 SYN-SENT
+void Tcb::on_syn_sent(const Seg& seg, Instant now) {
+  bool ack_acceptable = false;
+  if (seg.ack_flag) {
+    // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is
+    // set, if so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>"
+    if (seq_le(seg.ack, iss_) || seq_gt(seg.ack, snd_max_)) {
+      if (!seg.rst) queue_reset_reply(seg.ack, std::nullopt);
+      ++stats_.dropped_segs;
+      return;
+    }
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then the ACK is acceptable."
+    ack_acceptable = seq_lt(snd_una_, seg.ack);
+  }
+  if (seg.rst) {
+    // "If the ACK was acceptable, then signal to the user 'error: connection reset',
+    // drop the segment, enter CLOSED state, delete TCB, and return. Otherwise (no
+    // ACK), drop the segment and return." (RFC 5961 §3: the ACK must ack the SYN.)
+    if (ack_acceptable) {
+      terminate(Rule::rfc9293_3_10_7_3_syn_sent_rst, ConnError::Refused, now);
+    } else {
+      ++stats_.dropped_segs;
+    }
+    return;
+  }
+  // Third: security (no IP security compartments in this stack).
+  if (!seg.syn) {
+    // Fifth: "If neither of the SYN or RST bits is set, then drop the segment and return."
+    ++stats_.dropped_segs;
+    return;
+  }
+  // Fourth: "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ."
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  process_syn_options(*seg.opts);
+  if (ts_ok_) {
+    ts_recent_ = seg.opts->timestamps->tsval;
+    ts_recent_at_ = now;
+  }
+  snd_wnd_ = max_snd_wnd_ = seg.wnd;  // a SYN's window is not scaled
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = seg.ack;
+  if (ack_acceptable) {
+    // "SND.UNA should be advanced to equal SEG.ACK ... If SND.UNA > ISS (our SYN has
+    // been ACKed), change the connection state to ESTABLISHED, form an ACK segment
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+    rtt_sample_on_ack(seg, now);
+    snd_una_ = seg.ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    rtx_deadline_.reset();
+    if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
+    rto_count_ = 0;
+    transition(State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, now);
+    push_event(EventKind::Connected);
+    if (fin_queued_) transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
+    ack_now_ = true;
+    // "Data or controls that were queued for transmission MAY be included. If there
+    // are other controls or text in the segment, then continue processing at the
+    // sixth step below where the URG bit is checked".
+    Seg rest = seg;
+    rest.seq = seg.seq + 1;
+    rest.syn = false;
+    if (process_urg(rest) != Step::Continue) return;
+    if (process_text(rest, now) != Step::Continue) return;
+    (void)check_fin(rest, now);
+    return;
+  }
+  // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+  // <CTL=SYN,ACK> and send it." (simultaneous open, MUST-10). Text in the SYN is not
+  // queued: the peer retransmits it once the connection is synchronized.
+  snd_nxt_ = iss_;  // output() (re)sends our SYN, now with ACK
+  transition(State::SynReceived, Rule::rfc9293_3_10_7_3_syn_sent_syn, now);
+}
+
+// ----------------------------------------------------------- §3.10.7.4 other states
+void Tcb::on_synchronized(Seg seg, Instant now) {
+  const Seg original = seg;
+  Step s = check_paws(seg, now);
+  if (s == Step::Continue) s = check_sequence(seg);
+  if (s == Step::Continue) update_ts_recent(original, now);
+  if (s == Step::Continue) s = check_rst(seg, now);
+  // Third: security — nothing to check.
+  if (s == Step::Continue) s = check_syn(seg, now);
+  if (s == Step::Continue) s = check_ack(seg, now);
+  if (s == Step::Continue) s = process_urg(seg);
+  if (s == Step::Continue) s = process_text(seg, now);
+  if (s == Step::Continue) s = check_fin(seg, now);
+  switch (s) {
+    case Step::DropAndAck:
+      ack_now_ = true;
+      [[fallthrough]];
+    case Step::Drop:
+      ++stats_.dropped_segs;
+      break;
+    case Step::Continue:
+    case Step::Closed:
+      break;
+  }
+}
+
+Tcb::Step Tcb::check_paws(const Seg& seg, Instant now) {
+  if (!ts_ok_ || seg.rst) return Step::Continue;
+  // RFC 7323 §3.2: "If a non-<RST> segment is received without a TSopt, a TCP SHOULD
+  // silently drop the segment."
+  if (!seg.opts->timestamps) return Step::Drop;
+  // RFC 7323 §5.3 R1: "If there is a Timestamps option in the arriving segment,
+  // SEG.TSval < TS.Recent, and if TS.Recent is valid, then treat the arriving segment
+  // as not acceptable: Send an acknowledgment in reply ... and drop the segment."
+  const auto tsval = seg.opts->timestamps->tsval;
+  if (ts_recent_valid(now) && static_cast<std::int32_t>(tsval - ts_recent_) < 0)
+    return Step::DropAndAck;
+  return Step::Continue;
+}
+
+Tcb::Step Tcb::check_sequence(Seg& seg) {
+  // First: "check sequence number". The acceptability test (§3.10.7.4 table):
+  //   len 0, wnd 0: SEG.SEQ = RCV.NXT
+  //   len 0, wnd>0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+  //   len>0, wnd 0: not acceptable
+  //   len>0, wnd>0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND or
+  //                 RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND
+  if (state_ == State::SynReceived && seg.syn && seg.ack_flag && seg.seq == irs_) {
+    // Simultaneous open (§3.5 Figure 8, line 6): the peer's SYN,ACK repeats the SYN we
+    // already hold; its SYN lies before RCV.NXT, so only its ACK is new.
+    seg.syn = false;
+    seg.seq = irs_ + 1;
+  }
+  const std::uint32_t wnd = rcv_wnd();
+  const std::uint32_t len = seg.len();
+  bool ok;
+  if (len == 0) {
+    ok = wnd == 0 ? seg.seq == rcv_nxt_ : in_window(seg.seq, rcv_nxt_, wnd);
+  } else if (wnd == 0) {
+    // MUST-66 / "special allowance should be made to accept valid ACKs, URGs, and
+    // RSTs": a segment at RCV.NXT is processed with its text trimmed away.
+    ok = seg.seq == rcv_nxt_;
+  } else {
+    ok = in_window(seg.seq, rcv_nxt_, wnd) || in_window(seg.seq + (len - 1), rcv_nxt_, wnd);
+  }
+  if (!ok) {
+    // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of
+    // the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+    if (state_ == State::TimeWait && seg.fin && !seg.rst && seg.seq + len == rcv_nxt_) {
+      timewait_deadline_ = last_rcv_at_ + 2 * ctx_.config.msl;
+    }
+    // "If an incoming segment is not acceptable, an acknowledgment should be sent in
+    // reply (unless the RST bit is set, if so drop the segment and return)".
+    return seg.rst ? Step::Drop : Step::DropAndAck;
+  }
+  // "segments with higher beginning sequence numbers SHOULD be held" — trim to the
+  // window: text before RCV.NXT (already received) and beyond RCV.NXT+RCV.WND.
+  if (seq_lt(seg.seq, rcv_nxt_)) {
+    std::uint32_t cut = static_cast<std::uint32_t>(rcv_nxt_ - seg.seq);
+    if (seg.syn) {
+      seg.syn = false;
+      --cut;
+      seg.seq += 1;
+    }
+    cut = std::min<std::uint32_t>(cut, static_cast<std::uint32_t>(seg.data.size()));
+    seg.data = seg.data.subspan(cut);
+    seg.seq += cut;
+    if (seg.urg && seg.up <= cut)
+      seg.urg = false;
+    else if (seg.urg)
+      seg.up = static_cast<std::uint16_t>(seg.up - cut);
+  }
+  const SeqNum right = rcv_nxt_ + wnd;
+  const SeqNum data_start = seg.seq + (seg.syn ? 1u : 0u);
+  const std::uint32_t room =
+      seq_lt(data_start, right) ? static_cast<std::uint32_t>(right - data_start) : 0;
+  if (seg.data.size() > room) {
+    seg.data = seg.data.first(room);
+    seg.fin = false;  // the FIN lies beyond the window
+    ack_now_ = true;
+  }
+  return Step::Continue;
+}
+
+Tcb::Step Tcb::check_rst(const Seg& seg, Instant now) {
+  if (!seg.rst) return Step::Continue;
+  // RFC 5961 §3.2: "If the RST bit is set and the sequence number exactly matches the
+  // next expected sequence number (RCV.NXT), then TCP MUST reset the connection" ...
+  // "Otherwise (the sequence number does not exactly match RCV.NXT but is within
+  // the window), TCP MUST send an acknowledgment (challenge ACK)".
+  if (seg.seq != rcv_nxt_) {
+    ++stats_.challenge_acks;
+    return Step::DropAndAck;
+  }
+  switch (state_) {
+    case State::SynReceived:
+      // "If this connection was initiated with a passive OPEN (i.e., came from the
+      // LISTEN state), then return this connection to LISTEN state and return." Our
+      // listener still exists, so the embryonic connection is simply deleted.
+      if (passive_open_) {
+        terminate(Rule::rfc9293_3_10_7_4_rst_syn_received_passive, ConnError::Reset, now);
+      } else {
+        // "If this connection was initiated with an active OPEN ... the user should
+        // be informed with 'connection refused'."
+        terminate(Rule::rfc9293_3_10_7_4_rst_syn_received_active, ConnError::Refused, now);
+      }
+      return Step::Closed;
+    case State::Established:
+    case State::FinWait1:
+    case State::FinWait2:
+    case State::CloseWait:
+      // "any outstanding RECEIVEs and SEND should receive 'reset' responses ...
+      // Users should also receive an unsolicited general 'connection reset' signal.
+      // Enter the CLOSED state, delete the TCB, and return."
+      terminate(Rule::rfc9293_3_10_7_4_rst, ConnError::Reset, now);
+      return Step::Closed;
+    default:
+      // CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete the TCB, and return."
+      terminate(Rule::rfc9293_3_10_7_4_rst, std::nullopt, now);
+      return Step::Closed;
+  }
+}
+
+Tcb::Step Tcb::check_syn(const Seg& seg, Instant now) {
+  if (!seg.syn) return Step::Continue;
+  (void)now;
+  // RFC 5961 §4.2 (adopted by §3.10.7.4 fourth step): "If the SYN bit is set,
+  // irrespective of the sequence number, TCP endpoints MUST send a 'challenge ACK'
+  // to the remote peer: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. After sending the
+  // acknowledgment, TCP implementations MUST drop the unacceptable segment".
+  ++stats_.challenge_acks;
+  return Step::DropAndAck;
+}
+
+Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
+  // Fifth: "if the ACK bit is off, drop the segment and return".
+  if (!seg.ack_flag) return Step::Drop;
+  if (state_ == State::SynReceived) {
+    const Step s = check_ack_syn_received(seg, now);
+    if (s != Step::Continue) return s;
+  }
+  // RFC 5961 §5.2 (MAY-12): "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" else
+  // "the ACK value is considered unacceptable" — send a challenge ACK and drop.
+  if (seq_lt(seg.ack, snd_una_ - max_snd_wnd_)) {
+    ++stats_.challenge_acks;
+    return Step::DropAndAck;
+  }
+  // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
+  // drop the segment, and return." (SND.NXT here is the highest ever sent.)
+  if (seq_gt(seg.ack, snd_max_)) return Step::DropAndAck;
+  if (seq_gt(seg.ack, snd_una_)) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
+    process_new_ack(seg, now);
+  } else if (seg.ack == snd_una_) {
+    process_dup_ack(seg);
+  }
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
+  if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
+
+  switch (state_) {
+    case State::FinWait1:
+      // "if the FIN segment is now acknowledged, then enter FIN-WAIT-2".
+      if (fin_acked()) transition(State::FinWait2, Rule::rfc9293_3_10_7_4_fin_wait_1_ack, now);
+      break;
+    case State::Closing:
+      // "if the ACK acknowledges our FIN, then enter the TIME-WAIT state".
+      if (fin_acked()) enter_time_wait(now, Rule::rfc9293_3_10_7_4_closing_ack);
+      break;
+    case State::LastAck:
+      // "If our FIN is now acknowledged, delete the TCB, enter the CLOSED state".
+      if (fin_acked()) {
+        terminate(Rule::rfc9293_3_10_7_4_last_ack_ack, std::nullopt, now);
+        return Step::Closed;
+      }
+      break;
+    default:
+      break;
+  }
+  return Step::Continue;
+}
+
+Tcb::Step Tcb::check_ack_syn_received(const Seg& seg, Instant now) {
+  // SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and
+  // continue processing with the variables below set to: SND.WND <- SEG.WND,
+  // SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK. If the segment acknowledgment is not
+  // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
+  if (!(seq_lt(snd_una_, seg.ack) && seq_le(seg.ack, snd_max_))) {
+    queue_reset_reply(seg.ack, std::nullopt);
+    return Step::Drop;
+  }
+  rtt_sample_on_ack(seg, now);
+  snd_una_ = seg.ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  rtx_deadline_.reset();
+  if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
+  rto_count_ = 0;
+  rtx_epoch_ = now;
+  snd_wnd_ = static_cast<std::uint32_t>(seg.wnd) << snd_wscale_;
+  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = seg.ack;
+  transition(State::Established, Rule::rfc9293_3_10_7_4_syn_received_ack, now);
+  if (passive_open_) {
+    accept_ready_ = true;
+  } else {
+    push_event(EventKind::Connected);
+  }
+  if (fin_queued_) transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
+  return Step::Continue;
+}
+
+void Tcb::rtt_sample_on_ack(const Seg& seg, Instant now) {
+  // RFC 7323 §4.1 RTTM: the RTT sample is the current time minus TSecr of an ACK
+  // that acknowledges new data (works for retransmissions too).
+  if (ts_ok_ && seg.opts->timestamps && seg.opts->timestamps->tsecr != 0) {
+    const std::uint32_t tsecr = seg.opts->timestamps->tsecr;
+    // Karn's rule carried over to timestamps: an echo older than our last timeout
+    // names a transmission from before the retransmission, and the peer may have
+    // held it across the loss (its TS.Recent only moves in order) — no sample.
+    if (rto_ts_floor_ && static_cast<std::int32_t>(tsecr - *rto_ts_floor_) < 0) return;
+    const std::uint32_t ms = ts_now(now) - tsecr;
+    if (ms < 0x7fffffffu) rtt_.sample(std::chrono::milliseconds(ms));
+    return;
+  }
+  // Otherwise time one segment at a time; Karn: rtt_seq_ is cleared on retransmission.
+  if (rtt_seq_ && seq_ge(seg.ack, *rtt_seq_)) {
+    rtt_.sample(now - rtt_sent_at_);
+    rtt_seq_.reset();
+  }
+}
+
+void Tcb::process_new_ack(const Seg& seg, Instant now) {
+  const std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
+  const std::uint32_t flight_before = flight();
+  rtt_sample_on_ack(seg, now);
+  // "Any segments on the retransmission queue that are thereby entirely
+  // acknowledged are removed."
+  const SeqNum data_acked_to = seq_min(seg.ack, data_end());
+  if (seq_gt(data_acked_to, snd_buf_seq_)) {
+    const auto n = static_cast<std::uint32_t>(data_acked_to - snd_buf_seq_);
+    snd_buf_.consume(n);
+    snd_buf_seq_ += n;
+  }
+  snd_una_ = seg.ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  if (snd_up_valid_ && seq_ge(snd_una_, snd_up_)) snd_up_valid_ = false;
+  // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
+  // retransmission timer"; the R1/R2 measurement restarts too.
+  rtx_deadline_.reset();
+  rto_count_ = 0;
+  rtx_epoch_ = now;
+  if (in_recovery_) {
+    if (seq_ge(seg.ack, recover_)) {
+      in_recovery_ = false;
+      cc_->on_recovery_exit(flight());
+    } else {
+      // RFC 6582 §3.2 step 5: partial ACK — retransmit the first unacknowledged segment.
+      cc_->on_partial_ack(acked);
+      fast_rtx_ = true;
+    }
+  } else {
+    cc_->on_ack(acked, flight_before);
+  }
+  dupacks_ = 0;
+  if (writable_blocked_ && snd_buf_.free() > 0) {
+    writable_blocked_ = false;
+    push_event(EventKind::Writable);
+  }
+}
+
+void Tcb::process_dup_ack(const Seg& seg) {
+  // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data, no SYN/FIN,
+  // acknowledges SND.UNA, advertises the same window.
+  // A zero window is no sign of loss: answers to window probes are not counted.
+  const bool dup = flight() > 0 && snd_wnd_ > 0 && seg.data.empty() && !seg.syn && !seg.fin &&
+                   (static_cast<std::uint32_t>(seg.wnd) << snd_wscale_) == snd_wnd_;
+  if (!dup) return;
+  ++stats_.dup_acks_in;
+  ++dupacks_;
+  if (in_recovery_) {
+    cc_->on_dup_ack_in_recovery();  // RFC 6582 §3.2 step 4
+  } else if (dupacks_ == 3 && seq_gt(snd_una_, recover_)) {
+    // RFC 6582 §3.2 step 2: "If three duplicate ACKs are received and ... the
+    // Cumulative Acknowledgment field covers more than recover ... enter fast
+    // retransmit"; record recover = highest sequence number transmitted.
+    in_recovery_ = true;
+    recover_ = snd_max_;
+    cc_->on_loss(flight());
+    fast_rtx_ = true;
+    ++stats_.fast_retransmits;
+  }
+}
+
+void Tcb::update_send_window(const Seg& seg) {
+  // "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set
+  // SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+  if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_le(snd_wl2_, seg.ack))) {
+    // MUST-1: the window is an unsigned number; RFC 7323 §2.3 scales it.
+    snd_wnd_ = static_cast<std::uint32_t>(seg.wnd) << snd_wscale_;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+  }
+}
+
+bool Tcb::ts_recent_valid(Instant now) const {
+  // RFC 7323 §5.5: "If the connection has been idle more than 24 days ... TS.Recent
+  // is invalid" (the peer's 1 ms clock may have wrapped its sign bit).
+  return now - ts_recent_at_ <= std::chrono::hours(24 * 24);
+}
+
+void Tcb::update_ts_recent(const Seg& seg, Instant now) {
+  // RFC 7323 §5.3 R3: "If an arriving segment satisfies SEG.TSval >= TS.Recent and
+  // SEG.SEQ =< Last.ACK.sent, then record its timestamp in TS.Recent."
+  if (!ts_ok_ || !seg.opts->timestamps) return;
+  const auto tsval = seg.opts->timestamps->tsval;
+  const bool newer = static_cast<std::int32_t>(tsval - ts_recent_) >= 0 || !ts_recent_valid(now);
+  if (newer && seq_le(seg.seq, last_ack_sent_)) {
+    ts_recent_ = tsval;
+    ts_recent_at_ = now;
+  }
+}
+
+bool Tcb::fin_acked() const {
+  return fin_sent_ && seq_gt(snd_una_, fin_seq());
+}
+
+Tcb::Step Tcb::process_urg(const Seg& seg) {
+  // Sixth: "ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2: If the URG bit is set, RCV.UP <-
+  // max(RCV.UP,SEG.UP), and signal the user that the remote side has urgent data if
+  // the urgent pointer (RCV.UP) is in advance of the data consumed." (MUST-32)
+  if (!seg.urg || seg.up == 0) return Step::Continue;
+  if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
+    return Step::Continue;
+  const SeqNum up = seg.seq + seg.up;  // RFC 6093: first octet after the urgent data
+  if (!rcv_up_valid_ || seq_gt(up, rcv_up_)) {
+    rcv_up_ = up;
+    rcv_up_valid_ = true;
+    push_event(EventKind::Urgent);
+  }
+  return Step::Continue;
+}
+
+Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
+  // Seventh: "ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2: ... deliver segment text to user
+  // RECEIVE buffers." In CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not
+  // occur since a FIN has been received from the remote side. Ignore the segment text."
+  if (seg.fin) {
+    peer_fin_seq_ = seg.seq + static_cast<std::uint32_t>(seg.data.size());
+    if (seg.data.empty() && seg.seq != rcv_nxt_) ack_now_ = true;  // an out-of-order FIN
+  }
+  if (seg.data.empty()) return Step::Continue;
+  if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
+    return Step::Continue;
+  if (user_closed_) {
+    // SHLD-3: "or if new data is received after CLOSE is called, its TCP
+    // implementation SHOULD send a RST to show that data was lost."
+    queue_reset_reply(snd_max_, std::nullopt);
+    terminate(Rule::rfc9293_3_10_5_abort, std::nullopt, now);
+    return Step::Closed;
+  }
+  if (seg.seq == rcv_nxt_) {
+    const bool filled_gap = !ooo_.empty();
+    std::size_t n = rcv_buf_.write(seg.data);
+    rcv_nxt_ += static_cast<std::uint32_t>(n);
+    if (auto end = ooo_.pop_contiguous(rcv_nxt_)) {
+      const auto extra = static_cast<std::uint32_t>(*end - rcv_nxt_);
+      rcv_buf_.commit(extra);
+      rcv_nxt_ = *end;
+      n += extra;
+    }
+    ooo_.discard_before(rcv_nxt_);
+    stats_.bytes_in += n;
+    push_event(EventKind::Readable);
+    // SHLD-19: "An ACK SHOULD be generated for at least every second full-sized
+    // segment or 2*RMSS bytes of new data"; RFC 5681 §4.2: ACK at once when a
+    // segment fills in all or part of a gap.
+    unacked_bytes_ += static_cast<std::uint32_t>(n);
+    const std::uint32_t rmss = path_mtu_ - 40u;
+    if (filled_gap || unacked_bytes_ >= 2 * rmss) {
+      ack_now_ = true;
+    } else if (!delack_deadline_) {
+      // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.
+      delack_deadline_ = now + ctx_.config.delayed_ack;
+    }
+    return Step::Continue;
+  }
+  // Out of order: SHLD-31 "Segments with higher beginning sequence numbers SHOULD be
+  // held for later processing"; RFC 5681 §4.2 "an immediate ACK when an
+  // out-of-order segment arrives" (MAY-13).
+  ++stats_.ooo_segs_in;
+  const auto off = static_cast<std::uint32_t>(seg.seq - rcv_nxt_);
+  const std::size_t fits =
+      std::min<std::size_t>(seg.data.size(), rcv_buf_.free() > off ? rcv_buf_.free() - off : 0);
+  if (fits > 0 && ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
+    rcv_buf_.write_at(off, seg.data.first(fits));
+  }
+  ack_now_ = true;
+  return Step::Continue;
+}
+
+Tcb::Step Tcb::check_fin(const Seg& seg, Instant now) {
+  (void)seg;
+  // Eighth: the FIN counts only once every octet before it has arrived.
+  if (!peer_fin_seq_ || fin_received_ || *peer_fin_seq_ != rcv_nxt_) return Step::Continue;
+  // "If the FIN bit is set, signal the user 'connection closing' and return any
+  // pending RECEIVEs with same message, advance RCV.NXT over the FIN, and send an
+  // acknowledgment for the FIN."
+  fin_received_ = true;
+  rcv_nxt_ += 1;
+  ack_now_ = true;
+  push_event(EventKind::PeerClosed);
+  switch (state_) {
+    case State::SynReceived:
+    case State::Established:
+      transition(State::CloseWait, Rule::rfc9293_3_10_7_4_fin_established, now);
+      break;
+    case State::FinWait1:
+      // "If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT,
+      // start the time-wait timer, turn off the other timers; otherwise, enter the
+      // CLOSING state."
+      if (fin_acked()) {
+        enter_time_wait(now, Rule::rfc9293_3_10_7_4_fin_fin_wait_1_acked);
+      } else {
+        transition(State::Closing, Rule::rfc9293_3_10_7_4_fin_fin_wait_1, now);
+      }
+      break;
+    case State::FinWait2:
+      // "Enter the TIME-WAIT state. Start the time-wait timer, turn off the other timers."
+      enter_time_wait(now, Rule::rfc9293_3_10_7_4_fin_fin_wait_2);
+      break;
+    default:
+      // CLOSE-WAIT, CLOSING, LAST-ACK: "Remain in the ... state."
+      break;
+  }
+  return Step::Continue;
+}
+
+void Tcb::enter_time_wait(Instant now, Rule rule) {
+  transition(State::TimeWait, rule, now);
+  timewait_deadline_ = now + 2 * ctx_.config.msl;
+  fin_wait_2_deadline_.reset();
+  rtx_deadline_.reset();
+  persist_deadline_.reset();
+  keepalive_deadline_.reset();
+}
+
+}  // namespace synack::tcp

@@ -1,0 +1,334 @@
+// Output: the one place that decides what a connection sends (DESIGN.md), from its
+// state: SYN, data within min(SND.WND, cwnd) in MSS-sized pieces, FIN, ACKs,
+// window updates, probes, and RST replies.
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+
+namespace {
+using wire::TcpFlags;
+// A safety bound on segments produced per call (a full 1 MiB window at MSS 536 fits).
+constexpr int kMaxSegmentsPerCall = 4096;
+}  // namespace
+
+void Tcb::output(Instant now) {
+  for (int i = 0; i < kMaxSegmentsPerCall && output_one(now); ++i) {
+  }
+  update_timers(now);
+}
+
+bool Tcb::output_one(Instant now) {
+  if (rst_reply_) {
+    emit_rst(rst_reply_->seq, rst_reply_->ack, now);
+    rst_reply_.reset();
+    return true;
+  }
+  switch (state_) {
+    case State::Closed:
+    case State::Listen:
+      return false;
+    case State::SynSent:
+      // §3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent."
+      if (snd_nxt_ != iss_) return false;
+      emit(TcpFlags::kSyn, iss_, 0, true, now);
+      return true;
+    case State::SynReceived:
+      // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; any ACK we owe here repeats it.
+      if (snd_nxt_ != iss_ && !ack_now_) return false;
+      emit(TcpFlags::kSyn | TcpFlags::kAck, iss_, 0, true, now);
+      return true;
+    case State::TimeWait:
+      if (!ack_now_) return false;
+      emit(TcpFlags::kAck, snd_max_, 0, false, now);
+      return true;
+    default:
+      break;
+  }
+  if (send_data_or_fin(now)) return true;
+  if (ack_now_) {
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. The RFC's SND.NXT never moves back; ours
+    // does on a timeout (go back N), so the highest sequence sent stands in for it —
+    // an ACK with an older SEQ would fail the peer's acceptability test and be lost.
+    emit(TcpFlags::kAck, snd_max_, 0, false, now);
+    return true;
+  }
+  return false;
+}
+
+bool Tcb::can_send_data() const {
+  switch (state_) {
+    case State::Established:
+    case State::CloseWait:
+    case State::FinWait1:
+    case State::Closing:
+    case State::LastAck:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Tcb::send_data_or_fin(Instant now) {
+  if (!can_send_data()) return false;
+  if (fast_rtx_) {
+    // RFC 5681 §3.2 / RFC 6582: retransmit the segment starting at SND.UNA.
+    fast_rtx_ = false;
+    const std::uint32_t avail =
+        seq_lt(snd_una_, data_end()) ? static_cast<std::uint32_t>(data_end() - snd_una_) : 0;
+    const std::uint32_t len = std::min(avail, eff_mss_);
+    const bool fin = fin_sent_ && len == avail && seq_le(snd_una_ + len, fin_seq());
+    if (len > 0 || (fin && !fin_acked())) {
+      emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0), snd_una_, len, false, now);
+      return true;
+    }
+  }
+  if (force_probe_) {
+    force_probe_ = false;
+    if (seq_lt(snd_nxt_, data_end())) {
+      // §3.8.6.1: "The sending TCP peer MUST regularly transmit at least one octet of
+      // new data (if available) ... even if the send window is zero" (MUST-35/36).
+      // With some window open this is the SWS "override timeout" instead.
+      const auto usable =
+          static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cc_->cwnd())) - snd_nxt_);
+      const std::uint32_t unsent = static_cast<std::uint32_t>(data_end() - snd_nxt_);
+      if (usable > 0) {
+        emit(TcpFlags::kAck, snd_nxt_,
+             std::min({unsent, static_cast<std::uint32_t>(usable), eff_mss_}), true, now);
+      } else {
+        ++stats_.zero_window_probes;
+        emit(TcpFlags::kAck, snd_nxt_, 1, false, now);
+      }
+      return true;
+    }
+  }
+  if (keepalive_probe_) {
+    // §3.8.4: "sending a segment with SEG.SEQ = SND.NXT-1" and no data (SHLD-12).
+    keepalive_probe_ = false;
+    ++stats_.keepalive_probes;
+    emit(TcpFlags::kAck, snd_nxt_ - 1, 0, false, now);
+    return true;
+  }
+  bool fin_too = false;
+  const std::uint32_t len = sendable_len(fin_too);
+  if (len == 0 && !fin_too) return false;
+  std::uint8_t flags = TcpFlags::kAck;
+  // MUST-61: "set the PSH bit in the last buffered segment".
+  if (len > 0 && snd_nxt_ + len == data_end()) flags |= TcpFlags::kPsh;
+  if (fin_too) flags |= TcpFlags::kFin;
+  emit(flags, snd_nxt_, len, true, now);
+  return true;
+}
+
+std::uint32_t Tcb::sendable_len(bool& fin_too) const {
+  const bool fin_pending = fin_queued_ && seq_le(snd_nxt_, fin_seq());
+  const std::uint32_t unsent =
+      seq_lt(snd_nxt_, data_end()) ? static_cast<std::uint32_t>(data_end() - snd_nxt_) : 0;
+  fin_too = false;
+  if (unsent == 0) {
+    fin_too = fin_pending;
+    return 0;
+  }
+  // The usable window (§3.8.6.2.1): U = SND.UNA + min(SND.WND, cwnd) - SND.NXT. It
+  // may be negative after the window shrinks (MUST-34).
+  const auto usable =
+      static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cc_->cwnd())) - snd_nxt_);
+  if (usable <= 0) return 0;
+  const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(usable), eff_mss_});
+  const bool covers_rest = len == unsent;
+  if (seq_lt(snd_nxt_, snd_max_)) {  // retransmission after an RTO: go back N
+    fin_too = fin_pending && covers_rest;
+    return len;
+  }
+  // Sender SWS avoidance (§3.8.6.2.1, MUST-38) combined with Nagle (§3.7.4, SHLD-7).
+  // Every write is treated as pushed (MUST-60: never buffer indefinitely).
+  const bool nothing_unacked = snd_una_ == snd_max_;
+  const bool nagle_ok = nothing_unacked || opts_.no_delay || fin_queued_;
+  const bool send = len == eff_mss_ ||                      // (1) a maximum-sized segment
+                    (covers_rest && nagle_ok) ||            // (2) pushed, all queued data
+                    (2 * len >= max_snd_wnd_ && nagle_ok);  // (3) >= Fs * max window
+  if (!send) return 0;
+  fin_too = fin_pending && covers_rest;
+  return len;
+}
+
+std::uint32_t Tcb::ts_now(Instant now) const {
+  return static_cast<std::uint32_t>(to_millis(now.since_origin())) + ts_offset_;
+}
+
+wire::TcpOptions Tcb::options_for(bool syn, Instant now) const {
+  wire::TcpOptions o;
+  const bool offering = state_ == State::SynSent;
+  if (syn) {
+    // MUST-14/MUST-67: the MSS option carries MMS_R - 20 = MTU - 40 (SHLD-5, MAY-3:
+    // sent in every SYN). MUST-65: never on non-SYN segments.
+    o.mss = static_cast<std::uint16_t>(path_mtu_ - 40);
+    // RFC 7323 §2.2: offer WS in a SYN; in a SYN,ACK only if the SYN carried it.
+    if (ctx_.config.window_scaling && (offering || syn_offered_ws_)) o.window_scale = rcv_wscale_;
+    if (ctx_.config.timestamps && (offering || syn_offered_ts_)) {
+      o.timestamps = wire::TcpTimestamps{ts_now(now), offering ? 0u : ts_recent_};
+    }
+  } else if (ts_ok_) {
+    // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST> segment".
+    o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+  }
+  return o;
+}
+
+std::uint32_t Tcb::advertisable_window() const {
+  const std::uint32_t cap = static_cast<std::uint32_t>(
+      std::min<std::size_t>(rcv_buf_.free(), std::size_t{0xffff} << rcv_wscale_));
+  const std::uint32_t cur = rcv_wnd();
+  if (cap <= cur) return cur;
+  // Receiver SWS avoidance (§3.8.6.2.2, MUST-39): keep RCV.NXT+RCV.WND fixed until
+  // "RCV.BUFF - RCV.USER - RCV.WND >= min( Fr * RCV.BUFF, Eff.snd.MSS )", Fr = 1/2.
+  const std::uint32_t threshold =
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), path_mtu_ - 40u);
+  return cap - cur >= threshold ? cap : cur;
+}
+
+bool Tcb::window_update_due() const {
+  if (fin_received_) return false;
+  if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
+    return false;
+  // Announce a window that opened by at least 2 segments or half the buffer, so a
+  // sender stopped by our window does not wait for its persist timer.
+  const std::uint32_t cur = rcv_wnd();
+  const std::uint32_t next = advertisable_window();
+  const std::uint32_t step = std::min<std::uint32_t>(
+      static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), 2 * (path_mtu_ - 40u));
+  return next > cur && next - cur >= step;
+}
+
+std::uint16_t Tcb::window_field(bool syn) {
+  if (syn) {
+    // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set ... MUST
+    // NOT be scaled."
+    const auto w = static_cast<std::uint16_t>(std::min<std::size_t>(rcv_buf_.free(), 0xffff));
+    if (state_ != State::SynSent) rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + w);
+    return w;
+  }
+  const std::uint32_t w = advertisable_window();
+  const auto field = static_cast<std::uint16_t>(std::min<std::uint32_t>(w >> rcv_wscale_, 0xffff));
+  const SeqNum edge = rcv_nxt_ + (static_cast<std::uint32_t>(field) << rcv_wscale_);
+  if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
+  return field;
+}
+
+void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now) {
+  const bool syn = flags & TcpFlags::kSyn;
+  const bool fin = flags & TcpFlags::kFin;
+  wire::TcpRepr r;
+  r.src_port = local_.port;
+  r.dst_port = remote_.port;
+  r.seq = seq;
+  if (flags & TcpFlags::kAck) r.ack = rcv_nxt_;
+  r.window = window_field(syn);
+  r.options = options_for(syn, now);
+  // §3.8.5: the urgent pointer is SND.UP as an offset from this segment's SEQ.
+  if (!syn && snd_up_valid_ && seq_gt(snd_up_, seq)) {
+    flags |= TcpFlags::kUrg;
+    r.urgent = static_cast<std::uint16_t>(std::min<std::uint32_t>(snd_up_ - seq, 0xffff));
+  }
+  r.flags.bits = flags;
+  ByteVec payload(data_len);
+  if (data_len > 0) {
+    snd_buf_.peek(static_cast<std::size_t>(seq - snd_buf_seq_), payload);
+    r.payload = payload;
+  }
+  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
+  ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
+  ++stats_.segs_out;
+  if (flags & TcpFlags::kAck) {
+    // MUST-58/59: this ACK covers everything processed so far.
+    last_ack_sent_ = rcv_nxt_;
+    ack_now_ = false;
+    delack_deadline_.reset();
+    unacked_bytes_ = 0;
+  }
+  const SeqNum end = seq + data_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
+  if (end == seq) return;
+  const bool retransmission = seq_lt(seq, snd_max_);
+  if (retransmission) {
+    ++stats_.retransmitted_segs;
+    // Karn: a retransmitted segment must not produce an RTT sample.
+    if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();
+  } else {
+    stats_.bytes_out += data_len;
+    if (!ts_ok_ && !rtt_seq_) {
+      rtt_seq_ = end;
+      rtt_sent_at_ = now;
+    }
+  }
+  if (snd_una_ == snd_max_ && seq_gt(end, snd_max_)) rtx_epoch_ = now;  // flight starts
+  if (advance && seq_gt(end, snd_nxt_)) snd_nxt_ = end;
+  if (seq_gt(end, snd_max_)) snd_max_ = end;
+  if (fin) fin_sent_ = true;
+}
+
+void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
+  (void)now;
+  wire::TcpRepr r;
+  r.src_port = local_.port;
+  r.dst_port = remote_.port;
+  r.seq = seq;
+  r.flags.bits = TcpFlags::kRst;
+  if (ack) {
+    r.ack = *ack;
+    r.flags.bits |= TcpFlags::kAck;
+  }
+  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
+  ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
+  ++stats_.segs_out;
+}
+
+bool Tcb::in_persist() const {
+  // Nothing legitimately in flight, data waiting, yet output() sent none of it: the
+  // window is zero (or too small to send without SWS) — probe on the persist timer.
+  return can_send_data() && snd_nxt_ == snd_una_ && seq_lt(snd_nxt_, data_end());
+}
+
+Duration Tcb::persist_interval() const {
+  Duration d = rtt_.rto();
+  for (std::uint32_t i = 0; i < persist_backoff_ && d < ctx_.config.max_rto; ++i) d *= 2;
+  return std::min(d, ctx_.config.max_rto);
+}
+
+void Tcb::update_timers(Instant now) {
+  if (state_ == State::Closed || state_ == State::Listen || state_ == State::TimeWait) {
+    rtx_deadline_.reset();
+    persist_deadline_.reset();
+    keepalive_deadline_.reset();
+    return;
+  }
+  if (in_persist()) {
+    rtx_deadline_.reset();
+    if (!persist_deadline_) persist_deadline_ = now + persist_interval();
+  } else {
+    persist_deadline_.reset();
+    persist_backoff_ = 0;
+    // RFC 6298 (5.1): "Every time a packet containing data is sent (including a
+    // retransmission), if the timer is not running, start it"; (5.2) stop it when
+    // all outstanding data has been acknowledged.
+    if (flight() > 0) {
+      if (!rtx_deadline_) rtx_deadline_ = now + rtt_.rto();
+    } else {
+      rtx_deadline_.reset();
+    }
+  }
+  if (state_ == State::FinWait2 && user_closed_ && !fin_wait_2_deadline_) {
+    fin_wait_2_deadline_ = now + ctx_.config.fin_wait_2_timeout;
+  }
+  // §3.8.4 keep-alives: only on an idle, synchronized connection (MUST-24..28).
+  if (opts_.keepalive && (state_ == State::Established || state_ == State::CloseWait) &&
+      flight() == 0) {
+    // The first probe after keepalive_idle of silence, then one per interval.
+    keepalive_deadline_ = keepalive_sent_ == 0 ? last_rcv_at_ + opts_.keepalive_idle
+                                               : last_keepalive_at_ + opts_.keepalive_interval;
+  } else {
+    keepalive_deadline_.reset();
+  }
+}
+
+}  // namespace synack::tcp

@@ -1,0 +1,141 @@
+// Timeouts (RFC 9293 §3.8, §3.10.8) and ICMP errors (§3.9.2.2) of one connection.
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+
+std::optional<Instant> Tcb::deadline() const {
+  std::optional<Instant> d;
+  for (const auto& t : {rtx_deadline_, persist_deadline_, delack_deadline_, keepalive_deadline_,
+                        timewait_deadline_, fin_wait_2_deadline_}) {
+    if (t && (!d || *t < *d)) d = t;
+  }
+  return d;
+}
+
+void Tcb::on_timer(Instant now) {
+  if (timewait_deadline_ && now >= *timewait_deadline_) {
+    // §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB,
+    // enter the CLOSED state, and return."
+    terminate(Rule::rfc9293_3_10_8_time_wait_timeout, std::nullopt, now);
+    return;
+  }
+  if (fin_wait_2_deadline_ && now >= *fin_wait_2_deadline_) {
+    terminate(Rule::impl_fin_wait_2_timeout, std::nullopt, now);
+    return;
+  }
+  if (rtx_deadline_ && now >= *rtx_deadline_) {
+    on_rto(now);
+    if (state_ == State::Closed) {
+      output(now);
+      return;
+    }
+  }
+  if (persist_deadline_ && now >= *persist_deadline_) on_persist(now);
+  if (delack_deadline_ && now >= *delack_deadline_) {
+    delack_deadline_.reset();
+    ack_now_ = true;
+  }
+  if (keepalive_deadline_ && now >= *keepalive_deadline_) {
+    on_keepalive(now);
+    if (state_ == State::Closed) return;
+  }
+  output(now);
+}
+
+void Tcb::on_rto(Instant now) {
+  rtx_deadline_.reset();
+  const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
+  // §3.8.3: "When the number of transmissions of the same segment reaches a
+  // threshold R2 greater than R1, close the connection" — R2 as time: at least
+  // 3 minutes for a SYN (MUST-23), the USER TIMEOUT (100 s default) otherwise.
+  const Duration limit = handshake ? ctx_.config.connect_timeout : opts_.user_timeout;
+  if (now - rtx_epoch_ >= limit) {
+    // §3.9.2.2 / SHLD-25: report a soft ICMP error recorded meanwhile as the reason.
+    terminate(Rule::rfc9293_3_10_8_user_timeout, soft_error_.value_or(ConnError::TimedOut), now);
+    return;
+  }
+  ++rto_count_;
+  ++stats_.rto_expirations;
+  // SHLD-9: "inform the application of the delivery problem ... when R1 is reached";
+  // MUST-22: "SYN retransmissions MUST be handled in the general way just described
+  // for data retransmissions, including notification of the application layer".
+  if (rto_count_ == ctx_.config.r1_retransmissions) {
+    push_event(EventKind::DeliveryProblem);
+  }
+  // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2".
+  if (!handshake) cc_->on_rto(flight());
+  rtt_.backoff();
+  // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
+  in_recovery_ = false;
+  dupacks_ = 0;
+  recover_ = snd_max_;
+  rtt_seq_.reset();  // Karn
+  rto_ts_floor_ = ts_now(now);
+  fast_rtx_ = false;
+  // RFC 6298 (5.4): "Retransmit the earliest segment that has not been acknowledged";
+  // we go back to SND.UNA and let output() resend within the (now one-segment) cwnd.
+  snd_nxt_ = snd_una_;
+}
+
+void Tcb::on_persist(Instant now) {
+  (void)now;
+  persist_deadline_.reset();
+  // §3.8.6.1: probes back off exponentially; the window "may stay zero forever"
+  // (MUST-37) as long as the peer answers, so persistence never closes the connection.
+  ++persist_backoff_;
+  force_probe_ = true;
+}
+
+void Tcb::on_keepalive(Instant now) {
+  keepalive_deadline_.reset();
+  if (keepalive_sent_ >= opts_.keepalive_count) {
+    terminate(Rule::rfc9293_3_8_4_keepalive_timeout, ConnError::TimedOut, now);
+    return;
+  }
+  ++keepalive_sent_;
+  last_keepalive_at_ = now;
+  keepalive_probe_ = true;
+}
+
+void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, SeqNum quoted,
+                        Instant now) {
+  // RFC 5927 §4.1: act only if the quoted sequence number is in flight.
+  if (!(seq_ge(quoted, snd_una_) && seq_lt(quoted, snd_max_))) return;
+  const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
+  constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
+  if (type == kUnreach && code == 4) {
+    // Fragmentation needed (RFC 1191): lower the path MTU, then the effective MSS.
+    if (mtu >= 68 && mtu < path_mtu_) {
+      path_mtu_ = mtu;
+      set_eff_mss();
+      snd_nxt_ = snd_una_;  // resend what was too big
+      output(now);
+    }
+    return;
+  }
+  if (type == kUnreach && (code == 2 || code == 3) && handshake) {
+    // "Destination Unreachable -- codes 2-4. These are hard error conditions, so TCP
+    // implementations SHOULD abort the connection (SHLD-26)"; as RFC 5461 advises,
+    // only while the connection is being established.
+    terminate(Rule::rfc9293_3_9_2_2_icmp_hard_error,
+              code == 2 ? ConnError::ProtocolUnreachable : ConnError::PortUnreachable, now);
+    output(now);
+    return;
+  }
+  // "Destination Unreachable -- codes 0, 1, 5 ... Since these Unreachable messages
+  // indicate soft error conditions, a TCP implementation MUST NOT abort the connection
+  // (MUST-56), and it SHOULD make the information available to the application
+  // (SHLD-25)." Time Exceeded and Parameter Problem are treated the same way.
+  if (type == kUnreach) {
+    soft_error_ = code == 0   ? ConnError::NetUnreachable
+                  : code == 2 ? ConnError::ProtocolUnreachable
+                  : code == 3 ? ConnError::PortUnreachable
+                              : ConnError::HostUnreachable;
+  } else if (type == kTimeExceeded || type == kParamProblem) {
+    soft_error_ = ConnError::HostUnreachable;
+  }
+}
+
+}  // namespace synack::tcp
