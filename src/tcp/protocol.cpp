@@ -77,7 +77,21 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
   const Tuple t{Endpoint{in.dst, in.seg.dst_port}, Endpoint{in.src, in.seg.src_port}};
   if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
     const ConnId id = it->second;
-    find(id)->on_segment(in.seg, now);
+    Tcb* tcb = find(id);
+    auto l = find_listener(t.local);
+    if (l && tcb->accepts_reopen(in.seg, now)) {
+      // §3.6.1 MAY-2: "it MAY accept a new SYN from the remote TCP endpoint to reopen
+      // the connection directly from TIME-WAIT state, if it: (1) assigns its initial
+      // sequence number for the new connection to be larger than the largest sequence
+      // number it used on the previous connection incarnation".
+      const SeqNum floor = tcb->snd_max();
+      tcb->close_for_reopen(now);
+      settle(id);
+      on_listener_segment(*l, in, now, floor);
+      purge_heap();
+      return;
+    }
+    tcb->on_segment(in.seg, now);
     settle(id);
     purge_heap();
     return;
@@ -124,7 +138,8 @@ std::optional<ListenerId> TcpProtocol::find_listener(Endpoint local) const {
   return wildcard;
 }
 
-void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now) {
+void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
+                                      std::optional<SeqNum> isn_floor) {
   const wire::TcpRepr& seg = in.seg;
   // §3.10.7.2 LISTEN. "First, check for a RST ... An incoming RST should be ignored."
   if (seg.flags.rst()) return;
@@ -149,7 +164,9 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   Conn& c = conns_.at(id);
   c.listener = lid;
   ++l.embryonic;
-  c.tcb->open_from_listen(seg, choose_isn(t, now), lid, now);
+  SeqNum iss = choose_isn(t, now);
+  if (isn_floor && !seq_gt(iss, *isn_floor)) iss = *isn_floor + 1;
+  c.tcb->open_from_listen(seg, iss, lid, now);
   settle(id);
 }
 

@@ -192,6 +192,21 @@ void Tcb::abort(Instant now) {
   output(now);
 }
 
+bool Tcb::accepts_reopen(const wire::TcpRepr& syn, Instant now) const {
+  if (state_ != State::TimeWait || !syn.flags.syn() || syn.flags.ack() || syn.flags.rst())
+    return false;
+  // RFC 6191 §2: with timestamps, the SYN must carry a newer TSval; otherwise (RFC 1122
+  // §4.2.2.13) its sequence number must lie beyond the old incarnation's.
+  if (ts_ok_ && syn.options.timestamps && ts_recent_valid(now)) {
+    return static_cast<std::int32_t>(syn.options.timestamps->tsval - ts_recent_) > 0;
+  }
+  return seq_gt(syn.seq, rcv_nxt_);
+}
+
+void Tcb::close_for_reopen(Instant now) {
+  terminate(Rule::rfc9293_3_6_1_time_wait_reopen, std::nullopt, now);
+}
+
 std::size_t Tcb::urgent_remaining() const {
   if (!rcv_up_valid_) return 0;
   const SeqNum next_read =

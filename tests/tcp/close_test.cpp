@@ -297,3 +297,39 @@ TEST(Close, HalfClosedConnectionWaitsInFinWait2) {
 
 }  // namespace
 }  // namespace synack::tcp::testing
+
+namespace synack::tcp::testing {
+namespace {
+
+TEST(Close, NewSynReopensFromTimeWait) {
+  Established c;  // listener on A:80, connection from B:40000
+  ASSERT_TRUE(c.proto.send(c.id, as_bytes(pattern(100))).ok());
+  drain(c.proto);
+  c.nxt += 100;
+  ASSERT_TRUE(c.proto.close(c.id).ok());
+  drain(c.proto);
+  c.nxt += 1;
+  c.deliver(c.in(F::kFin | F::kAck));
+  ASSERT_EQ(c.proto.state(c.id), State::TimeWait);
+  drain(c.proto);
+  // An old duplicate SYN (sequence number not beyond the old incarnation) is just ACKed.
+  c.deliver(c.peer.seg(F::kSyn, 900, 0, 8192));
+  auto ack = drain(c.proto);
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_EQ(ack[0].flags(), ".");
+  EXPECT_EQ(c.proto.state(c.id), State::TimeWait);
+  // A SYN beyond RCV.NXT starts a new incarnation (MAY-2).
+  c.deliver(c.peer.seg(F::kSyn, 5000, 0, 8192));
+  auto sa = drain(c.proto);
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_EQ(sa[0].flags(), "S.");
+  EXPECT_EQ(sa[0].seg.ack.raw(), 5001u);
+  EXPECT_TRUE(seq_gt(sa[0].seg.seq, SeqNum(c.nxt)));  // ISS above the old sequence space
+  EXPECT_FALSE(c.proto.state(c.id).has_value());
+  bool reopened = false;
+  for (const auto& t : c.trace) reopened |= t.rule == Rule::rfc9293_3_6_1_time_wait_reopen;
+  EXPECT_TRUE(reopened);
+}
+
+}  // namespace
+}  // namespace synack::tcp::testing

@@ -289,3 +289,53 @@ TEST(Loopback, HarshLinkManySeeds) {
 
 }  // namespace
 }  // namespace synack::tcp::testing
+
+namespace synack::tcp::testing {
+namespace {
+
+// Abort on one side reaches the other as a reset (MUST-12), over a clean wire.
+TEST(Loopback, AbortIsSeenAsResetByThePeer) {
+  SeededRandom ra(1), rb(2);
+  TcpConfig cfg;
+  TcpProtocol a(cfg, ra), b(cfg, rb);
+  Pump pump(3, Impairment{});
+  auto l = b.listen(Endpoint{kAddrB, 80}, 4).value();
+  Instant now = at_ms(0);
+  auto ca = a.connect(Endpoint{kAddrA, 0}, Endpoint{kAddrB, 80}, now).value();
+  std::optional<ConnId> cb;
+  std::vector<Event> b_events;
+  bool aborted = false;
+  for (int i = 0; i < 1000; ++i) {
+    if (!cb) {
+      if (auto r = b.accept(l); r.ok()) cb = r.value();
+    }
+    if (cb && !aborted && now >= at_ms(200)) {
+      ASSERT_TRUE(a.abort(ca).ok());
+      aborted = true;
+    } else if (cb && !aborted) {
+      (void)a.send(ca, as_bytes("ping"));
+    }
+    pump.collect(a, true, now);
+    pump.collect(b, false, now);
+    while (auto e = b.pop_event()) b_events.push_back(*e);
+    auto next = pump.next();
+    for (auto d : {a.next_deadline(), b.next_deadline(),
+                   aborted ? std::optional<Instant>() : std::optional(now + 50ms)}) {
+      if (d && (!next || *d < *next)) next = d;
+    }
+    if (!next || *next > at_ms(10'000)) break;
+    now = *next;
+    pump.deliver(a, b, now);
+    a.on_timer(now);
+    b.on_timer(now);
+  }
+  ASSERT_TRUE(cb.has_value());
+  EXPECT_EQ(b.state(*cb), State::Closed);
+  EXPECT_TRUE(std::any_of(b_events.begin(), b_events.end(), [](const Event& e) {
+    return e.kind == EventKind::Error && e.error == ConnError::Reset;
+  }));
+  EXPECT_FALSE(a.state(ca).has_value());
+}
+
+}  // namespace
+}  // namespace synack::tcp::testing

@@ -208,6 +208,7 @@ class Runner {
       if (!apply_directive(d)) return failure_;
     }
     bases_.remote_isn = SeqNum(remote_isn_);
+    dscp_ = config_.defaults.dscp;
     random_.emplace(seed_);
     proto_.emplace(config_, *random_);
     for (const auto& line : parsed->lines) {
@@ -294,6 +295,8 @@ class Runner {
       o.linger_zero = v != 0;
     } else if (name == "user_timeout_ms") {
       o.user_timeout = ms;
+    } else if (name == "dscp") {
+      o.dscp = static_cast<std::uint8_t>(v);
     } else {
       return false;
     }
@@ -382,6 +385,13 @@ class Runner {
     if (e.seg.ttl != config_.ttl) {
       return fail(line.number, "segment with TTL " + std::to_string(e.seg.ttl) + ", configured " +
                                    std::to_string(config_.ttl));
+    }
+    // MUST-48, SHLD-22: the Diffserv field set for the connection goes to IP unchanged
+    // (ECN bits 0). No segment is queued across a setsockopt line, so the current value
+    // is the one each segment was sent with.
+    if (e.seg.dscp_ecn != static_cast<std::uint8_t>(dscp_ << 2)) {
+      return fail(line.number, "segment with DS field " + std::to_string(e.seg.dscp_ecn) +
+                                   ", expected DSCP " + std::to_string(dscp_) + " << 2");
     }
     learn(*r);
     const std::string got = show(e, &want);
@@ -547,6 +557,7 @@ class Runner {
         return {};
       }
       out = outcome(proto_->set_options(id, *opts));
+      if (out.value) dscp_ = opts->dscp;
     } else {
       return {0, {}};
     }
@@ -647,6 +658,7 @@ class Runner {
   bool isn_known_ = false;
   std::optional<SeqNum> syn_ack_for_;
   std::uint32_t last_tsval_ = 0;
+  std::uint8_t dscp_ = 0;  // the DSCP every emitted segment must carry
   SeqNum last_sent_seq_;
   std::uint16_t local_port_ = 0;
   std::uint16_t remote_port_ = kDefaultRemotePort;

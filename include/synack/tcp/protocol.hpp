@@ -123,7 +123,8 @@ class TcpProtocol {
     bool operator>(const TimerEntry& o) const { return o.at < at; }
   };
 
-  void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now);
+  void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
+                           std::optional<SeqNum> isn_floor = std::nullopt);
   void reply_reset(const SegmentIn& in);
   SeqNum choose_isn(const Tuple& t, Instant now) const;
   std::optional<ListenerId> find_listener(Endpoint local) const;

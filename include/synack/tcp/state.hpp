@@ -56,9 +56,11 @@ enum class Rule : std::uint8_t {
   // Not an RFC rule: like Linux's tcp_fin_timeout, a connection the user closed does
   // not wait in FIN-WAIT-2 forever for a peer that vanished.
   impl_fin_wait_2_timeout,
-  rfc9293_3_10_8_time_wait_timeout,  // 2*MSL expired: -> CLOSED
-  rfc9293_3_8_4_keepalive_timeout,   // keep-alive probes unanswered: -> CLOSED
-  rfc9293_3_9_2_2_icmp_hard_error,   // SHLD-26: hard ICMP error in SYN-SENT: -> CLOSED
+  rfc9293_3_10_8_time_wait_timeout,
+  rfc9293_3_6_1_time_wait_reopen,   // MAY-2: a new SYN reopens from TIME-WAIT: -> CLOSED  // 2*MSL
+                                    // expired: -> CLOSED
+  rfc9293_3_8_4_keepalive_timeout,  // keep-alive probes unanswered: -> CLOSED
+  rfc9293_3_9_2_2_icmp_hard_error,  // SHLD-26: hard ICMP error in SYN-SENT: -> CLOSED
 };
 
 std::string_view to_string(Rule r);

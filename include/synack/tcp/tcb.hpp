@@ -56,6 +56,11 @@ class Tcb {
   void shutdown_write(Instant now);
   void close(Instant now);
   void abort(Instant now);
+  // §3.6.1 (MAY-2): may this SYN reopen the connection directly from TIME-WAIT?
+  bool accepts_reopen(const wire::TcpRepr& syn, Instant now) const;
+  // Ends the TIME-WAIT incarnation in favour of the new one.
+  void close_for_reopen(Instant now);
+  SeqNum snd_max() const { return snd_max_; }
 
   // --- queries ---
   ConnId id() const { return id_; }
