@@ -12,6 +12,7 @@ ByteRing::ByteRing(std::size_t capacity)
 std::size_t ByteRing::write_at(std::size_t off, Bytes data) {
   if (off >= free()) return 0;
   std::size_t n = std::min(data.size(), free() - off);
+  if (n == 0) return 0;  // (memcpy must not see the null pointer of an empty span)
   std::size_t pos = (head_ + len_ + off) % cap_;
   std::size_t first = std::min(n, cap_ - pos);
   std::memcpy(buf_.get() + pos, data.data(), first);
@@ -33,6 +34,7 @@ std::size_t ByteRing::write(Bytes data) {
 std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
   if (off >= len_) return 0;
   std::size_t n = std::min(out.size(), len_ - off);
+  if (n == 0) return 0;
   std::size_t pos = (head_ + off) % cap_;
   std::size_t first = std::min(n, cap_ - pos);
   std::memcpy(out.data(), buf_.get() + pos, first);
