@@ -12,6 +12,24 @@
 namespace synack::stack {
 
 void Stack::on_frame(IfaceId iface_id, Bytes frame, Instant now) {
+  on_frame_unflushed(iface_id, frame, now);
+  flush_tcp(now);
+}
+
+void Stack::on_frames(IfaceId iface_id, std::span<const Bytes> frames, Instant now) {
+  ++stats_.rx_batches;
+  tcp_.begin_batch();
+  for (Bytes f : frames) {
+    on_frame_unflushed(iface_id, f, now);
+    // Data segments (which carry the current ACK) and other output may leave as they
+    // come; only pure ACKs wait for the end of the batch.
+    drain_tcp(now);
+  }
+  tcp_.end_batch(now);
+  flush_tcp(now);
+}
+
+void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, Instant now) {
   ++stats_.eth_rx_frames;
   const Interface* iface = interface(iface_id);
   if (!iface) {
@@ -38,7 +56,6 @@ void Stack::on_frame(IfaceId iface_id, Bytes frame, Instant now) {
       ++stats_.eth_rx_unknown_type;
       break;
   }
-  flush_tcp(now);
 }
 
 // --- ARP ---------------------------------------------------------------------

@@ -88,6 +88,15 @@ void NeighborCache::insert(NeighborKey key, wire::MacAddr mac, Instant now,
   resolve(it->second, mac, now, released);
 }
 
+bool NeighborCache::mark_stale(NeighborKey key, Instant now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || !it->second.mac || now >= it->second.expires) return false;
+  // Expired rather than erased: enqueue() then restarts resolution for it (and the
+  // entry keeps its slot, so a full cache cannot refuse the re-resolution).
+  it->second.expires = now;
+  return true;
+}
+
 NeighborCache::TimerResult NeighborCache::on_timer(Instant now) {
   TimerResult out;
   for (auto it = entries_.begin(); it != entries_.end();) {

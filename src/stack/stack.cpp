@@ -362,6 +362,9 @@ void Stack::run_loopback(Instant now) {
 }
 
 void Stack::drain_tcp(Instant now) {
+  // Advice first: the retransmission that reached R1 already goes through the new
+  // resolution of the next hop.
+  while (auto a = tcp_.pop_advice()) on_negative_advice(*a, now);
   while (auto seg = tcp_.pop_segment()) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
@@ -377,6 +380,17 @@ void Stack::drain_tcp(Instant now) {
             seg->dscp_ecn, now);
   }
   while (auto e = tcp_.pop_event()) push_event(*e);
+}
+
+void Stack::on_negative_advice(const tcp::NegativeAdvice& a, Instant now) {
+  // RFC 9293 §3.8.3 MUST-20: at R1 TCP passes "negative advice to the IP layer, to
+  // trigger dead-gateway diagnosis". RFC 1122 §3.3.1.4: negative advice from TCP is
+  // a sign the first hop may be dead; we stop trusting its link-layer address, so the
+  // next retransmission re-resolves it with ARP (and waits for the answer).
+  ++stats_.tcp_negative_advice;
+  auto r = route(a.remote.addr, a.local.addr);
+  if (!r || r->link_broadcast || is_local_address(r->next_hop)) return;
+  if (neighbors_.mark_stale(NeighborKey{r->iface, r->next_hop}, now)) ++stats_.arp_marked_stale;
 }
 
 }  // namespace synack::stack

@@ -29,7 +29,7 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_, out_, events_, trace_};
+  return TcbContext{config_, out_, events_, trace_, advice_, batching_};
 }
 
 Tcb* TcpProtocol::find(ConnId id) {
@@ -243,6 +243,37 @@ std::optional<OutSegment> TcpProtocol::pop_segment() {
   return s;
 }
 
+std::optional<NegativeAdvice> TcpProtocol::pop_advice() {
+  if (advice_.empty()) return std::nullopt;
+  NegativeAdvice a = advice_.front();
+  advice_.pop_front();
+  return a;
+}
+
+void TcpProtocol::begin_batch() {
+  batching_ = true;
+}
+
+void TcpProtocol::end_batch(Instant now) {
+  advance(now);
+  if (!batching_) return;
+  batching_ = false;
+  ++stats_.batches;
+  std::sort(batch_touched_.begin(), batch_touched_.end());
+  batch_touched_.erase(std::unique(batch_touched_.begin(), batch_touched_.end()),
+                       batch_touched_.end());
+  // MUST-58: "aggregate ACK segments whenever possible"; every segment of the batch
+  // has been processed, so one ACK now covers all of them.
+  for (ConnId id : batch_touched_) {
+    Tcb* tcb = find(id);
+    if (!tcb || tcb->finished()) continue;
+    tcb->flush_output(now_);
+    settle(id);
+  }
+  batch_touched_.clear();
+  purge_heap();
+}
+
 std::optional<Event> TcpProtocol::pop_event() {
   if (events_.empty()) return std::nullopt;
   Event e = events_.front();
@@ -276,6 +307,9 @@ void TcpProtocol::reap(ConnId id) {
 void TcpProtocol::settle(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
+  // Whatever touched the connection during a batch (a segment, a timer, a user call)
+  // may have left a pure ACK deferred: end_batch sends it.
+  if (batching_) batch_touched_.push_back(id);
   Conn& c = it->second;
   Tcb& tcb = *c.tcb;
   if (tcb.take_accept_ready() && c.listener && !c.queued) {

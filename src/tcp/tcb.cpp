@@ -66,6 +66,8 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
     ts_recent_ = syn.options.timestamps->tsval;
     ts_recent_at_ = now;
   }
+  // "... and any other control or text should be queued for processing later."
+  queue_syn_text(syn.payload);
   rtx_epoch_ = now;
   last_rcv_at_ = now;
   ++stats_.segs_in;

@@ -56,6 +56,35 @@ void Tcb::queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack) {
   rst_reply_ = RstReply{seq, ack};
 }
 
+void Tcb::queue_syn_text(Bytes text) {
+  // §3.10.7.2 (LISTEN): "any other control or text should be queued for processing
+  // later"; §3.10.7.3 (SYN-SENT, SYN without ACK): "If there are other controls or
+  // text in the segment, queue them for processing after the ESTABLISHED state has
+  // been reached". The text is held like out-of-order data at RCV.NXT (the SYN,ACK
+  // acknowledges only the SYN) and handed over by deliver_queued_text().
+  const std::size_t fits = std::min(text.size(), rcv_buf_.free());
+  if (fits > 0 && ooo_.add(rcv_nxt_, rcv_nxt_ + static_cast<std::uint32_t>(fits))) {
+    rcv_buf_.write_at(0, text.first(fits));
+  }
+}
+
+void Tcb::deliver_queued_text() {
+  if (ooo_.empty()) return;
+  if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
+    return;
+  // Only text queued at RCV.NXT (a SYN's) is contiguous here: process_text pops every
+  // interval that in-order data reaches.
+  const auto end = ooo_.pop_contiguous(rcv_nxt_);
+  if (!end || *end == rcv_nxt_) return;
+  const auto n = static_cast<std::uint32_t>(*end - rcv_nxt_);
+  rcv_buf_.commit(n);
+  rcv_nxt_ = *end;
+  ooo_.discard_before(rcv_nxt_);
+  stats_.bytes_in += n;
+  push_event(EventKind::Readable);
+  ack_now_ = true;  // RFC 5681 §4.2: the held text filled the gap at RCV.NXT
+}
+
 // ---------------------------------------------------------------- §3.10.7.3 SYN-SENT
 void Tcb::on_syn_sent(const Seg& seg, Instant now) {
   bool ack_acceptable = false;
@@ -125,8 +154,10 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     return;
   }
   // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
-  // <CTL=SYN,ACK> and send it." (simultaneous open, MUST-10). Text in the SYN is not
-  // queued: the peer retransmits it once the connection is synchronized.
+  // <CTL=SYN,ACK> and send it." (simultaneous open, MUST-10). "If there are other
+  // controls or text in the segment, queue them for processing after the ESTABLISHED
+  // state has been reached, return."
+  queue_syn_text(seg.data);
   snd_nxt_ = iss_;  // output() (re)sends our SYN, now with ACK
   transition(State::SynReceived, Rule::rfc9293_3_10_7_3_syn_sent_syn, now);
 }
@@ -144,6 +175,12 @@ void Tcb::on_synchronized(Seg seg, Instant now) {
   if (s == Step::Continue) s = process_urg(seg);
   if (s == Step::Continue) s = process_text(seg, now);
   if (s == Step::Continue) s = check_fin(seg, now);
+  if (s == Step::Continue && !ooo_.empty()) {
+    // Text that arrived on the SYN, now that the connection is ESTABLISHED; a FIN
+    // already seen right after it then counts too.
+    deliver_queued_text();
+    s = check_fin(seg, now);
+  }
   switch (s) {
     case Step::DropAndAck:
       ack_now_ = true;

@@ -40,14 +40,16 @@ bool Tcb::output_one(Instant now) {
       emit(TcpFlags::kSyn | TcpFlags::kAck, iss_, 0, true, now);
       return true;
     case State::TimeWait:
-      if (!ack_now_) return false;
+      if (!ack_now_ || ctx_.batching) return false;
       emit(TcpFlags::kAck, snd_max_, 0, false, now);
       return true;
     default:
       break;
   }
   if (send_data_or_fin(now)) return true;
-  if (ack_now_) {
+  // MUST-59: inside a batch the pure ACK waits until every segment is processed
+  // (TcpProtocol::end_batch); ack_now_ stays set so no ACK is lost.
+  if (ack_now_ && !ctx_.batching) {
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. The RFC's SND.NXT never moves back; ours
     // does on a timeout (go back N), so the highest sequence sent stands in for it —
     // an ACK with an older SEQ would fail the peer's acceptability test and be lost.

@@ -62,7 +62,16 @@ void Tcb::on_rto(Instant now) {
   // MUST-22: "SYN retransmissions MUST be handled in the general way just described
   // for data retransmissions, including notification of the application layer".
   if (rto_count_ == ctx_.config.r1_retransmissions) {
-    push_event(EventKind::DeliveryProblem);
+    // SHLD-20: the application may have switched the soft report off.
+    if (opts_.report_soft_errors) push_event(EventKind::DeliveryProblem);
+    // MUST-20: "When the number of transmissions of the same segment reaches or
+    // exceeds threshold R1, pass negative advice to the IP layer, to trigger
+    // dead-gateway diagnosis" (RFC 1122 §3.3.1.4). Bounded: the oldest entry goes
+    // if the owner never drains the queue.
+    constexpr std::size_t kMaxAdvice = 1024;
+    if (ctx_.advice.size() >= kMaxAdvice) ctx_.advice.pop_front();
+    ctx_.advice.push_back(NegativeAdvice{id_, local_, remote_});
+    ++stats_.negative_advice;
   }
   // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2".
   if (!handshake) cc_->on_rto(flight());

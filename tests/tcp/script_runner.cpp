@@ -297,6 +297,8 @@ class Runner {
       o.user_timeout = ms;
     } else if (name == "dscp") {
       o.dscp = static_cast<std::uint8_t>(v);
+    } else if (name == "report_soft_errors") {
+      o.report_soft_errors = v != 0;
     } else {
       return false;
     }
@@ -498,6 +500,7 @@ class Runner {
       if (!listener_) return {std::nullopt, "NoSuchListener"};
       auto r = proto_->accept(*listener_);
       if (r) conn_ = *r;
+      drain();  // accept() reports what happened before it (Readable, PeerClosed ...)
       return outcome(r, 0);
     }
     if (!conn_) {

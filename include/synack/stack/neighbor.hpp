@@ -47,6 +47,11 @@ class NeighborCache {
   // Creates or updates an entry (the "add the triplet" step of RFC 826).
   void insert(NeighborKey key, wire::MacAddr mac, Instant now, std::vector<ByteVec>& released);
 
+  // MUST-20 negative advice from TCP (RFC 1122 §3.3.1.4 dead-gateway detection): a
+  // resolved entry stops being trusted at `now`, so the next packet to it starts a
+  // new ARP resolution. Returns false if `key` had no resolved, unexpired entry.
+  bool mark_stale(NeighborKey key, Instant now);
+
   struct TimerResult {
     std::vector<NeighborKey> resend;   // pending addresses due for another request
     std::uint64_t gave_up = 0;         // addresses dropped after max_requests

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "synack/base/bytes.hpp"
@@ -64,6 +65,11 @@ class Stack {
 
   // --- the sans-I/O surface --------------------------------------------------
   void on_frame(IfaceId iface, Bytes frame, Instant now);
+  // Frames that arrived together (one read from the link, a GRO/RX-ring batch). RFC
+  // 9293 MUST-59: "process all queued segments before sending any ACK"; TCP output is
+  // flushed once, after the last frame, so one cumulative ACK covers the burst
+  // (MUST-58). Equivalent to on_frame for each frame otherwise.
+  void on_frames(IfaceId iface, std::span<const Bytes> frames, Instant now);
   void on_timer(Instant now);
   std::optional<Frame> pop_frame();
   std::optional<Instant> next_deadline() const;
@@ -90,6 +96,7 @@ class Stack {
   // call flush_tcp(now) so its segments are sent and its events reach pop_event().
   // For connect(), the local address is route(remote)->src (RFC 9293 MUST-44).
   tcp::TcpProtocol& tcp() { return tcp_; }
+  const tcp::TcpProtocol& tcp() const { return tcp_; }
   void flush_tcp(Instant now);
 
   const Stats& stats() const { return stats_; }
@@ -134,6 +141,9 @@ class Stack {
   // and run through IPv4 input before the entry point returns.
   void run_loopback(Instant now);
   void drain_tcp(Instant now);
+  // MUST-20: TCP reached R1 towards `a.remote`; re-resolve the route's next hop.
+  void on_negative_advice(const tcp::NegativeAdvice& a, Instant now);
+  void on_frame_unflushed(IfaceId iface, Bytes frame, Instant now);
   void release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames);
   // An ICMP error about `offending` (the whole received IPv4 packet), RFC 1122 §3.2.2.
   // Returns whether it was sent (not suppressed by the rules or the rate limit).

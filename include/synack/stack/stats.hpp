@@ -64,6 +64,9 @@ namespace synack::stack {
   X(tcp_rx_bad_checksum)        /* TCP checksum mismatch */                                   \
   X(tcp_tx)                     /* segments sent by TCP */                                    \
   X(tcp_tx_dropped)             /* TCP output with no route / too long */                     \
+  X(tcp_negative_advice)        /* MUST-20: R1 reached on a connection (advice from TCP) */   \
+  X(arp_marked_stale)           /* neighbour entries re-resolved after negative advice */     \
+  X(rx_batches)                 /* on_frames calls (MUST-59: one ACK pass per batch) */       \
   X(events_dropped)             /* events lost because the event queue was full */
 
 struct Stats {

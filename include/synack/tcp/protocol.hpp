@@ -52,6 +52,16 @@ class TcpProtocol {
   void on_timer(Instant now);
   std::optional<Instant> next_deadline() const;
   std::optional<OutSegment> pop_segment();
+  // MUST-20: negative advice for IP (next hop suspect), one entry per R1 event.
+  std::optional<NegativeAdvice> pop_advice();
+  // MUST-59 (§3.10.7.4): "process all queued segments before sending any ACK".
+  // Between begin_batch() and end_batch() on_segment defers pure ACKs (data and
+  // control segments still go out, carrying the latest ACK); end_batch sends at most
+  // one ACK per connection that still owes one (MUST-58: aggregate). Outside a batch
+  // every on_segment behaves as before. Batches do not nest.
+  void begin_batch();
+  void end_batch(Instant now);
+  bool in_batch() const { return batching_; }
 
   // ---- the socket-level API ----
   // Passive OPEN (§3.10.1). local.addr may be 0.0.0.0 (any). backlog bounds both the
@@ -153,6 +163,9 @@ class TcpProtocol {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::deque<OutSegment> out_;
   std::deque<Event> events_;
+  std::deque<NegativeAdvice> advice_;
+  bool batching_ = false;
+  std::vector<ConnId> batch_touched_;
   std::function<void(const Transition&)> trace_;
   ProtocolStats stats_;
 };

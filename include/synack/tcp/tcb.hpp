@@ -30,6 +30,10 @@ struct TcbContext {
   std::deque<OutSegment>& out;
   std::deque<Event>& events;
   const std::function<void(const Transition&)>& trace;
+  // MUST-20: negative advice for IP, raised at R1.
+  std::deque<NegativeAdvice>& advice;
+  // MUST-58/59: while true, pure ACKs wait for flush_output() at the end of the batch.
+  const bool& batching;
 };
 
 class Tcb {
@@ -48,6 +52,8 @@ class Tcb {
                      Instant now);
   void on_timer(Instant now);
   std::optional<Instant> deadline() const;
+  // End of a batch of segments (MUST-59): send whatever was deferred, one ACK at most.
+  void flush_output(Instant now) { output(now); }
 
   // --- user calls (§3.10.2 - §3.10.5) ---
   std::size_t send(Bytes data, bool urgent, Instant now);
@@ -146,6 +152,9 @@ class Tcb {
   void rtt_sample_on_ack(const Seg& seg, Instant now);
   bool fin_acked() const;
   void queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack);
+  // §3.10.7.2/§3.10.7.3: text on a SYN is held until ESTABLISHED, then delivered.
+  void queue_syn_text(Bytes text);
+  void deliver_queued_text();
 
   // Output (tcb_output.cpp): the one place that decides what to send.
   void output(Instant now);

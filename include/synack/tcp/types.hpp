@@ -46,6 +46,10 @@ struct SocketOptions {
   std::uint8_t dscp = 0;
   // R2 of §3.8.3 for data (the USER TIMEOUT of §3.9.1.1); >= 100 s recommended.
   Duration user_timeout = std::chrono::seconds(100);
+  // SHLD-20 (§3.9.1.8): "the application layer SHOULD be able to disable the
+  // error-report routine". false suppresses the soft reports (DeliveryProblem at
+  // R1); hard reports (Error when the connection is aborted, MUST-12) still come.
+  bool report_soft_errors = true;
 };
 
 struct TcpConfig {
@@ -144,6 +148,7 @@ struct ConnStats {
   std::uint64_t challenge_acks = 0;
   std::uint64_t zero_window_probes = 0;
   std::uint64_t keepalive_probes = 0;
+  std::uint64_t negative_advice = 0;  // MUST-20: R1 reached, IP advised
   Duration srtt{0};
   Duration rttvar{0};
   Duration rto{0};
@@ -152,6 +157,16 @@ struct ConnStats {
   std::uint32_t snd_mss = 0;  // effective send MSS
   std::uint32_t snd_wnd = 0;
   std::uint32_t rcv_wnd = 0;
+};
+
+// MUST-20 (§3.8.3): "When the number of transmissions of the same segment reaches
+// or exceeds threshold R1, pass negative advice to the IP layer, to trigger
+// dead-gateway diagnosis." One entry per R1 event; the Stack consumes them
+// (TcpProtocol::pop_advice) and re-resolves the route's next hop.
+struct NegativeAdvice {
+  ConnId conn;
+  Endpoint local;
+  Endpoint remote;
 };
 
 // Counters of a whole TcpProtocol.
@@ -164,6 +179,7 @@ struct ProtocolStats {
   std::uint64_t icmp_ignored = 0;
   std::uint64_t conns_opened = 0;
   std::uint64_t conns_closed = 0;
+  std::uint64_t batches = 0;  // begin_batch/end_batch pairs (MUST-58/59)
 };
 
 // One recorded state change (the trace hook's argument).

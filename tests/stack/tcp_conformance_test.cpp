@@ -1,0 +1,277 @@
+// RFC 9293 requirements that need the whole Stack: MUST-20 (negative advice to IP at
+// R1 re-resolves the next hop), MUST-58/59 (a burst delivered in one batch is
+// acknowledged once), MUST-7 (a segment with an illegal option length is dropped and
+// counted; the connection goes on).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <optional>
+
+#include "harness.hpp"
+#include "synack/tcp/tcb.hpp"
+#include "synack/wire/tcp.hpp"
+
+namespace synack::stack::test {
+namespace {
+
+constexpr std::uint16_t kIpv4 = 0x0800;
+constexpr std::uint16_t kArp = 0x0806;
+constexpr std::uint8_t kTcp = 6;
+constexpr std::size_t kMss = 1460;  // MTU 1500, no timestamps: full-sized segments
+
+StackConfig plain_tcp() {
+  StackConfig c;
+  c.tcp.timestamps = false;  // full-sized segments are exactly 1460 octets
+  c.tcp.window_scaling = false;
+  c.tcp.initial_window_segments = 8;
+  // Entries never expire during a test: any ARP after the handshake is the advice's.
+  c.neighbor.reachable_time = std::chrono::hours(1);
+  return c;
+}
+
+std::uint16_t ethertype(const ByteVec& f) {
+  return load_be16(f, 12);
+}
+
+// The TCP header of an Ethernet+IPv4 frame we sent, parsed back.
+std::optional<wire::TcpRepr> tcp_of(const ByteVec& f) {
+  if (ethertype(f) != kIpv4 || f.size() < 34 || load_u8(f, 23) != kTcp) return std::nullopt;
+  auto src = wire::Ipv4Addr::load(f, 26), dst = wire::Ipv4Addr::load(f, 30);
+  auto r = wire::TcpRepr::parse(Bytes(f).subspan(34), wire::PseudoHeader{src, dst});
+  if (!r) return std::nullopt;
+  return *r;
+}
+
+// A TCP segment with raw option bytes (padded by the caller) and a correct checksum.
+ByteVec tcp_raw(Ipv4Addr src, Ipv4Addr dst, std::uint16_t sport, std::uint16_t dport,
+                std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, ByteVec options,
+                std::string_view payload) {
+  const auto offset_words = static_cast<std::uint8_t>(5 + options.size() / 4);
+  ByteVec s = Builder{}
+                  .u16(sport)
+                  .u16(dport)
+                  .u32(seq)
+                  .u32(ack)
+                  .u8(static_cast<std::uint8_t>(offset_words << 4))
+                  .u8(flags)
+                  .u16(8192)
+                  .u16(0)
+                  .u16(0)
+                  .raw(options)
+                  .raw(as_bytes(payload))
+                  .out;
+  Checksum c;
+  c.add_u32(src.value)
+      .add_u32(dst.value)
+      .add_u16(kTcp)
+      .add_u16(static_cast<std::uint16_t>(s.size()))
+      .add(s);
+  store_be16(s, 16, c.finish());
+  return s;
+}
+
+// a (10.77.0.1) connected to b (10.77.0.2:80), b's side accepted.
+struct Pair {
+  explicit Pair(StackConfig cfg = plain_tcp()) : a(1, cfg), b(2, cfg), seg({&a, &b}) {
+    auto lid = b.stack.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 80}, 8);
+    EXPECT_TRUE(lid.ok());
+    auto c = a.stack.tcp().connect(tcp::Endpoint{a.addr, 0}, tcp::Endpoint{b.addr, 80}, seg.now);
+    EXPECT_TRUE(c.ok());
+    cid = *c;
+    a.stack.flush_tcp(seg.now);
+    seg.pump();  // ARP both ways, SYN, SYN-ACK, ACK
+    auto ch = b.stack.tcp().accept(*lid);
+    EXPECT_TRUE(ch.ok());
+    child = *ch;
+    a.events();
+    b.events();
+  }
+  std::uint32_t a_nxt() const { return a.stack.tcp().tcb(cid)->snd_nxt().raw(); }
+  std::uint32_t b_nxt() const { return b.stack.tcp().tcb(child)->snd_nxt().raw(); }
+  std::uint16_t a_port() const { return a.stack.tcp().local_endpoint(cid)->port; }
+  Host a, b;
+  Segment seg;
+  tcp::ConnId cid, child;
+};
+
+// MUST-20 (RFC 9293 §3.8.3): "When the number of transmissions of the same segment
+// reaches or exceeds threshold R1, pass negative advice to the IP layer, to trigger
+// dead-gateway diagnosis." The Stack answers by distrusting b's MAC: the
+// retransmission that reaches R1 waits for a fresh ARP resolution.
+TEST(StackConformance, NegativeAdviceAtR1ReResolvesTheNextHop) {
+  Pair p;
+  const auto arp_before = p.a.stack.stats().arp_tx_requests;
+  ASSERT_TRUE(p.a.stack.tcp().send(p.cid, as_bytes("lost in a dead gateway")).ok());
+  p.a.stack.flush_tcp(p.seg.now);
+  auto first = p.a.drain();  // dropped: b never sees it, so nothing is acknowledged
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(tcp_of(first[0]).has_value());
+  const std::uint32_t r1 = plain_tcp().tcp.r1_retransmissions;
+  ByteVec arp_request;
+  for (std::uint32_t rto = 1; rto <= r1; ++rto) {
+    auto when = p.a.stack.next_deadline();
+    ASSERT_TRUE(when.has_value());
+    p.a.stack.on_timer(*when);
+    auto out = p.a.drain();
+    ASSERT_EQ(out.size(), 1u) << "retransmission " << rto;
+    if (rto < r1) {
+      // Below R1 the retransmission goes straight to b's known MAC.
+      auto t = tcp_of(out[0]);
+      ASSERT_TRUE(t.has_value());
+      EXPECT_EQ(t->seq.raw(), p.a_nxt() - 22);
+      EXPECT_EQ(MacAddr::load(out[0], 0), p.b.mac);
+      EXPECT_EQ(p.a.stack.stats().tcp_negative_advice, 0u);
+    } else {
+      // At R1: an ARP request for b (RFC 826: broadcast, target b's address); the
+      // segment waits in the neighbour cache for the answer.
+      ASSERT_EQ(ethertype(out[0]), kArp);
+      EXPECT_EQ(MacAddr::load(out[0], 0), MacAddr::broadcast());
+      EXPECT_EQ(wire::Ipv4Addr::load(out[0], 14 + 24), p.b.addr);
+      EXPECT_EQ(p.a.stack.stats().tcp_negative_advice, 1u);
+      EXPECT_EQ(p.a.stack.stats().arp_marked_stale, 1u);
+      EXPECT_EQ(p.a.stack.stats().arp_tx_requests, arp_before + 1);
+      EXPECT_TRUE(p.a.stack.neighbors().pending(NeighborKey{p.a.iface, p.b.addr}));
+      arp_request = out[0];
+    }
+  }
+  EXPECT_EQ(p.a.stack.tcp().conn_stats(p.cid)->negative_advice, 1u);
+  // b is alive after all: it answers the ARP, the held retransmission is released
+  // and the data arrives.
+  ASSERT_FALSE(arp_request.empty());
+  p.b.stack.on_frame(p.b.iface, arp_request, p.seg.now);
+  p.seg.pump();
+  EXPECT_FALSE(p.a.stack.neighbors().pending(NeighborKey{p.a.iface, p.b.addr}));
+  std::array<std::byte, 64> buf{};
+  auto n = p.b.stack.tcp().receive(p.child, buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), *n), "lost in a dead gateway");
+}
+
+// b's frames after a's burst of full-sized segments reaches it, one frame at a time
+// (on_frame) or as one batch (on_frames).
+struct BurstResult {
+  std::size_t data_segments = 0;
+  std::uint32_t a_nxt = 0;
+  std::vector<wire::TcpRepr> acks;  // pure ACKs b sent at once
+  std::optional<Instant> b_deadline;
+};
+
+BurstResult burst(bool batched) {
+  Pair p;
+  BurstResult r;
+  const std::string data(8 * kMss, 'x');
+  auto sent = p.a.stack.tcp().send(p.cid, as_bytes(data));
+  EXPECT_TRUE(sent.ok());
+  p.a.stack.flush_tcp(p.seg.now);
+  auto frames = p.a.drain();
+  for (const auto& f : frames) {
+    auto t = tcp_of(f);
+    EXPECT_TRUE(t.has_value());
+    if (t) {
+      EXPECT_EQ(t->payload.size(), kMss);  // every one full-sized
+    }
+  }
+  r.data_segments = frames.size();
+  r.a_nxt = p.a_nxt();
+  if (batched) {
+    std::vector<Bytes> views(frames.begin(), frames.end());
+    p.b.stack.on_frames(p.b.iface, views, p.seg.now);
+  } else {
+    for (const auto& f : frames) p.b.stack.on_frame(p.b.iface, f, p.seg.now);
+  }
+  for (const auto& f : p.b.drain()) {
+    auto t = tcp_of(f);
+    EXPECT_TRUE(t.has_value());
+    if (t) {
+      EXPECT_TRUE(t->payload.empty());
+      r.acks.push_back(*t);
+    }
+  }
+  r.b_deadline = p.b.stack.next_deadline();
+  EXPECT_EQ(p.b.stack.tcp().readable(p.child), frames.size() * kMss);
+  return r;
+}
+
+// MUST-59 (§3.10.7.4): "process all queued segments before sending any ACK";
+// MUST-58: "aggregate ACK segments whenever possible". Decision (docs/CONFORMANCE.md):
+// a batch is acknowledged by one cumulative ACK after its last segment. One frame at a
+// time, SHLD-19 still asks for an ACK for every second full-sized segment.
+TEST(StackConformance, BurstInOneBatchDrawsOneCumulativeAck) {
+  BurstResult single = burst(false);
+  BurstResult batch = burst(true);
+  ASSERT_GE(single.data_segments, 4u);
+  ASSERT_EQ(batch.data_segments, single.data_segments);
+  // One frame at a time: an immediate ACK per two full-sized segments (SHLD-19).
+  ASSERT_EQ(single.acks.size(), single.data_segments / 2);
+  for (std::size_t i = 0; i < single.acks.size(); ++i) {
+    EXPECT_EQ(
+        single.acks[i].ack.raw(),
+        single.a_nxt - static_cast<std::uint32_t>((single.data_segments - 2 * (i + 1)) * kMss));
+  }
+  // One batch: exactly one ACK, covering the whole burst.
+  ASSERT_EQ(batch.acks.size(), 1u);
+  EXPECT_EQ(batch.acks[0].ack.raw(), batch.a_nxt);
+  EXPECT_TRUE(batch.acks[0].flags.ack());
+  // Nothing owed afterwards: no delayed-ACK timer left behind.
+  EXPECT_FALSE(batch.b_deadline.has_value());
+}
+
+// A batch whose segments owe no immediate ACK sends none: the delayed-ACK timer
+// (MUST-40) is left to run as for a single frame.
+TEST(StackConformance, BatchDoesNotForceAnAckTheDelayedAckRuleWithholds) {
+  Pair p;
+  ASSERT_TRUE(p.a.stack.tcp().send(p.cid, as_bytes("one small segment")).ok());
+  p.a.stack.flush_tcp(p.seg.now);
+  auto frames = p.a.drain();
+  ASSERT_EQ(frames.size(), 1u);
+  std::vector<Bytes> views(frames.begin(), frames.end());
+  p.b.stack.on_frames(p.b.iface, views, p.seg.now);
+  EXPECT_TRUE(p.b.drain().empty());
+  EXPECT_EQ(p.b.stack.stats().rx_batches, 1u);
+  auto when = p.b.stack.next_deadline();
+  ASSERT_TRUE(when.has_value());
+  EXPECT_LT(*when - p.seg.now, std::chrono::milliseconds(500));
+  p.b.stack.on_timer(*when);
+  auto acks = p.b.drain();
+  ASSERT_EQ(acks.size(), 1u);
+  auto t = tcp_of(acks[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->ack.raw(), p.a_nxt());
+}
+
+// MUST-7 (§3.1): "be prepared to handle an illegal option length (e.g., zero) without
+// crashing; a suggested procedure is to reset the connection and log the error
+// cause." We drop the segment, count it, and keep the connection.
+TEST(StackConformance, IllegalOptionLengthIsDroppedAndCountedConnectionSurvives) {
+  Pair p;
+  const Stats before = p.b.stack.stats();
+  const std::uint32_t seq = p.a_nxt(), ack = p.b_nxt();
+  auto deliver = [&](ByteVec options, std::string_view payload) {
+    ByteVec s =
+        tcp_raw(p.a.addr, p.b.addr, p.a_port(), 80, seq, ack, 0x18, std::move(options), payload);
+    p.b.stack.on_frame(
+        p.b.iface, ethernet(p.b.mac, p.a.mac, kIpv4, ipv4(p.a.addr, p.b.addr, kTcp, s)), p.seg.now);
+  };
+  // MSS with length 3 (must be 4), then NOP.
+  deliver(ByteVec{std::byte{2}, std::byte{3}, std::byte{0x05}, std::byte{0x01}}, "evil");
+  // A timestamps option of length 10 in a 4-byte option area: runs past the header.
+  deliver(ByteVec{std::byte{1}, std::byte{1}, std::byte{8}, std::byte{10}}, "evil");
+  // An unknown kind with length 0 (the RFC's own example).
+  deliver(ByteVec{std::byte{99}, std::byte{0}, std::byte{1}, std::byte{1}}, "evil");
+  EXPECT_EQ(p.b.stack.stats().tcp_rx_malformed, before.tcp_rx_malformed + 3);
+  EXPECT_EQ(p.b.stack.stats().tcp_rx, before.tcp_rx);
+  EXPECT_TRUE(p.b.drain().empty());  // no RST, no ACK
+  EXPECT_EQ(p.b.stack.tcp().state(p.child), tcp::State::Established);
+  EXPECT_EQ(p.b.stack.tcp().readable(p.child), 0u);
+  // The connection goes on: the same octets with legal options are taken.
+  deliver(ByteVec{std::byte{1}, std::byte{1}, std::byte{1}, std::byte{0}}, "good");
+  EXPECT_EQ(p.b.stack.stats().tcp_rx, before.tcp_rx + 1);
+  std::array<std::byte, 16> buf{};
+  auto n = p.b.stack.tcp().receive(p.child, buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), *n), "good");
+  EXPECT_EQ(p.b.stack.tcp().state(p.child), tcp::State::Established);
+}
+
+}  // namespace
+}  // namespace synack::stack::test
