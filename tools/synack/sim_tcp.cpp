@@ -56,10 +56,10 @@ struct Peer {
     note(fmt::format("listen(*:{}, backlog 8)", port));
   }
   void connect(wire::Ipv4Addr dst, std::uint16_t port, std::uint16_t local_port = 0) {
+    note(fmt::format("connect({}:{})", dst.to_string(), port));
     auto c = tcp().connect({host->ip, local_port}, {dst, port}, world->now());
     if (!c) throw std::runtime_error("sim: connect failed");
     conn = *c;
-    note(fmt::format("connect({}:{})", dst.to_string(), port));
     flush();
   }
   void send_text(const std::string& text) {
