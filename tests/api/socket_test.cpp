@@ -558,12 +558,9 @@ TEST(ApiSocket, DataBeforeAcceptIsReportedOnAccept) {
   EXPECT_TRUE(eof);
 }
 
-// KNOWN TCP BUG (reported to the TCP engineer): TcpProtocol::accept() reports
-// PeerClosed only if tcb->eof() (FIN received *and* all data read), so a FIN that
-// arrived with data before accept() never produces PeerClosed: the FIN-arrival
-// event was suppressed while the connection was not user-visible. Enable once
-// accept() checks "FIN received" instead.
-TEST(ApiSocket, DISABLED_FinBeforeAcceptIsReportedAsPeerClosed) {
+// A FIN that arrived (with data) before accept() is reported as PeerClosed on accept,
+// after Readable, although the data before it is still unread.
+TEST(ApiSocket, FinBeforeAcceptIsReportedAsPeerClosed) {
   EarlyData p(14);
   auto s = p.listener.accept(p.net.now);
   ASSERT_TRUE(s.ok());

@@ -1,137 +1,144 @@
 // serve, nc and get: the subcommands that attach a stack to a real TAP interface.
-// Their flags are registered and validated here; the TAP driver and event loop that
-// run them arrive with the real-network work (issue 5), so for now they stop with a
-// runtime error after validating their arguments.
+// This file registers their flags and runs `serve`; nc and get run in
+// net_nc.cpp and net_get.cpp, the shared TAP/stack/loop setup in net_host.cpp.
 #include <fmt/core.h>
 
+#include <ctime>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "cli.hpp"
-#include "synack/wire/addr.hpp"
+#include "net_host.hpp"
+#include "net_run.hpp"
+#include "synack/api/services.hpp"
 
 namespace synack::cli {
 namespace {
 
-void validate_tap(const TapOptions& t) {
-  // Linux interface names are at most IFNAMSIZ - 1 = 15 bytes.
-  if (t.tap.empty() || t.tap.size() > 15) {
-    throw UsageError(fmt::format("--tap: interface name '{}' must be 1..15 characters", t.tap));
-  }
-  if (!wire::Ipv4Cidr::parse(t.ip)) {
-    throw UsageError(fmt::format("--ip: '{}' is not an IPv4 ADDR/PREFIX", t.ip));
-  }
-  if (!t.gw.empty() && !wire::Ipv4Addr::parse(t.gw)) {
-    throw UsageError(fmt::format("--gw: '{}' is not an IPv4 address", t.gw));
-  }
-  if (!t.mac.empty() && !wire::MacAddr::parse(t.mac)) {
-    throw UsageError(fmt::format("--mac: '{}' is not a MAC address", t.mac));
-  }
-}
-
-int not_yet(const char* what) {
-  fmt::print(stderr, "synack {}: the TAP driver is not part of this build yet\n", what);
-  return kExitRuntime;
-}
-
-struct NetArgs {
+struct ServeArgs {
   CommonOptions common;
   TapOptions tap;
+  std::vector<std::string> services;
+  int max_conns = 10000;
+  double idle_timeout = 120;
 };
+
+int run_serve(const ServeArgs& a) {
+  std::vector<api::ServiceSpec> specs;
+  for (const auto& s : a.services) {
+    auto spec = api::parse_service(s);
+    if (!spec) throw UsageError(spec.error());
+    // Checked before the TAP opens: bad input must not touch the network.
+    for (const auto& other : specs) {
+      if (other.port == spec->port) {
+        throw UsageError(fmt::format("port {} is given to two services", spec->port));
+      }
+    }
+    std::error_code ec;
+    if (!spec->dir.empty() && !std::filesystem::is_directory(spec->dir, ec)) {
+      throw UsageError(fmt::format("service '{}': '{}' is not a directory", s, spec->dir));
+    }
+    specs.push_back(*spec);
+  }
+  NetHost host(a.common, a.tap, static_cast<std::size_t>(a.max_conns));
+  api::ServiceConfig cfg;
+  cfg.max_conns = static_cast<std::size_t>(a.max_conns);
+  cfg.idle_timeout =
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.idle_timeout));
+  cfg.wall_clock = [] { return std::time(nullptr); };
+  api::ServiceHost services(host.stack(), cfg);
+  for (const auto& spec : specs) {
+    auto added = services.add(spec);
+    if (!added) {
+      throw std::runtime_error(added.error() == api::ListenError::AddressInUse
+                                   ? fmt::format("port {} is given to two services", spec.port)
+                                   : fmt::format("service {}:{}: cannot use DIR '{}'",
+                                                 api::to_string(spec.kind), spec.port, spec.dir));
+    }
+  }
+  auto& loop = host.loop();
+  // One timer, at the earliest idle deadline; re-armed whenever it fires or a
+  // connection appears while none is armed.
+  std::optional<link::EventLoop::TimerId> timer;
+  std::function<void()> arm = [&] {
+    if (timer) return;
+    if (auto when = services.next_deadline()) {
+      timer = loop.call_at(*when, [&](Instant now) {
+        timer.reset();
+        services.on_timer(now);
+        arm();
+      });
+    }
+  };
+  loop.on_event([&](const stack::Event& e, Instant now) {
+    if (const auto* t = std::get_if<tcp::Event>(&e)) {
+      services.on_event(*t, now);
+      arm();
+    }
+  });
+  loop.on_shutdown([&](Instant now) { services.shutdown(now); });
+  loop.set_done([&] { return services.drained(); });
+  if (host.logs(LogLevel::Info)) {
+    for (const auto& spec : specs) {
+      fmt::print(stderr, "serving {} on {}:{}\n", api::to_string(spec.kind), a.tap.ip, spec.port);
+    }
+  }
+  host.run();
+  const auto& st = services.stats();
+  host.report(fmt::format(
+      "svc_accepted={} svc_rejected={} svc_closed={} svc_aborted={} "
+      "svc_idle_timeouts={} svc_bytes_in={} svc_bytes_out={} "
+      "svc_http_requests={} svc_http_errors={} svc_retransmitted_segs={}",
+      st.accepted, st.rejected_max_conns, st.closed, st.aborted, st.idle_timeouts, st.bytes_in,
+      st.bytes_out, st.http_requests, st.http_errors, st.retransmitted_segs));
+  return kExitOk;
+}
+
+void add_net_common(CLI::App& sub, CommonOptions& common, TapOptions& tap) {
+  add_common_options(sub, common);
+  sub.add_option("--impair", common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
+  add_tap_options(sub, tap);
+}
 
 }  // namespace
 
 void register_serve(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand("serve", "Serve echo/discard/chargen/daytime/http on a TAP");
-  auto args = std::make_shared<NetArgs>();
-  auto services = std::make_shared<std::vector<std::string>>();
-  auto max_conns = std::make_shared<int>(10000);
-  add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair,
-                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
-  add_tap_options(*sub, args->tap);
-  sub->add_option("--max-conns", *max_conns, "Concurrent connection limit")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("SERVICE", *services,
+  auto args = std::make_shared<ServeArgs>();
+  add_net_common(*sub, args->common, args->tap);
+  sub->add_option("--max-conns", args->max_conns, "Concurrent connection limit")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--idle-timeout", args->idle_timeout,
+                  "Abort a connection idle for this many seconds (default 120)")
+      ->check(CLI::Range(0.01, 86400.0));
+  sub->add_option("SERVICE", args->services,
                   "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
       ->required();
-  sub->callback([&action, args, services] {
-    action = [args, services] {
-      validate_tap(args->tap);
-      for (const auto& s : *services) {
-        auto colon = s.find(':');
-        std::string name = s.substr(0, colon);
-        if (name != "echo" && name != "discard" && name != "chargen" && name != "daytime" &&
-            name != "http") {
-          throw UsageError(fmt::format("unknown service '{}'", s));
-        }
-        if (colon == std::string::npos)
-          throw UsageError(fmt::format("service '{}' needs :PORT", s));
-        auto port_end = s.find(':', colon + 1);
-        std::string port = s.substr(colon + 1, port_end - colon - 1);
-        long p = port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-                         port.size() > 5
-                     ? -1
-                     : std::stol(port);
-        if (p < 1 || p > 65535) throw UsageError(fmt::format("service '{}': port out of range", s));
-      }
-      return not_yet("serve");
-    };
-  });
+  sub->callback([&action, args] { action = [args] { return run_serve(*args); }; });
 }
 
 void register_nc(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand("nc", "Netcat: stdin -> TCP connection -> stdout");
-  auto args = std::make_shared<NetArgs>();
-  auto listen_port = std::make_shared<int>(0);
-  auto host_port = std::make_shared<std::vector<std::string>>();
-  add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair,
-                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
-  add_tap_options(*sub, args->tap);
-  auto* l = sub->add_option("-l", *listen_port, "Listen on PORT and accept one connection")
+  auto args = std::make_shared<NcArgs>();
+  add_net_common(*sub, args->common, args->tap);
+  auto* l = sub->add_option("-l", args->listen_port, "Listen on PORT and accept one connection")
                 ->check(CLI::Range(1, 65535));
-  sub->add_option("HOST_PORT", *host_port, "HOST PORT")->expected(0, 2)->excludes(l);
-  sub->callback([&action, args, listen_port, host_port] {
-    action = [args, listen_port, host_port] {
-      validate_tap(args->tap);
-      if (*listen_port == 0) {
-        if (host_port->size() != 2) throw UsageError("nc: give HOST PORT, or -l PORT");
-        if (!wire::Ipv4Addr::parse((*host_port)[0])) {
-          throw UsageError(fmt::format("nc: '{}' is not an IPv4 address", (*host_port)[0]));
-        }
-        const auto& port = (*host_port)[1];
-        if (port.empty() || port.size() > 5 ||
-            port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) < 1 ||
-            std::stol(port) > 65535) {
-          throw UsageError(fmt::format("nc: port '{}' out of range", port));
-        }
-      }
-      return not_yet("nc");
-    };
-  });
+  sub->add_option("HOST_PORT", args->host_port, "HOST PORT")->expected(0, 2)->excludes(l);
+  sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
+  sub->callback([&action, args] { action = [args] { return run_nc(*args); }; });
 }
 
 void register_get(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand("get", "HTTP/1.1 GET over synack");
-  auto args = std::make_shared<NetArgs>();
-  auto url = std::make_shared<std::string>();
-  auto out = std::make_shared<std::string>();
-  add_common_options(*sub, args->common);
-  sub->add_option("--impair", args->common.impair,
-                  "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
-  add_tap_options(*sub, args->tap);
-  sub->add_option("URL", *url, "http://HOST[:PORT]/PATH")->required();
-  sub->add_option("-o", *out, "Write the body to FILE");
-  sub->callback([&action, args, url] {
-    action = [args, url] {
-      validate_tap(args->tap);
-      if (url->rfind("http://", 0) != 0)
-        throw UsageError(fmt::format("get: '{}' is not an http:// URL", *url));
-      return not_yet("get");
-    };
-  });
+  auto args = std::make_shared<GetArgs>();
+  add_net_common(*sub, args->common, args->tap);
+  sub->add_option("URL", args->url, "http://HOST[:PORT]/PATH")->required();
+  sub->add_option("-o", args->out, "Write the body to FILE");
+  sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
+  sub->callback([&action, args] { action = [args] { return run_get(*args); }; });
 }
 
 }  // namespace synack::cli

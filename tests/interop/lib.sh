@@ -1,0 +1,102 @@
+# Sourced by every tests/interop/test_*.sh: a private namespace synack-NAME-PID
+# with a TAP inside (kernel 10.77.0.1/24, synack 10.77.0.2/24), helpers to run
+# synack and the kernel's tools there, and cleanup on exit even on failure.
+set -euo pipefail
+SYNACK=$(readlink -f "${1:?usage: $0 path/to/synack}")
+NAME=${NAME:?set NAME before sourcing lib.sh}
+NS="synack-$NAME-$$"
+TAP=tap0  # inside the private namespace: no clash with other tests
+WORK=$(mktemp -d "/tmp/synack-$NAME-XXXXXX")
+SYN_PIDS=()
+EXTRA_NS=()  # more namespaces a test made (deleted on exit too)
+
+cleanup() {
+  local rc=$?
+  exec 2>/dev/null  # no "Killed" job notices for the helpers we kill
+  for p in "${SYN_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  for n in "${EXTRA_NS[@]}"; do
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$n" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+  if [ "$rc" -eq 0 ]; then echo "ok $NAME"; else echo "FAILED $NAME (rc=$rc)"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+nsx() { ip netns exec "$NS" "$@"; }
+
+setup_ns() {
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+  nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$NS" tuntap add "$TAP" mode tap
+  ip -n "$NS" addr add 10.77.0.1/24 dev "$TAP"
+  ip -n "$NS" link set "$TAP" up
+}
+
+# start_synack LOGFILE ARGS...: runs `synack ARGS --tap tap0 --ip 10.77.0.2/24` in
+# the background inside the namespace and waits until it answers ping.
+start_synack() {
+  local log=$1
+  shift
+  ip netns exec "$NS" "$SYNACK" "$@" --tap "$TAP" --ip 10.77.0.2/24 >"$log.out" 2>"$log" &
+  SYN_PIDS+=($!)
+  SYN_PID=$!
+  SYN_LOG=$log
+  local i
+  for i in $(seq 1 50); do
+    if nsx ping -c 1 -W 1 -q 10.77.0.2 >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SYN_PID" 2>/dev/null || fail "synack exited early: $(cat "$log")"
+    sleep 0.1
+  done
+  fail "synack did not come up"
+}
+
+# stop_synack: SIGTERM, then it must exit 0 within 5 s.
+stop_synack() {
+  kill -TERM "$SYN_PID"
+  local i
+  for i in $(seq 1 50); do
+    kill -0 "$SYN_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$SYN_PID" 2>/dev/null && fail "synack still running 5 s after SIGTERM"
+  local rc=0
+  wait "$SYN_PID" || rc=$?
+  [ "$rc" -eq 0 ] || fail "synack exited $rc after SIGTERM: $(tail -3 "$SYN_LOG")"
+}
+
+# check_pcap FILE [noloss|any] [PORT...]: tshark reads it without malformed
+# packets; with `noloss`, TCP analysis must find nothing (no retransmission, dup
+# ACK, ...). Payload on each PORT is decoded as plain data: random test bytes
+# would otherwise be taken for X11, IPA ... by port and reported as malformed.
+check_pcap() {
+  local f=$1 mode=${2:-}
+  shift 2 2>/dev/null || shift
+  local opts=() p
+  for p in "$@"; do opts+=(-d "tcp.port==$p,data"); done
+  [ -s "$f" ] || fail "capture $f is empty"
+  # tshark's only allowed stderr is its warning about running as root.
+  local n bad err
+  n=$(tshark -r "$f" "${opts[@]}" 2>"$WORK/tshark.err" | wc -l)
+  err=$(grep -v 'Running as user "root"' "$WORK/tshark.err" || true)
+  [ -z "$err" ] || fail "tshark on $f: $err"
+  [ "$n" -gt 0 ] || fail "tshark read no packet from $f"
+  bad=$(tshark -r "$f" "${opts[@]}" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | head -5)
+  [ -z "$bad" ] || fail "malformed packets in $f: $bad"
+  if [ "$mode" = noloss ]; then
+    # Window updates and "window full" are flow control doing its job (notes,
+    # not problems); everything else TCP analysis flags is a finding.
+    bad=$(tshark -r "$f" "${opts[@]}" -Y "$NOLOSS_FILTER" 2>/dev/null | head -5)
+    [ -z "$bad" ] || fail "tcp.analysis.flags in $f: $bad"
+  fi
+  echo "capture $(basename "$f"): $n packets, clean${mode:+ ($mode)}"
+}
+
+NOLOSS_FILTER='tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysis.window_full'
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }

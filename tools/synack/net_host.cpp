@@ -1,0 +1,186 @@
+// NetHost: the TAP-attached stack shared by serve, nc and get.
+#include "net_host.hpp"
+
+#include <fmt/core.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "synack/link/impair.hpp"
+#include "synack/tcp/state.hpp"
+#include "synack/wire/addr.hpp"
+
+namespace synack::cli {
+namespace {
+
+LogLevel parse_level(const std::string& s) {
+  if (s == "error") return LogLevel::Error;
+  if (s == "info") return LogLevel::Info;
+  if (s == "debug") return LogLevel::Debug;
+  if (s == "trace") return LogLevel::Trace;
+  return LogLevel::Warn;
+}
+
+// A locally administered MAC derived from our address: stable across runs, and
+// never the kernel side's (which the kernel draws at random).
+wire::MacAddr default_mac(wire::Ipv4Addr a) {
+  return wire::MacAddr{{0x02, 0x53, static_cast<std::uint8_t>(a.value >> 24),
+                        static_cast<std::uint8_t>(a.value >> 16),
+                        static_cast<std::uint8_t>(a.value >> 8),
+                        static_cast<std::uint8_t>(a.value)}};
+}
+
+// The kernel activates a device's transmit queue in linkwatch, up to a second
+// after the carrier comes on (when our fd attached); until then it drops what it
+// sends on the TAP, e.g. the ARP reply to our first request. IFF_RUNNING tells
+// when that happened. Waits at most 2 s; a link that stays down is not an error
+// here (the stack retries ARP), only slower.
+void wait_until_running(const std::string& name) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  for (int i = 0; i < 200; ++i) {
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0 || (ifr.ifr_flags & IFF_RUNNING) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::close(s);
+}
+
+}  // namespace
+
+void validate_tap(const TapOptions& t) {
+  // Linux interface names are at most IFNAMSIZ - 1 = 15 bytes.
+  if (t.tap.empty() || t.tap.size() > 15) {
+    throw UsageError(fmt::format("--tap: interface name '{}' must be 1..15 characters", t.tap));
+  }
+  auto cidr = wire::Ipv4Cidr::parse(t.ip);
+  if (!cidr || cidr->addr.is_unspecified() || cidr->addr.is_multicast() ||
+      cidr->addr.is_broadcast()) {
+    throw UsageError(fmt::format("--ip: '{}' is not a usable IPv4 ADDR/PREFIX", t.ip));
+  }
+  if (!t.gw.empty() && !wire::Ipv4Addr::parse(t.gw)) {
+    throw UsageError(fmt::format("--gw: '{}' is not an IPv4 address", t.gw));
+  }
+  if (!t.mac.empty()) {
+    auto mac = wire::MacAddr::parse(t.mac);
+    if (!mac || mac->is_multicast()) {
+      throw UsageError(fmt::format("--mac: '{}' is not a unicast MAC address", t.mac));
+    }
+  }
+}
+
+std::uint16_t parse_port_arg(const std::string& flag, const std::string& text) {
+  if (text.empty() || text.size() > 5 ||
+      text.find_first_not_of("0123456789") != std::string::npos || std::stol(text) < 1 ||
+      std::stol(text) > 65535) {
+    throw UsageError(fmt::format("{}: port '{}' must be 1..65535", flag, text));
+  }
+  return static_cast<std::uint16_t>(std::stol(text));
+}
+
+NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns)
+    : level_(parse_level(common.log)), pcap_path_(common.pcap) {
+  validate_tap(tap);
+  std::optional<link::ImpairSpec> impair;
+  if (!common.impair.empty()) {
+    auto spec = link::parse_impair(common.impair);
+    if (!spec) throw UsageError(spec.error().message());
+    impair = *spec;
+  }
+  if (common.mss && *common.mss + 40 > common.mtu) {
+    throw UsageError(fmt::format("--mss: {} does not fit in --mtu {}", *common.mss, common.mtu));
+  }
+  const auto cidr = *wire::Ipv4Cidr::parse(tap.ip);
+
+  auto opened = link::TapLink::open(tap.tap);
+  if (!opened) throw std::runtime_error(opened.error().message());
+  tap_.emplace(std::move(*opened));
+  wait_until_running(tap.tap);
+
+  stack::StackConfig cfg;
+  // The MSS we announce is the TCP config's mtu - 40 (RFC 9293 §3.7.1).
+  cfg.tcp.mtu = static_cast<std::uint16_t>(common.mss ? *common.mss + 40 : common.mtu);
+  cfg.tcp.max_connections = max_conns + 64;  // room for TIME-WAIT and embryonic ones
+  stack_ = std::make_unique<stack::Stack>(cfg, rng_);
+  const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);
+  const auto iface = stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu));
+  if (!tap.gw.empty()) stack_->set_default_gateway(*wire::Ipv4Addr::parse(tap.gw));
+  if (level_ == LogLevel::Trace) {
+    stack_->tcp().set_trace([](const tcp::Transition& t) {
+      fmt::print(stderr, "trace: conn {} {}:{} <-> {}:{}: {} -> {} ({})\n", t.conn.value,
+                 t.local.addr.to_string(), t.local.port, t.remote.addr.to_string(), t.remote.port,
+                 tcp::to_string(t.from), tcp::to_string(t.to), tcp::to_string(t.rule));
+    });
+  }
+
+  auto loop = link::EventLoop::create(*stack_, *tap_, iface);
+  if (!loop) throw std::runtime_error(loop.error().message());
+  loop_ = std::move(*loop);
+  if (impair) loop_->set_impairment(*impair);
+  if (!common.pcap.empty()) {
+    auto w = link::PcapngWriter::open_file(common.pcap);
+    if (!w) throw std::runtime_error(fmt::format("--pcap: cannot write '{}'", common.pcap));
+    pcap_.emplace(std::move(*w));
+    loop_->set_capture(&*pcap_, pcap_->add_interface(tap.tap));
+  }
+}
+
+NetHost::~NetHost() = default;
+
+link::RunOutcome NetHost::run() {
+  auto r = loop_->run();
+  if (!r) throw std::runtime_error(r.error().message());
+  return *r;
+}
+
+void NetHost::report(const std::string& extra) {
+  if (pcap_ && !pcap_->flush()) {
+    fmt::print(stderr, "synack: --pcap: writing '{}' failed\n", pcap_path_);
+  }
+  if (!logs(LogLevel::Info)) return;
+  const auto& ls = loop_->stats();
+  const auto& ts = stack_->tcp().stats();
+  std::string line = "stats: " + stack::format_stats(stack_->stats(), !logs(LogLevel::Debug));
+  line += fmt::format(" tcp_conns_opened={} tcp_conns_closed={} tcp_rst_out_no_socket={}",
+                      ts.conns_opened, ts.conns_closed, ts.rst_out_no_socket);
+  line += fmt::format(" link_frames_in={} link_frames_out={} link_tx_dropped={}", ls.frames_in,
+                      ls.frames_out, ls.tx_dropped);
+  if (const auto* imp = loop_->impairer()) {
+    line += fmt::format(" impair_in_lost={} impair_out_lost={}", imp->inbound().lost,
+                        imp->outbound().lost);
+  }
+  if (!extra.empty()) line += " " + extra;
+  fmt::print(stderr, "{}\n", line);
+}
+
+}  // namespace synack::cli
+
+namespace synack::cli {
+
+void Progress::add(std::uint64_t n, Instant now) {
+  bytes_ += n;
+  if (enabled_ && now - last_ >= std::chrono::seconds(1)) {
+    last_ = now;
+    print(now, "\r");
+  }
+}
+
+void Progress::done(Instant now) {
+  if (enabled_) print(now, "\n");
+}
+
+void Progress::print(Instant now, const char* end) {
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  const double mbit = secs > 0 ? static_cast<double>(bytes_) * 8 / secs / 1e6 : 0.0;
+  fmt::print(stderr, "{} bytes in {:.1f} s ({:.1f} Mbit/s){}", bytes_, secs, mbit, end);
+}
+
+}  // namespace synack::cli

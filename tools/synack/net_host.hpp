@@ -1,0 +1,75 @@
+// What serve, nc and get share: a Stack on a TAP driven by an EventLoop, with the
+// common options (--pcap, --log, --mtu/--mss, --impair) applied, and the exit
+// report (`--log info` prints the stats line).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli.hpp"
+#include "synack/base/random.hpp"
+#include "synack/link/event_loop.hpp"
+#include "synack/link/pcapng.hpp"
+#include "synack/link/tap_link.hpp"
+#include "synack/stack/stack.hpp"
+
+namespace synack::cli {
+
+enum class LogLevel { Error, Warn, Info, Debug, Trace };
+
+class NetHost {
+ public:
+  // Validates the options (UsageError), opens the TAP and the capture
+  // (std::runtime_error on failure).
+  NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns = 4096);
+  ~NetHost();
+  NetHost(const NetHost&) = delete;
+  NetHost& operator=(const NetHost&) = delete;
+
+  stack::Stack& stack() { return *stack_; }
+  link::EventLoop& loop() { return *loop_; }
+  LogLevel level() const { return level_; }
+  bool logs(LogLevel l) const { return level_ >= l; }
+  Instant now() const { return link::monotonic_now(); }
+
+  // Runs the loop until it ends; throws std::runtime_error on a loop failure.
+  link::RunOutcome run();
+  // Flushes the capture; prints the stats line (info and above). `extra` is
+  // appended to it (e.g. the application's counters).
+  void report(const std::string& extra);
+
+ private:
+  LogLevel level_ = LogLevel::Warn;
+  SystemRandom rng_;
+  std::unique_ptr<stack::Stack> stack_;
+  std::optional<link::TapLink> tap_;
+  std::optional<link::PcapngWriter> pcap_;
+  std::unique_ptr<link::EventLoop> loop_;
+  std::string pcap_path_;
+};
+
+// Validation shared by the subcommands (UsageError naming the flag).
+void validate_tap(const TapOptions& t);
+std::uint16_t parse_port_arg(const std::string& flag, const std::string& text);
+
+}  // namespace synack::cli
+
+namespace synack::cli {
+
+// `--progress`: bytes and rate on stderr, at most once a second, and a final line.
+class Progress {
+ public:
+  Progress(bool enabled, Instant start) : enabled_(enabled), start_(start), last_(start) {}
+  void add(std::uint64_t n, Instant now);
+  void done(Instant now);
+
+ private:
+  void print(Instant now, const char* end);
+  bool enabled_;
+  Instant start_;
+  Instant last_;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace synack::cli
