@@ -59,6 +59,13 @@ std::optional<ImpairError> apply(ImpairSpec& spec, std::string_view key, std::st
   if (key == "corrupt") return set_probability(spec.config.corrupt);
   if (key == "delay") return set_millis(spec.config.delay);
   if (key == "jitter") return set_millis(spec.config.jitter);
+  if (key == "dir") {
+    if (value == "both") spec.direction = ImpairDirection::Both;
+    else if (value == "in") spec.direction = ImpairDirection::In;
+    else if (value == "out") spec.direction = ImpairDirection::Out;
+    else return error(ImpairErrorCode::OutOfRange, key, value);
+    return std::nullopt;
+  }
   if (key == "seed") {
     auto s = parse_number<std::uint64_t>(value);
     if (!s) return error(ImpairErrorCode::BadNumber, key, value);
@@ -73,7 +80,7 @@ std::optional<ImpairError> apply(ImpairSpec& spec, std::string_view key, std::st
 bool ImpairSpec::operator==(const ImpairSpec& o) const {
   const auto& a = config;
   const auto& b = o.config;
-  return seed == o.seed && a.loss == b.loss && a.delay == b.delay && a.jitter == b.jitter &&
+  return seed == o.seed && direction == o.direction && a.loss == b.loss && a.delay == b.delay && a.jitter == b.jitter &&
          a.reorder == b.reorder && a.reorder_hold == b.reorder_hold && a.duplicate == b.duplicate &&
          a.corrupt == b.corrupt && a.rate_bps == b.rate_bps &&
          a.queue_limit_bytes == b.queue_limit_bytes && a.queue_limit_frames == b.queue_limit_frames;
@@ -88,7 +95,7 @@ std::string ImpairError::message() const {
       return "--impair: '" + key + "' needs a value (KEY=VALUE)";
     case ImpairErrorCode::UnknownKey:
       return "--impair: unknown key '" + key +
-             "' (expected loss, dup, reorder, corrupt, delay, jitter, seed)";
+             "' (expected loss, dup, reorder, corrupt, delay, jitter, seed, dir)";
     case ImpairErrorCode::DuplicateKey:
       return "--impair: " + item + "key given twice";
     case ImpairErrorCode::BadNumber:
@@ -96,6 +103,7 @@ std::string ImpairError::message() const {
     case ImpairErrorCode::OutOfRange:
       return "--impair: " + item +
              (key == "delay" || key == "jitter" ? "milliseconds must be between 0 and 60000"
+              : key == "dir"                    ? "must be both, in or out"
                                                 : "probability must be between 0 and 1");
   }
   return "--impair: invalid specification";

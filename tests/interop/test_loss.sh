@@ -3,9 +3,8 @@
 # --impair loss=P (its receive path); frames from synack by an nftables rule on
 # the TAP's ingress in the namespace (never the kernel's egress: a local drop
 # there is not loss, the kernel learns of it). Echo transfers stay byte-exact,
-# and both sides really retransmitted.
-# Note: --impair applies to both directions (link::ImpairSpec), so frames from
-# synack see the nft loss and the impairer's: about 2P in all.
+# and both sides really retransmitted. `dir=in` limits synack's impairment to its
+# receive path, so each direction loses P exactly once.
 NAME=loss
 source "$(dirname "$0")/lib.sh"
 setup_ns
@@ -20,7 +19,7 @@ run_case() {
   head -c "$bytes" /dev/urandom >"$WORK/in"
   local before
   before=$(nsx nstat -saz TcpRetransSegs | awk '/TcpRetransSegs/ { print $2 }')
-  start_synack "$WORK/serve$pct.log" serve --log info --impair "loss=$p,seed=$seed" \
+  start_synack "$WORK/serve$pct.log" serve --log info --impair "loss=$p,seed=$seed,dir=in" \
     --pcap "$WORK/loss$pct.pcapng" echo:7
   local t0 t1
   t0=$(date +%s.%N)

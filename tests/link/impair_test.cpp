@@ -102,7 +102,7 @@ TEST(ImpairParse, MessagesSayWhatIsWrong) {
             "--impair: delay=70000: milliseconds must be between 0 and 60000");
   EXPECT_EQ(
       parse_impair("x=1").error().message(),
-      "--impair: unknown key 'x' (expected loss, dup, reorder, corrupt, delay, jitter, seed)");
+      "--impair: unknown key 'x' (expected loss, dup, reorder, corrupt, delay, jitter, seed, dir)");
 }
 
 // --- Impairer -----------------------------------------------------------------
@@ -241,6 +241,38 @@ TEST(Impairer, CorruptOneFlipsOneToThreeBitsPerFrame) {
     EXPECT_GE(flipped, 1);
     EXPECT_LE(flipped, 3);
   }
+}
+
+}  // namespace
+}  // namespace synack::link
+
+namespace synack::link {
+namespace {
+
+TEST(ImpairParse, DirectionKey) {
+  EXPECT_EQ(parse_impair("loss=0.1")->direction, ImpairDirection::Both);
+  EXPECT_EQ(parse_impair("loss=0.1,dir=in")->direction, ImpairDirection::In);
+  EXPECT_EQ(parse_impair("dir=out,loss=0.1")->direction, ImpairDirection::Out);
+  auto bad = parse_impair("loss=0.1,dir=sideways");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "--impair: dir=sideways: must be both, in or out");
+}
+
+// dir=in impairs only what the stack receives; dir=out only what it sends.
+TEST(Impairer, DirectionLimitsTheImpairmentToOneWay) {
+  constexpr std::uint32_t kFrames = 5000;
+  Impairer in_only(*parse_impair("loss=0.5,seed=3,dir=in"));
+  FakeSink a = pump(in_only, kFrames);
+  EXPECT_EQ(a.device.size(), kFrames);
+  EXPECT_EQ(in_only.outbound().lost, 0u);
+  EXPECT_GT(in_only.inbound().lost, 2000u);
+  EXPECT_LT(a.stack.size(), 3000u);
+
+  Impairer out_only(*parse_impair("loss=0.5,seed=3,dir=out"));
+  FakeSink b = pump(out_only, kFrames);
+  EXPECT_EQ(b.stack.size(), kFrames);
+  EXPECT_EQ(out_only.inbound().lost, 0u);
+  EXPECT_GT(out_only.outbound().lost, 2000u);
 }
 
 }  // namespace

@@ -22,16 +22,21 @@
 
 namespace synack::link {
 
+// Which frames the impairment applies to (`dir=both|in|out`): `in` is what the
+// stack receives, `out` what it sends. Default both, as shared/CLI.md describes.
+enum class ImpairDirection : std::uint8_t { Both, In, Out };
+
 struct ImpairSpec {
-  DirectionConfig config;  // applied to both directions
+  DirectionConfig config;  // applied to the direction(s) chosen by `direction`
   std::uint64_t seed = 1;
+  ImpairDirection direction = ImpairDirection::Both;
   bool operator==(const ImpairSpec& o) const;
 };
 
 enum class ImpairErrorCode : std::uint8_t {
   Empty,         // the spec (or one of its comma-separated items) is empty
   MissingValue,  // an item without '=' or with nothing after it
-  UnknownKey,    // a key other than loss, dup, reorder, corrupt, delay, jitter, seed
+  UnknownKey,    // a key other than loss, dup, reorder, corrupt, delay, jitter, seed, dir
   DuplicateKey,  // the same key twice
   BadNumber,     // the value is not a number of the right kind
   OutOfRange,    // probability outside [0, 1], negative or huge delay
@@ -46,7 +51,8 @@ struct ImpairError {
 };
 
 // Keys: loss, dup, reorder, corrupt (probabilities 0..1), delay, jitter
-// (milliseconds, decimals allowed, at most 60000), seed (unsigned 64-bit).
+// (milliseconds, decimals allowed, at most 60000), seed (unsigned 64-bit), dir
+// (both | in | out).
 // Every key is optional but at least one must be present.
 Result<ImpairSpec, ImpairError> parse_impair(std::string_view spec);
 
@@ -60,7 +66,9 @@ class ImpairSink {
 
 class Impairer {
  public:
-  explicit Impairer(const ImpairSpec& spec) : link_(SimLink::symmetric(spec.seed, spec.config)) {}
+  explicit Impairer(const ImpairSpec& spec)
+      : link_(spec.seed, spec.direction == ImpairDirection::In ? DirectionConfig{} : spec.config,
+              spec.direction == ImpairDirection::Out ? DirectionConfig{} : spec.config) {}
 
   // A frame the stack transmitted / the device received, at `now`.
   void from_stack(ByteVec frame, Instant now) { link_.send(End::A, std::move(frame), now); }
