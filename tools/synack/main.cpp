@@ -14,7 +14,9 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
   sub.add_option("--mtu", o.mtu, "Link MTU")->check(CLI::Range(576, 9000));
   sub.add_option("--mss", o.mss, "TCP maximum segment size (default: MTU - 40)")
       ->check(CLI::Range(64, 8960));
-  sub.add_option("--cc", o.cc, "Congestion control")->check(CLI::IsMember({"newreno", "cubic"}));
+  sub.add_option("--cc", o.cc,
+                 "Congestion control (cubic is not implemented yet: both run NewReno)")
+      ->check(CLI::IsMember({"newreno", "cubic"}));
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {
