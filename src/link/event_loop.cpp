@@ -85,15 +85,24 @@ std::string_view to_string(RunOutcome o) {
   return "unknown";
 }
 
-// Hands frames released by the Impairer to the device or the stack.
+// Hands frames released by the Impairer to the device or the stack. Frames for the
+// stack are collected and delivered together by deliver(): what the Impairer releases
+// at one instant arrived together, as one TAP read does (MUST-59, Stack::on_frames).
 class EventLoop::Sink final : public ImpairSink {
  public:
   explicit Sink(EventLoop& loop) : loop_(loop) {}
   void to_device(ByteVec frame, Instant) override { loop_.write_device(frame); }
-  void to_stack(ByteVec frame, Instant now) override { loop_.deliver_in(frame, now); }
+  void to_stack(ByteVec frame, Instant) override { inbound_.push_back(std::move(frame)); }
+  void deliver(Instant now) {
+    if (inbound_.empty()) return;
+    const std::vector<Bytes> frames(inbound_.begin(), inbound_.end());
+    loop_.deliver_in(frames, now);
+    inbound_.clear();
+  }
 
  private:
   EventLoop& loop_;
+  std::vector<ByteVec> inbound_;
 };
 
 EventLoop::EventLoop(stack::Stack& stack, TapLink& tap, stack::IfaceId iface,
@@ -273,12 +282,12 @@ Status<LoopError> EventLoop::read_tap(Instant now) {
   for (Bytes frame : tap_->batch()) {
     ++stats_.frames_in;
     stats_.bytes_in += frame.size();
-    if (impairer_) {
-      impairer_->from_device(ByteVec(frame.begin(), frame.end()), now);
-    } else {
-      deliver_in(frame, now);
-    }
+    if (impairer_) impairer_->from_device(ByteVec(frame.begin(), frame.end()), now);
   }
+  // The frames of one read arrived together: the stack takes them as one batch and
+  // acknowledges them once (MUST-58/59). With an impairer they reach the stack when it
+  // releases them (flush).
+  if (!impairer_) deliver_in(tap_->batch(), now);
   flush(now);
   return {};
 }
@@ -304,10 +313,7 @@ void EventLoop::read_signals(Instant now) {
 }
 
 void EventLoop::run_due(Instant now) {
-  if (impairer_) {
-    Sink sink(*this);
-    impairer_->release(now, sink);
-  }
+  release_impaired(now);
   if (auto d = stack_->next_deadline(); d && *d <= now) stack_->on_timer(now);
   // Only timers due now: one that a handler schedules for `now` runs next round.
   std::vector<Timer> due;
@@ -319,8 +325,15 @@ void EventLoop::run_due(Instant now) {
   flush(now);
 }
 
-void EventLoop::flush(Instant now) {
+std::size_t EventLoop::release_impaired(Instant now) {
+  if (!impairer_) return 0;
   Sink sink(*this);
+  const std::size_t n = impairer_->release(now, sink);
+  sink.deliver(now);
+  return n;
+}
+
+void EventLoop::flush(Instant now) {
   // Handlers may call into the stack (more frames, more events) and released
   // inbound frames produce more of both: go round until everything is quiet.
   for (bool progress = true; progress;) {
@@ -337,7 +350,7 @@ void EventLoop::flush(Instant now) {
       }
       send_out(std::move(f->bytes), now);
     }
-    if (impairer_ && impairer_->release(now, sink) > 0) progress = true;
+    if (release_impaired(now) > 0) progress = true;
   }
 }
 
@@ -350,9 +363,10 @@ void EventLoop::send_out(ByteVec frame, Instant now) {
   }
 }
 
-void EventLoop::deliver_in(Bytes frame, Instant now) {
-  capture(frame, Direction::Inbound, now);
-  stack_->on_frame(iface_, frame, now);
+void EventLoop::deliver_in(std::span<const Bytes> frames, Instant now) {
+  if (frames.empty()) return;
+  for (Bytes frame : frames) capture(frame, Direction::Inbound, now);
+  stack_->on_frames(iface_, frames, now);
 }
 
 void EventLoop::write_device(Bytes frame) {

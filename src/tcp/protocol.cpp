@@ -373,7 +373,9 @@ Result<ConnId, AcceptError> TcpProtocol::accept(ListenerId lid) {
   c.tcb->set_user_visible();
   // What happened before accept() is reported now.
   if (c.tcb->readable() > 0) events_.push_back(Event{EventKind::Readable, id, lid, {}});
-  if (c.tcb->eof()) events_.push_back(Event{EventKind::PeerClosed, id, lid, {}});
+  // The FIN's PeerClosed was held while the connection was not user-visible: report it
+  // even if data before the FIN is still unread (it is, when Readable was just queued).
+  if (c.tcb->fin_received()) events_.push_back(Event{EventKind::PeerClosed, id, lid, {}});
   if (c.tcb->finished()) events_.push_back(Event{EventKind::Closed, id, lid, {}});
   return id;
 }
@@ -426,27 +428,21 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
 }
 
 Result<std::size_t, SendError> TcpProtocol::send(ConnId id, Bytes data) {
-  Tcb* tcb = find(id);
-  if (!tcb) return Err{SendError::NoSuchConnection};
-  if (tcb->error()) return Err{SendError::Reset};
-  if (tcb->finished()) return Err{SendError::NotConnected};
-  if (tcb->write_shut()) return Err{SendError::WriteShutdown};
-  if (data.empty()) return std::size_t{0};
-  const std::size_t n = tcb->send(data, false, now_);
-  settle(id);
-  purge_heap();
-  if (n == 0) return Err{SendError::WouldBlock};
-  return n;
+  return send_data(id, data, false);
 }
 
 Result<std::size_t, SendError> TcpProtocol::send_urgent(ConnId id, Bytes data) {
+  return send_data(id, data, true);
+}
+
+Result<std::size_t, SendError> TcpProtocol::send_data(ConnId id, Bytes data, bool urgent) {
   Tcb* tcb = find(id);
   if (!tcb) return Err{SendError::NoSuchConnection};
   if (tcb->error()) return Err{SendError::Reset};
   if (tcb->finished()) return Err{SendError::NotConnected};
   if (tcb->write_shut()) return Err{SendError::WriteShutdown};
   if (data.empty()) return std::size_t{0};
-  const std::size_t n = tcb->send(data, true, now_);
+  const std::size_t n = tcb->send(data, urgent, now_);
   settle(id);
   purge_heap();
   if (n == 0) return Err{SendError::WouldBlock};
@@ -474,20 +470,20 @@ Status<CloseError> TcpProtocol::shutdown_write(ConnId id) {
 }
 
 Status<CloseError> TcpProtocol::close(ConnId id) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
-  it->second.released = true;
-  if (!it->second.tcb->finished()) it->second.tcb->close(now_);
-  settle(id);
-  purge_heap();
-  return {};
+  return release(id, &Tcb::close);
 }
 
 Status<CloseError> TcpProtocol::abort(ConnId id) {
+  return release(id, &Tcb::abort);
+}
+
+Status<CloseError> TcpProtocol::release(ConnId id, void (Tcb::*how)(Instant)) {
+  // CLOSE and ABORT both hand the connection back: it is reaped once CLOSED.
   auto it = conns_.find(id);
   if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
   it->second.released = true;
-  if (!it->second.tcb->finished()) it->second.tcb->abort(now_);
+  Tcb& tcb = *it->second.tcb;
+  if (!tcb.finished()) (tcb.*how)(now_);
   settle(id);
   purge_heap();
   return {};

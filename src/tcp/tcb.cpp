@@ -113,6 +113,17 @@ void Tcb::set_eff_mss() {
   cc_->set_mss(eff_mss_);
 }
 
+std::uint32_t Tcb::rcv_mss() const {
+  // The payload of a "full-sized segment" from the peer (SHLD-19, RFC 5681 §4.2): it
+  // sends at most the MSS we announced (MTU - 40), at most what its own MSS says its
+  // path carries, and every segment loses the options it must carry (the 12-byte
+  // TSopt, RFC 7323 §3.2), as Linux's tcp_initialize_rcv_mss estimates it.
+  const std::uint32_t announced = path_mtu_ > 40 ? path_mtu_ - 40u : 28u;
+  const std::uint32_t mss = std::min<std::uint32_t>(announced, snd_mss_);
+  const std::uint32_t opts = ts_ok_ ? 12u : 0u;
+  return mss > opts ? mss - opts : 1u;
+}
+
 std::size_t Tcb::send(Bytes data, bool urgent, Instant now) {
   const std::size_t n = snd_buf_.write(data);
   if (urgent && n > 0) {

@@ -132,12 +132,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     // "SND.UNA should be advanced to equal SEG.ACK ... If SND.UNA > ISS (our SYN has
     // been ACKed), change the connection state to ESTABLISHED, form an ACK segment
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
-    rtt_sample_on_ack(seg, now);
-    snd_una_ = seg.ack;
-    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    rtx_deadline_.reset();
-    if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
-    rto_count_ = 0;
+    syn_acked(seg, now);
     transition(State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, now);
     push_event(EventKind::Connected);
     if (fin_queued_) transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
@@ -369,6 +364,18 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   return Step::Continue;
 }
 
+void Tcb::syn_acked(const Seg& seg, Instant now) {
+  // Our SYN is acknowledged (SYN-SENT on a SYN,ACK, SYN-RECEIVED on an ACK): advance
+  // SND.UNA, stop the SYN's retransmission timer; after a SYN timeout RFC 6298 §5.7
+  // sets RTO back to 3 s for data (RttEstimator::restart_after_syn_timeout).
+  rtt_sample_on_ack(seg, now);
+  snd_una_ = seg.ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  rtx_deadline_.reset();
+  if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
+  rto_count_ = 0;
+}
+
 Tcb::Step Tcb::check_ack_syn_received(const Seg& seg, Instant now) {
   // SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and
   // continue processing with the variables below set to: SND.WND <- SEG.WND,
@@ -378,12 +385,7 @@ Tcb::Step Tcb::check_ack_syn_received(const Seg& seg, Instant now) {
     queue_reset_reply(seg.ack, std::nullopt);
     return Step::Drop;
   }
-  rtt_sample_on_ack(seg, now);
-  snd_una_ = seg.ack;
-  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-  rtx_deadline_.reset();
-  if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
-  rto_count_ = 0;
+  syn_acked(seg, now);
   rtx_epoch_ = now;
   snd_wnd_ = static_cast<std::uint32_t>(seg.wnd) << snd_wscale_;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -564,10 +566,10 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     push_event(EventKind::Readable);
     // SHLD-19: "An ACK SHOULD be generated for at least every second full-sized
     // segment or 2*RMSS bytes of new data"; RFC 5681 §4.2: ACK at once when a
-    // segment fills in all or part of a gap.
+    // segment fills in all or part of a gap. A full-sized segment is rcv_mss() bytes
+    // (1448 with timestamps), so two of them must reach the threshold.
     unacked_bytes_ += static_cast<std::uint32_t>(n);
-    const std::uint32_t rmss = path_mtu_ - 40u;
-    if (filled_gap || unacked_bytes_ >= 2 * rmss) {
+    if (filled_gap || unacked_bytes_ >= 2 * rcv_mss()) {
       ack_now_ = true;
     } else if (!delack_deadline_) {
       // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.

@@ -130,6 +130,8 @@ int serve_stack(int out, const StackRun& spec) {
   report(out, "icmp_rx_echo_requests", s.icmp_rx_echo_requests);
   report(out, "icmp_tx_echo_replies", s.icmp_tx_echo_replies);
   report(out, "udp_rx", s.udp_rx);
+  report(out, "eth_rx_frames", s.eth_rx_frames);
+  report(out, "rx_batches", s.rx_batches);
   report(out, "echoed", echoed);
   report(out, "frames_in", loop.stats().frames_in);
   report(out, "frames_out", loop.stats().frames_out);
@@ -230,6 +232,11 @@ TEST(EventLoop, KernelPingsAndUdpEchoesTheStackThenSigtermShutsItDown) {
   EXPECT_GE(child.u64("frames_in"), 3u + 3u);  // echo requests + UDP datagrams
   EXPECT_EQ(child.u64("pcap_packets"), frames);
   EXPECT_EQ(count_packets(pcap.path), static_cast<long>(frames));
+  // Every frame read reaches the stack, the frames of one read as one batch
+  // (Stack::on_frames, MUST-59); on_frame() alone would count no batch.
+  EXPECT_EQ(child.u64("eth_rx_frames"), child.u64("frames_in"));
+  EXPECT_GE(child.u64("rx_batches"), 1u);
+  EXPECT_LE(child.u64("rx_batches"), child.u64("frames_in"));
 }
 
 TEST(EventLoop, DuplicationOnBothWaysDoublesWhatEachSideSees) {
@@ -263,6 +270,10 @@ TEST(EventLoop, DuplicationOnBothWaysDoublesWhatEachSideSees) {
   EXPECT_EQ(child.u64("imp_in_duplicated"), child.u64("imp_in_sent"));
   EXPECT_EQ(child.u64("imp_out_delivered"), 2 * child.u64("imp_out_sent"));
   EXPECT_EQ(child.u64("frames_out"), child.u64("imp_out_delivered"));
+  // What the impairer releases reaches the stack in batches (Stack::on_frames).
+  EXPECT_EQ(child.u64("eth_rx_frames"), child.u64("imp_in_sent") + child.u64("imp_in_duplicated"));
+  EXPECT_GE(child.u64("rx_batches"), 1u);
+  EXPECT_LE(child.u64("rx_batches"), child.u64("eth_rx_frames"));
 }
 
 TEST(EventLoop, LossOneDropsEverythingTheStackWouldSee) {

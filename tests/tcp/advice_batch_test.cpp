@@ -92,7 +92,7 @@ TEST(SoftErrors, DisabledReportSuppressesDeliveryProblemNotAdvice) {
 // a batch no pure ACK leaves; end_batch sends one cumulative ACK (MUST-58).
 TEST(Batch, OneCumulativeAckForABurstOfFullSizedSegments) {
   Established e;
-  const std::uint32_t mss = e.cfg.mtu - 40u;  // RMSS: no timestamps in this connection
+  const std::uint32_t mss = e.cfg.mtu - 40u;  // our MSS: the largest segment the peer may send
   const std::string data = pattern(6 * mss);
   e.proto.begin_batch();
   EXPECT_TRUE(e.proto.in_batch());

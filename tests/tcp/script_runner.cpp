@@ -27,33 +27,11 @@ constexpr std::uint16_t kDefaultRemotePort = 40000;
 constexpr std::uint32_t kDefaultRemoteIsn = 1000000;
 constexpr int kMaxTimerSteps = 1'000'000;
 
+// Scripts spell states as identifiers: the RFC name with '_' for '-' (FIN_WAIT_1).
 std::string state_name(State s) {
-  switch (s) {
-    case State::Closed:
-      return "CLOSED";
-    case State::Listen:
-      return "LISTEN";
-    case State::SynSent:
-      return "SYN_SENT";
-    case State::SynReceived:
-      return "SYN_RECEIVED";
-    case State::Established:
-      return "ESTABLISHED";
-    case State::FinWait1:
-      return "FIN_WAIT_1";
-    case State::FinWait2:
-      return "FIN_WAIT_2";
-    case State::CloseWait:
-      return "CLOSE_WAIT";
-    case State::Closing:
-      return "CLOSING";
-    case State::LastAck:
-      return "LAST_ACK";
-    case State::TimeWait:
-      return "TIME_WAIT";
-    default:
-      return "?";
-  }
+  std::string name(to_string(s));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
 }
 
 std::string event_name(EventKind k) {

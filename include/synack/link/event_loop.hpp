@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,7 +156,10 @@ class EventLoop {
   void read_signals(Instant now);
   void run_due(Instant now);
   void send_out(ByteVec frame, Instant now);
-  void deliver_in(Bytes frame, Instant now);
+  // Frames that arrived together go to the stack as one batch (Stack::on_frames).
+  void deliver_in(std::span<const Bytes> frames, Instant now);
+  // Hands over what the impairer holds for `now`; the count it released.
+  std::size_t release_impaired(Instant now);
   void write_device(Bytes frame);
   void capture(Bytes frame, Direction dir, Instant now);
 

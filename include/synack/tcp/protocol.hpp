@@ -142,6 +142,8 @@ class TcpProtocol {
   // After any call that may have changed a connection: reschedule, accept-queue,
   // reap when CLOSED.
   void settle(ConnId id);
+  Result<std::size_t, SendError> send_data(ConnId id, Bytes data, bool urgent);
+  Status<CloseError> release(ConnId id, void (Tcb::*how)(Instant));
   void detach_from_listener(Conn& c, ConnId id);
   void reap(ConnId id);
   void purge_heap();

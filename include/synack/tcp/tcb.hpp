@@ -77,6 +77,8 @@ class Tcb {
   bool passive() const { return passive_open_; }
   ListenerId listener() const { return listener_; }
   bool eof() const { return fin_received_ && rcv_buf_.empty(); }
+  // The peer's FIN has been processed (§3.10.7.4 eighth step), data may still be unread.
+  bool fin_received() const { return fin_received_; }
   bool write_shut() const { return fin_queued_; }
   std::optional<ConnError> error() const { return error_; }
   std::optional<ConnError> soft_error() const { return soft_error_; }
@@ -138,6 +140,7 @@ class Tcb {
   Step check_rst(const Seg& seg, Instant now);
   Step check_syn(const Seg& seg, Instant now);
   Step check_ack(const Seg& seg, Instant now);
+  void syn_acked(const Seg& seg, Instant now);
   Step check_ack_syn_received(const Seg& seg, Instant now);
   void process_new_ack(const Seg& seg, Instant now);
   void process_dup_ack(const Seg& seg);
@@ -182,6 +185,7 @@ class Tcb {
   void push_event(EventKind k, ConnError e = ConnError::Reset);
   void terminate(Rule rule, std::optional<ConnError> err, Instant now);
   void set_eff_mss();
+  std::uint32_t rcv_mss() const;
 
   // Sequence-space helpers.
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
