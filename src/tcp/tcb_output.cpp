@@ -184,9 +184,10 @@ std::uint32_t Tcb::advertisable_window() const {
   const std::uint32_t cur = rcv_wnd();
   if (cap <= cur) return cur;
   // Receiver SWS avoidance (§3.8.6.2.2, MUST-39): keep RCV.NXT+RCV.WND fixed until
-  // "RCV.BUFF - RCV.USER - RCV.WND >= min( Fr * RCV.BUFF, Eff.snd.MSS )", Fr = 1/2.
+  // "RCV.BUFF - RCV.USER - RCV.WND >= min( Fr * RCV.BUFF, Eff.snd.MSS )", Fr = 1/2;
+  // Eff.snd.MSS is the peer's full-sized segment as we receive it (rcv_mss()).
   const std::uint32_t threshold =
-      std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), path_mtu_ - 40u);
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), rcv_mss());
   return cap - cur >= threshold ? cap : cur;
 }
 
@@ -194,13 +195,17 @@ bool Tcb::window_update_due() const {
   if (fin_received_) return false;
   if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
     return false;
-  // Announce a window that opened by at least 2 segments or half the buffer, so a
-  // sender stopped by our window does not wait for its persist timer.
+  // A pure window update only when the peer could be held back by the window it
+  // believes in (RFC 9293 §3.8.6.2.2 lets the receiver choose when to announce a
+  // window that SWS avoidance allows; ACKs of data carry it anyway). As Linux's
+  // __tcp_cleanup_rbuf: the usable window at least doubles (this covers reopening a
+  // zero window, the update §3.8.6.1 relies on), or it rises from below one
+  // full-sized segment to at least one.
   const std::uint32_t cur = rcv_wnd();
   const std::uint32_t next = advertisable_window();
-  const std::uint32_t step = std::min<std::uint32_t>(
-      static_cast<std::uint32_t>(rcv_buf_.capacity() / 2), 2 * (path_mtu_ - 40u));
-  return next > cur && next - cur >= step;
+  if (next <= cur) return false;
+  const std::uint32_t mss = rcv_mss();
+  return next >= 2 * std::uint64_t{cur} || (cur < mss && next >= mss);
 }
 
 std::uint16_t Tcb::window_field(bool syn) {
