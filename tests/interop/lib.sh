@@ -7,6 +7,7 @@ NAME=${NAME:?set NAME before sourcing lib.sh}
 NS="synack-$NAME-$$"
 TAP=tap0  # inside the private namespace: no clash with other tests
 WORK=$(mktemp -d "/tmp/synack-$NAME-XXXXXX")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)  # tests/interop (shared helpers)
 SYN_PIDS=()
 EXTRA_NS=()  # more namespaces a test made (deleted on exit too)
 

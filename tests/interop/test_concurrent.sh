@@ -5,28 +5,17 @@ NAME=concurrent
 source "$(dirname "$0")/lib.sh"
 setup_ns
 start_synack "$WORK/serve.log" serve --log info --pcap "$WORK/conc.pcapng" echo:7
-nsx timeout 120 /usr/bin/python3 - <<'PY' || fail "concurrent clients failed"
-import os, socket, threading, sys
+nsx timeout 120 /usr/bin/python3 - "$HERE" <<'PY' || fail "concurrent clients failed"
+import os, sys, threading
+sys.path.insert(0, sys.argv[1])
+from halfclose import exchange
 N, SIZE = 100, 65536
 errors = []
 def client(i):
     try:
         data = os.urandom(SIZE)
-        s = socket.create_connection(("10.77.0.2", 7), timeout=60)
-        def send():
-            s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
-        t = threading.Thread(target=send)
-        t.start()
-        got = bytearray()
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-        t.join()
-        s.close()
-        if bytes(got) != data:
+        got = exchange("10.77.0.2", 7, data, 60)
+        if got != data:
             errors.append("client %d: %d bytes back, differ" % (i, len(got)))
     except Exception as e:
         errors.append("client %d: %r" % (i, e))

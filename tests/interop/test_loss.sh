@@ -23,25 +23,8 @@ run_case() {
     --pcap "$WORK/loss$pct.pcapng" echo:7
   local t0 t1
   t0=$(date +%s.%N)
-  nsx timeout 200 /usr/bin/python3 - "$WORK/in" "$WORK/out" <<'PY' || fail "$pct %: client failed"
-import socket, sys, threading
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("10.77.0.2", 7), timeout=60)
-def send():
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send)
-t.start()
-got = bytearray()
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    got += chunk
-t.join()
-s.close()
-open(sys.argv[2], "wb").write(got)
-PY
+  nsx timeout 200 /usr/bin/python3 "$HERE/halfclose.py" 10.77.0.2 7 "$WORK/in" "$WORK/out" 60 ||
+    fail "$pct %: client failed"
   t1=$(date +%s.%N)
   stop_synack
   cmp "$WORK/in" "$WORK/out" || fail "$pct %: echo differs"

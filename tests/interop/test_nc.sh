@@ -27,25 +27,8 @@ ip netns exec "$NS" timeout 30 "$SYNACK" nc --log info --pcap "$WORK/nc2.pcapng"
 SPID=$!
 SYN_PIDS+=("$SPID")
 for i in $(seq 1 50); do nsx ping -c1 -W1 -q 10.77.0.2 >/dev/null 2>&1 && break; sleep 0.1; done
-nsx timeout 30 /usr/bin/python3 - "$WORK/in2" "$WORK/out3" <<'PY' || fail "kernel client failed"
-import socket, sys, threading
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("10.77.0.2", 5001), timeout=20)
-def send():
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send)
-t.start()
-got = bytearray()
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    got += chunk
-t.join()
-s.close()
-open(sys.argv[2], "wb").write(got)
-PY
+nsx timeout 30 /usr/bin/python3 "$HERE/halfclose.py" 10.77.0.2 5001 "$WORK/in2" "$WORK/out3" 20 ||
+  fail "kernel client failed"
 rc=0
 wait "$SPID" || rc=$?
 [ "$rc" -eq 0 ] || fail "synack nc -l exited $rc: $(cat "$WORK/nc2.err")"

@@ -1,0 +1,38 @@
+"""The kernel-side client the interop tests share: send everything, half-close
+(FIN), and read until the peer closes — the way an echo or nc exchange ends.
+
+As a program: halfclose.py HOST PORT INFILE OUTFILE [TIMEOUT]
+As a module:  exchange(host, port, data, timeout) -> bytes received
+"""
+import socket
+import sys
+import threading
+
+
+def exchange(host, port, data, timeout=60):
+    s = socket.create_connection((host, port), timeout=timeout)
+
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = bytearray()
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    sender.join()
+    s.close()
+    return bytes(got)
+
+
+if __name__ == "__main__":
+    host, port, infile, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
+    with open(infile, "rb") as f:
+        data = f.read()
+    with open(outfile, "wb") as f:
+        f.write(exchange(host, port, data, timeout))
