@@ -15,7 +15,9 @@ std::uint16_t fold(std::uint64_t acc) {
   return static_cast<std::uint16_t>(acc);
 }
 
-std::uint16_t bswap16(std::uint16_t v) { return static_cast<std::uint16_t>((v << 8) | (v >> 8)); }
+std::uint16_t bswap16(std::uint16_t v) {
+  return static_cast<std::uint16_t>((v << 8) | (v >> 8));
+}
 
 // Sums `data` as native-endian 16-bit words, 8 bytes at a time with end-around carry
 // (RFC 1071 §2(B): the sum is byte-order independent, so we swap once at the end).
@@ -74,10 +76,16 @@ Checksum& Checksum::add_u32(std::uint32_t v) {
   return add(b);
 }
 
-std::uint16_t Checksum::sum16() const { return fold(acc_); }
-std::uint16_t Checksum::finish() const { return static_cast<std::uint16_t>(~sum16()); }
+std::uint16_t Checksum::sum16() const {
+  return fold(acc_);
+}
+std::uint16_t Checksum::finish() const {
+  return static_cast<std::uint16_t>(~sum16());
+}
 
-std::uint16_t internet_checksum(Bytes data) { return Checksum().add(data).finish(); }
+std::uint16_t internet_checksum(Bytes data) {
+  return Checksum().add(data).finish();
+}
 
 std::uint16_t checksum_update16(std::uint16_t old_checksum, std::uint16_t old_word,
                                 std::uint16_t new_word) {

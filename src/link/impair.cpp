@@ -60,10 +60,14 @@ std::optional<ImpairError> apply(ImpairSpec& spec, std::string_view key, std::st
   if (key == "delay") return set_millis(spec.config.delay);
   if (key == "jitter") return set_millis(spec.config.jitter);
   if (key == "dir") {
-    if (value == "both") spec.direction = ImpairDirection::Both;
-    else if (value == "in") spec.direction = ImpairDirection::In;
-    else if (value == "out") spec.direction = ImpairDirection::Out;
-    else return error(ImpairErrorCode::OutOfRange, key, value);
+    if (value == "both")
+      spec.direction = ImpairDirection::Both;
+    else if (value == "in")
+      spec.direction = ImpairDirection::In;
+    else if (value == "out")
+      spec.direction = ImpairDirection::Out;
+    else
+      return error(ImpairErrorCode::OutOfRange, key, value);
     return std::nullopt;
   }
   if (key == "seed") {
@@ -80,9 +84,9 @@ std::optional<ImpairError> apply(ImpairSpec& spec, std::string_view key, std::st
 bool ImpairSpec::operator==(const ImpairSpec& o) const {
   const auto& a = config;
   const auto& b = o.config;
-  return seed == o.seed && direction == o.direction && a.loss == b.loss && a.delay == b.delay && a.jitter == b.jitter &&
-         a.reorder == b.reorder && a.reorder_hold == b.reorder_hold && a.duplicate == b.duplicate &&
-         a.corrupt == b.corrupt && a.rate_bps == b.rate_bps &&
+  return seed == o.seed && direction == o.direction && a.loss == b.loss && a.delay == b.delay &&
+         a.jitter == b.jitter && a.reorder == b.reorder && a.reorder_hold == b.reorder_hold &&
+         a.duplicate == b.duplicate && a.corrupt == b.corrupt && a.rate_bps == b.rate_bps &&
          a.queue_limit_bytes == b.queue_limit_bytes && a.queue_limit_frames == b.queue_limit_frames;
 }
 

@@ -14,7 +14,9 @@ using Bytes = std::span<const std::byte>;
 using MutBytes = std::span<std::byte>;
 using ByteVec = std::vector<std::byte>;
 
-inline std::uint8_t load_u8(Bytes b, std::size_t off) { return std::to_integer<std::uint8_t>(b[off]); }
+inline std::uint8_t load_u8(Bytes b, std::size_t off) {
+  return std::to_integer<std::uint8_t>(b[off]);
+}
 inline std::uint16_t load_be16(Bytes b, std::size_t off) {
   return static_cast<std::uint16_t>((load_u8(b, off) << 8) | load_u8(b, off + 1));
 }
@@ -24,7 +26,9 @@ inline std::uint32_t load_be32(Bytes b, std::size_t off) {
 inline std::uint64_t load_be64(Bytes b, std::size_t off) {
   return (std::uint64_t{load_be32(b, off)} << 32) | load_be32(b, off + 4);
 }
-inline void store_u8(MutBytes b, std::size_t off, std::uint8_t v) { b[off] = std::byte{v}; }
+inline void store_u8(MutBytes b, std::size_t off, std::uint8_t v) {
+  b[off] = std::byte{v};
+}
 inline void store_be16(MutBytes b, std::size_t off, std::uint16_t v) {
   b[off] = std::byte(v >> 8);
   b[off + 1] = std::byte(v & 0xff);

@@ -33,7 +33,10 @@ class ByteRing {
   std::size_t read(MutBytes out);
   // Drops n bytes from the head (n <= size()).
   void consume(std::size_t n);
-  void clear() { head_ = 0; len_ = 0; }
+  void clear() {
+    head_ = 0;
+    len_ = 0;
+  }
   // Grows capacity keeping contents (never shrinks below size()).
   void reserve(std::size_t new_cap);
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <compare>
+#include <cstdint>
 
 namespace synack {
 
@@ -21,7 +21,10 @@ class Instant {
 
   constexpr Instant operator+(Duration d) const { return Instant(since_origin_ + d); }
   constexpr Instant operator-(Duration d) const { return Instant(since_origin_ - d); }
-  constexpr Instant& operator+=(Duration d) { since_origin_ += d; return *this; }
+  constexpr Instant& operator+=(Duration d) {
+    since_origin_ += d;
+    return *this;
+  }
   constexpr Duration operator-(Instant o) const { return since_origin_ - o.since_origin_; }
   constexpr auto operator<=>(const Instant&) const = default;
 

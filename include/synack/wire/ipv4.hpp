@@ -18,14 +18,14 @@ struct Ipv4Repr {
   Ipv4Addr dst;
   std::uint8_t protocol = 0;
   std::uint8_t ttl = 64;
-  std::uint8_t dscp_ecn = 0;          // the old TOS byte
+  std::uint8_t dscp_ecn = 0;  // the old TOS byte
   std::uint16_t ident = 0;
   bool dont_fragment = true;
-  bool more_fragments = false;         // parse only
-  std::uint16_t fragment_offset = 0;   // in 8-byte units; parse only
+  bool more_fragments = false;             // parse only
+  std::uint16_t fragment_offset = 0;       // in 8-byte units; parse only
   std::size_t header_len = kMinHeaderLen;  // parse: IHL*4; emit always writes 20
-  Bytes options;                       // parse only: the raw option bytes, skipped
-  Bytes payload;                       // exactly total_length - header_len bytes
+  Bytes options;                           // parse only: the raw option bytes, skipped
+  Bytes payload;                           // exactly total_length - header_len bytes
 
   bool is_fragment() const { return more_fragments || fragment_offset != 0; }
 

@@ -15,8 +15,8 @@ namespace synack::wire {
 
 // TCP control bits (RFC 9293 §3.1, plus ECE/CWR from RFC 3168).
 struct TcpFlags {
-  static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08,
-                                kAck = 0x10, kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
+  static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10,
+                                kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
   std::uint8_t bits = 0;
 
   bool fin() const { return bits & kFin; }
@@ -54,7 +54,7 @@ struct TcpOptions {
   std::uint8_t sack_count = 0;
   std::optional<TcpTimestamps> timestamps;
   std::optional<std::array<std::uint8_t, 16>> tfo_cookie;  // RFC 7413 (kind 34)
-  std::uint8_t tfo_cookie_len = 0;                          // 0 = cookie request, 4..16 otherwise
+  std::uint8_t tfo_cookie_len = 0;                         // 0 = cookie request, 4..16 otherwise
 
   // Encoded size, padded to a multiple of 4 with NOPs/EOL (max 40).
   std::size_t encoded_len() const;
@@ -76,7 +76,8 @@ struct TcpRepr {
 
   // Segment length for sequence space: payload + SYN + FIN (RFC 9293 SEG.LEN).
   std::uint32_t seg_len() const {
-    return static_cast<std::uint32_t>(payload.size()) + (flags.syn() ? 1 : 0) + (flags.fin() ? 1 : 0);
+    return static_cast<std::uint32_t>(payload.size()) + (flags.syn() ? 1 : 0) +
+           (flags.fin() ? 1 : 0);
   }
   std::size_t header_len() const { return kMinHeaderLen + options.encoded_len(); }
   std::size_t total_len() const { return header_len() + payload.size(); }
