@@ -19,23 +19,28 @@ std::uint16_t bswap16(std::uint16_t v) {
   return static_cast<std::uint16_t>((v << 8) | (v >> 8));
 }
 
-// Sums `data` as native-endian 16-bit words, 8 bytes at a time with end-around carry
-// (RFC 1071 §2(B): the sum is byte-order independent, so we swap once at the end).
+// Sums `data` as native-endian 16-bit words (RFC 1071 §2(B): the sum is byte-order
+// independent, so we swap once at the end). The bulk loop adds 32-bit words into four
+// independent 64-bit lanes with no carry handling at all (a lane would need 2^31 loop
+// turns, 64 GiB, to overflow), so the adds don't wait on each other; the lanes and the
+// tail are then folded with end-around carry.
 std::uint64_t sum_native(const std::byte* p, std::size_t n, std::uint64_t acc) {
+  std::uint64_t lane[4] = {0, 0, 0, 0};
+  while (n >= 32) {
+    std::uint32_t w[8];
+    std::memcpy(w, p, 32);
+    lane[0] += w[0] + std::uint64_t{w[4]};
+    lane[1] += w[1] + std::uint64_t{w[5]};
+    lane[2] += w[2] + std::uint64_t{w[6]};
+    lane[3] += w[3] + std::uint64_t{w[7]};
+    p += 32;
+    n -= 32;
+  }
   auto add64 = [&acc](std::uint64_t w) {
     acc += w;
     acc += (acc < w);  // end-around carry
   };
-  while (n >= 32) {
-    std::uint64_t w[4];
-    std::memcpy(w, p, 32);
-    add64(w[0]);
-    add64(w[1]);
-    add64(w[2]);
-    add64(w[3]);
-    p += 32;
-    n -= 32;
-  }
+  for (std::uint64_t l : lane) add64(l);
   while (n >= 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
