@@ -69,6 +69,37 @@ inline ByteVec ethernet(MacAddr dst, MacAddr src, std::uint16_t type, Bytes payl
   return Builder{}.mac(dst).mac(src).u16(type).raw(payload).out;
 }
 
+// A TCP segment built by hand (not with the wire layer, so tests don't check the
+// stack against its own builder): raw option bytes, already padded to 4 bytes by the
+// caller, window 8192, and a correct checksum over the IPv4 pseudo-header.
+inline ByteVec tcp_raw(Ipv4Addr src, Ipv4Addr dst, std::uint16_t sport, std::uint16_t dport,
+                       std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, Bytes options = {},
+                       std::string_view payload = {}) {
+  const auto offset_words = static_cast<std::uint8_t>(5 + options.size() / 4);
+  ByteVec s = Builder{}
+                  .u16(sport)
+                  .u16(dport)
+                  .u32(seq)
+                  .u32(ack)
+                  .u8(static_cast<std::uint8_t>(offset_words << 4))
+                  .u8(flags)
+                  .u16(8192)
+                  .u16(0)
+                  .u16(0)
+                  .raw(options)
+                  .raw(as_bytes(payload))
+                  .out;
+  constexpr std::uint16_t kProtoTcp = 6;
+  Checksum c;
+  c.add_u32(src.value)
+      .add_u32(dst.value)
+      .add_u16(kProtoTcp)
+      .add_u16(static_cast<std::uint16_t>(s.size()))
+      .add(s);
+  store_be16(s, 16, c.finish());
+  return s;
+}
+
 struct IpFields {
   std::uint16_t ident = 0;
   std::uint16_t flags_frag = 0x4000;  // DF

@@ -42,34 +42,6 @@ std::optional<wire::TcpRepr> tcp_of(const ByteVec& f) {
   return *r;
 }
 
-// A TCP segment with raw option bytes (padded by the caller) and a correct checksum.
-ByteVec tcp_raw(Ipv4Addr src, Ipv4Addr dst, std::uint16_t sport, std::uint16_t dport,
-                std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, ByteVec options,
-                std::string_view payload) {
-  const auto offset_words = static_cast<std::uint8_t>(5 + options.size() / 4);
-  ByteVec s = Builder{}
-                  .u16(sport)
-                  .u16(dport)
-                  .u32(seq)
-                  .u32(ack)
-                  .u8(static_cast<std::uint8_t>(offset_words << 4))
-                  .u8(flags)
-                  .u16(8192)
-                  .u16(0)
-                  .u16(0)
-                  .raw(options)
-                  .raw(as_bytes(payload))
-                  .out;
-  Checksum c;
-  c.add_u32(src.value)
-      .add_u32(dst.value)
-      .add_u16(kTcp)
-      .add_u16(static_cast<std::uint16_t>(s.size()))
-      .add(s);
-  store_be16(s, 16, c.finish());
-  return s;
-}
-
 // a (10.77.0.1) connected to b (10.77.0.2:80), b's side accepted.
 struct Pair {
   explicit Pair(StackConfig cfg = plain_tcp()) : a(1, cfg), b(2, cfg), seg({&a, &b}) {
@@ -247,8 +219,7 @@ TEST(StackConformance, IllegalOptionLengthIsDroppedAndCountedConnectionSurvives)
   const Stats before = p.b.stack.stats();
   const std::uint32_t seq = p.a_nxt(), ack = p.b_nxt();
   auto deliver = [&](ByteVec options, std::string_view payload) {
-    ByteVec s =
-        tcp_raw(p.a.addr, p.b.addr, p.a_port(), 80, seq, ack, 0x18, std::move(options), payload);
+    ByteVec s = tcp_raw(p.a.addr, p.b.addr, p.a_port(), 80, seq, ack, 0x18, options, payload);
     p.b.stack.on_frame(
         p.b.iface, ethernet(p.b.mac, p.a.mac, kIpv4, ipv4(p.a.addr, p.b.addr, kTcp, s)), p.seg.now);
   };
