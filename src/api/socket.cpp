@@ -24,6 +24,8 @@ std::string_view to_string(ConnectError e) {
       return "too many connections";
     case ConnectError::InvalidOption:
       return "invalid option";
+    case ConnectError::NoMemory:
+      return "memory budget exhausted";
     case ConnectError::Refused:
       return "connection refused";
     case ConnectError::Reset:
@@ -54,6 +56,8 @@ ConnectError to_connect_error(tcp::ConnectError e) {
       return ConnectError::TooManyConnections;
     case tcp::ConnectError::InvalidOption:
       return ConnectError::InvalidOption;
+    case tcp::ConnectError::NoMemory:
+      return ConnectError::NoMemory;
   }
   return ConnectError::InvalidAddress;
 }

@@ -6,15 +6,35 @@
 
 namespace synack {
 
-ByteRing::ByteRing(std::size_t capacity)
-    : buf_(capacity ? std::make_unique<std::byte[]>(capacity) : nullptr), cap_(capacity) {}
+namespace {
+constexpr std::size_t kFirstAllocation = 4096;
+}
+
+ByteRing::ByteRing(std::size_t capacity) : cap_(capacity) {}
+
+void ByteRing::grow(std::size_t need) {
+  if (need <= alloc_) return;
+  const std::size_t n = std::min(cap_, std::max({need, 2 * alloc_, kFirstAllocation}));
+  // Uninitialised: the pages are touched only when data is written into them.
+  auto nb = std::make_unique_for_overwrite<std::byte[]>(n);
+  // The whole old ring, from the head: committed bytes and any placed past the end
+  // by write_at (out-of-order data) keep their offsets.
+  if (alloc_ > 0) {
+    std::memcpy(nb.get(), buf_.get() + head_, alloc_ - head_);
+    std::memcpy(nb.get() + (alloc_ - head_), buf_.get(), head_);
+  }
+  buf_ = std::move(nb);
+  alloc_ = n;
+  head_ = 0;
+}
 
 std::size_t ByteRing::write_at(std::size_t off, Bytes data) {
   if (off >= free()) return 0;
   std::size_t n = std::min(data.size(), free() - off);
   if (n == 0) return 0;  // (memcpy must not see the null pointer of an empty span)
-  std::size_t pos = (head_ + len_ + off) % cap_;
-  std::size_t first = std::min(n, cap_ - pos);
+  grow(len_ + off + n);
+  std::size_t pos = (head_ + len_ + off) % alloc_;
+  std::size_t first = std::min(n, alloc_ - pos);
   std::memcpy(buf_.get() + pos, data.data(), first);
   std::memcpy(buf_.get(), data.data() + first, n - first);
   return n;
@@ -22,6 +42,8 @@ std::size_t ByteRing::write_at(std::size_t off, Bytes data) {
 
 void ByteRing::commit(std::size_t n) {
   assert(n <= free());
+  // Bytes committed were placed by write_at, which allocated room for them.
+  assert(len_ + n <= alloc_ || n == 0);
   len_ += n;
 }
 
@@ -35,8 +57,8 @@ std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
   if (off >= len_) return 0;
   std::size_t n = std::min(out.size(), len_ - off);
   if (n == 0) return 0;
-  std::size_t pos = (head_ + off) % cap_;
-  std::size_t first = std::min(n, cap_ - pos);
+  std::size_t pos = (head_ + off) % alloc_;
+  std::size_t first = std::min(n, alloc_ - pos);
   std::memcpy(out.data(), buf_.get() + pos, first);
   std::memcpy(out.data() + first, buf_.get(), n - first);
   return n;
@@ -50,18 +72,13 @@ std::size_t ByteRing::read(MutBytes out) {
 
 void ByteRing::consume(std::size_t n) {
   assert(n <= len_);
-  if (cap_ == 0) return;
-  head_ = (head_ + n) % cap_;
+  if (alloc_ == 0) return;
+  head_ = (head_ + n) % alloc_;
   len_ -= n;
 }
 
 void ByteRing::reserve(std::size_t new_cap) {
-  if (new_cap <= cap_) return;
-  auto nb = std::make_unique<std::byte[]>(new_cap);
-  peek(0, MutBytes(nb.get(), len_));
-  buf_ = std::move(nb);
-  cap_ = new_cap;
-  head_ = 0;
+  cap_ = std::max(cap_, new_cap);
 }
 
 }  // namespace synack

@@ -19,7 +19,7 @@ bool bad_remote(wire::Ipv4Addr a) {
 }  // namespace
 
 TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
-    : config_(config), random_(random) {
+    : config_(config), random_(random), challenge_limit_(config.challenge_ack_limit, random) {
   for (std::size_t i = 0; i < isn_key_.size(); i += 8) {
     const std::uint64_t v = random_.next_u64();
     for (std::size_t j = 0; j < 8; ++j) isn_key_[i + j] = static_cast<unsigned char>(v >> (8 * j));
@@ -29,7 +29,8 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_, out_, events_, trace_, advice_, batching_};
+  return TcbContext{config_, out_,      events_,          trace_,
+                    advice_, batching_, challenge_limit_, stats_};
 }
 
 Tcb* TcpProtocol::find(ConnId id) {
@@ -42,6 +43,12 @@ const Tcb* TcpProtocol::find(ConnId id) const {
 }
 const Tcb* TcpProtocol::tcb(ConnId id) const {
   return find(id);
+}
+
+std::size_t TcpProtocol::memory_in_use() const {
+  std::size_t n = 0;
+  for (const auto& [id, c] : conns_) n += c.tcb->memory_allocated();
+  return n;
 }
 
 SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) const {

@@ -124,6 +124,8 @@ std::string_view to_string(ConnectError e) {
       return "too many connections";
     case ConnectError::InvalidOption:
       return "invalid option";
+    case ConnectError::NoMemory:
+      return "memory budget exhausted";
   }
   return "?";
 }

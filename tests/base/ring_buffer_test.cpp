@@ -1,5 +1,8 @@
 #include "synack/base/ring_buffer.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -62,6 +65,43 @@ TEST(ByteRing, PeekDoesNotConsumeAndReserveKeepsData) {
   char all[7] = {};
   EXPECT_EQ(ring.read(MutBytes(reinterpret_cast<std::byte*>(all), 7)), 7u);
   EXPECT_EQ(std::string(all, 7), "yz12abc");
+}
+
+TEST(ByteRing, AllocatesOnlyAsDataArrivesUpToTheLimit) {
+  ByteRing ring(1 << 20);
+  EXPECT_EQ(ring.capacity(), 1u << 20);
+  EXPECT_EQ(ring.allocated(), 0u);  // an idle connection costs no buffer memory
+  ring.write(as_bytes("x"));
+  EXPECT_EQ(ring.allocated(), 4096u);
+  std::vector<std::byte> big(100000, std::byte{7});
+  EXPECT_EQ(ring.write(big), big.size());
+  EXPECT_GE(ring.allocated(), 100001u);
+  EXPECT_LE(ring.allocated(), 2 * 100001u);
+  std::vector<std::byte> huge(2 << 20, std::byte{1});
+  EXPECT_EQ(ring.write(huge), (1u << 20) - 100001u);  // clipped at the limit
+  EXPECT_EQ(ring.allocated(), 1u << 20);              // never beyond it
+}
+
+TEST(ByteRing, GrowthKeepsWrappedAndOutOfOrderBytes) {
+  ByteRing ring(64 * 1024);
+  std::vector<std::byte> a(4000), b(3000), ooo(50);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::byte(i % 251);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::byte(i % 241);
+  for (std::size_t i = 0; i < ooo.size(); ++i) ooo[i] = std::byte(200 + i);
+  ring.write(a);
+  std::vector<std::byte> sink(3500);
+  ring.read(sink);                    // head now at 3500 of a 4096 allocation
+  ring.write(b);                      // 3500 bytes live, wrapping, allocation grows
+  EXPECT_EQ(ring.write_at(10, ooo), ooo.size());  // out of order, past size()
+  std::vector<std::byte> more(20000, std::byte{9});
+  EXPECT_EQ(ring.write_at(100, more), more.size());  // forces another growth
+  EXPECT_GE(ring.allocated(), 3500u + 100 + 20000);
+  ring.commit(10 + ooo.size());
+  std::vector<std::byte> out(ring.size());
+  ASSERT_EQ(ring.read(out), 3500u + 10 + ooo.size());
+  EXPECT_TRUE(std::equal(a.begin() + 3500, a.end(), out.begin()));
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), out.begin() + 500));
+  EXPECT_TRUE(std::equal(ooo.begin(), ooo.end(), out.begin() + 3510));
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ enum class ConnectError : std::uint8_t {
   AddressInUse,        // that 4-tuple already exists
   NoEphemeralPort,     // every ephemeral port to that remote is taken
   TooManyConnections,  // the stack's connection limit
-  InvalidOption,       // a zero buffer size
+  InvalidOption,       // a zero buffer size, or one above the stack's max_buffer
+  NoMemory,            // the stack's global memory budget is spent
   // --- reported after connect() returned ---
   Refused,          // RST in answer to our SYN (§3.10.7.3)
   Reset,            // RST in SYN-RECEIVED after a simultaneous open

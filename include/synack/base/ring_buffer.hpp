@@ -1,5 +1,8 @@
-// A fixed-capacity byte ring: the send and receive buffers of a connection.
+// A bounded byte ring: the send and receive buffers of a connection.
 // Bulk copies only (at most two memcpy per call), no per-byte work.
+// capacity() is the limit; memory is allocated only as data arrives (doubling, from
+// 4 KiB up to the limit), so an idle or embryonic connection costs no buffer memory
+// and a peer can never make a ring hold more than its limit.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +19,8 @@ class ByteRing {
   ByteRing& operator=(ByteRing&&) noexcept = default;
 
   std::size_t capacity() const { return cap_; }
+  // Bytes of memory allocated now (<= capacity()).
+  std::size_t allocated() const { return alloc_; }
   std::size_t size() const { return len_; }
   std::size_t free() const { return cap_ - len_; }
   bool empty() const { return len_ == 0; }
@@ -37,12 +42,16 @@ class ByteRing {
     head_ = 0;
     len_ = 0;
   }
-  // Grows capacity keeping contents (never shrinks below size()).
+  // Raises the limit (never lowers it); allocates nothing.
   void reserve(std::size_t new_cap);
 
  private:
+  // Makes alloc_ >= need (need <= cap_), keeping the contents.
+  void grow(std::size_t need);
+
   std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_ = 0;
+  std::size_t cap_ = 0;    // the limit
+  std::size_t alloc_ = 0;  // the allocation; positions are modulo alloc_
   std::size_t head_ = 0;
   std::size_t len_ = 0;
 };

@@ -28,6 +28,7 @@
 #include "synack/base/random.hpp"
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
+#include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/tcp/types.hpp"
@@ -101,6 +102,11 @@ class TcpProtocol {
   // The Tcb itself, read-only, for traces and tests (nullptr if gone).
   const Tcb* tcb(ConnId id) const;
   std::size_t connection_count() const { return conns_.size(); }
+  // Buffer memory allocated now (send + receive rings of every connection).
+  std::size_t memory_in_use() const;
+  // What the memory budget is charged with: the sum of every connection's buffer
+  // limits (TcpConfig::memory_budget bounds it; memory_in_use() <= memory_reserved()).
+  std::size_t memory_reserved() const { return reserved_; }
   const ProtocolStats& stats() const { return stats_; }
 
   std::optional<Event> pop_event();
@@ -122,6 +128,7 @@ class TcpProtocol {
   };
   struct Conn {
     std::unique_ptr<Tcb> tcb;
+    std::size_t charged = 0;             // memory_reserved_ share (buffer limits)
     std::optional<Instant> scheduled;    // deadline currently in the heap
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
     bool queued = false;                 // in the listener's accept queue
@@ -170,6 +177,9 @@ class TcpProtocol {
   std::vector<ConnId> batch_touched_;
   std::function<void(const Transition&)> trace_;
   ProtocolStats stats_;
+  ChallengeAckLimiter challenge_limit_;
+  std::size_t reserved_ = 0;            // sum of Conn::charged
+  std::uint32_t predictable_isn_ = 0;   // InsecureOptions::predictable_isn counter
 };
 
 }  // namespace synack::tcp

@@ -15,6 +15,7 @@
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
 #include "synack/tcp/assembler.hpp"
+#include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/congestion.hpp"
 #include "synack/tcp/rtt.hpp"
 #include "synack/tcp/segment.hpp"
@@ -34,6 +35,10 @@ struct TcbContext {
   std::deque<NegativeAdvice>& advice;
   // MUST-58/59: while true, pure ACKs wait for flush_output() at the end of the batch.
   const bool& batching;
+  // RFC 5961 §7: every challenge ACK asks here first.
+  ChallengeAckLimiter& challenge_limit;
+  // Protocol-wide counters (RFC 5961, limits) that connections add to.
+  ProtocolStats& stats;
 };
 
 class Tcb {
@@ -85,6 +90,9 @@ class Tcb {
   std::size_t readable() const { return rcv_buf_.size(); }
   std::size_t send_space() const { return snd_buf_.free(); }
   std::size_t unsent_or_unacked() const { return snd_buf_.size(); }
+  // Buffer memory allocated now, and the most it may grow to (the buffer limits).
+  std::size_t memory_allocated() const { return snd_buf_.allocated() + rcv_buf_.allocated(); }
+  std::size_t memory_limit() const { return snd_buf_.capacity() + rcv_buf_.capacity(); }
   // MUST-33: bytes of urgent data still to be read (0 if none pending).
   std::size_t urgent_remaining() const;
   ConnStats stats() const;

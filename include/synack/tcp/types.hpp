@@ -52,6 +52,26 @@ struct SocketOptions {
   bool report_soft_errors = true;
 };
 
+// What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
+enum class SynCookies : std::uint8_t {
+  Never,     // drop the SYN (counted in dropped_syn_queue_full)
+  WhenFull,  // answer with a SYN cookie, keep no state (the default, as Linux)
+  Always,    // every SYN gets a cookie (tests, and hosts under constant attack)
+};
+
+// Deliberately weakened behaviour, only for demonstrations (`synack sim attack`) and
+// tests that show why the defences exist. Never on by default.
+struct InsecureOptions {
+  // ISNs from a global counter that advances by 64000 per connection and 128 per
+  // millisecond (the 4.2BSD scheme RFC 6528 §1 warns about): an off-path attacker
+  // who opens one connection can guess the next ISN.
+  bool predictable_isn = false;
+  // RFC 793 rules instead of RFC 5961: any RST inside the receive window resets the
+  // connection, a SYN inside the window resets it, no ACK-value check (§5) and so no
+  // challenge ACKs at all.
+  bool no_rfc5961 = false;
+};
+
 struct TcpConfig {
   std::uint16_t mtu = 1500;                 // MMS_S/MMS_R derive from this: MSS option = mtu - 40
   std::uint8_t ttl = 64;                    // MUST-49: configurable TTL
@@ -69,10 +89,26 @@ struct TcpConfig {
   bool timestamps = true;                     // RFC 7323 §3
   std::uint32_t initial_window_segments = 4;  // RFC 3390 style bound (see congestion.cpp)
   std::size_t max_connections = 4096;
-  std::uint32_t max_ooo_segments = 64;    // out-of-order assembler: intervals kept
+  std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
+  // Out-of-order bytes held per connection (they live in the receive ring).
+  std::size_t max_ooo_bytes = 256 * 1024;
+  // Per listener: embryonic connections (SYN-RECEIVED). The listen() backlog bounds
+  // the accept queue (ESTABLISHED, not yet accepted).
+  std::uint32_t syn_queue = 256;
+  SynCookies syn_cookies = SynCookies::WhenFull;
+  // RFC 5961 §7: challenge ACKs per second for the whole TcpProtocol ("system-wide");
+  // 0 = no limit. The per-second budget is drawn at random in [limit/2, 3*limit/2)
+  // so a counting attacker cannot use it as a side channel (CVE-2016-5696).
+  std::uint32_t challenge_ack_limit = 1000;
+  // Global memory budget: the sum of every connection's send + receive buffer limits.
+  // A new connection that would exceed it is refused (SYN dropped, connect() fails).
+  std::size_t memory_budget = std::size_t{1} << 30;
+  // The largest send or receive buffer one socket may ask for.
+  std::size_t max_buffer = std::size_t{16} << 20;
   std::uint16_t ephemeral_first = 49152;  // RFC 6335 dynamic range
   std::uint16_t ephemeral_last = 65535;
   SocketOptions defaults;  // options new connections start with
+  InsecureOptions insecure;
 };
 
 enum class ConnError : std::uint8_t {
@@ -113,7 +149,8 @@ enum class ConnectError : std::uint8_t {
   AddressInUse,     // that 4-tuple already exists
   NoEphemeralPort,  // every ephemeral port to that remote is taken
   TooManyConnections,
-  InvalidOption,  // a zero buffer size
+  InvalidOption,  // a zero buffer size, or one above max_buffer
+  NoMemory,       // the global memory budget is spent
 };
 enum class SendError : std::uint8_t {
   NoSuchConnection,
@@ -180,6 +217,21 @@ struct ProtocolStats {
   std::uint64_t conns_opened = 0;
   std::uint64_t conns_closed = 0;
   std::uint64_t batches = 0;  // begin_batch/end_batch pairs (MUST-58/59)
+  // RFC 5961, summed over all connections.
+  std::uint64_t rst_accepted = 0;            // §3: RST exactly at RCV.NXT, connection reset
+  std::uint64_t challenge_acks_rst = 0;      // §3: RST in window, not at RCV.NXT
+  std::uint64_t challenge_acks_syn = 0;      // §4: SYN on a synchronized connection
+  std::uint64_t challenge_acks_ack = 0;      // §5: ACK value too old
+  std::uint64_t challenge_acks_limited = 0;  // §7: not sent, over the rate limit
+  // SYN cookies (RFC 4987 §3.6).
+  std::uint64_t syn_cookies_sent = 0;
+  std::uint64_t syn_cookies_valid = 0;    // an ACK carried a valid cookie: connection rebuilt
+  std::uint64_t syn_cookies_invalid = 0;  // an ACK to a listener carried none (answered RST)
+  // Resource limits that bit.
+  std::uint64_t dropped_accept_queue_full = 0;
+  std::uint64_t refused_max_connections = 0;
+  std::uint64_t refused_memory_budget = 0;
+  std::uint64_t ooo_dropped = 0;  // out-of-order segments over max_ooo_segments/bytes
 };
 
 // One recorded state change (the trace hook's argument).
