@@ -17,7 +17,7 @@ bool NeighborCache::pending(NeighborKey key) const {
 
 // Frees one slot: an expired entry if any, else the resolved entry closest to
 // expiry. Pending entries are never evicted (they hold queued frames).
-bool NeighborCache::make_room(Instant now) {
+bool NeighborCache::make_room(Instant now, bool live_too) {
   if (entries_.size() < config_.max_entries) return true;
   auto victim = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -26,6 +26,7 @@ bool NeighborCache::make_room(Instant now) {
       victim = it;
       break;
     }
+    if (!live_too) continue;
     if (victim == entries_.end() || it->second.expires < victim->second.expires) victim = it;
   }
   if (victim == entries_.end()) return false;
@@ -37,7 +38,10 @@ NeighborCache::Enqueued NeighborCache::enqueue(NeighborKey key, ByteVec frame, I
   auto it = entries_.find(key);
   bool start = false;
   if (it == entries_.end()) {
-    if (!make_room(now)) return Enqueued::DropCacheFull;
+    // A flood of packets to unknown (e.g. spoofed) addresses: refuse before touching
+    // the cache, and never at the expense of a resolved neighbour still in use.
+    if (queued_total_ >= config_.max_queued_total) return Enqueued::DropQueueFull;
+    if (!make_room(now, false)) return Enqueued::DropCacheFull;
     it = entries_.emplace(key, Entry{}).first;
     start = true;
   } else if (it->second.mac) {
@@ -82,7 +86,7 @@ void NeighborCache::insert(NeighborKey key, wire::MacAddr mac, Instant now,
                            std::vector<ByteVec>& released) {
   auto it = entries_.find(key);
   if (it == entries_.end()) {
-    if (!make_room(now)) return;
+    if (!make_room(now, true)) return;
     it = entries_.emplace(key, Entry{}).first;
   }
   resolve(it->second, mac, now, released);

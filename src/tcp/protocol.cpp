@@ -51,7 +51,14 @@ std::size_t TcpProtocol::memory_in_use() const {
   return n;
 }
 
-SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) const {
+SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) {
+  if (config_.insecure.predictable_isn) {
+    // The 4.2BSD-era scheme RFC 6528 §1 describes as attackable: a global counter
+    // that moves by 64000 per connection and 128 per millisecond. One probe
+    // connection tells an off-path attacker the next ISN almost exactly.
+    predictable_isn_ += 64000;
+    return SeqNum(predictable_isn_ + static_cast<std::uint32_t>(now.nanos() / 1'000'000 * 128));
+  }
   // RFC 6528 §3 (MUST-8): "ISN = M + F(localip, localport, remoteip, remoteport,
   // secretkey)" where "M is the 4 microsecond timer" and F is a keyed hash
   // (SipHash-2-4 via libsodium's crypto_shorthash).
@@ -154,18 +161,29 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   // any arriving ACK-bearing segment. The RST should be formatted as follows:
   // <SEQ=SEG.ACK><CTL=RST>"
   if (seg.flags.ack()) {
-    reply_reset(in);
+    // RFC 4987 §3.6: unless it is the ACK of a SYN,ACK we sent with a SYN cookie.
+    if (seg.flags.syn() || !on_cookie_ack(lid, in, now)) reply_reset(in);
     return;
   }
   // "Fourth, other data or control ... drop the segment and return."
   if (!seg.flags.syn()) return;
-  // "Third, check for a SYN": a new connection, bounded by the backlog.
+  // "Third, check for a SYN": a new connection. A full accept queue drops it (as
+  // Linux: the client retries later); a full SYN queue answers with a SYN cookie
+  // (RFC 4987 §3.6) or, with cookies off, drops it.
   Listener& l = listeners_.at(lid);
-  if (l.embryonic + l.accept_queue.size() >= l.backlog ||
-      conns_.size() >= config_.max_connections) {
-    ++stats_.dropped_syn_queue_full;
+  if (l.accept_queue.size() >= l.backlog) {
+    ++stats_.dropped_accept_queue_full;
     return;
   }
+  if (l.embryonic >= config_.syn_queue || config_.syn_cookies == SynCookies::Always) {
+    if (config_.syn_cookies == SynCookies::Never) {
+      ++stats_.dropped_syn_queue_full;
+    } else {
+      send_cookie_syn_ack(l, in, now);
+    }
+    return;
+  }
+  if (!admit(l.opts)) return;
   const Tuple t{Endpoint{in.dst, seg.dst_port}, Endpoint{in.src, seg.src_port}};
   const ConnId id = add_conn(t, l.opts);
   Conn& c = conns_.at(id);
@@ -177,10 +195,31 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   settle(id);
 }
 
+bool TcpProtocol::buffers_valid(const SocketOptions& opts) const {
+  return opts.send_buffer > 0 && opts.recv_buffer > 0 && opts.send_buffer <= config_.max_buffer &&
+         opts.recv_buffer <= config_.max_buffer;
+}
+
+bool TcpProtocol::admit(const SocketOptions& opts) {
+  if (conns_.size() >= config_.max_connections) {
+    ++stats_.refused_max_connections;
+    return false;
+  }
+  // The budget is charged with the buffer limits, not what is allocated now: a
+  // connection admitted can always fill its buffers, whatever its peers do.
+  if (reserved_ + opts.send_buffer + opts.recv_buffer > config_.memory_budget) {
+    ++stats_.refused_memory_budget;
+    return false;
+  }
+  return true;
+}
+
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   Conn c;
   c.tcb = std::make_unique<Tcb>(ctx(), id, t.local, t.remote, opts);
+  c.charged = c.tcb->memory_limit();
+  reserved_ += c.charged;
   conns_.emplace(id, std::move(c));
   by_tuple_[t] = id;
   ++stats_.conns_opened;
@@ -307,6 +346,7 @@ void TcpProtocol::reap(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   detach_from_listener(it->second, id);
+  reserved_ -= it->second.charged;
   conns_.erase(it);
   ++stats_.conns_closed;
 }
@@ -355,6 +395,7 @@ Result<ListenerId, ListenError> TcpProtocol::listen(Endpoint local, std::uint32_
                                                     const SocketOptions& opts) {
   if (local.port == 0 || local.addr.is_broadcast() || local.addr.is_multicast())
     return Err{ListenError::InvalidAddress};
+  if (!buffers_valid(opts)) return Err{ListenError::InvalidOption};
   for (const auto& [id, l] : listeners_) {
     if (l.local == local) return Err{ListenError::AddressInUse};
   }
@@ -409,11 +450,15 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
 Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now,
                                                   const SocketOptions& opts) {
   advance(now);
-  if (opts.send_buffer == 0 || opts.recv_buffer == 0) return Err{ConnectError::InvalidOption};
+  if (!buffers_valid(opts)) return Err{ConnectError::InvalidOption};
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
   if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
     return Err{ConnectError::InvalidAddress};
-  if (conns_.size() >= config_.max_connections) return Err{ConnectError::TooManyConnections};
+  if (conns_.size() >= config_.max_connections) {
+    ++stats_.refused_max_connections;
+    return Err{ConnectError::TooManyConnections};
+  }
+  if (!admit(opts)) return Err{ConnectError::NoMemory};
   Tuple t{local, remote};
   if (local.port == 0) {
     const std::uint32_t n = config_.ephemeral_last - config_.ephemeral_first + 1u;
@@ -499,9 +544,18 @@ Status<CloseError> TcpProtocol::release(ConnId id, void (Tcb::*how)(Instant)) {
 Status<OptionError> TcpProtocol::set_options(ConnId id, const SocketOptions& opts) {
   Tcb* tcb = find(id);
   if (!tcb) return Err{OptionError::NoSuchConnection};
-  if (opts.send_buffer == 0 || opts.recv_buffer == 0 || opts.keepalive_count == 0)
+  if (!buffers_valid(opts) || opts.keepalive_count == 0) return Err{OptionError::InvalidValue};
+  // Larger buffers are charged to the memory budget first (they never shrink).
+  Conn& c = conns_.at(id);
+  const std::size_t limit = std::max(opts.send_buffer, tcb->options().send_buffer) +
+                            std::max(opts.recv_buffer, tcb->options().recv_buffer);
+  if (limit > c.charged && reserved_ + (limit - c.charged) > config_.memory_budget) {
+    ++stats_.refused_memory_budget;
     return Err{OptionError::InvalidValue};
+  }
   tcb->set_options(opts, now_);
+  reserved_ += tcb->memory_limit() - c.charged;
+  c.charged = tcb->memory_limit();
   settle(id);
   purge_heap();
   return {};

@@ -49,6 +49,7 @@ std::string_view to_string(Rule r) {
     SYNACK_RULE(rfc9293_3_10_7_4_rst_syn_received_passive);
     SYNACK_RULE(rfc9293_3_10_7_4_rst_syn_received_active);
     SYNACK_RULE(rfc9293_3_10_7_4_rst);
+    SYNACK_RULE(rfc793_syn_in_window);
     SYNACK_RULE(rfc9293_3_10_7_4_syn_received_ack);
     SYNACK_RULE(rfc9293_3_10_7_4_fin_wait_1_ack);
     SYNACK_RULE(rfc9293_3_10_7_4_closing_ack);
@@ -63,6 +64,7 @@ std::string_view to_string(Rule r) {
     SYNACK_RULE(rfc9293_3_6_1_time_wait_reopen);
     SYNACK_RULE(rfc9293_3_8_4_keepalive_timeout);
     SYNACK_RULE(rfc9293_3_9_2_2_icmp_hard_error);
+    SYNACK_RULE(rfc4987_3_6_syn_cookie_ack);
   }
 #undef SYNACK_RULE
   return "?";

@@ -75,6 +75,54 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
   output(now);
 }
 
+std::uint8_t Tcb::window_scale_for(std::size_t recv_buffer) {
+  return wscale_for(recv_buffer);
+}
+
+void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c,
+                           ListenerId listener, Instant now) {
+  passive_open_ = true;  // MUST-11
+  listener_ = listener;
+  state_ = State::Listen;
+  // What §3.10.7.2 and the SYN-RECEIVED step of §3.10.7.4 would have set, rebuilt
+  // from the ACK: IRS = SEG.SEQ - 1, ISS = SEG.ACK - 1 (the cookie), SND.UNA =
+  // SND.NXT = ISS + 1 (our SYN is acknowledged), SND.WND <- SEG.WND, SND.WL1 <-
+  // SEG.SEQ, SND.WL2 <- SEG.ACK.
+  irs_ = ack.seq - 1;
+  rcv_nxt_ = ack.seq;
+  last_ack_sent_ = rcv_nxt_;
+  iss_ = recover_ = c.iss;
+  snd_una_ = snd_nxt_ = snd_max_ = c.iss + 1;
+  snd_buf_seq_ = c.iss + 1;
+  ts_offset_ = ts_offset_for(c.iss);  // the TSval clock the cookie SYN,ACK used
+  // The options the cookie (MSS) and our SYN,ACK's TSval (window scale, SACK) kept.
+  // Without timestamps there was no room for them: no window scaling, no SACK, and
+  // the MSS rounded down to the table (RFC 4987 §3.6's "some TCP options ... cannot
+  // be encoded"; Linux degrades the same way).
+  snd_mss_ = c.mss;
+  syn_offered_ws_ = wscale_ok_ = c.wscale.has_value();
+  snd_wscale_ = c.wscale.value_or(0);
+  if (!wscale_ok_) rcv_wscale_ = 0;
+  syn_offered_ts_ = ts_ok_ = c.timestamps;
+  sack_permitted_ = c.sack_permitted;
+  if (ts_ok_) {
+    ts_recent_ = ack.options.timestamps->tsval;
+    ts_recent_at_ = now;
+  }
+  set_eff_mss();
+  // The cookie SYN,ACK offered an unscaled window of the buffer (RFC 7323 §2.2).
+  rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rcv_buf_.free(), 0xffff));
+  snd_wnd_ = max_snd_wnd_ = static_cast<std::uint32_t>(ack.window) << snd_wscale_;
+  snd_wl1_ = ack.seq;
+  snd_wl2_ = ack.ack;
+  // No RTT sample: the echoed TSval had its low bits replaced (up to 127 ms off) and
+  // without timestamps nothing was timed; the RTO stays at its initial value.
+  rtx_epoch_ = now;
+  last_rcv_at_ = now;
+  transition(State::Established, Rule::rfc4987_3_6_syn_cookie_ack, now);
+  accept_ready_ = true;
+}
+
 void Tcb::transition(State to, Rule rule, Instant now) {
   const State from = state_;
   state_ = to;
@@ -244,10 +292,7 @@ void Tcb::set_options(const SocketOptions& o, Instant now) {
     rcv_buf_ = ByteRing(rcv_cap);
     if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_cap);
   } else if (rcv_cap > rcv_buf_.capacity()) {
-    // ByteRing::reserve keeps only the in-order bytes: forget out-of-order data
-    // (never acknowledged, so the peer retransmits it) rather than corrupt the stream.
-    ooo_.clear();
-    rcv_buf_.reserve(rcv_cap);
+    rcv_buf_.reserve(rcv_cap);  // raises the limit; out-of-order bytes keep their place
   }
   if (keepalive_changed) {
     keepalive_sent_ = 0;

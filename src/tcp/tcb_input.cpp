@@ -273,10 +273,11 @@ Tcb::Step Tcb::check_rst(const Seg& seg, Instant now) {
   // next expected sequence number (RCV.NXT), then TCP MUST reset the connection" ...
   // "Otherwise (the sequence number does not exactly match RCV.NXT but is within
   // the window), TCP MUST send an acknowledgment (challenge ACK)".
-  if (seg.seq != rcv_nxt_) {
-    ++stats_.challenge_acks;
-    return Step::DropAndAck;
+  // (InsecureOptions::no_rfc5961: RFC 793 resets on any RST inside the window.)
+  if (seg.seq != rcv_nxt_ && !ctx_.config.insecure.no_rfc5961) {
+    return challenge_ack(ctx_.stats.challenge_acks_rst, now);
   }
+  ++ctx_.stats.rst_accepted;
   switch (state_) {
     case State::SynReceived:
       // "If this connection was initiated with a passive OPEN (i.e., came from the
@@ -308,11 +309,29 @@ Tcb::Step Tcb::check_rst(const Seg& seg, Instant now) {
 
 Tcb::Step Tcb::check_syn(const Seg& seg, Instant now) {
   if (!seg.syn) return Step::Continue;
-  (void)now;
+  if (ctx_.config.insecure.no_rfc5961) {
+    // RFC 793 p.71: "If the SYN is in the window it is an error, send a reset, any
+    // outstanding RECEIVEs and SEND should receive "reset" responses ... enter the
+    // CLOSED state" — what RFC 5961 §4 replaced, because a blind SYN kills.
+    queue_reset_reply(snd_nxt_, std::nullopt);
+    terminate(Rule::rfc793_syn_in_window, ConnError::Reset, now);
+    return Step::Closed;
+  }
   // RFC 5961 §4.2 (adopted by §3.10.7.4 fourth step): "If the SYN bit is set,
   // irrespective of the sequence number, TCP endpoints MUST send a 'challenge ACK'
   // to the remote peer: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. After sending the
   // acknowledgment, TCP implementations MUST drop the unacceptable segment".
+  return challenge_ack(ctx_.stats.challenge_acks_syn, now);
+}
+
+Tcb::Step Tcb::challenge_ack(std::uint64_t& counter, Instant now) {
+  // RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism";
+  // over the limit the segment is still dropped, only the ACK is not sent.
+  if (!ctx_.challenge_limit.allow(now)) {
+    ++ctx_.stats.challenge_acks_limited;
+    return Step::Drop;
+  }
+  ++counter;
   ++stats_.challenge_acks;
   return Step::DropAndAck;
 }
@@ -326,9 +345,10 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   }
   // RFC 5961 §5.2 (MAY-12): "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" else
   // "the ACK value is considered unacceptable" — send a challenge ACK and drop.
-  if (seq_lt(seg.ack, snd_una_ - max_snd_wnd_)) {
-    ++stats_.challenge_acks;
-    return Step::DropAndAck;
+  // (InsecureOptions::no_rfc5961: RFC 793's "If the ACK is a duplicate (SEG.ACK <
+  // SND.UNA), it can be ignored" — and the text is processed: blind injection.)
+  if (seq_lt(seg.ack, snd_una_ - max_snd_wnd_) && !ctx_.config.insecure.no_rfc5961) {
+    return challenge_ack(ctx_.stats.challenge_acks_ack, now);
   }
   // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
   // drop the segment, and return." (SND.NXT here is the highest ever sent.)
@@ -584,8 +604,13 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
   const auto off = static_cast<std::uint32_t>(seg.seq - rcv_nxt_);
   const std::size_t fits =
       std::min<std::size_t>(seg.data.size(), rcv_buf_.free() > off ? rcv_buf_.free() - off : 0);
-  if (fits > 0 && ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
+  // Bounded: at most max_ooo_segments intervals and max_ooo_bytes held (a peer that
+  // sprays holes cannot make us keep more; dropped data is simply resent).
+  if (fits > 0 && ooo_.bytes() + fits <= ctx_.config.max_ooo_bytes &&
+      ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
     rcv_buf_.write_at(off, seg.data.first(fits));
+  } else if (fits > 0) {
+    ++ctx_.stats.ooo_dropped;
   }
   ack_now_ = true;
   return Step::Continue;

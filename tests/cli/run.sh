@@ -53,5 +53,24 @@ if grep -qE "^(Errors|Warnings) \(" "$TMP/expert.txt"; then
   fail=$((fail + 1)); echo "FAIL tshark expert info on sim capture:"; cat "$TMP/expert.txt"
 else pass=$((pass + 1)); fi
 
+# sim attack: both runs and their verdicts, byte-identical for a seed (text and capture),
+# the forged segments in the capture, one run alone, and its flags only with it.
+check attack 0 "$SYNACK" sim attack --seed 3 --pcap "$TMP/atk-a.pcapng"; cp "$TMP/out" "$TMP/atk-a.txt"
+check attack-again 0 "$SYNACK" sim attack --seed 3 --pcap "$TMP/atk-b.pcapng"; cp "$TMP/out" "$TMP/atk-b.txt"
+if cmp -s "$TMP/atk-a.txt" "$TMP/atk-b.txt" && cmp -s "$TMP/atk-a.pcapng" "$TMP/atk-b.pcapng"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim attack output or capture differs for the same seed"; fi
+if grep -q "run 1 of 2" "$TMP/atk-a.txt" && grep -q "run 2 of 2" "$TMP/atk-a.txt" &&
+  grep -qE "^connection reset\? +yes +no, still working$" "$TMP/atk-a.txt" &&
+  grep -qE "^injected bytes accepted by app +[1-9][0-9]* \(rm -rf / ran\) +0$" "$TMP/atk-a.txt"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim attack verdicts:"; grep -A7 "^verdict" "$TMP/atk-a.txt"; fi
+n=$(tshark -r "$TMP/atk-a.pcapng" -Y 'frame.comment contains "forged" && tcp.flags.reset == 1' 2>/dev/null | wc -l)
+if [ "$n" -eq 17 ]; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim attack capture: $n forged RSTs, wanted 17 (8 + 8 + 1)"; fi
+check attack-insecure 0 "$SYNACK" sim attack --insecure
+if grep -q "run 1 of 1: A and B with TcpConfig.insecure" "$TMP/out" && ! grep -q "default configuration" "$TMP/out"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim attack --insecure ran the wrong runs"; fi
+check attack-both-flags 2 "$SYNACK" sim attack --insecure --secure; one_line_err "secure"
+check insecure-elsewhere 2 "$SYNACK" sim handshake --insecure; one_line_err "attack"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -161,6 +161,7 @@ class Session {
   static stack::StackConfig config() {
     stack::StackConfig c;
     c.first_ip_ident = 1;
+    c.tcp.syn_queue = kBacklog;  // SYNs beyond it get SYN cookies (RFC 4987 §3.6)
     return c;
   }
   static ByteVec pattern(std::size_t n) {
@@ -186,9 +187,9 @@ class Session {
     }
     drain(a_, to_b_);
     drain(b_, to_a_);
-    // The server holds the original child, the ones we accepted, and at most
-    // `backlog` embryonic or not yet accepted connections; the client only its own.
-    check(b_.stack.tcp().connection_count() <= 1 + accepted_ + kBacklog);
+    // The server holds the original child, the ones we accepted, at most syn_queue
+    // embryonic and `backlog` not yet accepted connections; the client only its own.
+    check(b_.stack.tcp().connection_count() <= 1 + accepted_ + 2 * kBacklog);
     check(a_.stack.tcp().connection_count() <= 1);
     remember_seqs();
   }

@@ -40,11 +40,12 @@ setup_ns() {
 }
 
 # start_synack LOGFILE ARGS...: runs `synack ARGS --tap tap0 --ip 10.77.0.2/24` in
-# the background inside the namespace and waits until it answers ping.
+# the background inside the namespace and waits until it answers ping. SYN_PREFIX
+# (default 24) widens synack's prefix, e.g. 16 to make all of 10.77/16 on-link.
 start_synack() {
   local log=$1
   shift
-  ip netns exec "$NS" "$SYNACK" "$@" --tap "$TAP" --ip 10.77.0.2/24 >"$log.out" 2>"$log" &
+  ip netns exec "$NS" "$SYNACK" "$@" --tap "$TAP" --ip "10.77.0.2/${SYN_PREFIX:-24}" >"$log.out" 2>"$log" &
   SYN_PIDS+=($!)
   SYN_PID=$!
   SYN_LOG=$log

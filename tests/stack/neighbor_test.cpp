@@ -45,6 +45,35 @@ TEST(NeighborCache, PendingEntriesAreNeverEvicted) {
   EXPECT_TRUE(c.pending(key(1)));
 }
 
+TEST(NeighborCache, UnknownAddressesNeverEvictALiveNeighbour) {
+  // A SYN flood from spoofed sources makes us ARP for each one: those pending
+  // entries must not push out a resolved neighbour that has not expired.
+  NeighborConfig cfg;
+  cfg.max_entries = 2;
+  NeighborCache c(cfg);
+  std::vector<ByteVec> released;
+  Instant t0;
+  c.insert(key(1), mac(1), t0, released);
+  EXPECT_EQ(c.enqueue(key(2), ByteVec(3), t0), NeighborCache::Enqueued::SendRequest);
+  EXPECT_EQ(c.enqueue(key(3), ByteVec(3), t0), NeighborCache::Enqueued::DropCacheFull);
+  EXPECT_EQ(c.lookup(key(1), t0), mac(1));
+  // Once the neighbour has expired its slot may be reused.
+  const Instant late = t0 + cfg.reachable_time + std::chrono::seconds(1);
+  EXPECT_EQ(c.enqueue(key(3), ByteVec(3), late), NeighborCache::Enqueued::SendRequest);
+  EXPECT_EQ(c.lookup(key(1), late), std::nullopt);
+}
+
+TEST(NeighborCache, FullWaitQueueRefusesNewAddressesWithoutTouchingTheCache) {
+  NeighborConfig cfg;
+  cfg.max_queued_total = 1;
+  NeighborCache c(cfg);
+  Instant t0;
+  EXPECT_EQ(c.enqueue(key(1), ByteVec(3), t0), NeighborCache::Enqueued::SendRequest);
+  EXPECT_EQ(c.enqueue(key(2), ByteVec(3), t0), NeighborCache::Enqueued::DropQueueFull);
+  EXPECT_FALSE(c.pending(key(2)));
+  EXPECT_EQ(c.size(), 1u);
+}
+
 TEST(NeighborCache, ResolutionReleasesFramesInOrder) {
   NeighborCache c(NeighborConfig{});
   Instant t0;

@@ -301,10 +301,15 @@ TEST(Handshake, ListenerResetsAckAndIgnoresRst) {
   EXPECT_EQ(r[0].seg.seq.raw(), 999u);
 }
 
-TEST(Handshake, BacklogBoundsEmbryonicConnections) {
+TEST(Handshake, SynQueueBoundsEmbryonicConnections) {
+  // TcpConfig::syn_queue bounds SYN-RECEIVED children (the backlog bounds the accept
+  // queue); with SYN cookies off a SYN beyond it is dropped.
   SeededRandom rng(1);
-  TcpProtocol p(plain_config(), rng);
-  auto lid = p.listen(Endpoint{wire::Ipv4Addr::any(), 80}, 2).value();
+  TcpConfig cfg = plain_config();
+  cfg.syn_queue = 2;
+  cfg.syn_cookies = SynCookies::Never;
+  TcpProtocol p(cfg, rng);
+  auto lid = p.listen(Endpoint{wire::Ipv4Addr::any(), 80}, 16).value();
   for (std::uint16_t port = 1; port <= 3; ++port) {
     Peer peer{kAddrB, port, kAddrA, 80};
     p.on_segment(peer.seg(F::kSyn, 100, 0, 1000), at_ms(0));

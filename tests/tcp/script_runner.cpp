@@ -66,6 +66,8 @@ std::string error_name(ListenError e) {
       return "AddressInUse";
     case ListenError::InvalidAddress:
       return "InvalidAddress";
+    case ListenError::InvalidOption:
+      return "InvalidOption";
     default:
       return "?";
   }
@@ -247,6 +249,12 @@ class Runner {
       c.timestamps = v != 0;
     } else if (d.key == "initial_window_segments") {
       c.initial_window_segments = static_cast<std::uint32_t>(v);
+    } else if (d.key == "syn_queue") {
+      c.syn_queue = static_cast<std::uint32_t>(v);
+    } else if (d.key == "syn_cookies") {
+      // 0 Never, 1 WhenFull, 2 Always (RFC 4987 §3.6).
+      if (v > 2) return fail(d.number, "%syn_cookies must be 0, 1 or 2");
+      c.syn_cookies = static_cast<SynCookies>(v);
     } else if (!set_option(c.defaults, d.key, v)) {
       return fail(d.number, "unknown directive %" + d.key);
     }

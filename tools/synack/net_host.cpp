@@ -149,8 +149,8 @@ void NetHost::report(const std::string& extra) {
   const auto& ls = loop_->stats();
   const auto& ts = stack_->tcp().stats();
   std::string line = "stats: " + stack::format_stats(stack_->stats(), !logs(LogLevel::Debug));
-  line += fmt::format(" tcp_conns_opened={} tcp_conns_closed={} tcp_rst_out_no_socket={}",
-                      ts.conns_opened, ts.conns_closed, ts.rst_out_no_socket);
+  const std::string tcp = stack::format_tcp_stats(ts, !logs(LogLevel::Debug));
+  if (!tcp.empty()) line += " " + tcp;
   line += fmt::format(" link_frames_in={} link_frames_out={} link_tx_dropped={}", ls.frames_in,
                       ls.frames_out, ls.tx_dropped);
   if (const auto* imp = loop_->impairer()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "sim_attack.hpp"
 #include "sim_scenarios.hpp"
 #include "world.hpp"
 
@@ -24,11 +25,35 @@ struct SimArgs {
   bool list = false;
   bool absolute = false;
   bool timing = false;
+  bool insecure_only = false;  // attack: only the run against TcpConfig.insecure
+  bool default_only = false;   // attack: only the run against the defaults
 };
+
+int run_attack_scenario(const SimArgs& a) {
+  AttackOptions o;
+  o.seed = a.seed;
+  o.absolute_seq = a.absolute;
+  o.pcap_path = a.pcap;
+  o.link.loss = a.loss;
+  o.link.reorder = a.reorder;
+  o.link.duplicate = a.dup;
+  o.link.corrupt = a.corrupt;
+  o.link.delay = Duration(static_cast<std::int64_t>(a.delay_ms * 1e6));
+  o.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
+  o.run_insecure = !a.default_only;
+  o.run_default = !a.insecure_only;
+  std::string out;
+  bool ok = run_attack(o, out);
+  fmt::print("{}", out);
+  return ok ? kExitOk : kExitRuntime;
+}
 
 int run_sim(const SimArgs& a) {
   const Scenario* sc = find_scenario(a.scenario.empty() ? kDefaultScenario : a.scenario);
   if (!sc) throw UsageError(fmt::format("sim: unknown scenario '{}' (see --list)", a.scenario));
+  if (!sc->run) return run_attack_scenario(a);
+  if (a.insecure_only || a.default_only)
+    throw UsageError("sim: --insecure and --secure apply to the attack scenario only");
   WorldOptions wo;
   wo.seed = a.seed;
   wo.absolute_seq = a.absolute;
@@ -75,6 +100,11 @@ void register_sim(CLI::App& app, Action& action) {
                   "Write the client's capture (pcapng, virtual-clock timestamps)");
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
+  auto* insecure = sub->add_flag("--insecure", a->insecure_only,
+                                 "attack: only the run against TcpConfig.insecure (counter ISNs, "
+                                 "RFC 793 RST/SYN/ACK rules)");
+  sub->add_flag("--secure", a->default_only, "attack: only the run against the default config")
+      ->excludes(insecure);
   sub->callback([&action, a] {
     action = [a] {
       if (a->list) {

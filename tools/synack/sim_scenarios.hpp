@@ -17,7 +17,7 @@ struct ScenarioParams {
 struct Scenario {
   std::string_view name;
   std::string_view summary;
-  bool (*run)(World&, const ScenarioParams&);
+  bool (*run)(World&, const ScenarioParams&);  // nullptr: builds its own network (attack)
 };
 
 const std::vector<Scenario>& scenarios();

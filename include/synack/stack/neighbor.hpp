@@ -74,7 +74,10 @@ class NeighborCache {
     std::deque<ByteVec> waiting;       // resolving: frames to send once resolved
   };
 
-  bool make_room(Instant now);
+  // Frees a slot if the cache is full. live_too: a resolved entry that has not
+  // expired may go (a confirmed mapping arriving); otherwise only expired ones
+  // (a new, unconfirmed address must not push out a neighbour in use).
+  bool make_room(Instant now, bool live_too);
   void resolve(Entry& e, wire::MacAddr mac, Instant now, std::vector<ByteVec>& released);
 
   NeighborConfig config_;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "synack/tcp/types.hpp"
+
 namespace synack::stack {
 
 // X-macro list: one place names every counter, used for the struct and for printing.
@@ -78,5 +80,7 @@ struct Stats {
 
 // One line "name=value name=value ...", all counters or only the non-zero ones.
 std::string format_stats(const Stats& s, bool nonzero_only = true);
+// The TCP layer's counters, each name prefixed with "tcp_".
+std::string format_tcp_stats(const tcp::ProtocolStats& s, bool nonzero_only = true);
 
 }  // namespace synack::stack

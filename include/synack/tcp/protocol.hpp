@@ -31,6 +31,7 @@
 #include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
+#include "synack/tcp/syncookie.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
 #include "synack/wire/tcp.hpp"
@@ -65,8 +66,9 @@ class TcpProtocol {
   bool in_batch() const { return batching_; }
 
   // ---- the socket-level API ----
-  // Passive OPEN (§3.10.1). local.addr may be 0.0.0.0 (any). backlog bounds both the
-  // SYN queue (embryonic connections) and the accept queue.
+  // Passive OPEN (§3.10.1). local.addr may be 0.0.0.0 (any). backlog bounds the accept
+  // queue (ESTABLISHED, not yet accepted); TcpConfig::syn_queue bounds the embryonic
+  // (SYN-RECEIVED) connections, beyond which SYN cookies answer (TcpConfig::syn_cookies).
   Result<ListenerId, ListenError> listen(Endpoint local, std::uint32_t backlog);
   // The same, with the options every accepted connection starts with (buffer sizes
   // must be known before the SYN,ACK: they decide the window scale).
@@ -122,7 +124,10 @@ class TcpProtocol {
   struct Listener {
     Endpoint local;
     std::uint32_t backlog = 0;
-    std::uint32_t embryonic = 0;  // children in SYN-RECEIVED
+    std::uint32_t embryonic = 0;  // children in SYN-RECEIVED (bounded by syn_queue)
+    // The SynCookieCodec tick of the last cookie sent: only then do ACKs count as
+    // possible cookies (Linux's tcp_synq_no_recent_overflow).
+    std::optional<std::uint32_t> cookie_tick;
     SocketOptions opts;
     std::deque<ConnId> accept_queue;
   };
@@ -143,7 +148,11 @@ class TcpProtocol {
   void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
                            std::optional<SeqNum> isn_floor = std::nullopt);
   void reply_reset(const SegmentIn& in);
-  SeqNum choose_isn(const Tuple& t, Instant now) const;
+  SeqNum choose_isn(const Tuple& t, Instant now);
+  // May one more connection with these buffers exist? Counts the refusal if not
+  // (max_connections, memory_budget).
+  bool admit(const SocketOptions& opts);
+  bool buffers_valid(const SocketOptions& opts) const;
   std::optional<ListenerId> find_listener(Endpoint local) const;
   ConnId add_conn(const Tuple& t, const SocketOptions& opts);
   // After any call that may have changed a connection: reschedule, accept-queue,
@@ -180,6 +189,14 @@ class TcpProtocol {
   ChallengeAckLimiter challenge_limit_;
   std::size_t reserved_ = 0;            // sum of Conn::charged
   std::uint32_t predictable_isn_ = 0;   // InsecureOptions::predictable_isn counter
+
+  // SYN cookies (RFC 4987 §3.6; syncookie.cpp).
+  // A SYN the SYN queue has no room for: answer with a cookie SYN,ACK, keep no state.
+  void send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant now);
+  // A pure ACK at a listener: rebuild the connection if it returns a valid cookie.
+  // false: the caller answers with a RST (§3.10.7.2).
+  bool on_cookie_ack(ListenerId lid, const SegmentIn& in, Instant now);
+  SynCookieCodec cookie_codec_{random_};  // keys drawn at construction
 };
 
 }  // namespace synack::tcp

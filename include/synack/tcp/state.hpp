@@ -44,6 +44,7 @@ enum class Rule : std::uint8_t {
   rfc9293_3_10_7_4_rst_syn_received_passive,  // RST in SYN-RECEIVED from a passive OPEN
   rfc9293_3_10_7_4_rst_syn_received_active,   // RST in SYN-RECEIVED from an active OPEN
   rfc9293_3_10_7_4_rst,                       // RST in a synchronized state: -> CLOSED
+  rfc793_syn_in_window,  // InsecureOptions::no_rfc5961: a SYN in window resets (RFC 793 p.71)
   rfc9293_3_10_7_4_syn_received_ack,          // ACK of our SYN in SYN-RECEIVED: -> ESTABLISHED
   rfc9293_3_10_7_4_fin_wait_1_ack,            // our FIN acked in FIN-WAIT-1: -> FIN-WAIT-2
   rfc9293_3_10_7_4_closing_ack,               // our FIN acked in CLOSING: -> TIME-WAIT
@@ -61,6 +62,9 @@ enum class Rule : std::uint8_t {
                                     // expired: -> CLOSED
   rfc9293_3_8_4_keepalive_timeout,  // keep-alive probes unanswered: -> CLOSED
   rfc9293_3_9_2_2_icmp_hard_error,  // SHLD-26: hard ICMP error in SYN-SENT: -> CLOSED
+  // RFC 4987 §3.6: an ACK at a listener returned a valid SYN cookie; the connection
+  // is rebuilt from it (it never existed in SYN-RECEIVED): LISTEN -> ESTABLISHED.
+  rfc4987_3_6_syn_cookie_ack,
 };
 
 std::string_view to_string(Rule r);

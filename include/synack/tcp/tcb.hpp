@@ -20,6 +20,7 @@
 #include "synack/tcp/rtt.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
+#include "synack/tcp/syncookie.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/tcp.hpp"
 
@@ -50,6 +51,16 @@ class Tcb {
   void open_active(SeqNum iss, Instant now);
   // §3.10.7.2, a SYN on a listener: this Tcb is the new connection (starts in LISTEN).
   void open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now);
+  // RFC 4987 §3.6: `ack` returned a valid SYN cookie to a listener. The connection
+  // starts in ESTABLISHED as if it had sent the cookie SYN,ACK (ISS = the cookie) and
+  // received this ACK; the caller then hands `ack` to on_segment for its text/FIN.
+  void open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c, ListenerId listener,
+                        Instant now);
+  // RFC 7323 §5.4: the per-connection offset of our TSval clock, derived from the ISS
+  // (a cookie SYN,ACK's TSval must run on the clock its rebuilt connection uses).
+  static std::uint32_t ts_offset_for(SeqNum iss) { return iss.raw() * 2654435761u; }
+  // RFC 7323 §2.3: the window scale shift a receive buffer of this size needs.
+  static std::uint8_t window_scale_for(std::size_t recv_buffer);
 
   // --- events from below ---
   void on_segment(const wire::TcpRepr& seg, Instant now);
@@ -117,6 +128,9 @@ class Tcb {
   std::uint8_t snd_wscale() const { return snd_wscale_; }
   std::uint8_t rcv_wscale() const { return rcv_wscale_; }
   bool timestamps_enabled() const { return ts_ok_; }
+  bool window_scaling_enabled() const { return wscale_ok_; }
+  // The peer's SYN carried SACK-permitted (RFC 2018); recorded only, no SACK yet.
+  bool peer_sack_permitted() const { return sack_permitted_; }
 
  private:
   // Outcome of one §3.10.7.4 step.
@@ -147,6 +161,8 @@ class Tcb {
   Step check_sequence(Seg& seg);
   Step check_rst(const Seg& seg, Instant now);
   Step check_syn(const Seg& seg, Instant now);
+  // RFC 5961: a challenge ACK (if the §7 rate limit allows), counted in `counter`.
+  Step challenge_ack(std::uint64_t& counter, Instant now);
   Step check_ack(const Seg& seg, Instant now);
   void syn_acked(const Seg& seg, Instant now);
   Step check_ack_syn_received(const Seg& seg, Instant now);
@@ -232,6 +248,7 @@ class Tcb {
   bool wscale_ok_ = false;
   bool ts_ok_ = false;
   bool syn_offered_ws_ = false, syn_offered_ts_ = false;  // what the peer's SYN carried
+  bool sack_permitted_ = false;
   std::uint32_t ts_recent_ = 0;
   Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
   SeqNum last_ack_sent_;

@@ -142,7 +142,11 @@ struct Event {
   ConnError error = ConnError::Reset;  // valid for Error
 };
 
-enum class ListenError : std::uint8_t { AddressInUse, InvalidAddress };
+enum class ListenError : std::uint8_t {
+  AddressInUse,
+  InvalidAddress,
+  InvalidOption,  // a zero buffer size, or one above TcpConfig::max_buffer
+};
 enum class AcceptError : std::uint8_t { WouldBlock, NoSuchListener };
 enum class ConnectError : std::uint8_t {
   InvalidAddress,   // MUST-46: broadcast/multicast/unspecified remote
@@ -206,32 +210,35 @@ struct NegativeAdvice {
   Endpoint remote;
 };
 
-// Counters of a whole TcpProtocol.
+// Counters of a whole TcpProtocol. X-macro list: one place names every counter,
+// used for the struct and for printing (stack::format_tcp_stats).
+#define SYNACK_TCP_STATS(X)                                                                 \
+  X(segs_in)                                                                                \
+  X(segs_out)                                                                               \
+  X(rst_out_no_socket)         /* §3.10.7.1 answers */                                      \
+  X(dropped_broadcast)         /* MUST-57 */                                                \
+  X(dropped_syn_queue_full)    /* SYN queue full and SYN cookies off */                     \
+  X(icmp_ignored)                                                                           \
+  X(conns_opened)                                                                           \
+  X(conns_closed)                                                                           \
+  X(batches)                   /* begin_batch/end_batch pairs (MUST-58/59) */               \
+  X(rst_accepted)              /* RFC 5961 §3: RST exactly at RCV.NXT, connection reset */  \
+  X(challenge_acks_rst)        /* RFC 5961 §3: RST in window, not at RCV.NXT */             \
+  X(challenge_acks_syn)        /* RFC 5961 §4: SYN on a synchronized connection */          \
+  X(challenge_acks_ack)        /* RFC 5961 §5: ACK value too old */                         \
+  X(challenge_acks_limited)    /* RFC 5961 §7: not sent, over the rate limit */             \
+  X(syn_cookies_sent)          /* RFC 4987 §3.6 */                                          \
+  X(syn_cookies_valid)         /* an ACK carried a valid cookie: connection rebuilt */      \
+  X(syn_cookies_invalid)       /* an ACK to a listener carried none (answered RST) */       \
+  X(dropped_accept_queue_full) /* SYN or cookie ACK while the accept queue was full */      \
+  X(refused_max_connections)   /* SYN dropped / connect() failed: max_connections */        \
+  X(refused_memory_budget)     /* SYN dropped / connect() failed: memory_budget */          \
+  X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */
+
 struct ProtocolStats {
-  std::uint64_t segs_in = 0;
-  std::uint64_t segs_out = 0;
-  std::uint64_t rst_out_no_socket = 0;  // §3.10.7.1 answers
-  std::uint64_t dropped_broadcast = 0;  // MUST-57
-  std::uint64_t dropped_syn_queue_full = 0;
-  std::uint64_t icmp_ignored = 0;
-  std::uint64_t conns_opened = 0;
-  std::uint64_t conns_closed = 0;
-  std::uint64_t batches = 0;  // begin_batch/end_batch pairs (MUST-58/59)
-  // RFC 5961, summed over all connections.
-  std::uint64_t rst_accepted = 0;            // §3: RST exactly at RCV.NXT, connection reset
-  std::uint64_t challenge_acks_rst = 0;      // §3: RST in window, not at RCV.NXT
-  std::uint64_t challenge_acks_syn = 0;      // §4: SYN on a synchronized connection
-  std::uint64_t challenge_acks_ack = 0;      // §5: ACK value too old
-  std::uint64_t challenge_acks_limited = 0;  // §7: not sent, over the rate limit
-  // SYN cookies (RFC 4987 §3.6).
-  std::uint64_t syn_cookies_sent = 0;
-  std::uint64_t syn_cookies_valid = 0;    // an ACK carried a valid cookie: connection rebuilt
-  std::uint64_t syn_cookies_invalid = 0;  // an ACK to a listener carried none (answered RST)
-  // Resource limits that bit.
-  std::uint64_t dropped_accept_queue_full = 0;
-  std::uint64_t refused_max_connections = 0;
-  std::uint64_t refused_memory_budget = 0;
-  std::uint64_t ooo_dropped = 0;  // out-of-order segments over max_ooo_segments/bytes
+#define SYNACK_TCP_STATS_FIELD(name) std::uint64_t name = 0;
+  SYNACK_TCP_STATS(SYNACK_TCP_STATS_FIELD)
+#undef SYNACK_TCP_STATS_FIELD
 };
 
 // One recorded state change (the trace hook's argument).
