@@ -24,7 +24,16 @@ struct ServeArgs {
   std::vector<std::string> services;
   int max_conns = 10000;
   double idle_timeout = 120;
+  std::string syn_cookies = "when-full";
+  int syn_queue = 256;
+  int challenge_ack_limit = 1000;
 };
+
+tcp::SynCookies parse_syn_cookies(const std::string& s) {
+  if (s == "never") return tcp::SynCookies::Never;
+  if (s == "always") return tcp::SynCookies::Always;
+  return tcp::SynCookies::WhenFull;  // CLI11 checked the value
+}
 
 int run_serve(const ServeArgs& a) {
   std::vector<api::ServiceSpec> specs;
@@ -43,7 +52,11 @@ int run_serve(const ServeArgs& a) {
     }
     specs.push_back(*spec);
   }
-  NetHost host(a.common, a.tap, static_cast<std::size_t>(a.max_conns));
+  NetHost host(a.common, a.tap, static_cast<std::size_t>(a.max_conns), [&a](stack::StackConfig& c) {
+    c.tcp.syn_cookies = parse_syn_cookies(a.syn_cookies);
+    c.tcp.syn_queue = static_cast<std::uint32_t>(a.syn_queue);
+    c.tcp.challenge_ack_limit = static_cast<std::uint32_t>(a.challenge_ack_limit);
+  });
   api::ServiceConfig cfg;
   cfg.max_conns = static_cast<std::size_t>(a.max_conns);
   cfg.idle_timeout =
@@ -114,6 +127,15 @@ void register_serve(CLI::App& app, Action& action) {
   sub->add_option("--idle-timeout", args->idle_timeout,
                   "Abort a connection idle for this many seconds (default 120)")
       ->check(CLI::Range(0.01, 86400.0));
+  sub->add_option("--syn-queue", args->syn_queue,
+                  "Half-open (SYN-RECEIVED) connections per listener (default 256)")
+      ->check(CLI::Range(1, 65536));
+  sub->add_option("--syn-cookies", args->syn_cookies,
+                  "SYN cookies (RFC 4987): when-full (default), always or never")
+      ->check(CLI::IsMember({"when-full", "always", "never"}));
+  sub->add_option("--challenge-ack-limit", args->challenge_ack_limit,
+                  "RFC 5961 challenge ACKs per second, all connections (0: no limit)")
+      ->check(CLI::Range(0, 1000000));
   sub->add_option("SERVICE", args->services,
                   "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
       ->required();

@@ -86,7 +86,8 @@ std::uint16_t parse_port_arg(const std::string& flag, const std::string& text) {
   return static_cast<std::uint16_t>(std::stol(text));
 }
 
-NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns)
+NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns,
+                 const std::function<void(stack::StackConfig&)>& tune)
     : level_(parse_level(common.log)), pcap_path_(common.pcap) {
   validate_tap(tap);
   std::optional<link::ImpairSpec> impair;
@@ -109,6 +110,7 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   // The MSS we announce is the TCP config's mtu - 40 (RFC 9293 §3.7.1).
   cfg.tcp.mtu = static_cast<std::uint16_t>(common.mss ? *common.mss + 40 : common.mtu);
   cfg.tcp.max_connections = max_conns + 64;  // room for TIME-WAIT and embryonic ones
+  if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);
   const auto iface = stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu));

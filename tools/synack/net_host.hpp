@@ -3,6 +3,8 @@
 // report (`--log info` prints the stats line).
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +24,10 @@ class NetHost {
  public:
   // Validates the options (UsageError), opens the TAP and the capture
   // (std::runtime_error on failure).
-  NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns = 4096);
+  // tune, if given, adjusts the stack's configuration before the stack is built
+  // (serve's listener limits).
+  NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t max_conns = 4096,
+          const std::function<void(stack::StackConfig&)>& tune = {});
   ~NetHost();
   NetHost(const NetHost&) = delete;
   NetHost& operator=(const NetHost&) = delete;

@@ -943,11 +943,19 @@ bool run_attack(const AttackOptions& opt, std::string& out) {
                        r.b_after.challenge_acks_ack - r.b_before.challenge_acks_ack);
   });
   out +=
-      "\n\nWhy they matter: B trusts a segment because its SEQ and ACK fit numbers that only A "
-      "and B\nshould know. A counter ISN gives them away to anyone who opens one connection "
-      "(RFC 6528);\nRFC 5961 then makes a blind RST or SYN need RCV.NXT exactly and data an ACK "
-      "within one\nwindow of SND.UNA. An attacker who can see the traffic (on-path) is not "
-      "stopped by either:\nthat takes cryptography (TCP-AO, TLS).\n";
+      "\n\nWhy they matter: B trusts a segment because its SEQ and ACK fit numbers only A and "
+      "B should\nknow. A counter ISN gives them away to anyone who opens one connection; RFC "
+      "6528's keyed-hash\nISN does not. RFC 5961 narrows what a guess must hit: a RST or SYN "
+      "exactly RCV.NXT, data an\nACK within one window of SND.UNA. Alone it would not have "
+      "saved run 1 (the injected ACK was\nclose enough); with unguessable ISNs it leaves a blind "
+      "attacker on the order of 2^32 tries per\nreset. An on-path attacker sees the numbers and "
+      "is stopped by neither: that takes cryptography\n(TCP-AO, TLS).\n";
+  "
+  "RFC 6528's\nkeyed-hash ISN does not. RFC 5961 then makes a blind RST or SYN need RCV.NXT "
+  "exactly and\ndata an ACK within one window of SND.UNA: it stops the RST sweep even with "
+  "counter ISNs,\nbut not run 1's injection, whose ACK was close enough. The unguessable ISN "
+  "is what keeps\ndata out. An attacker who sees the traffic (on-path) is stopped by "
+  "neither: that takes\ncryptography (TCP-AO, TLS).\n";
 
   bool capture_ok = true;
   if (pcap) {
