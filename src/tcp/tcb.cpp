@@ -79,8 +79,8 @@ std::uint8_t Tcb::window_scale_for(std::size_t recv_buffer) {
   return wscale_for(recv_buffer);
 }
 
-void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c,
-                           ListenerId listener, Instant now) {
+void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c, ListenerId listener,
+                           Instant now) {
   passive_open_ = true;  // MUST-11
   listener_ = listener;
   state_ = State::Listen;

@@ -42,9 +42,14 @@ int run_attack_scenario(const SimArgs& a) {
   o.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
   o.run_insecure = !a.default_only;
   o.run_default = !a.insecure_only;
+  auto started = std::chrono::steady_clock::now();
   std::string out;
   bool ok = run_attack(o, out);
   fmt::print("{}", out);
+  if (a.timing) {
+    auto wall = std::chrono::steady_clock::now() - started;
+    fmt::print(stderr, "wall-clock {:.3f} s\n", std::chrono::duration<double>(wall).count());
+  }
   return ok ? kExitOk : kExitRuntime;
 }
 

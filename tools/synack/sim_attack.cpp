@@ -863,11 +863,12 @@ Three hosts on one switch, 10.77.0.0/24:
 B believes a segment "from A" when its numbers fit B's connection state:
   SEQ must fall inside B's receive window: it counts A's bytes, from A's ISN;
   ACK must be acceptable: it counts B's bytes, from B's ISN. C needs both, unseen.
-C knows A's and B's addresses, B's port 514 and (an assumption) A's port 1023: old rsh
-clients used fixed ports, as BGP peers use 179 (RFC 6056 random ports would add ~14 bits
-to guess). It knows A's session starts at about 200 ms (a scheduled job) and probes both
-hosts just before. Timestamps (RFC 7323) are on; C is handed A's current TSval for free,
-since PAWS is no defence (one captured segment tells the clock): SEQ and ACK must stop it.
+C knows A's and B's addresses, B's port 514 and (an assumption) A's port 1023: rsh
+clients take reserved ports from 1023 down, BGP peers use 179 (RFC 6056 random ports would
+add ~14 bits to guess). It knows A's session starts at about 200 ms (a scheduled job) and
+probes both hosts just before. Timestamps (RFC 7323) are on. PAWS only drops a TSval older
+than A's last one: a random TSval passes half the time, so it is no defence. C is handed
+A's current TSval so that every forged segment meets the SEQ and ACK checks.
 Sequence numbers are relative to each direction's true ISN (negative: before it), which C
 does not know; --absolute prints raw values. Ladder columns: A, B, C; ~~> is forged.
 )";
@@ -896,7 +897,8 @@ bool run_attack(const AttackOptions& opt, std::string& out) {
     out += insecure ? fmt::format(
                           "\n=== run {} of {}: A and B with TcpConfig.insecure (predictable_isn, "
                           "no_rfc5961) ===\nISNs from a counter (+64000 per connection, +128 per "
-                          "ms); RST, SYN and ACK checked as in RFC 793.\n\n",
+                          "ms); RST, SYN and ACK checked as in RFC 793.\nA too, not only B: "
+                          "the SEQ C forges counts from A's ISN.\n\n",
                           n, total)
                     : fmt::format(
                           "\n=== run {} of {}: the default configuration ===\nISNs from a keyed "
@@ -950,12 +952,6 @@ bool run_attack(const AttackOptions& opt, std::string& out) {
       "saved run 1 (the injected ACK was\nclose enough); with unguessable ISNs it leaves a blind "
       "attacker on the order of 2^32 tries per\nreset. An on-path attacker sees the numbers and "
       "is stopped by neither: that takes cryptography\n(TCP-AO, TLS).\n";
-  "
-  "RFC 6528's\nkeyed-hash ISN does not. RFC 5961 then makes a blind RST or SYN need RCV.NXT "
-  "exactly and\ndata an ACK within one window of SND.UNA: it stops the RST sweep even with "
-  "counter ISNs,\nbut not run 1's injection, whose ACK was close enough. The unguessable ISN "
-  "is what keeps\ndata out. An attacker who sees the traffic (on-path) is stopped by "
-  "neither: that takes\ncryptography (TCP-AO, TLS).\n";
 
   bool capture_ok = true;
   if (pcap) {

@@ -102,8 +102,7 @@ const std::vector<Scenario> kScenarios = {
     {"zero-window", "the receiver stops reading: zero window, probes, reopening", run_zero_window},
     {"loss", "bulk transfer over a lossy link (5 % unless --loss): retransmission", run_loss},
     {"ping-udp", "ARP, ICMP echo and a UDP echo exchange (the layers below TCP)", run_ping_udp},
-    {"attack", "off-path attacker guesses SEQ/ACK: insecure stack vs default (3 hosts)",
-     nullptr},
+    {"attack", "off-path attacker guesses SEQ/ACK: insecure stack vs default (3 hosts)", nullptr},
 };
 
 }  // namespace
