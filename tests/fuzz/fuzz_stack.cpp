@@ -100,7 +100,11 @@ void check_frame(const Host& from, Bytes frame) {
 
 class Session {
  public:
-  Session() : a_(1, config()), b_(2, config()) {}
+  // `variant` picks the server's configuration (the first input byte): SYN cookies
+  // for every SYN, the insecure RFC 793 / counter-ISN demo modes, a tiny challenge-ACK
+  // budget, no timestamps, tiny out-of-order and memory caps.
+  explicit Session(std::uint8_t variant)
+      : a_(1, config(0)), b_(2, config(variant)), budget_(config(variant).tcp.memory_budget) {}
 
   // Handshake, then 100 bytes client->server delivered and acknowledged, then 300
   // more client->server and 200 server->client sent but not delivered (in flight).
@@ -158,10 +162,21 @@ class Session {
   }
 
  private:
-  static stack::StackConfig config() {
+  static stack::StackConfig config(std::uint8_t variant) {
     stack::StackConfig c;
     c.first_ip_ident = 1;
     c.tcp.syn_queue = kBacklog;  // SYNs beyond it get SYN cookies (RFC 4987 §3.6)
+    if (variant & 1) c.tcp.syn_cookies = tcp::SynCookies::Always;
+    if (variant & 2) c.tcp.insecure = tcp::InsecureOptions{true, true};
+    if (variant & 4) c.tcp.challenge_ack_limit = 2;
+    if (variant & 8) c.tcp.timestamps = false;
+    if (variant & 16) {
+      c.tcp.max_ooo_segments = 4;
+      c.tcp.max_ooo_bytes = 2048;
+      c.tcp.defaults.send_buffer = 16 * 1024;
+      c.tcp.defaults.recv_buffer = 16 * 1024;
+      c.tcp.memory_budget = 3 * 32 * 1024;  // the first child and two more
+    }
     return c;
   }
   static ByteVec pattern(std::size_t n) {
@@ -191,6 +206,10 @@ class Session {
     // embryonic and `backlog` not yet accepted connections; the client only its own.
     check(b_.stack.tcp().connection_count() <= 1 + accepted_ + 2 * kBacklog);
     check(a_.stack.tcp().connection_count() <= 1);
+    // Memory: what is allocated never exceeds what was admitted, nor that the budget.
+    const auto& tcp = b_.stack.tcp();
+    check(tcp.memory_in_use() <= tcp.memory_reserved());
+    check(tcp.memory_reserved() <= budget_);
     remember_seqs();
   }
 
@@ -325,6 +344,7 @@ class Session {
   }
 
   Host a_, b_;
+  std::size_t budget_;
   Instant now_ = Instant::zero();
   tcp::ListenerId lid_{};
   tcp::ConnId cid_{}, child_{};
@@ -337,9 +357,9 @@ class Session {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Session s;
-  check(s.establish());
   Reader in{data, size};
+  Session s(in.u8());
+  check(s.establish());
   s.run(in);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <vector>
 
 #include "hostile_rig.hpp"
@@ -77,6 +78,11 @@ struct OooCase {
   std::size_t max_bytes;
   bool segments_bite;  // which cap is the tighter one for this flood
 };
+
+void PrintTo(const OooCase& c, std::ostream* os) {
+  *os << c.name << " (max_ooo_segments " << c.max_segments << ", max_ooo_bytes " << c.max_bytes
+      << ")";
+}
 
 class OooFlood : public ::testing::TestWithParam<OooCase> {};
 
@@ -173,7 +179,7 @@ TEST_P(OooFlood, HolesAtRandomOffsetsStayUnderTheCapsAndKeptDataIsDeliveredExact
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Caps, OooFlood,
+INSTANTIATE_TEST_SUITE_P(Hostile, OooFlood,
                          ::testing::Values(OooCase{"Segments", 64, 256 * KiB, true},
                                            OooCase{"Bytes", 4096, 2000, false}),
                          [](const auto& info) { return std::string(info.param.name); });
