@@ -29,8 +29,7 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_, out_,      events_,          trace_,
-                    advice_, batching_, challenge_limit_, stats_};
+  return TcbContext{config_, out_, events_, trace_, advice_, batching_, challenge_limit_, stats_};
 }
 
 Tcb* TcpProtocol::find(ConnId id) {
@@ -105,6 +104,13 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
       purge_heap();
       return;
     }
+    if (completes_into_full_accept_queue(id, in.seg)) {
+      // As Linux: the last ACK of a handshake is dropped while the listener's accept
+      // queue is full (the backlog is a hard bound); our SYN,ACK retransmission makes
+      // the peer send it again, by when the application may have accepted.
+      ++stats_.dropped_accept_queue_full;
+      return;
+    }
     tcb->on_segment(in.seg, now);
     settle(id);
     purge_heap();
@@ -119,6 +125,14 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
   // the incoming segment is discarded. An incoming segment containing a RST is
   // discarded. An incoming segment not containing a RST causes a RST to be sent."
   reply_reset(in);
+}
+
+bool TcpProtocol::completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const {
+  const Conn& c = conns_.at(id);
+  if (!c.listener || c.queued || c.tcb->state() != State::SynReceived) return false;
+  if (!seg.flags.ack() || seg.flags.rst() || seg.flags.syn()) return false;
+  auto lit = listeners_.find(*c.listener);
+  return lit != listeners_.end() && lit->second.accept_queue.size() >= lit->second.backlog;
 }
 
 void TcpProtocol::reply_reset(const SegmentIn& in) {

@@ -254,5 +254,37 @@ TEST(OutOfOrder, BytesBeyondTheCapAreDroppedAndCounted) {
   EXPECT_LE(e.proto.memory_in_use(), 16u * 1024);  // a few KiB, not the 256 KiB limit
 }
 
+// The listen() backlog is a hard bound on the accept queue: a handshake that would
+// complete into a full queue has its ACK dropped (as Linux); the SYN,ACK is
+// retransmitted and the peer's next ACK gets in once the application accepted.
+TEST(AcceptQueue, LastAckIsDroppedWhileTheQueueIsFull) {
+  TcpConfig c = Established::plain();
+  SeededRandom rng(4);
+  TcpProtocol p(c, rng);
+  const ListenerId lid = p.listen(Endpoint{kAddrA, 80}, 1).value();
+  Peer one, two;
+  two.port = 40001;
+  p.on_segment(one.seg(F::kSyn, 100, 0, 8192), at_ms(0));
+  p.on_segment(two.seg(F::kSyn, 500, 0, 8192), at_ms(0));
+  auto sa = drain(p);
+  ASSERT_EQ(sa.size(), 2u);
+  p.on_segment(one.seg(F::kAck, 101, sa[0].seg.seq.raw() + 1, 8192), at_ms(5));
+  p.on_segment(two.seg(F::kAck, 501, sa[1].seg.seq.raw() + 1, 8192), at_ms(5));
+  EXPECT_EQ(p.stats().dropped_accept_queue_full, 1u);
+  const ConnId first = p.accept(lid).value();
+  EXPECT_EQ(p.remote_endpoint(first)->port, 40000);
+  EXPECT_EQ(p.accept(lid).error(), AcceptError::WouldBlock);  // two is still embryonic
+  // RFC 6298: the SYN,ACK is retransmitted after the initial RTO (1 s).
+  p.on_timer(at_ms(1005));
+  auto again = drain(p);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].flags(), "S.");
+  EXPECT_EQ(again[0].seg.dst_port, 40001);
+  p.on_segment(two.seg(F::kAck, 501, again[0].seg.seq.raw() + 1, 8192), at_ms(1010));
+  const ConnId second = p.accept(lid).value();
+  EXPECT_EQ(p.remote_endpoint(second)->port, 40001);
+  EXPECT_EQ(p.state(second), State::Established);
+}
+
 }  // namespace
 }  // namespace synack::tcp::testing

@@ -148,6 +148,9 @@ class TcpProtocol {
   void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
                            std::optional<SeqNum> isn_floor = std::nullopt);
   void reply_reset(const SegmentIn& in);
+  // Would this segment complete an embryonic connection whose listener's accept
+  // queue is already full?
+  bool completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const;
   SeqNum choose_isn(const Tuple& t, Instant now);
   // May one more connection with these buffers exist? Counts the refusal if not
   // (max_connections, memory_budget).
@@ -187,8 +190,8 @@ class TcpProtocol {
   std::function<void(const Transition&)> trace_;
   ProtocolStats stats_;
   ChallengeAckLimiter challenge_limit_;
-  std::size_t reserved_ = 0;            // sum of Conn::charged
-  std::uint32_t predictable_isn_ = 0;   // InsecureOptions::predictable_isn counter
+  std::size_t reserved_ = 0;           // sum of Conn::charged
+  std::uint32_t predictable_isn_ = 0;  // InsecureOptions::predictable_isn counter
 
   // SYN cookies (RFC 4987 §3.6; syncookie.cpp).
   // A SYN the SYN queue has no room for: answer with a cookie SYN,ACK, keep no state.
