@@ -20,9 +20,11 @@ bool bad_remote(wire::Ipv4Addr a) {
 
 TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
     : config_(config), random_(random), challenge_limit_(config.challenge_ack_limit, random) {
-  for (std::size_t i = 0; i < isn_key_.size(); i += 8) {
-    const std::uint64_t v = random_.next_u64();
-    for (std::size_t j = 0; j < 8; ++j) isn_key_[i + j] = static_cast<unsigned char>(v >> (8 * j));
+  for (auto* key : {&isn_key_, &ts_key_}) {
+    for (std::size_t i = 0; i < key->size(); i += 8) {
+      const std::uint64_t v = random_.next_u64();
+      for (std::size_t j = 0; j < 8; ++j) (*key)[i + j] = static_cast<unsigned char>(v >> (8 * j));
+    }
   }
 }
 
@@ -73,6 +75,21 @@ SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) {
   for (int i = 0; i < 4; ++i) f |= std::uint32_t{h[i]} << (8 * i);
   const auto m = static_cast<std::uint32_t>(now.nanos() / 4000);
   return SeqNum(m + f);
+}
+
+std::uint32_t TcpProtocol::ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const {
+  // RFC 7323 §5.4: "a random offset" per connection keeps TSval from revealing the
+  // clock (uptime, §7.1). Keyed by the address pair, as Linux does: connections
+  // between the same two hosts share one clock, so PAWS holds across incarnations
+  // (a TIME-WAIT reopen sees a newer TSval).
+  std::array<std::byte, 8> in{};
+  local.store(in, 0);
+  remote.store(in, 4);
+  unsigned char h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(), ts_key_.data());
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{h[i]} << (8 * i);
+  return v;
 }
 
 // ------------------------------------------------------------------ segment arrival
@@ -232,6 +249,7 @@ ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   Conn c;
   c.tcb = std::make_unique<Tcb>(ctx(), id, t.local, t.remote, opts);
+  c.tcb->set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c.charged = c.tcb->memory_limit();
   reserved_ += c.charged;
   conns_.emplace(id, std::move(c));

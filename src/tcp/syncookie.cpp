@@ -176,7 +176,7 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
     if (ws) o.wscale = std::min(*syn.options.window_scale, std::uint8_t{14});
     o.sack_permitted = syn.options.sack_permitted;
     const auto ts_now =
-        static_cast<std::uint32_t>(to_millis(now.since_origin())) + Tcb::ts_offset_for(iss);
+        static_cast<std::uint32_t>(to_millis(now.since_origin())) + ts_offset(in.dst, in.src);
     r.options.timestamps =
         wire::TcpTimestamps{cookie_tsval(ts_now, o), syn.options.timestamps->tsval};
   }

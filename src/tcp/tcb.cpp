@@ -35,7 +35,6 @@ void Tcb::open_active(SeqNum iss, Instant now) {
   // ISS, SND.NXT to ISS+1, enter SYN-SENT state" (SND.NXT advances when output() sends it).
   iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
   snd_buf_seq_ = iss + 1;
-  ts_offset_ = iss.raw() * 2654435761u;  // RFC 7323 §5.4: a per-connection random offset
   rtx_epoch_ = now;
   last_rcv_at_ = now;
   user_visible_ = true;
@@ -56,7 +55,6 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
   last_ack_sent_ = rcv_nxt_;
   iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
   snd_buf_seq_ = iss + 1;
-  ts_offset_ = iss.raw() * 2654435761u;
   // The window of a SYN is never scaled (RFC 7323 §2.2).
   snd_wnd_ = max_snd_wnd_ = syn.window;
   snd_wl1_ = syn.seq;
@@ -94,7 +92,6 @@ void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c, 
   iss_ = recover_ = c.iss;
   snd_una_ = snd_nxt_ = snd_max_ = c.iss + 1;
   snd_buf_seq_ = c.iss + 1;
-  ts_offset_ = ts_offset_for(c.iss);  // the TSval clock the cookie SYN,ACK used
   // The options the cookie (MSS) and our SYN,ACK's TSval (window scale, SACK) kept.
   // Without timestamps there was no room for them: no window scaling, no SACK, and
   // the MSS rounded down to the table (RFC 4987 §3.6's "some TCP options ... cannot

@@ -151,6 +151,35 @@ TEST(Isn, PredictableModeIsACounterDefaultIsNot) {
   EXPECT_EQ(deltas.size(), d.size() - 1);  // no repeated step
 }
 
+// RFC 7323 §5.4/§7.1: TSval = ms clock + an offset keyed by a secret and the address
+// pair. A peer that sees our ISS and TSval learns nothing about the clock; two
+// connections between the same hosts share it (PAWS across incarnations).
+TEST(Timestamps, OffsetIsKeyedPerAddressPairNotDerivedFromTheIss) {
+  TcpConfig c;  // timestamps on
+  auto first_tsval = [&](std::uint64_t seed, wire::Ipv4Addr remote, std::uint16_t port) {
+    SeededRandom rng(seed);
+    TcpProtocol p(c, rng);
+    auto id = p.connect(Endpoint{kAddrA, port}, Endpoint{remote, 80}, at_ms(1000));
+    EXPECT_TRUE(id.ok());
+    auto out = drain(p);
+    EXPECT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out.at(0).seg.options.timestamps.has_value());
+    return std::pair{out.at(0).seg.options.timestamps->tsval, p.tcb(*id)->iss().raw()};
+  };
+  const auto [ts1, iss1] = first_tsval(1, kAddrB, 1000);
+  const auto [ts2, iss2] = first_tsval(1, kAddrB, 2000);  // same key, same pair
+  const auto [ts3, iss3] = first_tsval(2, kAddrB, 1000);  // another key
+  const auto [ts4, iss4] = first_tsval(1, wire::Ipv4Addr::from_octets(10, 77, 0, 9), 1000);
+  EXPECT_NE(iss1, iss2);
+  EXPECT_EQ(ts1, ts2);  // one clock per address pair
+  EXPECT_NE(ts1, ts3);
+  EXPECT_NE(ts1, ts4);
+  EXPECT_NE(ts1 - 1000, 0u);  // not the bare clock
+  // Not a function of the ISS alone (the old iss * 2654435761 offset leaked the clock).
+  EXPECT_NE(ts1 - iss1 * 2654435761u, ts3 - iss3 * 2654435761u);
+  (void)iss4;
+}
+
 // RFC 6056: ephemeral ports are not a counter; every port of the range is usable.
 TEST(EphemeralPorts, RandomisedNotSequentialAndExhaustionIsReported) {
   TcpConfig c;

@@ -274,9 +274,11 @@ TEST(SynCookieListener, FullSynQueueAnswersWithStatelessCookie) {
   EXPECT_FALSE(sa.options.sack_permitted);  // synack does not do SACK
   ASSERT_TRUE(sa.options.timestamps);
   EXPECT_EQ(sa.options.timestamps->tsecr, 1000u);
-  // TSval: the rebuilt connection's clock (ms + ISS * 2654435761), low 6 bits = peer
-  // wscale 7 | SACK-permitted (0x10), not ahead of that clock.
-  const std::uint32_t clock = 100'000u + sa.seq.raw() * 2654435761u;
+  // TSval: the rebuilt connection's clock, low 6 bits = peer wscale 7 |
+  // SACK-permitted (0x10), not ahead of that clock. The clock offset is per address
+  // pair: the normal SYN,ACK to the same peer at the same instant shows it.
+  ASSERT_TRUE(first[0].seg.options.timestamps);
+  const std::uint32_t clock = first[0].seg.options.timestamps->tsval;
   const std::uint32_t tsval = sa.options.timestamps->tsval;
   EXPECT_EQ(tsval & 0x3F, 0x17u);
   EXPECT_LT(clock - tsval, 64u);

@@ -152,6 +152,8 @@ class TcpProtocol {
   // queue is already full?
   bool completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const;
   SeqNum choose_isn(const Tuple& t, Instant now);
+  // RFC 7323 §5.4: the TSval offset of connections between these two addresses.
+  std::uint32_t ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const;
   // May one more connection with these buffers exist? Counts the refusal if not
   // (max_connections, memory_budget).
   bool admit(const SocketOptions& opts);
@@ -176,6 +178,7 @@ class TcpProtocol {
   TcpConfig config_;
   Random& random_;
   std::array<unsigned char, 16> isn_key_{};  // RFC 6528 secretkey
+  std::array<unsigned char, 16> ts_key_{};   // keys TSval offsets (RFC 7323 §5.4)
   Instant now_;
   std::uint32_t next_id_ = 1;
   std::map<ConnId, Conn> conns_;

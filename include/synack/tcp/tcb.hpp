@@ -58,7 +58,10 @@ class Tcb {
                         Instant now);
   // RFC 7323 §5.4: the per-connection offset of our TSval clock, derived from the ISS
   // (a cookie SYN,ACK's TSval must run on the clock its rebuilt connection uses).
-  static std::uint32_t ts_offset_for(SeqNum iss) { return iss.raw() * 2654435761u; }
+  // RFC 7323 §5.4/§7.1: the offset added to our millisecond clock in TSval, so that
+  // TSval reveals neither uptime nor anything about the ISN. Set by the owner before
+  // an open (a keyed hash of the address pair: TcpProtocol::ts_offset).
+  void set_ts_offset(std::uint32_t offset) { ts_offset_ = offset; }
   // RFC 7323 §2.3: the window scale shift a receive buffer of this size needs.
   static std::uint8_t window_scale_for(std::size_t recv_buffer);
 
