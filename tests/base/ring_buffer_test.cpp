@@ -90,8 +90,8 @@ TEST(ByteRing, GrowthKeepsWrappedAndOutOfOrderBytes) {
   for (std::size_t i = 0; i < ooo.size(); ++i) ooo[i] = std::byte(200 + i);
   ring.write(a);
   std::vector<std::byte> sink(3500);
-  ring.read(sink);                    // head now at 3500 of a 4096 allocation
-  ring.write(b);                      // 3500 bytes live, wrapping, allocation grows
+  ring.read(sink);                                // head now at 3500 of a 4096 allocation
+  ring.write(b);                                  // 3500 bytes live, wrapping, allocation grows
   EXPECT_EQ(ring.write_at(10, ooo), ooo.size());  // out of order, past size()
   std::vector<std::byte> more(20000, std::byte{9});
   EXPECT_EQ(ring.write_at(100, more), more.size());  // forces another growth

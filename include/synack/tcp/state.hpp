@@ -45,15 +45,15 @@ enum class Rule : std::uint8_t {
   rfc9293_3_10_7_4_rst_syn_received_active,   // RST in SYN-RECEIVED from an active OPEN
   rfc9293_3_10_7_4_rst,                       // RST in a synchronized state: -> CLOSED
   rfc793_syn_in_window,  // InsecureOptions::no_rfc5961: a SYN in window resets (RFC 793 p.71)
-  rfc9293_3_10_7_4_syn_received_ack,          // ACK of our SYN in SYN-RECEIVED: -> ESTABLISHED
-  rfc9293_3_10_7_4_fin_wait_1_ack,            // our FIN acked in FIN-WAIT-1: -> FIN-WAIT-2
-  rfc9293_3_10_7_4_closing_ack,               // our FIN acked in CLOSING: -> TIME-WAIT
-  rfc9293_3_10_7_4_last_ack_ack,              // our FIN acked in LAST-ACK: -> CLOSED
-  rfc9293_3_10_7_4_fin_established,           // FIN in SYN-RECEIVED/ESTABLISHED: -> CLOSE-WAIT
-  rfc9293_3_10_7_4_fin_fin_wait_1,            // FIN in FIN-WAIT-1, ours not acked: -> CLOSING
-  rfc9293_3_10_7_4_fin_fin_wait_1_acked,      // FIN in FIN-WAIT-1, ours acked: -> TIME-WAIT
-  rfc9293_3_10_7_4_fin_fin_wait_2,            // FIN in FIN-WAIT-2: -> TIME-WAIT
-  rfc9293_3_10_8_user_timeout,                // USER TIMEOUT / R2 reached: -> CLOSED
+  rfc9293_3_10_7_4_syn_received_ack,      // ACK of our SYN in SYN-RECEIVED: -> ESTABLISHED
+  rfc9293_3_10_7_4_fin_wait_1_ack,        // our FIN acked in FIN-WAIT-1: -> FIN-WAIT-2
+  rfc9293_3_10_7_4_closing_ack,           // our FIN acked in CLOSING: -> TIME-WAIT
+  rfc9293_3_10_7_4_last_ack_ack,          // our FIN acked in LAST-ACK: -> CLOSED
+  rfc9293_3_10_7_4_fin_established,       // FIN in SYN-RECEIVED/ESTABLISHED: -> CLOSE-WAIT
+  rfc9293_3_10_7_4_fin_fin_wait_1,        // FIN in FIN-WAIT-1, ours not acked: -> CLOSING
+  rfc9293_3_10_7_4_fin_fin_wait_1_acked,  // FIN in FIN-WAIT-1, ours acked: -> TIME-WAIT
+  rfc9293_3_10_7_4_fin_fin_wait_2,        // FIN in FIN-WAIT-2: -> TIME-WAIT
+  rfc9293_3_10_8_user_timeout,            // USER TIMEOUT / R2 reached: -> CLOSED
   // Not an RFC rule: like Linux's tcp_fin_timeout, a connection the user closed does
   // not wait in FIN-WAIT-2 forever for a peer that vanished.
   impl_fin_wait_2_timeout,

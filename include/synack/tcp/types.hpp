@@ -215,19 +215,19 @@ struct NegativeAdvice {
 #define SYNACK_TCP_STATS(X)                                                                 \
   X(segs_in)                                                                                \
   X(segs_out)                                                                               \
-  X(rst_out_no_socket)         /* §3.10.7.1 answers */                                      \
-  X(dropped_broadcast)         /* MUST-57 */                                                \
-  X(dropped_syn_queue_full)    /* SYN queue full and SYN cookies off */                     \
+  X(rst_out_no_socket)      /* §3.10.7.1 answers */                                        \
+  X(dropped_broadcast)      /* MUST-57 */                                                   \
+  X(dropped_syn_queue_full) /* SYN queue full and SYN cookies off */                        \
   X(icmp_ignored)                                                                           \
   X(conns_opened)                                                                           \
   X(conns_closed)                                                                           \
   X(batches)                   /* begin_batch/end_batch pairs (MUST-58/59) */               \
-  X(rst_accepted)              /* RFC 5961 §3: RST exactly at RCV.NXT, connection reset */  \
-  X(challenge_acks_rst)        /* RFC 5961 §3: RST in window, not at RCV.NXT */             \
-  X(challenge_acks_syn)        /* RFC 5961 §4: SYN on a synchronized connection */          \
-  X(challenge_acks_ack)        /* RFC 5961 §5: ACK value too old */                         \
-  X(challenge_acks_limited)    /* RFC 5961 §7: not sent, over the rate limit */             \
-  X(syn_cookies_sent)          /* RFC 4987 §3.6 */                                          \
+  X(rst_accepted)              /* RFC 5961 §3: RST exactly at RCV.NXT, connection reset */ \
+  X(challenge_acks_rst)        /* RFC 5961 §3: RST in window, not at RCV.NXT */            \
+  X(challenge_acks_syn)        /* RFC 5961 §4: SYN on a synchronized connection */         \
+  X(challenge_acks_ack)        /* RFC 5961 §5: ACK value too old */                        \
+  X(challenge_acks_limited)    /* RFC 5961 §7: not sent, over the rate limit */            \
+  X(syn_cookies_sent)          /* RFC 4987 §3.6 */                                         \
   X(syn_cookies_valid)         /* an ACK carried a valid cookie: connection rebuilt */      \
   X(syn_cookies_invalid)       /* an ACK to a listener carried none (answered RST) */       \
   X(dropped_accept_queue_full) /* SYN or cookie ACK while the accept queue was full */      \
