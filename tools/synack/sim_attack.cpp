@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "ladder.hpp"
+#include "scheduled.hpp"
 #include "synack/base/random.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/tcp/tcb.hpp"
@@ -130,7 +131,7 @@ class AttackRun {
   // --- the network: three hosts, one switch, one clock ---
   void build(const AttackOptions& opt);
   void at(std::chrono::milliseconds t, std::function<void()> fn) {
-    timers_.emplace(Instant::zero() + t, std::move(fn));
+    timers_.at(Instant::zero() + t, std::move(fn));
   }
   void run_until(Instant end);
   void settle();
@@ -175,7 +176,7 @@ class AttackRun {
   bool absolute_;
   std::array<Node, 3> nodes_;
   Instant now_;
-  std::multimap<Instant, std::function<void()>> timers_;
+  Scheduled timers_;
   Ladder ladder_{"", "", false};  // describes the frames that are not TCP (ARP)
   using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
   std::map<Key, SeqNum> isn_;  // per direction, learned from genuine SYNs
@@ -339,13 +340,7 @@ void AttackRun::arrive(int to, const ByteVec& frame, Instant at) {
 void AttackRun::settle() {
   bool any = true;
   for (int round = 0; any && round < 10000; ++round) {
-    any = false;
-    while (!timers_.empty() && timers_.begin()->first <= now_) {
-      auto fn = std::move(timers_.begin()->second);
-      timers_.erase(timers_.begin());
-      fn();
-      any = true;
-    }
+    any = timers_.run_due(now_);
     pump();
     any = deliver() || any;
     for (int i = 0; i < 3; ++i) {
@@ -370,7 +365,7 @@ void AttackRun::run_until(Instant end) {
       consider(n.port->next_deadline());
       consider(n.stack->next_deadline());
     }
-    if (!timers_.empty()) consider(timers_.begin()->first);
+    consider(timers_.next());
     if (!next || *next > end) break;
     if (*next > now_) now_ = *next;
     for (auto& n : nodes_) n.stack->on_timer(now_);

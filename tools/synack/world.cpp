@@ -70,13 +70,7 @@ void World::pump() {
 bool World::settle() {
   bool any = true;
   for (int round = 0; any && round < 10000; ++round) {
-    any = false;
-    while (!timers_.empty() && timers_.begin()->first <= now_) {
-      auto fn = std::move(timers_.begin()->second);
-      timers_.erase(timers_.begin());
-      fn();
-      any = true;
-    }
+    any = timers_.run_due(now_);
     pump();
     while (auto d = link_.pop_ready(now_)) {
       Host& h = host(d->to);
@@ -109,7 +103,7 @@ bool World::run_until(const std::function<bool()>& done, Duration limit) {
     consider(link_.next_deadline());
     consider(a_.stack->next_deadline());
     consider(b_.stack->next_deadline());
-    if (!timers_.empty()) consider(timers_.begin()->first);
+    consider(timers_.next());
     if (!next || *next > end) break;
     if (*next > now_) now_ = *next;
     a_.stack->on_timer(now_);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ladder.hpp"
+#include "scheduled.hpp"
 #include "synack/base/random.hpp"
 #include "synack/link/pcapng.hpp"
 #include "synack/link/sim_link.hpp"
@@ -50,7 +51,7 @@ class World {
   // Called after each instant of virtual time has settled.
   std::function<void()> on_step;
   // Runs `fn` when the virtual clock reaches `t`.
-  void at(Instant t, std::function<void()> fn) { timers_.emplace(t, std::move(fn)); }
+  void at(Instant t, std::function<void()> fn) { timers_.at(t, std::move(fn)); }
   // Advances the world until done() holds or `limit` of virtual time has passed or
   // nothing is left to happen. Returns done().
   bool run_until(const std::function<bool()>& done, Duration limit);
@@ -73,7 +74,7 @@ class World {
   Ladder ladder_;
   std::optional<link::PcapngWriter> pcap_;
   std::uint32_t pcap_iface_ = 0;
-  std::multimap<Instant, std::function<void()>> timers_;
+  Scheduled timers_;
   Instant now_;
   std::string out_;
 };
