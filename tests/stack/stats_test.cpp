@@ -18,5 +18,16 @@ TEST(StackStats, FormatsOneLine) {
   EXPECT_EQ(all.find('\n'), std::string::npos);
 }
 
+TEST(StackStats, FormatsTcpCountersWithPrefix) {
+  tcp::ProtocolStats t;
+  EXPECT_EQ(format_tcp_stats(t), "");
+  t.challenge_acks_rst = 2;
+  t.segs_in = 5;
+  EXPECT_EQ(format_tcp_stats(t), "tcp_segs_in=5 tcp_challenge_acks_rst=2");
+  const std::string all = format_tcp_stats(t, false);
+  EXPECT_EQ(all.rfind("tcp_segs_in=5 tcp_segs_out=0 ", 0), 0u);
+  EXPECT_NE(all.find(" tcp_ooo_dropped=0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace synack::stack
