@@ -40,6 +40,8 @@ std::string_view to_string(ConnectError e) {
       return "protocol unreachable";
     case ConnectError::PortUnreachable:
       return "port unreachable";
+    case ConnectError::AdminProhibited:
+      return "communication administratively prohibited";
   }
   return "unknown";
 }
@@ -78,6 +80,8 @@ ConnectError to_connect_error(tcp::ConnError e) {
       return ConnectError::ProtocolUnreachable;
     case tcp::ConnError::PortUnreachable:
       return ConnectError::PortUnreachable;
+    case tcp::ConnError::AdminProhibited:
+      return ConnectError::AdminProhibited;
   }
   return ConnectError::Reset;
 }
@@ -231,6 +235,14 @@ Result<std::size_t, RecvError> TcpStream::receive(MutBytes out, Instant now) {
   stack_->on_timer(now);
   auto r = stack_->tcp().receive(id_, out);
   stack_->flush_tcp(now);  // reading may open the window: a window update
+  return r;
+}
+
+Result<std::size_t, RecvError> TcpStream::peek(MutBytes out, Instant now) {
+  if (stack_ == nullptr) return Err{RecvError::NoSuchConnection};
+  stack_->on_timer(now);
+  auto r = stack_->tcp().peek(id_, out);
+  stack_->flush_tcp(now);
   return r;
 }
 

@@ -544,6 +544,15 @@ Result<std::size_t, RecvError> TcpProtocol::receive(ConnId id, MutBytes out) {
   return Err{RecvError::WouldBlock};
 }
 
+Result<std::size_t, RecvError> TcpProtocol::peek(ConnId id, MutBytes out) const {
+  const Tcb* t = tcb(id);
+  if (!t) return Err{RecvError::NoSuchConnection};
+  const std::size_t n = t->peek(out);
+  if (n > 0 || t->eof()) return n;
+  if (t->error() || t->finished()) return Err{RecvError::Reset};
+  return Err{RecvError::WouldBlock};
+}
+
 Status<CloseError> TcpProtocol::shutdown_write(ConnId id) {
   Tcb* tcb = find(id);
   if (!tcb) return Err{CloseError::NoSuchConnection};

@@ -34,10 +34,14 @@ void RttEstimator::backoff() {
   if (rto() < max_) ++backoff_shift_;
 }
 
-Duration RttEstimator::rto() const {
+Duration RttEstimator::base_rto() const {
   // RFC 6298 (2.4): "Whenever RTO is computed, if it is less than 1 second, then
   // the RTO SHOULD be rounded up to 1 second" (min configurable); (2.5) a maximum.
-  Duration r = std::clamp(rto_, min_, max_);
+  return std::clamp(rto_, min_, max_);
+}
+
+Duration RttEstimator::rto() const {
+  Duration r = base_rto();
   for (int i = 0; i < backoff_shift_ && r < max_; ++i) r *= 2;
   return std::min(r, max_);
 }

@@ -86,6 +86,8 @@ std::string_view to_string(ConnError e) {
       return "protocol unreachable";
     case ConnError::PortUnreachable:
       return "port unreachable";
+    case ConnError::AdminProhibited:
+      return "communication administratively prohibited";
   }
   return "?";
 }

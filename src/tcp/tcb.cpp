@@ -65,7 +65,7 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
     ts_recent_at_ = now;
   }
   // "... and any other control or text should be queued for processing later."
-  queue_syn_text(syn.payload);
+  queue_syn_text(syn.payload, syn.flags.fin());
   rtx_epoch_ = now;
   last_rcv_at_ = now;
   ++stats_.segs_in;
@@ -191,6 +191,11 @@ std::size_t Tcb::receive(MutBytes out, Instant now) {
     output(now);
   }
   return n;
+}
+
+std::size_t Tcb::peek(MutBytes out) const {
+  const std::size_t n = std::min(out.size(), rcv_buf_.size());
+  return rcv_buf_.peek(0, out.first(n));
 }
 
 void Tcb::shutdown_write(Instant now) {

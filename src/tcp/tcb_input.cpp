@@ -56,16 +56,24 @@ void Tcb::queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack) {
   rst_reply_ = RstReply{seq, ack};
 }
 
-void Tcb::queue_syn_text(Bytes text) {
+void Tcb::queue_syn_text(Bytes text, bool fin) {
   // §3.10.7.2 (LISTEN): "any other control or text should be queued for processing
   // later"; §3.10.7.3 (SYN-SENT, SYN without ACK): "If there are other controls or
   // text in the segment, queue them for processing after the ESTABLISHED state has
   // been reached". The text is held like out-of-order data at RCV.NXT (the SYN,ACK
   // acknowledges only the SYN) and handed over by deliver_queued_text().
+  // A FIN on the SYN is a control queued the same way: it counts (eighth step) once the
+  // text before it has been delivered, if all of that text was kept.
   const std::size_t fits = std::min(text.size(), rcv_buf_.free());
-  if (fits > 0 && ooo_.add(rcv_nxt_, rcv_nxt_ + static_cast<std::uint32_t>(fits))) {
-    rcv_buf_.write_at(0, text.first(fits));
+  bool kept = fits == text.size();
+  if (fits > 0) {
+    if (ooo_.add(rcv_nxt_, rcv_nxt_ + static_cast<std::uint32_t>(fits))) {
+      rcv_buf_.write_at(0, text.first(fits));
+    } else {
+      kept = false;
+    }
   }
+  if (fin && kept) peer_fin_seq_ = rcv_nxt_ + static_cast<std::uint32_t>(text.size());
 }
 
 void Tcb::deliver_queued_text() {
@@ -152,7 +160,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
   // <CTL=SYN,ACK> and send it." (simultaneous open, MUST-10). "If there are other
   // controls or text in the segment, queue them for processing after the ESTABLISHED
   // state has been reached, return."
-  queue_syn_text(seg.data);
+  queue_syn_text(seg.data, seg.fin);
   snd_nxt_ = iss_;  // output() (re)sends our SYN, now with ACK
   transition(State::SynReceived, Rule::rfc9293_3_10_7_3_syn_sent_syn, now);
 }
@@ -162,11 +170,15 @@ void Tcb::on_synchronized(Seg seg, Instant now) {
   const Seg original = seg;
   Step s = check_paws(seg, now);
   if (s == Step::Continue) s = check_sequence(seg);
-  if (s == Step::Continue) update_ts_recent(original, now);
   if (s == Step::Continue) s = check_rst(seg, now);
   // Third: security — nothing to check.
   if (s == Step::Continue) s = check_syn(seg, now);
   if (s == Step::Continue) s = check_ack(seg, now);
+  // RFC 7323 §4.3 (2) only once the segment's ACK has been accepted (as Linux, whose
+  // tcp_ack replaces TS.Recent after validating the ACK): a segment dropped by the
+  // RST, SYN or ACK checks never moves TS.Recent, so one forged in-window segment
+  // with a huge TSval cannot make PAWS drop the peer's real segments.
+  if (s == Step::Continue) update_ts_recent(original, now);
   if (s == Step::Continue) s = process_urg(seg);
   if (s == Step::Continue) s = process_text(seg, now);
   if (s == Step::Continue) s = check_fin(seg, now);
@@ -269,6 +281,14 @@ Tcb::Step Tcb::check_sequence(Seg& seg) {
 
 Tcb::Step Tcb::check_rst(const Seg& seg, Instant now) {
   if (!seg.rst) return Step::Continue;
+  // RFC 1337 §3 (F1): "Ignore RST segments in TIME-WAIT state" — an old duplicate RST
+  // must not end TIME-WAIT early (hazard H1, TIME-WAIT assassination). On by default,
+  // as FreeBSD (Linux: net.ipv4.tcp_rfc1337); TcpConfig::rfc1337 = false follows
+  // RFC 9293's second step below.
+  if (state_ == State::TimeWait && ctx_.config.rfc1337) {
+    ++ctx_.stats.rst_ignored_time_wait;
+    return Step::Drop;
+  }
   // RFC 5961 §3.2: "If the RST bit is set and the sequence number exactly matches the
   // next expected sequence number (RCV.NXT), then TCP MUST reset the connection" ...
   // "Otherwise (the sequence number does not exactly match RCV.NXT but is within
@@ -378,6 +398,14 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
         return Step::Closed;
       }
       break;
+    case State::TimeWait:
+      // "The only thing that can arrive in this state is a retransmission of the remote
+      // FIN. Acknowledge it, and restart the 2 MSL timeout." (the eighth step says the
+      // same of a FIN). As Linux, a bare ACK exactly at RCV.NXT only restarts the timer:
+      // answering it would let two ends in TIME-WAIT acknowledge each other forever.
+      timewait_deadline_ = now + 2 * ctx_.config.msl;
+      if (seg.len() > 0 || seg.seq != rcv_nxt_) ack_now_ = true;
+      break;
     default:
       break;
   }
@@ -456,6 +484,7 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   snd_una_ = seg.ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   if (snd_up_valid_ && seq_ge(snd_una_, snd_up_)) snd_up_valid_ = false;
+  if (small_unacked_end_ && seq_ge(snd_una_, *small_unacked_end_)) small_unacked_end_.reset();
   // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
   // retransmission timer"; the R1/R2 measurement restarts too.
   rtx_deadline_.reset();
@@ -612,7 +641,12 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
   } else if (fits > 0) {
     ++ctx_.stats.ooo_dropped;
   }
+  // Each out-of-order segment gets its own duplicate ACK, also inside a batch
+  // (MUST-58/59 aggregate the ACKs of in-order data): a sender without SACK counts
+  // them for its fast retransmit (RFC 5681 §3.2, §4.2), and three segments after a
+  // loss that arrive together must still produce three duplicates.
   ack_now_ = true;
+  dup_ack_now_ = true;
   return Step::Continue;
 }
 

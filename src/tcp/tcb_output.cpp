@@ -48,8 +48,9 @@ bool Tcb::output_one(Instant now) {
   }
   if (send_data_or_fin(now)) return true;
   // MUST-59: inside a batch the pure ACK waits until every segment is processed
-  // (TcpProtocol::end_batch); ack_now_ stays set so no ACK is lost.
-  if (ack_now_ && !ctx_.batching) {
+  // (TcpProtocol::end_batch); ack_now_ stays set so no ACK is lost. A duplicate ACK
+  // for out-of-order data does not wait (Tcb::process_text).
+  if (ack_now_ && (!ctx_.batching || dup_ack_now_)) {
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. The RFC's SND.NXT never moves back; ours
     // does on a timeout (go back N), so the highest sequence sent stands in for it —
     // an ACK with an older SEQ would fail the peer's acceptability test and be lost.
@@ -144,9 +145,14 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
     return len;
   }
   // Sender SWS avoidance (§3.8.6.2.1, MUST-38) combined with Nagle (§3.7.4, SHLD-7).
-  // Every write is treated as pushed (MUST-60: never buffer indefinitely).
+  // Every write is treated as pushed (MUST-60: never buffer indefinitely). Nagle with
+  // Minshall's refinement, as Linux: a short segment waits only while another short
+  // segment is unacknowledged. SHLD-7's aim (at most one tinygram in flight) holds,
+  // and the tail of a long reply no longer waits for the peer's delayed ACK of the
+  // full-sized segments before it.
   const bool nothing_unacked = snd_una_ == snd_max_;
-  const bool nagle_ok = nothing_unacked || opts_.no_delay || fin_queued_;
+  const bool small_in_flight = small_unacked_end_ && seq_gt(*small_unacked_end_, snd_una_);
+  const bool nagle_ok = nothing_unacked || !small_in_flight || opts_.no_delay || fin_queued_;
   const bool send = len == eff_mss_ ||                      // (1) a maximum-sized segment
                     (covers_rest && nagle_ok) ||            // (2) pushed, all queued data
                     (2 * len >= max_snd_wnd_ && nagle_ok);  // (3) >= Fs * max window
@@ -251,6 +257,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     // MUST-58/59: this ACK covers everything processed so far.
     last_ack_sent_ = rcv_nxt_;
     ack_now_ = false;
+    dup_ack_now_ = false;
     delack_deadline_.reset();
     unacked_bytes_ = 0;
   }
@@ -263,6 +270,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();
   } else {
     stats_.bytes_out += data_len;
+    if (data_len > 0 && data_len < eff_mss_) small_unacked_end_ = seq + data_len;
     if (!ts_ok_ && !rtt_seq_) {
       rtt_seq_ = end;
       rtt_sent_at_ = now;
@@ -297,7 +305,11 @@ bool Tcb::in_persist() const {
 }
 
 Duration Tcb::persist_interval() const {
-  Duration d = rtt_.rto();
+  // SHLD-29/30: the first probe one RTO after the window closed, then exponential
+  // backoff. The RTO is the estimator's current one, not what earlier data
+  // retransmissions backed it off to (the window closing is no sign of loss; as
+  // Linux's tcp_probe0_base); persist_backoff_ doubles it from there.
+  Duration d = rtt_.base_rto();
   for (std::uint32_t i = 0; i < persist_backoff_ && d < ctx_.config.max_rto; ++i) d *= 2;
   return std::min(d, ctx_.config.max_rto);
 }

@@ -124,12 +124,20 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
     }
     return;
   }
-  if (type == kUnreach && (code == 2 || code == 3) && handshake) {
+  // Codes 9, 10, 13 (RFC 1812 §5.2.7.1): communication administratively prohibited.
+  // RFC 1122 §4.2.3.9 leaves them open; Linux and FreeBSD abort a connection attempt
+  // on them (a firewall will not change its mind within the SYN retries) and treat
+  // them as soft errors otherwise, and so does synack.
+  const bool prohibited = code == 9 || code == 10 || code == 13;
+  if (type == kUnreach && (code == 2 || code == 3 || prohibited) && handshake) {
     // "Destination Unreachable -- codes 2-4. These are hard error conditions, so TCP
     // implementations SHOULD abort the connection (SHLD-26)"; as RFC 5461 advises,
     // only while the connection is being established.
     terminate(Rule::rfc9293_3_9_2_2_icmp_hard_error,
-              code == 2 ? ConnError::ProtocolUnreachable : ConnError::PortUnreachable, now);
+              prohibited  ? ConnError::AdminProhibited
+              : code == 2 ? ConnError::ProtocolUnreachable
+                          : ConnError::PortUnreachable,
+              now);
     output(now);
     return;
   }
@@ -138,10 +146,11 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
   // (MUST-56), and it SHOULD make the information available to the application
   // (SHLD-25)." Time Exceeded and Parameter Problem are treated the same way.
   if (type == kUnreach) {
-    soft_error_ = code == 0   ? ConnError::NetUnreachable
-                  : code == 2 ? ConnError::ProtocolUnreachable
-                  : code == 3 ? ConnError::PortUnreachable
-                              : ConnError::HostUnreachable;
+    soft_error_ = code == 0    ? ConnError::NetUnreachable
+                  : code == 2  ? ConnError::ProtocolUnreachable
+                  : code == 3  ? ConnError::PortUnreachable
+                  : prohibited ? ConnError::AdminProhibited
+                               : ConnError::HostUnreachable;
   } else if (type == kTimeExceeded || type == kParamProblem) {
     soft_error_ = ConnError::HostUnreachable;
   }

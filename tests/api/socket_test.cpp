@@ -620,3 +620,28 @@ TEST(ApiSocket, ListenerOnOneLocalAddressAccepts) {
 
 }  // namespace
 }  // namespace synack::test
+
+namespace synack::test {
+namespace {
+
+// recv(MSG_PEEK): peek() shows what receive() will return without taking it.
+TEST(ApiSocket, PeekLeavesTheDataQueued) {
+  Connected c(7);
+  ASSERT_EQ(c.client.send(as_bytes("GET / HTTP/1.1\r\n"), c.net.now).value(), 16u);
+  ASSERT_TRUE(c.net.run_until_true([&] { return c.server.readable(); }, 5s));
+  std::array<std::byte, 4> head{};
+  auto p = c.server.peek(head, c.net.now);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(text(Bytes(head).first(*p)), "GET ");
+  auto again = c.server.peek(head, c.net.now);  // the same bytes again
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(text(Bytes(head).first(*again)), "GET ");
+  EXPECT_TRUE(c.server.readable());
+  EXPECT_EQ(drain(c.server, c.net.now), "GET / HTTP/1.1\r\n");  // nothing was consumed
+  auto empty = c.server.peek(head, c.net.now);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error(), api::RecvError::WouldBlock);
+}
+
+}  // namespace
+}  // namespace synack::test

@@ -130,12 +130,15 @@ TEST(Batch, OutOfOrderBurstAndPiggybackedAck) {
   e.proto.begin_batch();
   for (int i = 1; i <= 3; ++i) {
     e.deliver(e.peer.seg(F::kAck, e.peer_seq + 100 * i, e.nxt, 8192, as_bytes(pattern(100))));
+    // RFC 5681 §4.2: each out-of-order segment draws its own duplicate ACK at once,
+    // inside the batch too (three of them trigger the sender's fast retransmit).
+    auto dup = drain(e.proto);
+    ASSERT_EQ(dup.size(), 1u) << "segment " << i;
+    EXPECT_EQ(dup[0].seg.ack.raw(), e.peer_seq);  // still waiting for the gap
+    EXPECT_TRUE(dup[0].seg.payload.empty());
   }
-  EXPECT_TRUE(drain(e.proto).empty());
   e.proto.end_batch(e.now);
-  auto out = drain(e.proto);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].seg.ack.raw(), e.peer_seq);  // still waiting for the gap
+  EXPECT_TRUE(drain(e.proto).empty());  // nothing more owed
 
   e.proto.begin_batch();
   e.deliver(e.peer.seg(F::kAck, e.peer_seq, e.nxt, 8192, as_bytes(pattern(100))));  // fills gap

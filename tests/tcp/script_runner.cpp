@@ -54,7 +54,8 @@ std::string error_name(ConnError e) {
       return "ProtocolUnreachable";
     case ConnError::PortUnreachable:
       return "PortUnreachable";
-      return "ListenerClosed";
+    case ConnError::AdminProhibited:
+      return "AdminProhibited";
     default:
       return "?";
   }
@@ -247,6 +248,8 @@ class Runner {
       c.window_scaling = v != 0;
     } else if (d.key == "timestamps") {
       c.timestamps = v != 0;
+    } else if (d.key == "rfc1337") {
+      c.rfc1337 = v != 0;
     } else if (d.key == "initial_window_segments") {
       c.initial_window_segments = static_cast<std::uint32_t>(v);
     } else if (d.key == "syn_queue") {
@@ -482,6 +485,16 @@ class Runner {
       drain();
       return outcome(r, 0);
     }
+    if (c.name == "begin_batch") {
+      // Segments up to end_batch() arrive together (Stack::on_frames, MUST-58/59).
+      proto_->begin_batch();
+      return {0, {}};
+    }
+    if (c.name == "end_batch") {
+      proto_->end_batch(now_);
+      drain();
+      return {0, {}};
+    }
     if (c.name == "accept") {
       if (!listener_) return {std::nullopt, "NoSuchListener"};
       auto r = proto_->accept(*listener_);
@@ -513,6 +526,20 @@ class Runner {
           }
         }
         rx_off_ += *r;
+      }
+      out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
+    } else if (c.name == "peek") {
+      // MSG_PEEK: the bytes are checked like read()'s but stay queued.
+      ByteVec buf(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
+      auto r = proto_->peek(id, buf);
+      if (r) {
+        for (std::size_t i = 0; i < *r; ++i) {
+          if (buf[i] != pattern_byte(rx_off_ + i)) {
+            fail(line, "peeked byte " + std::to_string(i) + " (stream offset " +
+                           std::to_string(rx_off_ + i) + ") is not what the peer sent");
+            return {};
+          }
+        }
       }
       out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
     } else if (c.name == "urgent") {

@@ -72,6 +72,7 @@ enum class ConnectError : std::uint8_t {
   NetUnreachable,
   ProtocolUnreachable,
   PortUnreachable,
+  AdminProhibited,  // ICMP codes 9, 10, 13 while connecting (a firewall said no)
 };
 std::string_view to_string(ConnectError e);
 ConnectError to_connect_error(tcp::ConnectError e);
@@ -148,6 +149,8 @@ class TcpStream {
   Result<std::size_t, SendError> send(Bytes data, Instant now);
   // RECEIVE (§3.10.3): bytes read; 0 = end of stream (the peer's FIN, all read).
   Result<std::size_t, RecvError> receive(MutBytes out, Instant now);
+  // receive() that leaves the data queued (recv with MSG_PEEK).
+  Result<std::size_t, RecvError> peek(MutBytes out, Instant now);
   // Half-close: a FIN follows the queued data; receiving goes on.
   Status<CloseError> shutdown_write(Instant now);
   // CLOSE (§3.10.4): FIN after the queued data (RST if unread data is lost, or with

@@ -87,6 +87,9 @@ class TcpProtocol {
   Result<std::size_t, SendError> send_urgent(ConnId id, Bytes data);
   // RECEIVE (§3.10.3): bytes read; 0 means end of stream (the peer's FIN, all read).
   Result<std::size_t, RecvError> receive(ConnId id, MutBytes out);
+  // receive() without consuming (MSG_PEEK): the same results, the bytes stay queued
+  // and the next receive() or peek() returns them again.
+  Result<std::size_t, RecvError> peek(ConnId id, MutBytes out) const;
   Status<CloseError> shutdown_write(ConnId id);  // half-close: send FIN after the data
   Status<CloseError> close(ConnId id);           // CLOSE (§3.10.4); RST if data is lost
   Status<CloseError> abort(ConnId id);           // ABORT (§3.10.5): RST now

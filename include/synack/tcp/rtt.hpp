@@ -14,6 +14,8 @@ class RttEstimator {
   // RFC 6298 (5.5): "set RTO <- RTO * 2" (bounded by the maximum).
   void backoff();
   Duration rto() const;
+  // The RTO before any exponential backoff: SRTT + max(G, 4*RTTVAR) within the bounds.
+  Duration base_rto() const;
   Duration srtt() const { return srtt_; }
   Duration rttvar() const { return rttvar_; }
   bool has_sample() const { return has_sample_; }

@@ -78,6 +78,8 @@ class Tcb {
   std::size_t send(Bytes data, bool urgent, Instant now);
   // Bytes read; 0 with eof()==true at end of stream.
   std::size_t receive(MutBytes out, Instant now);
+  // Like receive() but leaves the bytes in the buffer (MSG_PEEK): no window change.
+  std::size_t peek(MutBytes out) const;
   void shutdown_write(Instant now);
   void close(Instant now);
   void abort(Instant now);
@@ -182,8 +184,9 @@ class Tcb {
   void rtt_sample_on_ack(const Seg& seg, Instant now);
   bool fin_acked() const;
   void queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack);
-  // §3.10.7.2/§3.10.7.3: text on a SYN is held until ESTABLISHED, then delivered.
-  void queue_syn_text(Bytes text);
+  // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
+  // delivered.
+  void queue_syn_text(Bytes text, bool fin);
   void deliver_queued_text();
 
   // Output (tcb_output.cpp): the one place that decides what to send.
@@ -281,7 +284,12 @@ class Tcb {
   bool in_recovery_ = false;
   SeqNum recover_;
   bool fast_rtx_ = false;
+  // Minshall's Nagle (as Linux's snd_sml): the end of the last sub-MSS segment of new
+  // data sent, while it is unacknowledged.
+  std::optional<SeqNum> small_unacked_end_;
   bool ack_now_ = false;
+  // An out-of-order segment's duplicate ACK: sent at once even inside a batch.
+  bool dup_ack_now_ = false;
   std::optional<Instant> delack_deadline_;
   std::uint32_t unacked_bytes_ = 0;
   std::optional<Instant> persist_deadline_;

@@ -84,9 +84,12 @@ struct TcpConfig {
   Duration connect_timeout = std::chrono::seconds(180);
   // FIN-WAIT-2 after close() (no reader left): give up after this (not in the RFC).
   Duration fin_wait_2_timeout = std::chrono::seconds(60);
-  std::uint32_t r1_retransmissions = 3;       // R1 of §3.8.3 (SHLD-10)
-  bool window_scaling = true;                 // RFC 7323 §2
-  bool timestamps = true;                     // RFC 7323 §3
+  std::uint32_t r1_retransmissions = 3;  // R1 of §3.8.3 (SHLD-10)
+  bool window_scaling = true;            // RFC 7323 §2
+  bool timestamps = true;                // RFC 7323 §3
+  // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
+  // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
+  bool rfc1337 = true;
   std::uint32_t initial_window_segments = 4;  // RFC 3390 style bound (see congestion.cpp)
   std::size_t max_connections = 4096;
   std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
@@ -119,6 +122,9 @@ enum class ConnError : std::uint8_t {
   NetUnreachable,
   ProtocolUnreachable,
   PortUnreachable,
+  // ICMP destination unreachable codes 9, 10, 13 (RFC 1812 §5.2.7.1): communication
+  // administratively prohibited, a hard error while connecting (as Linux and FreeBSD).
+  AdminProhibited,
 };
 std::string_view to_string(ConnError e);
 
@@ -233,7 +239,8 @@ struct NegativeAdvice {
   X(dropped_accept_queue_full) /* SYN or cookie ACK while the accept queue was full */      \
   X(refused_max_connections)   /* SYN dropped / connect() failed: max_connections */        \
   X(refused_memory_budget)     /* SYN dropped / connect() failed: memory_budget */          \
-  X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */
+  X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */          \
+  X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */
 
 struct ProtocolStats {
 #define SYNACK_TCP_STATS_FIELD(name) std::uint64_t name = 0;
