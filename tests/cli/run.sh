@@ -35,6 +35,99 @@ check bad-service 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/24 gopher:70; one_li
 check bad-service-port 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/24 echo:0; one_line_err "echo:0"
 check trace-missing 1 "$SYNACK" trace "$TMP/none.pcap"; one_line_err "none.pcap"
 
+# Every class of usage error: exit 2 and exactly one stderr line that names what was
+# wrong (the unknown word, the bad value, the missing piece) and what would be right.
+err_is() {  # the last command's stderr must be exactly the line $1
+  if [ "$(wc -l <"$TMP/err")" -eq 1 ] && [ "$(cat "$TMP/err")" = "$1" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL stderr should be exactly: $1"; echo "  but was: $(head -3 "$TMP/err")"; fi
+}
+SUBS="sim, serve, nc, get, trace, bench"
+NET=(--tap t0 --ip 10.77.0.2/24)
+# Subcommands: the unknown word and the list of subcommands.
+check unknown-subcommand 2 "$SYNACK" no-such-subcommand
+err_is "synack: unknown subcommand 'no-such-subcommand'; expected one of: $SUBS (try --help)"
+check no-subcommand-choices 2 "$SYNACK"
+err_is "synack: a subcommand is required; expected one of: $SUBS (try --help)"
+check unknown-top-option 2 "$SYNACK" --bogus
+err_is "synack: unknown option --bogus for 'synack'; expected a subcommand first: $SUBS (try --help)"
+# Unknown options and surplus arguments: which word, for which subcommand, where to look.
+check unknown-option 2 "$SYNACK" sim --bogus
+err_is "synack: unknown option --bogus for 'synack sim' (see synack sim --help)"
+check unknown-option-value 2 "$SYNACK" sim --bogus=3 --other
+err_is "synack: unknown options --bogus, --other for 'synack sim' (see synack sim --help)"
+check other-subcommands-option 2 "$SYNACK" sim --cc newreno
+err_is "synack: unknown option --cc for 'synack sim' (see synack sim --help)"
+check extra-argument 2 "$SYNACK" sim handshake loss
+err_is "synack: unexpected argument 'loss' for 'synack sim', which takes [SCENARIO] (see synack sim --help)"
+check extra-argument-none 2 "$SYNACK" bench extra
+err_is "synack: unexpected argument 'extra' for 'synack bench', which takes no arguments (see synack bench --help)"
+check extra-argument-nc 2 "$SYNACK" nc "${NET[@]}" 10.77.0.1 7 8
+err_is "synack: unexpected argument '8' for 'synack nc', which takes [HOST] [PORT] (see synack nc --help)"
+# Values not in a set: the value and the set.
+check bad-cc 2 "$SYNACK" serve "${NET[@]}" --cc foo echo:7
+err_is "synack: --cc: 'foo' is not one of newreno, cubic"
+check bad-log 2 "$SYNACK" nc "${NET[@]}" --log loud 10.77.0.1 7
+err_is "synack: --log: 'loud' is not one of error, warn, info, debug, trace"
+check bad-syn-cookies 2 "$SYNACK" serve "${NET[@]}" --syn-cookies maybe echo:7
+err_is "synack: --syn-cookies: 'maybe' is not one of when-full, always, never"
+# Numbers out of range or not numbers: the value and the range, without float noise.
+check bad-mtu 2 "$SYNACK" serve "${NET[@]}" --mtu 99999 echo:7
+err_is "synack: --mtu: '99999' is not in 576..9000"
+check mtu-not-whole 2 "$SYNACK" get "${NET[@]}" --mtu 1.5 http://10.77.0.1/
+err_is "synack: --mtu: '1.5' is not a whole number in 576..9000"
+check bad-listen-port 2 "$SYNACK" nc "${NET[@]}" -l 0
+err_is "synack: -l: '0' is not in 1..65535"
+check loss-range 2 "$SYNACK" sim --loss 2
+err_is "synack: --loss: '2' is not in 0..1"
+check loss-not-number 2 "$SYNACK" sim --loss abc
+err_is "synack: --loss: 'abc' is not a number in 0..1"
+check idle-timeout-range 2 "$SYNACK" serve "${NET[@]}" --idle-timeout 0 echo:7
+err_is "synack: --idle-timeout: '0' is not in 0.01..86400"
+check seed-not-number 2 "$SYNACK" sim --seed abc
+err_is "synack: --seed: 'abc' is not a whole number in 0..18446744073709551615"
+check seed-negative 2 "$SYNACK" sim --seed -1
+err_is "synack: --seed: '-1' is not a whole number in 0..18446744073709551615"
+check bytes-negative 2 timeout 20 "$SYNACK" sim transfer --bytes -1
+err_is "synack: --bytes: '-1' is not a whole number in 0..18446744073709551615"
+check flag-value 2 "$SYNACK" sim --timing=abc
+err_is "synack: --timing is a flag and takes no value, not 'abc' (see synack sim --help)"
+# Missing pieces: all of them, with what each takes.
+check missing-all 2 "$SYNACK" serve
+err_is "synack: missing --tap IF, --ip ADDR/PREFIX, SERVICE (echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]) for 'synack serve' (see synack serve --help)"
+check missing-ip 2 "$SYNACK" nc --tap t0 10.77.0.1 7
+err_is "synack: missing --ip ADDR/PREFIX for 'synack nc' (see synack nc --help)"
+check missing-url 2 "$SYNACK" get "${NET[@]}"
+err_is "synack: missing URL (http://HOST[:PORT]/PATH) for 'synack get' (see synack get --help)"
+check missing-value 2 "$SYNACK" sim --loss
+err_is "synack: --loss needs a value (P:0..1) (see synack sim --help)"
+check repeated-option 2 "$SYNACK" sim --loss 0.1 --loss 0.2
+err_is "synack: --loss given 2 times; give it once (see synack sim --help)"
+check excludes 2 "$SYNACK" sim attack --insecure --secure
+err_is "synack: --insecure and --secure cannot be used together; give one or the other (see synack sim --help)"
+check listen-and-host 2 "$SYNACK" nc "${NET[@]}" -l 7 10.77.0.1
+err_is "synack: -l and HOST cannot be used together; give one or the other (see synack nc --help)"
+# Errors synack finds itself: the scenario list, nc's HOST PORT, addresses, MSS.
+check scenario-choices 2 "$SYNACK" sim no-such-scenario
+err_is "synack: sim: unknown scenario 'no-such-scenario'; expected one of: $("$SYNACK" sim --list | awk '{print $1}' | paste -sd, - | sed 's/,/, /g') (see synack sim --list)"
+check secure-elsewhere 2 "$SYNACK" sim handshake --secure
+err_is "synack: sim: --secure applies to scenario 'attack' only, not 'handshake'"
+check nc-nothing 2 "$SYNACK" nc "${NET[@]}"
+err_is "synack: nc: missing HOST PORT to connect to, or -l PORT to listen on"
+check nc-no-port 2 "$SYNACK" nc "${NET[@]}" 10.77.0.1
+err_is "synack: nc: missing PORT after HOST '10.77.0.1' (give HOST PORT)"
+check nc-bad-host 2 "$SYNACK" nc "${NET[@]}" 10.77.0.300 7
+err_is "synack: nc: HOST '10.77.0.300' is not a unicast IPv4 address"
+check nc-bad-port 2 "$SYNACK" nc "${NET[@]}" 10.77.0.1 70000
+err_is "synack: nc: PORT '70000' is not in 1..65535"
+check ip-prefix 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/33 echo:7
+err_is "synack: --ip: '10.77.0.2/33' has a PREFIX that is not 0..32; expected ADDR/PREFIX, e.g. 10.0.0.2/24"
+check ip-no-prefix 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2 echo:7
+err_is "synack: --ip: '10.77.0.2' has no /PREFIX; expected ADDR/PREFIX, e.g. 10.0.0.2/24"
+check ip-multicast 2 "$SYNACK" serve --tap t0 --ip 224.0.0.1/4 echo:7
+err_is "synack: --ip: '224.0.0.1/4' has 224.0.0.1, which is not a unicast address; expected ADDR/PREFIX, e.g. 10.0.0.2/24"
+check mss-mtu 2 "$SYNACK" get "${NET[@]}" --mtu 1280 --mss 1260 http://10.77.0.1/
+err_is "synack: --mss: 1260 does not fit in --mtu 1280; at most 1240 (MTU - 40)"
+
 # sim: default run succeeds, is byte-identical for a seed, and its capture is clean.
 check sim-default 0 "$SYNACK" sim --seed 7 --pcap "$TMP/a.pcapng"; cp "$TMP/out" "$TMP/a.txt"
 check sim-again 0 "$SYNACK" sim --seed 7 --pcap "$TMP/b.pcapng"; cp "$TMP/out" "$TMP/b.txt"

@@ -16,7 +16,7 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
   auto json = std::make_shared<bool>(false);
   auto filter = std::make_shared<std::string>();
   sub->add_flag("--json", *json, "Machine-readable output");
-  sub->add_option("--filter", *filter, "Only benchmarks matching this regex");
+  sub->add_option("--filter", *filter, "Only benchmarks matching this regex")->type_name("REGEX");
   sub->callback([&action, json, filter, argv0] {
     action = [json, filter, argv0]() -> int {
       namespace fs = std::filesystem;

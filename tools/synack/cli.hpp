@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace synack::cli {
 
@@ -18,6 +20,17 @@ inline constexpr int kExitUsage = 2;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Validators whose messages name the bad value and what is accepted:
+// "--cc: 'foo' is not one of newreno, cubic", "--mtu: '99999' is not in 576..9000".
+CLI::Validator one_of(std::vector<std::string> choices);
+CLI::Validator int_in(std::int64_t lo, std::int64_t hi);
+CLI::Validator real_in(double lo, double hi);
+CLI::Validator whole_number();  // 0..2^64-1, decimal only
+
+// The one line printed for a CLI11 parse error (App::failure_message): names what was
+// wrong (the unknown word, the missing option, the bad value) and what would be right.
+std::string usage_message(const CLI::App* top, const CLI::Error& e);
 
 // What a subcommand runs once the command line has parsed; returns the exit code.
 using Action = std::function<int()>;

@@ -8,22 +8,30 @@
 namespace synack::cli {
 
 void add_common_options(CLI::App& sub, CommonOptions& o) {
-  sub.add_option("--pcap", o.pcap, "Write every frame sent and received to FILE (pcapng)");
+  sub.add_option("--pcap", o.pcap, "Write every frame sent and received to FILE (pcapng)")
+      ->type_name("FILE");
   sub.add_option("--log", o.log, "Log level")
-      ->check(CLI::IsMember({"error", "warn", "info", "debug", "trace"}));
-  sub.add_option("--mtu", o.mtu, "Link MTU")->check(CLI::Range(576, 9000));
+      ->type_name("LEVEL")
+      ->check(one_of({"error", "warn", "info", "debug", "trace"}));
+  sub.add_option("--mtu", o.mtu, "Link MTU")->type_name("N")->check(int_in(576, 9000));
   sub.add_option("--mss", o.mss, "TCP maximum segment size (default: MTU - 40)")
-      ->check(CLI::Range(64, 8960));
+      ->type_name("N")
+      ->check(int_in(64, 8960));
   sub.add_option("--cc", o.cc,
                  "Congestion control (cubic is not implemented yet: both run NewReno)")
-      ->check(CLI::IsMember({"newreno", "cubic"}));
+      ->type_name("NAME")
+      ->check(one_of({"newreno", "cubic"}));
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {
-  sub.add_option("--tap", o.tap, "TAP interface to attach to (created if missing)")->required();
-  sub.add_option("--ip", o.ip, "This stack's address, ADDR/PREFIX")->required();
-  sub.add_option("--gw", o.gw, "Default gateway");
-  sub.add_option("--mac", o.mac, "This stack's MAC address");
+  sub.add_option("--tap", o.tap, "TAP interface to attach to (created if missing)")
+      ->type_name("IF")
+      ->required();
+  sub.add_option("--ip", o.ip, "This stack's address, ADDR/PREFIX")
+      ->type_name("ADDR/PREFIX")
+      ->required();
+  sub.add_option("--gw", o.gw, "Default gateway")->type_name("ADDR");
+  sub.add_option("--mac", o.mac, "This stack's MAC address")->type_name("MAC");
 }
 
 }  // namespace synack::cli
@@ -32,6 +40,7 @@ int main(int argc, char** argv) {
   using namespace synack::cli;
   CLI::App app{"synack: a user-space TCP/IP stack that shows its work", "synack"};
   app.require_subcommand(1);
+  app.failure_message(usage_message);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
   Action action;
   register_sim(app, action);
@@ -49,8 +58,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // One clear line naming what was wrong, then exit 2 (shared/CLI.md).
-    fmt::print(stderr, "synack: {} (try --help)\n", e.what());
+    // One clear line naming what was wrong and what would be right (usage_message),
+    // then exit 2 (shared/CLI.md), whatever CLI11's own exit code for the error.
+    app.exit(e);
     return kExitUsage;
   }
   try {

@@ -112,7 +112,8 @@ int run_serve(const ServeArgs& a) {
 
 void add_net_common(CLI::App& sub, CommonOptions& common, TapOptions& tap) {
   add_common_options(sub, common);
-  sub.add_option("--impair", common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N");
+  sub.add_option("--impair", common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N")
+      ->type_name("SPEC");
   add_tap_options(sub, tap);
 }
 
@@ -123,19 +124,24 @@ void register_serve(CLI::App& app, Action& action) {
   auto args = std::make_shared<ServeArgs>();
   add_net_common(*sub, args->common, args->tap);
   sub->add_option("--max-conns", args->max_conns, "Concurrent connection limit")
-      ->check(CLI::Range(1, 1000000));
+      ->type_name("N")
+      ->check(int_in(1, 1000000));
   sub->add_option("--idle-timeout", args->idle_timeout,
                   "Abort a connection idle for this many seconds (default 120)")
-      ->check(CLI::Range(0.01, 86400.0));
+      ->type_name("S")
+      ->check(real_in(0.01, 86400.0));
   sub->add_option("--syn-queue", args->syn_queue,
                   "Half-open (SYN-RECEIVED) connections per listener (default 256)")
-      ->check(CLI::Range(1, 65536));
+      ->type_name("N")
+      ->check(int_in(1, 65536));
   sub->add_option("--syn-cookies", args->syn_cookies,
                   "SYN cookies (RFC 4987): when-full (default), always or never")
-      ->check(CLI::IsMember({"when-full", "always", "never"}));
+      ->type_name("MODE")
+      ->check(one_of({"when-full", "always", "never"}));
   sub->add_option("--challenge-ack-limit", args->challenge_ack_limit,
                   "RFC 5961 challenge ACKs per second, all connections (0: no limit)")
-      ->check(CLI::Range(0, 1000000));
+      ->type_name("N")
+      ->check(int_in(0, 1000000));
   sub->add_option("SERVICE", args->services,
                   "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
       ->required();
@@ -147,8 +153,10 @@ void register_nc(CLI::App& app, Action& action) {
   auto args = std::make_shared<NcArgs>();
   add_net_common(*sub, args->common, args->tap);
   auto* l = sub->add_option("-l", args->listen_port, "Listen on PORT and accept one connection")
-                ->check(CLI::Range(1, 65535));
-  sub->add_option("HOST_PORT", args->host_port, "HOST PORT")->expected(0, 2)->excludes(l);
+                ->type_name("PORT")
+                ->check(int_in(1, 65535));
+  sub->add_option("HOST", args->host, "Connect to this IPv4 address (not with -l)")->excludes(l);
+  sub->add_option("PORT", args->port, "Connect to this port, 1..65535")->excludes(l);
   sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
   sub->callback([&action, args] { action = [args] { return run_nc(*args); }; });
 }
@@ -158,7 +166,7 @@ void register_get(CLI::App& app, Action& action) {
   auto args = std::make_shared<GetArgs>();
   add_net_common(*sub, args->common, args->tap);
   sub->add_option("URL", args->url, "http://HOST[:PORT]/PATH")->required();
-  sub->add_option("-o", args->out, "Write the body to FILE");
+  sub->add_option("-o", args->out, "Write the body to FILE")->type_name("FILE");
   sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
   sub->callback([&action, args] { action = [args] { return run_get(*args); }; });
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "synack/link/impair.hpp"
@@ -54,6 +55,19 @@ void wait_until_running(const std::string& name) {
   ::close(s);
 }
 
+// Why TEXT is not a usable ADDR/PREFIX for this stack, or "" if it is.
+std::string ip_problem(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return "has no /PREFIX";
+  const auto addr = wire::Ipv4Addr::parse(std::string_view(text).substr(0, slash));
+  if (!addr) return fmt::format("has '{}', which is not an IPv4 address", text.substr(0, slash));
+  if (addr->is_unspecified() || addr->is_multicast() || addr->is_broadcast()) {
+    return fmt::format("has {}, which is not a unicast address", addr->to_string());
+  }
+  if (!wire::Ipv4Cidr::parse(text)) return "has a PREFIX that is not 0..32";
+  return {};
+}
+
 }  // namespace
 
 void validate_tap(const TapOptions& t) {
@@ -61,18 +75,18 @@ void validate_tap(const TapOptions& t) {
   if (t.tap.empty() || t.tap.size() > 15) {
     throw UsageError(fmt::format("--tap: interface name '{}' must be 1..15 characters", t.tap));
   }
-  auto cidr = wire::Ipv4Cidr::parse(t.ip);
-  if (!cidr || cidr->addr.is_unspecified() || cidr->addr.is_multicast() ||
-      cidr->addr.is_broadcast()) {
-    throw UsageError(fmt::format("--ip: '{}' is not a usable IPv4 ADDR/PREFIX", t.ip));
+  if (auto why = ip_problem(t.ip); !why.empty()) {
+    throw UsageError(
+        fmt::format("--ip: '{}' {}; expected ADDR/PREFIX, e.g. 10.0.0.2/24", t.ip, why));
   }
   if (!t.gw.empty() && !wire::Ipv4Addr::parse(t.gw)) {
-    throw UsageError(fmt::format("--gw: '{}' is not an IPv4 address", t.gw));
+    throw UsageError(fmt::format("--gw: '{}' is not an IPv4 address, e.g. 10.0.0.1", t.gw));
   }
   if (!t.mac.empty()) {
     auto mac = wire::MacAddr::parse(t.mac);
     if (!mac || mac->is_multicast()) {
-      throw UsageError(fmt::format("--mac: '{}' is not a unicast MAC address", t.mac));
+      throw UsageError(
+          fmt::format("--mac: '{}' is not a unicast MAC address, e.g. 02:00:00:00:00:01", t.mac));
     }
   }
 }
@@ -81,7 +95,7 @@ std::uint16_t parse_port_arg(const std::string& flag, const std::string& text) {
   if (text.empty() || text.size() > 5 ||
       text.find_first_not_of("0123456789") != std::string::npos || std::stol(text) < 1 ||
       std::stol(text) > 65535) {
-    throw UsageError(fmt::format("{}: port '{}' must be 1..65535", flag, text));
+    throw UsageError(fmt::format("{} '{}' is not in 1..65535", flag, text));
   }
   return static_cast<std::uint16_t>(std::stol(text));
 }
@@ -97,7 +111,8 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
     impair = *spec;
   }
   if (common.mss && *common.mss + 40 > common.mtu) {
-    throw UsageError(fmt::format("--mss: {} does not fit in --mtu {}", *common.mss, common.mtu));
+    throw UsageError(fmt::format("--mss: {} does not fit in --mtu {}; at most {} (MTU - 40)",
+                                 *common.mss, common.mtu, common.mtu - 40));
   }
   const auto cidr = *wire::Ipv4Cidr::parse(tap.ip);
 

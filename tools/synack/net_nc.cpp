@@ -200,12 +200,17 @@ int run_nc(const NcArgs& a) {
   std::optional<wire::Ipv4Addr> addr;
   std::uint16_t port = 0;
   if (a.listen_port == 0) {
-    if (a.host_port.size() != 2) throw UsageError("nc: give HOST PORT, or -l PORT");
-    addr = wire::Ipv4Addr::parse(a.host_port[0]);
-    if (!addr || addr->is_unspecified() || addr->is_multicast() || addr->is_broadcast()) {
-      throw UsageError(fmt::format("nc: '{}' is not a unicast IPv4 address", a.host_port[0]));
+    if (a.host.empty()) {
+      throw UsageError("nc: missing HOST PORT to connect to, or -l PORT to listen on");
     }
-    port = parse_port_arg("nc", a.host_port[1]);
+    if (a.port.empty()) {
+      throw UsageError(fmt::format("nc: missing PORT after HOST '{}' (give HOST PORT)", a.host));
+    }
+    addr = wire::Ipv4Addr::parse(a.host);
+    if (!addr || addr->is_unspecified() || addr->is_multicast() || addr->is_broadcast()) {
+      throw UsageError(fmt::format("nc: HOST '{}' is not a unicast IPv4 address", a.host));
+    }
+    port = parse_port_arg("nc: PORT", a.port);
   }
   ::signal(SIGPIPE, SIG_IGN);
   NetHost host(a.common, a.tap);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "cli.hpp"
 
@@ -12,7 +11,8 @@ struct NcArgs {
   CommonOptions common;
   TapOptions tap;
   int listen_port = 0;
-  std::vector<std::string> host_port;
+  std::string host;  // HOST PORT: connect; empty with -l
+  std::string port;
   bool progress = false;
 };
 int run_nc(const NcArgs& a);

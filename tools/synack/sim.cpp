@@ -1,9 +1,11 @@
 // `synack sim`: two complete stacks over a simulated link on a virtual clock.
 // No root, no network; the same seed gives byte-identical output and capture.
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli.hpp"
@@ -55,10 +57,18 @@ int run_attack_scenario(const SimArgs& a) {
 
 int run_sim(const SimArgs& a) {
   const Scenario* sc = find_scenario(a.scenario.empty() ? kDefaultScenario : a.scenario);
-  if (!sc) throw UsageError(fmt::format("sim: unknown scenario '{}' (see --list)", a.scenario));
+  if (!sc) {
+    std::vector<std::string_view> names;
+    for (const auto& s : scenarios()) names.push_back(s.name);
+    throw UsageError(
+        fmt::format("sim: unknown scenario '{}'; expected one of: {} (see synack sim --list)",
+                    a.scenario, fmt::join(names, ", ")));
+  }
   if (!sc->run) return run_attack_scenario(a);
-  if (a.insecure_only || a.default_only)
-    throw UsageError("sim: --insecure and --secure apply to the attack scenario only");
+  if (a.insecure_only || a.default_only) {
+    throw UsageError(fmt::format("sim: {} applies to scenario 'attack' only, not '{}'",
+                                 a.insecure_only ? "--insecure" : "--secure", sc->name));
+  }
   WorldOptions wo;
   wo.seed = a.seed;
   wo.absolute_seq = a.absolute;
@@ -91,18 +101,32 @@ void register_sim(CLI::App& app, Action& action) {
   sub->add_option("SCENARIO", a->scenario, "Scenario to run (see --list)");
   sub->add_flag("--list", a->list, "List the scenarios");
   sub->add_option("--loss", a->loss, "Frame loss probability, each direction")
-      ->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--delay", a->delay_ms, "One-way delay in ms")->check(CLI::Range(0.0, 10000.0));
-  sub->add_option("--reorder", a->reorder, "Reordering probability")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--dup", a->dup, "Duplication probability")->check(CLI::Range(0.0, 1.0));
+      ->type_name("P")
+      ->check(real_in(0.0, 1.0));
+  sub->add_option("--delay", a->delay_ms, "One-way delay in ms")
+      ->type_name("MS")
+      ->check(real_in(0.0, 10000.0));
+  sub->add_option("--reorder", a->reorder, "Reordering probability")
+      ->type_name("P")
+      ->check(real_in(0.0, 1.0));
+  sub->add_option("--dup", a->dup, "Duplication probability")
+      ->type_name("P")
+      ->check(real_in(0.0, 1.0));
   sub->add_option("--corrupt", a->corrupt, "Bit-flip probability per frame")
-      ->check(CLI::Range(0.0, 1.0));
+      ->type_name("P")
+      ->check(real_in(0.0, 1.0));
   sub->add_option("--rate", a->rate_mbit, "Link rate in Mbit/s (0 = unlimited)")
-      ->check(CLI::Range(0.0, 100000.0));
-  sub->add_option("--seed", a->seed, "Seed for everything random");
-  sub->add_option("--bytes", a->bytes, "Bytes to transfer (scenarios that move data)");
+      ->type_name("MBIT")
+      ->check(real_in(0.0, 100000.0));
+  sub->add_option("--seed", a->seed, "Seed for everything random")
+      ->type_name("N")
+      ->check(whole_number());
+  sub->add_option("--bytes", a->bytes, "Bytes to transfer (scenarios that move data)")
+      ->type_name("N")
+      ->check(whole_number());
   sub->add_option("--pcap", a->pcap,
-                  "Write the client's capture (pcapng, virtual-clock timestamps)");
+                  "Write the client's capture (pcapng, virtual-clock timestamps)")
+      ->type_name("FILE");
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   auto* insecure = sub->add_flag("--insecure", a->insecure_only,

@@ -13,8 +13,8 @@ void register_trace(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand("trace", "Print the ladder diagram of a pcap/pcapng capture");
   auto file = std::make_shared<std::string>();
   auto svg = std::make_shared<std::string>();
-  sub->add_option("FILE", *file, "Capture to read")->required();
-  sub->add_option("--svg", *svg, "Also draw the ladder as SVG");
+  sub->add_option("FILE", *file, "A pcap or pcapng capture")->required();
+  sub->add_option("--svg", *svg, "Also draw the ladder as SVG")->type_name("OUT.svg");
   sub->callback([&action, file] {
     action = [file] {
       if (!std::filesystem::exists(*file)) {
