@@ -45,51 +45,7 @@ ker=$(mbit "$ksecs")
 # The TAP reference: namespaces A (10.77.2.1) and B (10.77.2.2), each with a TAP
 # (MTU 1500, no offloads: finished frames like synack's); the relay moves every
 # frame from one TAP fd to the other.
-cat >"$WORK/relay.c" <<'C'
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sched.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-static int open_tap(const char *ns, const char *name) {
-  char path[256];
-  snprintf(path, sizeof path, "/run/netns/%s", ns);
-  int nsfd = open(path, O_RDONLY);
-  if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) return -1;
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) != 0) return -1;
-  return fd;
-}
-int main(int argc, char **argv) {
-  if (argc != 5) return 2;
-  int a = open_tap(argv[1], argv[2]), b = open_tap(argv[3], argv[4]);
-  if (a < 0 || b < 0) { perror("relay"); return 1; }
-  fprintf(stderr, "relay ready\n");
-  struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-  char buf[65536];
-  for (;;) {
-    if (poll(p, 2, -1) < 0) return 1;
-    for (int i = 0; i < 2; ++i) {
-      if (!(p[i].revents & POLLIN)) continue;
-      for (int k = 0; k < 64; ++k) {
-        ssize_t n = read(p[i].fd, buf, sizeof buf);
-        if (n <= 0) break;
-        if (write(p[1 - i].fd, buf, (size_t)n) < 0) { /* full queue: a lost frame */ }
-      }
-    }
-  }
-}
-C
-gcc -O2 -o "$WORK/relay" "$WORK/relay.c" || fail "cannot build the relay"
+gcc -O2 -o "$WORK/relay" "$HERE/tap_relay.c" || fail "cannot build the relay"
 RA="synack-discardta-$$" RB="synack-discardtb-$$"
 for n in "$RA" "$RB"; do ip netns add "$n"; EXTRA_NS+=("$n"); ip -n "$n" link set lo up; done
 ip -n "$RA" tuntap add tapr0 mode tap
