@@ -40,6 +40,20 @@ void Assembler::discard_before(SeqNum next) {
   if (!iv_.empty() && seq_lt(iv_.front().start, next)) iv_.front().start = next;
 }
 
+std::optional<std::pair<SeqNum, SeqNum>> Assembler::find(SeqNum start, SeqNum end) const {
+  for (const auto& v : iv_) {
+    if (seq_lt(v.start, end) && seq_lt(start, v.end)) return std::pair{v.start, v.end};
+  }
+  return std::nullopt;
+}
+
+bool Assembler::covers(SeqNum start, SeqNum end) const {
+  for (const auto& v : iv_) {
+    if (seq_le(v.start, start) && seq_le(end, v.end)) return true;
+  }
+  return false;
+}
+
 std::uint64_t Assembler::bytes() const {
   std::uint64_t n = 0;
   for (const auto& v : iv_) n += static_cast<std::uint32_t>(v.end - v.start);

@@ -174,7 +174,9 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   if (ts) {
     CookieTsOptions o;
     if (ws) o.wscale = std::min(*syn.options.window_scale, std::uint8_t{14});
-    o.sack_permitted = syn.options.sack_permitted;
+    // RFC 2018 §2: SACK-permitted echoed (and kept in the TSval) when the SYN had it.
+    o.sack_permitted = config_.sack && syn.options.sack_permitted;
+    r.options.sack_permitted = o.sack_permitted;
     const auto ts_now =
         static_cast<std::uint32_t>(to_millis(now.since_origin())) + ts_offset(in.dst, in.src);
     r.options.timestamps =

@@ -102,6 +102,7 @@ void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c, 
   if (!wscale_ok_) rcv_wscale_ = 0;
   syn_offered_ts_ = ts_ok_ = c.timestamps;
   sack_permitted_ = c.sack_permitted;
+  sack_ok_ = ctx_.config.sack && sack_permitted_;
   if (ts_ok_) {
     ts_recent_ = ack.options.timestamps->tsval;
     ts_recent_at_ = now;

@@ -49,6 +49,10 @@ void Tcb::process_syn_options(const wire::TcpOptions& o) {
   }
   syn_offered_ts_ = o.timestamps.has_value();
   ts_ok_ = ctx_.config.timestamps && syn_offered_ts_;
+  // RFC 2018 §2: SACK only if both SYNs carried SACK-permitted (ours only when the
+  // peer's did, on a SYN,ACK).
+  sack_permitted_ = o.sack_permitted;
+  sack_ok_ = ctx_.config.sack && sack_permitted_;
   set_eff_mss();
 }
 
@@ -246,6 +250,12 @@ Tcb::Step Tcb::check_sequence(Seg& seg) {
     if (state_ == State::TimeWait && seg.fin && !seg.rst && seg.seq + len == rcv_nxt_) {
       timewait_deadline_ = last_rcv_at_ + 2 * ctx_.config.msl;
     }
+    // RFC 2883 §4.1.1: text that was all received before is reported as a D-SACK.
+    const SeqNum data_start = seg.seq + (seg.syn ? 1u : 0u);
+    const SeqNum data_end = data_start + static_cast<std::uint32_t>(seg.data.size());
+    if (!seg.rst && !seg.data.empty() && seq_le(data_end, rcv_nxt_)) {
+      note_duplicate(data_start, data_end);
+    }
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in
     // reply (unless the RST bit is set, if so drop the segment and return)".
     return seg.rst ? Step::Drop : Step::DropAndAck;
@@ -260,6 +270,8 @@ Tcb::Step Tcb::check_sequence(Seg& seg) {
       seg.seq += 1;
     }
     cut = std::min<std::uint32_t>(cut, static_cast<std::uint32_t>(seg.data.size()));
+    // RFC 2883 §4.1.1: the part received before is a duplicate (D-SACK).
+    if (cut > 0 && !seg.rst) note_duplicate(seg.seq, seg.seq + cut);
     seg.data = seg.data.subspan(cut);
     seg.seq += cut;
     if (seg.urg && seg.up <= cut)
@@ -562,6 +574,53 @@ void Tcb::update_ts_recent(const Seg& seg, Instant now) {
   }
 }
 
+// ------------------------------------------------------------- SACK, receiving side
+void Tcb::sack_note_arrival(SeqNum start, SeqNum end) {
+  // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block of data
+  // containing the segment which triggered this ACK"; the others repeat the most
+  // recently reported blocks, so each block is sent in at least three ACKs.
+  if (!sack_ok_) return;
+  const auto held = ooo_.find(start, end);
+  if (!held) return;
+  std::array<wire::SackBlock, 4> next{};
+  std::uint8_t n = 0;
+  next[n++] = wire::SackBlock{held->first, held->second};
+  for (std::uint8_t i = 0; i < sack_recent_n_ && n < next.size(); ++i) {
+    const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
+    if (!iv) continue;  // delivered in order since
+    const wire::SackBlock b{iv->first, iv->second};
+    if (std::find(next.begin(), next.begin() + n, b) == next.begin() + n) next[n++] = b;
+  }
+  sack_recent_ = next;
+  sack_recent_n_ = n;
+}
+
+void Tcb::note_duplicate(SeqNum start, SeqNum end) {
+  // RFC 2883 §4: the first block of the next ACK reports the duplicate; the ACK goes
+  // at once (the segment was a retransmission the sender may have to undo).
+  if (!sack_ok_) return;
+  dsack_ = wire::SackBlock{start, end};
+  ack_now_ = true;
+}
+
+void Tcb::fill_sack_blocks(wire::TcpOptions& o) const {
+  // The D-SACK block first (RFC 2883 §4), then the SACK blocks most recent first, each
+  // as the held interval is now (it may have grown or merged since). The wire layer
+  // sends as many as fit beside the other options (3 with timestamps, 4 without).
+  std::uint8_t n = 0;
+  if (dsack_) o.sack_blocks[n++] = *dsack_;
+  for (std::uint8_t i = 0; i < sack_recent_n_ && n < o.sack_blocks.size(); ++i) {
+    const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
+    if (!iv) continue;
+    const wire::SackBlock b{iv->first, iv->second};
+    const auto from = o.sack_blocks.begin() + (dsack_ ? 1 : 0);
+    if (std::find(from, o.sack_blocks.begin() + n, b) == o.sack_blocks.begin() + n) {
+      o.sack_blocks[n++] = b;
+    }
+  }
+  o.sack_count = n;
+}
+
 bool Tcb::fin_acked() const {
   return fin_sent_ && seq_gt(snd_una_, fin_seq());
 }
@@ -633,11 +692,15 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
   const auto off = static_cast<std::uint32_t>(seg.seq - rcv_nxt_);
   const std::size_t fits =
       std::min<std::size_t>(seg.data.size(), rcv_buf_.free() > off ? rcv_buf_.free() - off : 0);
+  const SeqNum seg_end = seg.seq + static_cast<std::uint32_t>(seg.data.size());
+  // RFC 2883 §4.1.2: out-of-order text already held is a duplicate too.
+  if (ooo_.covers(seg.seq, seg_end)) note_duplicate(seg.seq, seg_end);
   // Bounded: at most max_ooo_segments intervals and max_ooo_bytes held (a peer that
   // sprays holes cannot make us keep more; dropped data is simply resent).
   if (fits > 0 && ooo_.bytes() + fits <= ctx_.config.max_ooo_bytes &&
       ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
     rcv_buf_.write_at(off, seg.data.first(fits));
+    sack_note_arrival(seg.seq, seg.seq + static_cast<std::uint32_t>(fits));
   } else if (fits > 0) {
     ++ctx_.stats.ooo_dropped;
   }

@@ -177,9 +177,12 @@ wire::TcpOptions Tcb::options_for(bool syn, Instant now) const {
     if (ctx_.config.timestamps && (offering || syn_offered_ts_)) {
       o.timestamps = wire::TcpTimestamps{ts_now(now), offering ? 0u : ts_recent_};
     }
-  } else if (ts_ok_) {
+    // RFC 2018 §2: SACK-permitted in a SYN; in a SYN,ACK only if the SYN carried it.
+    o.sack_permitted = ctx_.config.sack && (offering || sack_permitted_);
+  } else {
     // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST> segment".
-    o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+    if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+    if (sack_ok_) fill_sack_blocks(o);
   }
   return o;
 }
@@ -258,6 +261,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     last_ack_sent_ = rcv_nxt_;
     ack_now_ = false;
     dup_ack_now_ = false;
+    dsack_.reset();  // RFC 2883: a duplicate is reported once
     delack_deadline_.reset();
     unacked_bytes_ = 0;
   }

@@ -248,6 +248,8 @@ class Runner {
       c.window_scaling = v != 0;
     } else if (d.key == "timestamps") {
       c.timestamps = v != 0;
+    } else if (d.key == "sack") {
+      c.sack = v != 0;
     } else if (d.key == "rfc1337") {
       c.rfc1337 = v != 0;
     } else if (d.key == "initial_window_segments") {

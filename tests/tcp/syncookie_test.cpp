@@ -271,7 +271,7 @@ TEST(SynCookieListener, FullSynQueueAnswersWithStatelessCookie) {
   EXPECT_EQ(sa.options.mss, 1460);
   EXPECT_EQ(sa.options.window_scale, 3);
   EXPECT_EQ(sa.window, 65535);
-  EXPECT_FALSE(sa.options.sack_permitted);  // synack does not do SACK
+  EXPECT_TRUE(sa.options.sack_permitted);  // echoed, and kept in the TSval (RFC 2018 §2)
   ASSERT_TRUE(sa.options.timestamps);
   EXPECT_EQ(sa.options.timestamps->tsecr, 1000u);
   // TSval: the rebuilt connection's clock, low 6 bits = peer wscale 7 |

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "synack/base/seqnum.hpp"
@@ -29,6 +30,10 @@ class Assembler {
   void clear() { iv_.clear(); }
   // Total bytes held out of order.
   std::uint64_t bytes() const;
+  // The held interval that overlaps [start, end), if any (the first one).
+  std::optional<std::pair<SeqNum, SeqNum>> find(SeqNum start, SeqNum end) const;
+  // Is every byte of [start, end) held already?
+  bool covers(SeqNum start, SeqNum end) const;
 
  private:
   struct Interval {

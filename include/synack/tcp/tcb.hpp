@@ -4,6 +4,7 @@
 // reports its next deadline; it never reads a clock.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -134,8 +135,10 @@ class Tcb {
   std::uint8_t rcv_wscale() const { return rcv_wscale_; }
   bool timestamps_enabled() const { return ts_ok_; }
   bool window_scaling_enabled() const { return wscale_ok_; }
-  // The peer's SYN carried SACK-permitted (RFC 2018); recorded only, no SACK yet.
+  // The peer's SYN carried SACK-permitted (RFC 2018).
   bool peer_sack_permitted() const { return sack_permitted_; }
+  // SACK is in use: both SYNs carried SACK-permitted and TcpConfig::sack is on.
+  bool sack_enabled() const { return sack_ok_; }
 
  private:
   // Outcome of one §3.10.7.4 step.
@@ -184,6 +187,10 @@ class Tcb {
   void rtt_sample_on_ack(const Seg& seg, Instant now);
   bool fin_acked() const;
   void queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack);
+  // SACK (RFC 2018, RFC 2883) on the receiving side.
+  void sack_note_arrival(SeqNum start, SeqNum end);
+  void note_duplicate(SeqNum start, SeqNum end);
+  void fill_sack_blocks(wire::TcpOptions& o) const;
   // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
   // delivered.
   void queue_syn_text(Bytes text, bool fin);
@@ -255,6 +262,13 @@ class Tcb {
   bool ts_ok_ = false;
   bool syn_offered_ws_ = false, syn_offered_ts_ = false;  // what the peer's SYN carried
   bool sack_permitted_ = false;
+  bool sack_ok_ = false;
+  // RFC 2018 §4: the blocks last reported, most recent first; each names the held
+  // out-of-order interval it overlaps (intervals grow and merge, see fill_sack_blocks).
+  std::array<wire::SackBlock, 4> sack_recent_{};
+  std::uint8_t sack_recent_n_ = 0;
+  // RFC 2883: a duplicate to report as the first block of the next ACK (D-SACK).
+  std::optional<wire::SackBlock> dsack_;
   std::uint32_t ts_recent_ = 0;
   Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
   SeqNum last_ack_sent_;

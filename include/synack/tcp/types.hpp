@@ -87,6 +87,9 @@ struct TcpConfig {
   std::uint32_t r1_retransmissions = 3;  // R1 of §3.8.3 (SHLD-10)
   bool window_scaling = true;            // RFC 7323 §2
   bool timestamps = true;                // RFC 7323 §3
+  // RFC 2018: offer SACK-permitted and, once both SYNs carried it, send SACK blocks
+  // (and RFC 2883 D-SACK blocks for duplicates).
+  bool sack = true;
   // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
   // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
   bool rfc1337 = true;
