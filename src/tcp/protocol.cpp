@@ -226,7 +226,8 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   settle(id);
 }
 
-bool TcpProtocol::buffers_valid(const SocketOptions& opts) const {
+bool TcpProtocol::options_valid(const SocketOptions& opts) const {
+  if (opts.user_timeout && *opts.user_timeout < Duration{0}) return false;
   return opts.send_buffer > 0 && opts.recv_buffer > 0 && opts.send_buffer <= config_.max_buffer &&
          opts.recv_buffer <= config_.max_buffer;
 }
@@ -427,7 +428,7 @@ Result<ListenerId, ListenError> TcpProtocol::listen(Endpoint local, std::uint32_
                                                     const SocketOptions& opts) {
   if (local.port == 0 || local.addr.is_broadcast() || local.addr.is_multicast())
     return Err{ListenError::InvalidAddress};
-  if (!buffers_valid(opts)) return Err{ListenError::InvalidOption};
+  if (!options_valid(opts)) return Err{ListenError::InvalidOption};
   for (const auto& [id, l] : listeners_) {
     if (l.local == local) return Err{ListenError::AddressInUse};
   }
@@ -482,7 +483,7 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
 Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now,
                                                   const SocketOptions& opts) {
   advance(now);
-  if (!buffers_valid(opts)) return Err{ConnectError::InvalidOption};
+  if (!options_valid(opts)) return Err{ConnectError::InvalidOption};
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
   if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
     return Err{ConnectError::InvalidAddress};
@@ -585,7 +586,7 @@ Status<CloseError> TcpProtocol::release(ConnId id, void (Tcb::*how)(Instant)) {
 Status<OptionError> TcpProtocol::set_options(ConnId id, const SocketOptions& opts) {
   Tcb* tcb = find(id);
   if (!tcb) return Err{OptionError::NoSuchConnection};
-  if (!buffers_valid(opts) || opts.keepalive_count == 0) return Err{OptionError::InvalidValue};
+  if (!options_valid(opts) || opts.keepalive_count == 0) return Err{OptionError::InvalidValue};
   // Larger buffers are charged to the memory budget first (they never shrink).
   Conn& c = conns_.at(id);
   const std::size_t limit = std::max(opts.send_buffer, tcb->options().send_buffer) +

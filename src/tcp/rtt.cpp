@@ -46,4 +46,25 @@ Duration RttEstimator::rto() const {
   return std::min(r, max_);
 }
 
+Duration backoff_span(std::uint32_t retransmissions, Duration base, Duration max) {
+  base = std::max(base, Duration{1});
+  max = std::max(max, base);
+  Duration total{0};
+  Duration rto = base;
+  std::uint64_t i = 0;
+  // Doubling phase: at most ~63 steps before the RTO reaches the maximum.
+  for (; i <= retransmissions && rto < max; ++i) {
+    total += rto;
+    rto = rto > max / 2 ? max : rto * 2;
+  }
+  // The remaining timeouts all last the maximum.
+  const std::uint64_t rest = retransmissions + std::uint64_t{1} - i;
+  if (rest > 0) {
+    const auto room = static_cast<std::uint64_t>((Duration::max() - total) / max);
+    if (rest > room) return Duration::max();
+    total += max * static_cast<Duration::rep>(rest);
+  }
+  return total;
+}
+
 }  // namespace synack::tcp

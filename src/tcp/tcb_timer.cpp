@@ -1,9 +1,21 @@
 // Timeouts (RFC 9293 §3.8, §3.10.8) and ICMP errors (§3.9.2.2) of one connection.
 #include <algorithm>
 
+#include "synack/tcp/rtt.hpp"
 #include "synack/tcp/tcb.hpp"
 
 namespace synack::tcp {
+
+Duration data_r2(const TcpConfig& config, const SocketOptions& opts) {
+  // MUST-21: the application's R2 (user timeout) if it set one; otherwise the count
+  // r2_retransmissions as the time its backoff takes from the RTO floor (as Linux:
+  // the current RTO, however backed off, does not shorten it).
+  const Duration r2 = opts.user_timeout
+                          ? *opts.user_timeout
+                          : backoff_span(config.r2_retransmissions, config.min_rto, config.max_rto);
+  // SHLD-11: "The value of R2 SHOULD correspond to at least 100 seconds."
+  return std::max(r2, kMinR2);
+}
 
 std::optional<Instant> Tcb::deadline() const {
   std::optional<Instant> d;
@@ -48,9 +60,9 @@ void Tcb::on_rto(Instant now) {
   rtx_deadline_.reset();
   const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
   // §3.8.3: "When the number of transmissions of the same segment reaches a
-  // threshold R2 greater than R1, close the connection" — R2 as time: at least
-  // 3 minutes for a SYN (MUST-23), the USER TIMEOUT (100 s default) otherwise.
-  const Duration limit = handshake ? ctx_.config.connect_timeout : opts_.user_timeout;
+  // threshold R2 greater than R1, close the connection" (MUST-20) — R2 as time: at
+  // least 3 minutes for a SYN (MUST-23), data_r2() otherwise.
+  const Duration limit = handshake ? ctx_.config.connect_timeout : data_r2(ctx_.config, opts_);
   if (now - rtx_epoch_ >= limit) {
     // §3.9.2.2 / SHLD-25: report a soft ICMP error recorded meanwhile as the reason.
     terminate(Rule::rfc9293_3_10_8_user_timeout, soft_error_.value_or(ConnError::TimedOut), now);

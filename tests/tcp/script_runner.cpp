@@ -244,6 +244,8 @@ class Runner {
       c.connect_timeout = ms;
     } else if (d.key == "r1_retransmissions") {
       c.r1_retransmissions = static_cast<std::uint32_t>(v);
+    } else if (d.key == "r2_retransmissions") {
+      c.r2_retransmissions = static_cast<std::uint32_t>(v);
     } else if (d.key == "window_scaling") {
       c.window_scaling = v != 0;
     } else if (d.key == "timestamps") {
@@ -285,7 +287,8 @@ class Runner {
     } else if (name == "linger_zero") {
       o.linger_zero = v != 0;
     } else if (name == "user_timeout_ms") {
-      o.user_timeout = ms;
+      // As Linux's TCP_USER_TIMEOUT: 0 clears it (R2 from r2_retransmissions again).
+      o.user_timeout = v == 0 ? std::nullopt : std::optional<Duration>(ms);
     } else if (name == "dscp") {
       o.dscp = static_cast<std::uint8_t>(v);
     } else if (name == "report_soft_errors") {

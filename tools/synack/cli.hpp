@@ -43,6 +43,8 @@ struct CommonOptions {
   std::optional<int> mss;
   std::string cc = "cubic";
   std::string impair;
+  std::optional<double> min_rto_ms;      // --min-rto: TcpConfig::min_rto
+  std::optional<double> user_timeout_s;  // --user-timeout: R2 for data (>= 100 s applies)
 };
 void add_common_options(CLI::App& sub, CommonOptions& o);
 

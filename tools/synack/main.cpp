@@ -21,6 +21,14 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
                  "Congestion control (cubic is not implemented yet: both run NewReno)")
       ->type_name("NAME")
       ->check(one_of({"newreno", "cubic"}));
+  sub.add_option("--min-rto", o.min_rto_ms,
+                 "RTO floor in ms (default 1000; RFC 6298 (2.4) says 1 s, Linux uses 200)")
+      ->type_name("MS")
+      ->check(real_in(1.0, 60000.0));
+  sub.add_option("--user-timeout", o.user_timeout_s,
+                 "R2 for data in seconds (TCP_USER_TIMEOUT; default: 15 retransmissions)")
+      ->type_name("S")
+      ->check(real_in(0.0, 1e6));
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <cstdio>
@@ -125,6 +126,14 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   // The MSS we announce is the TCP config's mtu - 40 (RFC 9293 §3.7.1).
   cfg.tcp.mtu = static_cast<std::uint16_t>(common.mss ? *common.mss + 40 : common.mtu);
   cfg.tcp.max_connections = max_conns + 64;  // room for TIME-WAIT and embryonic ones
+  if (common.min_rto_ms) {
+    cfg.tcp.min_rto = Duration(static_cast<std::int64_t>(*common.min_rto_ms * 1e6));
+    cfg.tcp.max_rto = std::max(cfg.tcp.max_rto, cfg.tcp.min_rto);
+  }
+  if (common.user_timeout_s && *common.user_timeout_s > 0) {
+    cfg.tcp.defaults.user_timeout =
+        Duration(static_cast<std::int64_t>(*common.user_timeout_s * 1e9));
+  }
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);

@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,9 @@ struct SimArgs {
   double rate_mbit = 0;
   std::uint64_t seed = 1;
   std::uint64_t bytes = 0;
+  std::optional<double> min_rto_ms;                 // TcpConfig::min_rto
+  std::optional<std::uint32_t> r2_retransmissions;  // TcpConfig::r2_retransmissions
+  std::optional<double> user_timeout_s;             // SocketOptions::user_timeout
   std::string pcap;
   bool list = false;
   bool absolute = false;
@@ -79,6 +84,15 @@ int run_sim(const SimArgs& a) {
   wo.link.corrupt = a.corrupt;
   wo.link.delay = Duration(static_cast<std::int64_t>(a.delay_ms * 1e6));
   wo.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
+  auto& tcp = wo.stack.tcp;
+  if (a.min_rto_ms) {
+    tcp.min_rto = Duration(static_cast<std::int64_t>(*a.min_rto_ms * 1e6));
+    tcp.max_rto = std::max(tcp.max_rto, tcp.min_rto);
+  }
+  if (a.r2_retransmissions) tcp.r2_retransmissions = *a.r2_retransmissions;
+  if (a.user_timeout_s && *a.user_timeout_s > 0) {  // 0: unset, as Linux
+    tcp.defaults.user_timeout = Duration(static_cast<std::int64_t>(*a.user_timeout_s * 1e9));
+  }
   auto started = std::chrono::steady_clock::now();
   World world(wo);
   ScenarioParams params{a.bytes};
@@ -127,6 +141,18 @@ void register_sim(CLI::App& app, Action& action) {
   sub->add_option("--pcap", a->pcap,
                   "Write the client's capture (pcapng, virtual-clock timestamps)")
       ->type_name("FILE");
+  sub->add_option("--min-rto", a->min_rto_ms,
+                  "RTO floor in ms (default 1000; RFC 6298 (2.4) says 1 s, Linux uses 200)")
+      ->type_name("MS")
+      ->check(real_in(1.0, 60000.0));
+  sub->add_option("--r2-retries", a->r2_retransmissions,
+                  "R2 for data as a retransmission count (default 15, as Linux tcp_retries2)")
+      ->type_name("N")
+      ->check(int_in(0, 1000));
+  sub->add_option("--user-timeout", a->user_timeout_s,
+                  "R2 for data in seconds, replacing --r2-retries (TCP_USER_TIMEOUT; >= 100)")
+      ->type_name("S")
+      ->check(real_in(0.0, 1e6));
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   auto* insecure = sub->add_flag("--insecure", a->insecure_only,

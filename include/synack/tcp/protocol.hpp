@@ -160,7 +160,7 @@ class TcpProtocol {
   // May one more connection with these buffers exist? Counts the refusal if not
   // (max_connections, memory_budget).
   bool admit(const SocketOptions& opts);
-  bool buffers_valid(const SocketOptions& opts) const;
+  bool options_valid(const SocketOptions& opts) const;
   std::optional<ListenerId> find_listener(Endpoint local) const;
   ConnId add_conn(const Tuple& t, const SocketOptions& opts);
   // After any call that may have changed a connection: reschedule, accept-queue,

@@ -1,14 +1,22 @@
 // Retransmission timeout per RFC 6298: SRTT/RTTVAR, Karn, exponential backoff.
 #pragma once
 
+#include <cstdint>
+
 #include "synack/base/time.hpp"
 
 namespace synack::tcp {
 
+// The time from a first transmission to the expiry of the timer of its
+// `retransmissions`-th retransmission when the RTO starts at `base` and doubles up to
+// `max` (RFC 6298 (5.5), (2.5)): the sum of min(base * 2^i, max) for i = 0..n.
+// Linux's tcp_model_timeout; saturates at Duration::max().
+Duration backoff_span(std::uint32_t retransmissions, Duration base, Duration max);
+
 class RttEstimator {
  public:
   RttEstimator(Duration initial, Duration min, Duration max)
-      : rto_(initial), min_(min), max_(max) {}
+      : rto_(initial), min_(min), max_(max < min ? min : max) {}
   // A valid sample (Karn: never from a retransmitted segment unless timestamped).
   void sample(Duration r);
   // RFC 6298 (5.5): "set RTO <- RTO * 2" (bounded by the maximum).

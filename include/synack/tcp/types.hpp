@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "synack/base/time.hpp"
@@ -31,6 +32,11 @@ struct ListenerId {
   auto operator<=>(const ListenerId&) const = default;
 };
 
+// SHLD-11 (§3.8.3): "The value of R2 SHOULD correspond to at least 100 seconds." The
+// data R2 a connection uses is never shorter, whatever r2_retransmissions or the user
+// timeout say.
+inline constexpr Duration kMinR2 = std::chrono::seconds(100);
+
 // Per-connection options (the setsockopt surface). Defaults follow the RFCs.
 struct SocketOptions {
   bool no_delay = false;  // SHLD-7: Nagle on by default
@@ -44,8 +50,11 @@ struct SocketOptions {
   bool linger_zero = false;  // close() sends RST and discards (SO_LINGER 0)
   // MUST-48 / SHLD-21: the Diffserv field for this connection's segments (6 bits).
   std::uint8_t dscp = 0;
-  // R2 of §3.8.3 for data (the USER TIMEOUT of §3.9.1.1); >= 100 s recommended.
-  Duration user_timeout = std::chrono::seconds(100);
+  // MUST-21: R2 of §3.8.3 for data set by the application as a time (the USER TIMEOUT
+  // of §3.9.1.1, Linux's TCP_USER_TIMEOUT). Unset (the default), R2 is
+  // TcpConfig::r2_retransmissions. Either way R2 is never below kMinR2 (SHLD-11): a
+  // shorter value is raised to it.
+  std::optional<Duration> user_timeout;
   // SHLD-20 (§3.9.1.8): "the application layer SHOULD be able to disable the
   // error-report routine". false suppresses the soft reports (DeliveryProblem at
   // R1); hard reports (Error when the connection is aborted, MUST-12) still come.
@@ -76,15 +85,25 @@ struct TcpConfig {
   std::uint16_t mtu = 1500;                 // MMS_S/MMS_R derive from this: MSS option = mtu - 40
   std::uint8_t ttl = 64;                    // MUST-49: configurable TTL
   Duration msl = std::chrono::seconds(30);  // TIME-WAIT lasts 2*MSL
-  Duration initial_rto = std::chrono::seconds(1);        // RFC 6298 (2.1)
-  Duration min_rto = std::chrono::seconds(1);            // RFC 6298 (2.4)
-  Duration max_rto = std::chrono::seconds(60);           // RFC 6298 (2.5)
+  Duration initial_rto = std::chrono::seconds(1);  // RFC 6298 (2.1)
+  // The RTO floor. RFC 6298 (2.4) says 1 s (SHOULD); RFC 8961 §4 allows less and Linux
+  // uses 200 ms. Applies to the computed RTO, the SYN's RTO, the backoff and the
+  // persist timer alike. docs/CONFORMANCE.md (RFC 6298) justifies the default.
+  Duration min_rto = std::chrono::seconds(1);
+  Duration max_rto = std::chrono::seconds(60);           // RFC 6298 (2.5): at least 60 s
   Duration delayed_ack = std::chrono::milliseconds(40);  // MUST-40: < 500 ms
   // R2 for a SYN: "at least 3 minutes" (RFC 9293 §3.8.3, MUST-23).
   Duration connect_timeout = std::chrono::seconds(180);
   // FIN-WAIT-2 after close() (no reader left): give up after this (not in the RFC).
   Duration fin_wait_2_timeout = std::chrono::seconds(60);
   std::uint32_t r1_retransmissions = 3;  // R1 of §3.8.3 (SHLD-10)
+  // R2 of §3.8.3 for data as a number of retransmissions (Linux's tcp_retries2 = 15),
+  // turned into a time as Linux does (tcp_model_timeout): the time that many
+  // retransmissions take with the RTO doubling from min_rto up to max_rto (663 s with
+  // 1 s and 60 s), counted from the first unacknowledged transmission — so a large
+  // current RTO does not shorten it. SocketOptions::user_timeout replaces it; kMinR2
+  // bounds it from below.
+  std::uint32_t r2_retransmissions = 15;
   bool window_scaling = true;            // RFC 7323 §2
   bool timestamps = true;                // RFC 7323 §3
   // RFC 2018: offer SACK-permitted and, once both SYNs carried it, send SACK blocks
@@ -116,6 +135,11 @@ struct TcpConfig {
   SocketOptions defaults;  // options new connections start with
   InsecureOptions insecure;
 };
+
+// The R2 of a synchronized connection's data (§3.8.3) as the time since the first
+// unacknowledged transmission after which the next timeout closes the connection:
+// opts.user_timeout if set, else config.r2_retransmissions as a time; at least kMinR2.
+Duration data_r2(const TcpConfig& config, const SocketOptions& opts);
 
 enum class ConnError : std::uint8_t {
   Refused,          // RST in answer to our SYN
@@ -154,7 +178,7 @@ struct Event {
 enum class ListenError : std::uint8_t {
   AddressInUse,
   InvalidAddress,
-  InvalidOption,  // a zero buffer size, or one above TcpConfig::max_buffer
+  InvalidOption,  // a zero buffer size, one above TcpConfig::max_buffer, a negative user timeout
 };
 enum class AcceptError : std::uint8_t { WouldBlock, NoSuchListener };
 enum class ConnectError : std::uint8_t {
@@ -162,7 +186,7 @@ enum class ConnectError : std::uint8_t {
   AddressInUse,     // that 4-tuple already exists
   NoEphemeralPort,  // every ephemeral port to that remote is taken
   TooManyConnections,
-  InvalidOption,  // a zero buffer size, or one above max_buffer
+  InvalidOption,  // a zero buffer size, one above max_buffer, a negative user timeout
   NoMemory,       // the global memory budget is spent
 };
 enum class SendError : std::uint8_t {
