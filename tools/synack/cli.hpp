@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "synack/tcp/types.hpp"
+
 namespace synack::cli {
 
 inline constexpr int kExitOk = 0;
@@ -32,6 +34,9 @@ struct CommonOptions {
   std::string impair;
 };
 void add_common_options(CLI::App& sub, CommonOptions& o);
+// --cc newreno|cubic (common, and on `sim`); the name as the stack's enum.
+void add_cc_option(CLI::App& sub, std::string& cc);
+tcp::CcAlgorithm cc_algorithm(const std::string& name);
 
 // Options for attaching to a TAP interface.
 struct TapOptions {

@@ -14,9 +14,18 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
   sub.add_option("--mtu", o.mtu, "Link MTU")->check(CLI::Range(576, 9000));
   sub.add_option("--mss", o.mss, "TCP maximum segment size (default: MTU - 40)")
       ->check(CLI::Range(64, 8960));
-  sub.add_option("--cc", o.cc,
-                 "Congestion control (cubic is not implemented yet: both run NewReno)")
+  add_cc_option(sub, o.cc);
+}
+
+void add_cc_option(CLI::App& sub, std::string& cc) {
+  sub.add_option("--cc", cc,
+                 "Congestion control: cubic (RFC 9438, HyStart++ slow start; the default) or "
+                 "newreno (RFC 5681/6582)")
       ->check(CLI::IsMember({"newreno", "cubic"}));
+}
+
+tcp::CcAlgorithm cc_algorithm(const std::string& name) {
+  return name == "newreno" ? tcp::CcAlgorithm::NewReno : tcp::CcAlgorithm::Cubic;
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {

@@ -110,6 +110,7 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   // The MSS we announce is the TCP config's mtu - 40 (RFC 9293 §3.7.1).
   cfg.tcp.mtu = static_cast<std::uint16_t>(common.mss ? *common.mss + 40 : common.mtu);
   cfg.tcp.max_connections = max_conns + 64;  // room for TIME-WAIT and embryonic ones
+  cfg.tcp.defaults.cc = cc_algorithm(common.cc);
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);

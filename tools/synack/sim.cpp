@@ -22,6 +22,7 @@ struct SimArgs {
   std::uint64_t seed = 1;
   std::uint64_t bytes = 0;
   std::string pcap;
+  std::string cc = "cubic";
   bool list = false;
   bool absolute = false;
   bool timing = false;
@@ -69,6 +70,7 @@ int run_sim(const SimArgs& a) {
   wo.link.corrupt = a.corrupt;
   wo.link.delay = Duration(static_cast<std::int64_t>(a.delay_ms * 1e6));
   wo.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
+  wo.stack.tcp.defaults.cc = cc_algorithm(a.cc);
   auto started = std::chrono::steady_clock::now();
   World world(wo);
   ScenarioParams params{a.bytes};
@@ -103,6 +105,7 @@ void register_sim(CLI::App& app, Action& action) {
   sub->add_option("--bytes", a->bytes, "Bytes to transfer (scenarios that move data)");
   sub->add_option("--pcap", a->pcap,
                   "Write the client's capture (pcapng, virtual-clock timestamps)");
+  add_cc_option(*sub, a->cc);
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   auto* insecure = sub->add_flag("--insecure", a->insecure_only,
