@@ -6,6 +6,8 @@ namespace synack::tcp {
 
 void RttEstimator::sample(Duration r) {
   if (r < Duration{0}) return;
+  latest_ = r;
+  ++samples_;
   if (!has_sample_) {
     // RFC 6298 (2.2): "SRTT <- R, RTTVAR <- R/2, RTO <- SRTT + max (G, K*RTTVAR)"
     srtt_ = r;

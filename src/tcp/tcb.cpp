@@ -25,7 +25,7 @@ Tcb::Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const Socke
       rcv_buf_(opts.recv_buffer),
       ooo_(ctx.config.max_ooo_segments),
       rtt_(ctx.config.initial_rto, ctx.config.min_rto, ctx.config.max_rto),
-      cc_(std::make_unique<NewReno>(536, ctx.config.initial_window_segments)) {
+      cc_(opts.cc, 536, ctx.config.initial_window_segments) {
   if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
   set_eff_mss();
 }
@@ -156,7 +156,7 @@ void Tcb::set_eff_mss() {
   const std::uint32_t hdr = 20 + (ts_ok_ ? 12 : 0);
   const std::uint32_t lim = std::min<std::uint32_t>(snd_mss_ + 20u, mms_s);
   eff_mss_ = std::max<std::uint32_t>(lim > hdr ? lim - hdr : 1, 1);
-  cc_->set_mss(eff_mss_);
+  cc_.set_mss(eff_mss_);
 }
 
 std::uint32_t Tcb::rcv_mss() const {
@@ -287,6 +287,7 @@ bool Tcb::take_accept_ready() {
 void Tcb::set_options(const SocketOptions& o, Instant now) {
   const bool keepalive_changed = o.keepalive != opts_.keepalive;
   opts_ = o;
+  cc_.switch_to(o.cc);
   if (o.send_buffer > snd_buf_.capacity()) snd_buf_.reserve(o.send_buffer);
   // The receive buffer may only grow as far as the window scale agreed at SYN time.
   const std::size_t rcv_cap = std::min<std::size_t>(
@@ -309,8 +310,8 @@ ConnStats Tcb::stats() const {
   s.srtt = rtt_.srtt();
   s.rttvar = rtt_.rttvar();
   s.rto = rtt_.rto();
-  s.cwnd = cc_->cwnd();
-  s.ssthresh = cc_->ssthresh();
+  s.cwnd = cwnd();
+  s.ssthresh = cc_.ssthresh();
   s.snd_mss = eff_mss_;
   s.snd_wnd = snd_wnd_;
   s.rcv_wnd = rcv_wnd();

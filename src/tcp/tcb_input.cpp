@@ -389,7 +389,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
     process_new_ack(seg, now);
   } else if (seg.ack == snd_una_) {
-    process_dup_ack(seg);
+    process_dup_ack(seg, now);
   }
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
   if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
@@ -484,6 +484,7 @@ void Tcb::rtt_sample_on_ack(const Seg& seg, Instant now) {
 void Tcb::process_new_ack(const Seg& seg, Instant now) {
   const std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
   const std::uint32_t flight_before = flight();
+  const std::uint64_t rtt_samples = rtt_.samples();
   rtt_sample_on_ack(seg, now);
   // "Any segments on the retransmission queue that are thereby entirely
   // acknowledged are removed."
@@ -502,17 +503,19 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   rtx_deadline_.reset();
   rto_count_ = 0;
   rtx_epoch_ = now;
-  if (in_recovery_) {
+  if (recovery_.active()) {
     if (seq_ge(seg.ack, recover_)) {
-      in_recovery_ = false;
-      cc_->on_recovery_exit(flight());
+      recovery_.exit();
+      cc_.on_recovery_exit(flight());  // RFC 6582 §3.2 step 6
     } else {
       // RFC 6582 §3.2 step 5: partial ACK — retransmit the first unacknowledged segment.
-      cc_->on_partial_ack(acked);
+      recovery_.on_partial_ack(acked, eff_mss_);
       fast_rtx_ = true;
     }
   } else {
-    cc_->on_ack(acked, flight_before);
+    AckSample a{acked, flight_before, snd_una_, snd_max_, std::nullopt, rtt_.srtt(), now};
+    if (rtt_.samples() != rtt_samples) a.rtt = rtt_.latest();  // for HyStart++
+    cc_.on_ack(a);
   }
   dupacks_ = 0;
   if (writable_blocked_ && snd_buf_.free() > 0) {
@@ -521,7 +524,7 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   }
 }
 
-void Tcb::process_dup_ack(const Seg& seg) {
+void Tcb::process_dup_ack(const Seg& seg, Instant now) {
   // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data, no SYN/FIN,
   // acknowledges SND.UNA, advertises the same window.
   // A zero window is no sign of loss: answers to window probes are not counted.
@@ -530,15 +533,15 @@ void Tcb::process_dup_ack(const Seg& seg) {
   if (!dup) return;
   ++stats_.dup_acks_in;
   ++dupacks_;
-  if (in_recovery_) {
-    cc_->on_dup_ack_in_recovery();  // RFC 6582 §3.2 step 4
+  if (recovery_.active()) {
+    recovery_.on_dup_ack(eff_mss_);  // RFC 6582 §3.2 step 4
   } else if (dupacks_ == 3 && seq_gt(snd_una_, recover_)) {
     // RFC 6582 §3.2 step 2: "If three duplicate ACKs are received and ... the
     // Cumulative Acknowledgment field covers more than recover ... enter fast
     // retransmit"; record recover = highest sequence number transmitted.
-    in_recovery_ = true;
     recover_ = snd_max_;
-    cc_->on_loss(flight());
+    cc_.on_congestion_event(flight(), now);
+    recovery_.enter(cc_.ssthresh(), eff_mss_);  // step 3
     fast_rtx_ = true;
     ++stats_.fast_retransmits;
   }

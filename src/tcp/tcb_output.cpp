@@ -94,7 +94,7 @@ bool Tcb::send_data_or_fin(Instant now) {
       // new data (if available) ... even if the send window is zero" (MUST-35/36).
       // With some window open this is the SWS "override timeout" instead.
       const auto usable =
-          static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cc_->cwnd())) - snd_nxt_);
+          static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cwnd())) - snd_nxt_);
       const std::uint32_t unsent = static_cast<std::uint32_t>(data_end() - snd_nxt_);
       if (usable > 0) {
         emit(TcpFlags::kAck, snd_nxt_,
@@ -135,8 +135,7 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   }
   // The usable window (§3.8.6.2.1): U = SND.UNA + min(SND.WND, cwnd) - SND.NXT. It
   // may be negative after the window shrinks (MUST-34).
-  const auto usable =
-      static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cc_->cwnd())) - snd_nxt_);
+  const auto usable = static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cwnd())) - snd_nxt_);
   if (usable <= 0) return 0;
   const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(usable), eff_mss_});
   const bool covers_rest = len == unsent;

@@ -86,10 +86,10 @@ void Tcb::on_rto(Instant now) {
     ++stats_.negative_advice;
   }
   // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2".
-  if (!handshake) cc_->on_rto(flight());
+  if (!handshake) cc_.on_rto(flight(), now);
   rtt_.backoff();
   // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
-  in_recovery_ = false;
+  recovery_.exit();
   dupacks_ = 0;
   recover_ = snd_max_;
   rtt_seq_.reset();  // Karn

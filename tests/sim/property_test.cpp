@@ -18,6 +18,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "two_hosts.hpp"
@@ -135,6 +137,7 @@ struct Scenario {
   link::DirectionConfig ab, ba;
   std::array<api::SocketOptions, 2> listen_opts;  // by End: accepted connections' options
   std::vector<Pair> pairs;
+  tcp::CcAlgorithm cc = tcp::CcAlgorithm::Cubic;
   std::string describe() const;
 };
 
@@ -155,7 +158,7 @@ App draw_app(SeededRandom& r, std::string name, link::End end, std::size_t max_b
   return app;
 }
 
-Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes) {
+Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc) {
   SeededRandom r(seed ^ 0x5eed5eed5eedull);
   Scenario s;
   s.seed = seed;
@@ -177,8 +180,13 @@ Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes) {
     p.client.opts = draw_options(r);
     // Someone has to send a FIN before waiting for one.
     if (!p.client.shut_early && !p.server.shut_early) p.server.shut_early = true;
+    p.client.opts.cc = cc;
     s.pairs.push_back(std::move(p));
   }
+  // Every connection of the run uses the congestion controller under test.
+  s.cc = cc;
+  for (auto* c : {&s.a_cfg, &s.b_cfg}) c->tcp.defaults.cc = cc;
+  for (auto& o : s.listen_opts) o.cc = cc;
   return s;
 }
 
@@ -194,6 +202,7 @@ std::string Scenario::describe() const {
     o << name << "{mtu=" << c.tcp.mtu << " ts=" << c.tcp.timestamps
       << " ws=" << c.tcp.window_scaling << " delack=" << to_millis(c.tcp.delayed_ack) << "ms} ";
   };
+  o << "cc=" << (cc == tcp::CcAlgorithm::NewReno ? "newreno " : "cubic ");
   cfg("A", a_cfg);
   cfg("B", b_cfg);
   o << "A->B[";
@@ -212,8 +221,8 @@ std::string Scenario::describe() const {
 
 class Run {
  public:
-  Run(std::uint64_t seed, std::size_t max_bytes)
-      : s_(draw_scenario(seed, max_bytes)),
+  Run(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc)
+      : s_(draw_scenario(seed, max_bytes, cc)),
         rng_(seed ^ 0xac7104ull),
         net_(seed, s_.ab, s_.ba, s_.a_cfg, s_.b_cfg) {
     net_.fcs = true;
@@ -493,47 +502,65 @@ std::string Run::execute() {
   return compare_streams();
 }
 
-std::string repro(std::uint64_t seed, std::size_t max_bytes) {
-  return "reproduce: SYNACK_SEED=" + std::to_string(seed) +
+const char* cc_name(tcp::CcAlgorithm cc) {
+  return cc == tcp::CcAlgorithm::NewReno ? "newreno" : "cubic";
+}
+
+std::string repro(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc) {
+  return "reproduce: SYNACK_SEED=" + std::to_string(seed) + " SYNACK_CC=" + cc_name(cc) +
          " SYNACK_MAX_BYTES=" + std::to_string(max_bytes) +
          " " SYNACK_BINARY_DIR "/tests/test_sim --gtest_filter=TwoStackSeed.FromEnvironment";
 }
 
 // Returns whether the property held for this seed.
-bool check_seed(std::uint64_t seed, std::size_t max_bytes) {
-  Run run(seed, max_bytes);
+bool check_seed(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc) {
+  Run run(seed, max_bytes, cc);
   const std::string failure = run.execute();
   if (std::getenv("SYNACK_VERBOSE"))
     std::printf("seed %llu: %s\n  %s\n", static_cast<unsigned long long>(seed),
                 run.scenario().describe().c_str(), run.summary().c_str());
   EXPECT_EQ(failure, "") << "seed " << seed << ": " << run.scenario().describe() << "\n"
-                         << repro(seed, max_bytes);
+                         << repro(seed, max_bytes, cc);
   return failure.empty();
 }
 
 // Shards: 8 x kSeedsPerShard seeds, separate ctest cases so `ctest -j2` spreads them.
-// Shards 0-3 send up to 64 KiB each way, shards 4-7 up to 200 KiB.
-class TwoStackProperty : public ::testing::TestWithParam<int> {};
+// Shards 0-3 send up to 64 KiB each way, shards 4-7 up to 200 KiB. Each shard's seeds
+// are split between the congestion controllers: the first half runs NewReno, the
+// second CUBIC (the same total as one controller on every seed).
+class TwoStackProperty : public ::testing::TestWithParam<std::tuple<int, tcp::CcAlgorithm>> {};
 
 TEST_P(TwoStackProperty, BytesArriveOnceInOrderAndBothEndsClose) {
-  const int shard = GetParam();
+  const auto [shard, cc] = GetParam();
   const std::size_t max_bytes = shard < 4 ? 64 * 1024 : 200 * 1024;
-  const std::uint64_t first = 1 + static_cast<std::uint64_t>(shard) * kSeedsPerShard;
+  constexpr std::uint64_t kHalf = kSeedsPerShard / 2;
+  const std::uint64_t first = 1 + static_cast<std::uint64_t>(shard) * kSeedsPerShard +
+                              (cc == tcp::CcAlgorithm::NewReno ? 0 : kHalf);
   int failures = 0;
-  for (std::uint64_t seed = first; seed < first + kSeedsPerShard && failures < 10; ++seed) {
-    if (!check_seed(seed, max_bytes)) ++failures;  // a few seeds per shard are enough
+  for (std::uint64_t seed = first; seed < first + kHalf && failures < 10; ++seed) {
+    if (!check_seed(seed, max_bytes, cc)) ++failures;  // a few seeds per shard are enough
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shards, TwoStackProperty, ::testing::Range(0, 8));
+INSTANTIATE_TEST_SUITE_P(Shards, TwoStackProperty,
+                         ::testing::Combine(::testing::Range(0, 8),
+                                            ::testing::Values(tcp::CcAlgorithm::NewReno,
+                                                              tcp::CcAlgorithm::Cubic)),
+                         [](const auto& info) {
+                           return std::to_string(std::get<0>(info.param)) + "_" +
+                                  cc_name(std::get<1>(info.param));
+                         });
 
-// One seed, for reproducing a failure: SYNACK_SEED (default 1) and SYNACK_MAX_BYTES
-// (default 64 KiB).
+// One seed, for reproducing a failure: SYNACK_SEED (default 1), SYNACK_MAX_BYTES
+// (default 64 KiB) and SYNACK_CC (newreno or cubic, the default).
 TEST(TwoStackSeed, FromEnvironment) {
   const char* seed = std::getenv("SYNACK_SEED");
   const char* max = std::getenv("SYNACK_MAX_BYTES");
+  const char* cc = std::getenv("SYNACK_CC");
   check_seed(seed ? std::strtoull(seed, nullptr, 10) : 1,
-             max ? std::strtoull(max, nullptr, 10) : 64 * 1024);
+             max ? std::strtoull(max, nullptr, 10) : 64 * 1024,
+             cc && std::string_view(cc) == "newreno" ? tcp::CcAlgorithm::NewReno
+                                                     : tcp::CcAlgorithm::Cubic);
 }
 
 }  // namespace

@@ -184,8 +184,14 @@ TEST(Data, DeliveryProblemReportedAtR1AndUserTimeoutAborts) {
   EXPECT_EQ(c.now, at_ms(123000));
 }
 
-TEST(Data, ThreeDuplicateAcksTriggerFastRetransmit) {
-  Established c(Established::plain(), Established::mss_opt(1000), 60000);
+// Fast retransmit after three duplicate ACKs; the congestion controller picks
+// ssthresh (NewReno halves FlightSize, CUBIC keeps beta_cubic = 0.7 of it) and fast
+// recovery sends against ssthresh + 3*SMSS (RFC 6582 §3.2 step 3) either way.
+void three_dup_acks(CcAlgorithm cc, std::uint32_t want_ssthresh) {
+  TcpConfig cfg = Established::plain();
+  cfg.initial_window_segments = 4;
+  cfg.defaults.cc = cc;
+  Established c(cfg, Established::mss_opt(1000), 60000);
   ASSERT_TRUE(c.proto.send(c.id, as_bytes(pattern(8000))).ok());
   auto segs = drain(c.proto);
   ASSERT_EQ(segs.size(), 4u);  // initial window: 4 segments
@@ -200,8 +206,16 @@ TEST(Data, ThreeDuplicateAcksTriggerFastRetransmit) {
   EXPECT_EQ(rtx[0].data.size(), 1000u);
   auto st = c.proto.conn_stats(c.id);
   EXPECT_EQ(st->fast_retransmits, 1u);
-  EXPECT_EQ(st->ssthresh, 2000u);          // max(FlightSize/2, 2*SMSS)
-  EXPECT_EQ(st->cwnd, 2000u + 3 * 1000u);  // ssthresh + 3*SMSS
+  EXPECT_EQ(st->ssthresh, want_ssthresh);
+  EXPECT_EQ(st->cwnd, want_ssthresh + 3 * 1000u);  // ssthresh + 3*SMSS
+}
+
+TEST(Data, ThreeDuplicateAcksTriggerFastRetransmit) {
+  three_dup_acks(CcAlgorithm::NewReno, 2000u);  // max(FlightSize/2, 2*SMSS)
+}
+
+TEST(Data, ThreeDuplicateAcksTriggerFastRetransmitCubic) {
+  three_dup_acks(CcAlgorithm::Cubic, 2800u);  // RFC 9438 §4.6: FlightSize * 0.7
 }
 
 TEST(Data, ZeroWindowIsProbedForeverWithBackoff) {

@@ -211,6 +211,11 @@ class Runner {
   }
 
   bool apply_directive(const Directive& d) {
+    if (d.key == "cc") {  // %cc newreno | cubic: the default for new connections
+      if (d.value.is_number() || !parse_cc(d.value.ident(), config_.defaults.cc))
+        return fail(d.number, "%cc must be newreno or cubic");
+      return true;
+    }
     if (!d.value.is_number() || d.value.number() < 0) {
       return fail(d.number, "directive %" + d.key + " needs a non-negative number");
     }
@@ -264,6 +269,17 @@ class Runner {
       c.syn_cookies = static_cast<SynCookies>(v);
     } else if (!set_option(c.defaults, d.key, v)) {
       return fail(d.number, "unknown directive %" + d.key);
+    }
+    return true;
+  }
+
+  static bool parse_cc(std::string_view name, CcAlgorithm& out) {
+    if (name == "newreno") {
+      out = CcAlgorithm::NewReno;
+    } else if (name == "cubic") {
+      out = CcAlgorithm::Cubic;
+    } else {
+      return false;
     }
     return true;
   }
@@ -572,8 +588,11 @@ class Runner {
     } else if (c.name == "setsockopt") {
       auto opts = proto_->options(id);
       if (!opts) return {std::nullopt, "NoSuchConnection"};
-      if (c.args[0].is_number() || !c.args[1].is_number() ||
-          !set_option(*opts, c.args[0].ident(), c.args[1].number())) {
+      const bool cc = !c.args[0].is_number() && c.args[0].ident() == "cc";
+      if (c.args[0].is_number() ||
+          (cc ? c.args[1].is_number() || !parse_cc(c.args[1].ident(), opts->cc)
+              : !c.args[1].is_number() ||
+                    !set_option(*opts, c.args[0].ident(), c.args[1].number()))) {
         fail(line, "unknown socket option in " + format_call(c));
         return {};
       }

@@ -1,9 +1,8 @@
 // Keep-alives (§3.8.4), ICMP errors (§3.9.2.2) and the building blocks: the
-// assembler, the RTO estimator (RFC 6298) and NewReno (RFC 5681/6582).
+// assembler and the RTO estimator (RFC 6298); congestion control is congestion_test.cpp.
 #include <gtest/gtest.h>
 
 #include "synack/tcp/assembler.hpp"
-#include "synack/tcp/congestion.hpp"
 #include "synack/tcp/rtt.hpp"
 #include "tcp_harness.hpp"
 
@@ -104,7 +103,7 @@ TEST(Icmp, SourceQuenchIsIgnored) {
                         c.now);  // MUST-55
   EXPECT_EQ(c.proto.stats().icmp_ignored, 1u);
   EXPECT_FALSE(c.proto.tcb(c.id)->soft_error().has_value());
-  EXPECT_EQ(c.proto.conn_stats(c.id)->cwnd, 4000u);
+  EXPECT_EQ(c.proto.conn_stats(c.id)->cwnd, 10 * 1000u);  // the initial window, untouched
 }
 
 TEST(Icmp, FragmentationNeededLowersTheMss) {
@@ -171,28 +170,6 @@ TEST(Rtt, FollowsRfc6298) {
   r.sample(milliseconds(10));
   EXPECT_LT(r.rto(), std::chrono::seconds(1));
   EXPECT_GE(r.rto(), milliseconds(200));  // the configured minimum
-}
-
-TEST(NewRenoTest, SlowStartAvoidanceAndRecovery) {
-  NewReno cc(1000, 4);
-  EXPECT_EQ(cc.cwnd(), 4000u);
-  cc.on_ack(1000, 4000);
-  EXPECT_EQ(cc.cwnd(), 5000u);  // slow start: + min(N, SMSS)
-  cc.on_loss(6000);
-  EXPECT_EQ(cc.ssthresh(), 3000u);
-  EXPECT_EQ(cc.cwnd(), 6000u);
-  cc.on_dup_ack_in_recovery();
-  EXPECT_EQ(cc.cwnd(), 7000u);
-  cc.on_recovery_exit(2000);
-  EXPECT_EQ(cc.cwnd(), 3000u);  // min(ssthresh, max(flight, SMSS) + SMSS)
-  // Congestion avoidance: one SMSS per cwnd of acknowledged bytes.
-  cc.on_ack(1500, 3000);
-  EXPECT_EQ(cc.cwnd(), 3000u);
-  cc.on_ack(1500, 3000);
-  EXPECT_EQ(cc.cwnd(), 4000u);
-  cc.on_rto(4000);
-  EXPECT_EQ(cc.ssthresh(), 2000u);
-  EXPECT_EQ(cc.cwnd(), 1000u);
 }
 
 TEST(StateNames, MatchTheRfc) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "synack/tcp/types.hpp"
+
 namespace synack::cli {
 
 inline constexpr int kExitOk = 0;
@@ -47,6 +49,9 @@ struct CommonOptions {
   std::optional<double> user_timeout_s;  // --user-timeout: R2 for data (>= 100 s applies)
 };
 void add_common_options(CLI::App& sub, CommonOptions& o);
+// --cc newreno|cubic (common, and on `sim`); the name as the stack's enum.
+void add_cc_option(CLI::App& sub, std::string& cc);
+tcp::CcAlgorithm cc_algorithm(const std::string& name);
 
 // Options for attaching to a TAP interface.
 struct TapOptions {

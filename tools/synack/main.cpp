@@ -17,10 +17,7 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
   sub.add_option("--mss", o.mss, "TCP maximum segment size (default: MTU - 40)")
       ->type_name("N")
       ->check(int_in(64, 8960));
-  sub.add_option("--cc", o.cc,
-                 "Congestion control (cubic is not implemented yet: both run NewReno)")
-      ->type_name("NAME")
-      ->check(one_of({"newreno", "cubic"}));
+  add_cc_option(sub, o.cc);
   sub.add_option("--min-rto", o.min_rto_ms,
                  "RTO floor in ms (default 1000; RFC 6298 (2.4) says 1 s, Linux uses 200)")
       ->type_name("MS")
@@ -29,6 +26,18 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
                  "R2 for data in seconds (TCP_USER_TIMEOUT; default: 15 retransmissions)")
       ->type_name("S")
       ->check(real_in(0.0, 1e6));
+}
+
+void add_cc_option(CLI::App& sub, std::string& cc) {
+  sub.add_option("--cc", cc,
+                 "Congestion control: cubic (RFC 9438, HyStart++ slow start; the default) or "
+                 "newreno (RFC 5681/6582)")
+      ->type_name("NAME")
+      ->check(one_of({"newreno", "cubic"}));
+}
+
+tcp::CcAlgorithm cc_algorithm(const std::string& name) {
+  return name == "newreno" ? tcp::CcAlgorithm::NewReno : tcp::CcAlgorithm::Cubic;
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {

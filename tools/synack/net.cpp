@@ -58,6 +58,7 @@ int run_serve(const ServeArgs& a) {
     c.tcp.challenge_ack_limit = static_cast<std::uint32_t>(a.challenge_ack_limit);
   });
   api::ServiceConfig cfg;
+  cfg.socket.cc = cc_algorithm(a.common.cc);
   cfg.max_conns = static_cast<std::size_t>(a.max_conns);
   cfg.idle_timeout =
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.idle_timeout));

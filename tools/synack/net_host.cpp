@@ -134,6 +134,7 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
     cfg.tcp.defaults.user_timeout =
         Duration(static_cast<std::int64_t>(*common.user_timeout_s * 1e9));
   }
+  cfg.tcp.defaults.cc = cc_algorithm(common.cc);
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);

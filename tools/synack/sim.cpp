@@ -29,6 +29,7 @@ struct SimArgs {
   std::optional<std::uint32_t> r2_retransmissions;  // TcpConfig::r2_retransmissions
   std::optional<double> user_timeout_s;             // SocketOptions::user_timeout
   std::string pcap;
+  std::string cc = "cubic";
   bool list = false;
   bool absolute = false;
   bool timing = false;
@@ -93,6 +94,7 @@ int run_sim(const SimArgs& a) {
   if (a.user_timeout_s && *a.user_timeout_s > 0) {  // 0: unset, as Linux
     tcp.defaults.user_timeout = Duration(static_cast<std::int64_t>(*a.user_timeout_s * 1e9));
   }
+  wo.stack.tcp.defaults.cc = cc_algorithm(a.cc);
   auto started = std::chrono::steady_clock::now();
   World world(wo);
   ScenarioParams params{a.bytes};
@@ -153,6 +155,7 @@ void register_sim(CLI::App& app, Action& action) {
                   "R2 for data in seconds, replacing --r2-retries (TCP_USER_TIMEOUT; >= 100)")
       ->type_name("S")
       ->check(real_in(0.0, 1e6));
+  add_cc_option(*sub, a->cc);
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   auto* insecure = sub->add_flag("--insecure", a->insecure_only,

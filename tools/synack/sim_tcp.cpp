@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -49,8 +50,9 @@ struct Peer {
     }
   }
 
-  void listen(std::uint16_t port, tcp::SocketOptions opts = {}) {
-    auto l = tcp().listen({wire::Ipv4Addr::any(), port}, 8, opts);
+  // Accepted connections get `opts`, or the stack's defaults (TcpConfig::defaults).
+  void listen(std::uint16_t port, std::optional<tcp::SocketOptions> opts = std::nullopt) {
+    auto l = tcp().listen({wire::Ipv4Addr::any(), port}, 8, opts.value_or(tcp().config().defaults));
     if (!l) throw std::runtime_error("sim: listen failed");
     listener = *l;
     note(fmt::format("listen(*:{}, backlog 8)", port));
@@ -421,7 +423,7 @@ bool run_zero_window(World& w, const ScenarioParams& p) {
   // zero window (§3.8.6.1) until the application reads again and the window reopens.
   Session s(w);
   const std::uint64_t bytes = p.bytes ? p.bytes : 24 * 1024;
-  tcp::SocketOptions small;
+  tcp::SocketOptions small = w.server().stack->tcp().config().defaults;
   small.recv_buffer = 8192;
   s.server.listen(kPort, small);
   s.server.verify_pattern = true;

@@ -45,6 +45,7 @@ class TcpProtocol {
  public:
   TcpProtocol(const TcpConfig& config, Random& random);
   ~TcpProtocol();
+  const TcpConfig& config() const { return config_; }
   TcpProtocol(const TcpProtocol&) = delete;
   TcpProtocol& operator=(const TcpProtocol&) = delete;
 

@@ -27,6 +27,10 @@ class RttEstimator {
   Duration srtt() const { return srtt_; }
   Duration rttvar() const { return rttvar_; }
   bool has_sample() const { return has_sample_; }
+  // The most recent sample and how many there were (congestion control's per-ACK
+  // RTT for HyStart++).
+  Duration latest() const { return latest_; }
+  std::uint64_t samples() const { return samples_; }
   void reset_backoff() { backoff_shift_ = 0; }
   // RFC 6298 (5.7): after the SYN (or SYN,ACK) timed out, "the RTO MUST be
   // re-initialized to 3 seconds when data transmission begins" (without a sample).
@@ -40,6 +44,8 @@ class RttEstimator {
   Duration max_;
   int backoff_shift_ = 0;
   bool has_sample_ = false;
+  Duration latest_{0};
+  std::uint64_t samples_ = 0;
 };
 
 }  // namespace synack::tcp

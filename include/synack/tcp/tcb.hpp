@@ -18,6 +18,7 @@
 #include "synack/tcp/assembler.hpp"
 #include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/congestion.hpp"
+#include "synack/tcp/recovery.hpp"
 #include "synack/tcp/rtt.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
@@ -175,7 +176,7 @@ class Tcb {
   void syn_acked(const Seg& seg, Instant now);
   Step check_ack_syn_received(const Seg& seg, Instant now);
   void process_new_ack(const Seg& seg, Instant now);
-  void process_dup_ack(const Seg& seg);
+  void process_dup_ack(const Seg& seg, Instant now);
   void update_send_window(const Seg& seg);
   Step process_urg(const Seg& seg);
   Step process_text(const Seg& seg, Instant now);
@@ -228,6 +229,9 @@ class Tcb {
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
   SeqNum fin_seq() const { return data_end(); }
   std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
+  // The congestion window output() sends against: the controller's, or recovery's
+  // while a loss is being repaired.
+  std::uint32_t cwnd() const { return recovery_.active() ? recovery_.window() : cc_.cwnd(); }
   bool can_send_data() const;
 
   TcbContext ctx_;
@@ -287,7 +291,7 @@ class Tcb {
 
   // Retransmission, congestion, ACK generation.
   RttEstimator rtt_;
-  std::unique_ptr<CongestionControl> cc_;
+  Congestion cc_;
   std::optional<Instant> rtx_deadline_;
   Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
@@ -295,7 +299,7 @@ class Tcb {
   Instant rtt_sent_at_;
   std::optional<std::uint32_t> rto_ts_floor_;  // our TSval when the last RTO fired
   std::uint32_t dupacks_ = 0;
-  bool in_recovery_ = false;
+  FastRecovery recovery_;  // RFC 6582 fast recovery (the send quantity while active)
   SeqNum recover_;
   bool fast_rtx_ = false;
   // Minshall's Nagle (as Linux's snd_sml): the end of the last sub-MSS segment of new

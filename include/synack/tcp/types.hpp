@@ -36,6 +36,11 @@ struct ListenerId {
 // data R2 a connection uses is never shorter, whatever r2_retransmissions or the user
 // timeout say.
 inline constexpr Duration kMinR2 = std::chrono::seconds(100);
+// Congestion control algorithm of a connection (congestion.hpp).
+enum class CcAlgorithm : std::uint8_t {
+  NewReno,  // RFC 5681 slow start / congestion avoidance, halving on loss
+  Cubic,    // RFC 9438 CUBIC with RFC 9406 HyStart++ slow start (the default, as Linux)
+};
 
 // Per-connection options (the setsockopt surface). Defaults follow the RFCs.
 struct SocketOptions {
@@ -59,6 +64,8 @@ struct SocketOptions {
   // error-report routine". false suppresses the soft reports (DeliveryProblem at
   // R1); hard reports (Error when the connection is aborted, MUST-12) still come.
   bool report_soft_errors = true;
+  // Congestion control (may be changed at any time; the window carries over).
+  CcAlgorithm cc = CcAlgorithm::Cubic;
 };
 
 // What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
@@ -112,7 +119,10 @@ struct TcpConfig {
   // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
   // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
   bool rfc1337 = true;
-  std::uint32_t initial_window_segments = 4;  // RFC 3390 style bound (see congestion.cpp)
+  // The initial congestion window. N > 0: RFC 6928's "min (10*MSS, max (2*MSS,
+  // 14600))" with N for 10 (and N*1460 for 14600): 10 is RFC 6928 exactly, as Linux.
+  // 0: the RFC 5681 §3.1 rule, 2-4 segments by SMSS (> 2190: 2, > 1095: 3, else 4).
+  std::uint32_t initial_window_segments = 10;
   std::size_t max_connections = 4096;
   std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
   // Out-of-order bytes held per connection (they live in the receive ring).
