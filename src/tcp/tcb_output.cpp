@@ -80,7 +80,7 @@ bool Tcb::send_data_or_fin(Instant now) {
     fast_rtx_ = false;
     const std::uint32_t avail =
         seq_lt(snd_una_, data_end()) ? static_cast<std::uint32_t>(data_end() - snd_una_) : 0;
-    const std::uint32_t len = std::min(avail, eff_mss_);
+    const std::uint32_t len = std::min(avail, send_mss());
     const bool fin = fin_sent_ && len == avail && seq_le(snd_una_ + len, fin_seq());
     if (len > 0 || (fin && !fin_acked())) {
       emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0), snd_una_, len, false, now);
@@ -98,7 +98,7 @@ bool Tcb::send_data_or_fin(Instant now) {
       const std::uint32_t unsent = static_cast<std::uint32_t>(data_end() - snd_nxt_);
       if (usable > 0) {
         emit(TcpFlags::kAck, snd_nxt_,
-             std::min({unsent, static_cast<std::uint32_t>(usable), eff_mss_}), true, now);
+             std::min({unsent, static_cast<std::uint32_t>(usable), send_mss()}), true, now);
       } else {
         ++stats_.zero_window_probes;
         emit(TcpFlags::kAck, snd_nxt_, 1, false, now);
@@ -137,7 +137,8 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   // may be negative after the window shrinks (MUST-34).
   const auto usable = static_cast<std::int32_t>((snd_una_ + std::min(snd_wnd_, cwnd())) - snd_nxt_);
   if (usable <= 0) return 0;
-  const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(usable), eff_mss_});
+  const std::uint32_t full = send_mss();
+  const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(usable), full});
   const bool covers_rest = len == unsent;
   if (seq_lt(snd_nxt_, snd_max_)) {  // retransmission after an RTO: go back N
     fin_too = fin_pending && covers_rest;
@@ -152,7 +153,7 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   const bool nothing_unacked = snd_una_ == snd_max_;
   const bool small_in_flight = small_unacked_end_ && seq_gt(*small_unacked_end_, snd_una_);
   const bool nagle_ok = nothing_unacked || !small_in_flight || opts_.no_delay || fin_queued_;
-  const bool send = len == eff_mss_ ||                      // (1) a maximum-sized segment
+  const bool send = len == full ||                          // (1) a maximum-sized segment
                     (covers_rest && nagle_ok) ||            // (2) pushed, all queued data
                     (2 * len >= max_snd_wnd_ && nagle_ok);  // (3) >= Fs * max window
   if (!send) return 0;
@@ -241,6 +242,13 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   if (flags & TcpFlags::kAck) r.ack = rcv_nxt_;
   r.window = window_field(syn);
   r.options = options_for(syn, now);
+  const std::uint32_t full = send_mss();
+  // Options and payload together within the peer's MSS and our path (§3.7.1): SACK
+  // blocks that would not fit beside this payload are left out (the next ACK has them).
+  const std::size_t room = std::min<std::uint32_t>(snd_mss_, path_mtu_ > 40 ? path_mtu_ - 40u : 28u);
+  while (r.options.sack_count > 0 && data_len + r.options.encoded_len() > room) {
+    --r.options.sack_count;
+  }
   // §3.8.5: the urgent pointer is SND.UP as an offset from this segment's SEQ.
   if (!syn && snd_up_valid_ && seq_gt(snd_up_, seq)) {
     flags |= TcpFlags::kUrg;
@@ -273,7 +281,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();
   } else {
     stats_.bytes_out += data_len;
-    if (data_len > 0 && data_len < eff_mss_) small_unacked_end_ = seq + data_len;
+    if (data_len > 0 && data_len < full) small_unacked_end_ = seq + data_len;
     if (!ts_ok_ && !rtt_seq_) {
       rtt_seq_ = end;
       rtt_sent_at_ = now;
@@ -299,6 +307,17 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
   ++stats_.segs_out;
+}
+
+std::uint32_t Tcb::send_mss() const {
+  if (!sack_ok_ || (!dsack_ && ooo_.empty())) return eff_mss_;
+  wire::TcpOptions o;
+  if (ts_ok_) o.timestamps = wire::TcpTimestamps{};
+  fill_sack_blocks(o);
+  wire::TcpOptions base;
+  if (ts_ok_) base.timestamps = wire::TcpTimestamps{};
+  const auto extra = static_cast<std::uint32_t>(o.encoded_len() - base.encoded_len());
+  return eff_mss_ > extra ? eff_mss_ - extra : 1u;
 }
 
 bool Tcb::in_persist() const {

@@ -55,8 +55,8 @@ check unknown-option 2 "$SYNACK" sim --bogus
 err_is "synack: unknown option --bogus for 'synack sim' (see synack sim --help)"
 check unknown-option-value 2 "$SYNACK" sim --bogus=3 --other
 err_is "synack: unknown options --bogus, --other for 'synack sim' (see synack sim --help)"
-check other-subcommands-option 2 "$SYNACK" sim --cc newreno
-err_is "synack: unknown option --cc for 'synack sim' (see synack sim --help)"
+check other-subcommands-option 2 "$SYNACK" sim --tap tap0
+err_is "synack: unknown option --tap for 'synack sim' (see synack sim --help)"
 check extra-argument 2 "$SYNACK" sim handshake loss
 err_is "synack: unexpected argument 'loss' for 'synack sim', which takes [SCENARIO] (see synack sim --help)"
 check extra-argument-none 2 "$SYNACK" bench extra

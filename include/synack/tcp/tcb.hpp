@@ -192,6 +192,10 @@ class Tcb {
   void sack_note_arrival(SeqNum start, SeqNum end);
   void note_duplicate(SeqNum start, SeqNum end);
   void fill_sack_blocks(wire::TcpOptions& o) const;
+  // The payload of a full-sized segment now: Eff.snd.MSS less the SACK option the
+  // segment will carry (RFC 9293 §3.7.1 counts every option in TCPhdrsize; as Linux's
+  // tcp_current_mss).
+  std::uint32_t send_mss() const;
   // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
   // delivered.
   void queue_syn_text(Bytes text, bool fin);
