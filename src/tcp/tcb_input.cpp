@@ -385,12 +385,16 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
   // drop the segment, and return." (SND.NXT here is the highest ever sent.)
   if (seq_gt(seg.ack, snd_max_)) return Step::DropAndAck;
+  // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
+  const std::uint32_t newly_sacked = take_sack_blocks(seg);
+  const SeqNum una_before = snd_una_;
   if (seq_gt(seg.ack, snd_una_)) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
     process_new_ack(seg, now);
   } else if (seg.ack == snd_una_) {
     process_dup_ack(seg, now);
   }
+  if (sack_ok_) sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
   if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
 
@@ -503,7 +507,9 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   rtx_deadline_.reset();
   rto_count_ = 0;
   rtx_epoch_ = now;
-  if (recovery_.active()) {
+  if (sack_recovery_) {
+    // RFC 6937: the window does not grow during recovery (sack_after_ack decides).
+  } else if (recovery_.active()) {
     if (seq_ge(seg.ack, recover_)) {
       recovery_.exit();
       cc_.on_recovery_exit(flight());  // RFC 6582 §3.2 step 6
@@ -533,6 +539,7 @@ void Tcb::process_dup_ack(const Seg& seg, Instant now) {
   if (!dup) return;
   ++stats_.dup_acks_in;
   ++dupacks_;
+  if (sack_ok_) return;  // RFC 6675 decides from the scoreboard (sack_after_ack)
   if (recovery_.active()) {
     recovery_.on_dup_ack(eff_mss_);  // RFC 6582 §3.2 step 4
   } else if (dupacks_ == 3 && seq_gt(snd_una_, recover_)) {
@@ -622,6 +629,91 @@ void Tcb::fill_sack_blocks(wire::TcpOptions& o) const {
     }
   }
   o.sack_count = n;
+}
+
+// --------------------------------------------------------------- SACK, sending side
+std::uint32_t Tcb::take_sack_blocks(const Seg& seg) {
+  if (!sack_ok_ || seg.opts->sack_count == 0) return 0;
+  std::uint32_t newly = 0;
+  const std::uint8_t n = std::min<std::uint8_t>(seg.opts->sack_count, 4);
+  const SeqNum una = seq_max(snd_una_, seg.ack);
+  for (std::uint8_t i = 0; i < n; ++i) {
+    const auto& b = seg.opts->sack_blocks[i];
+    // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block,
+    // reports a duplicate: one of our retransmissions was spurious.
+    const bool dsack = i == 0 && (seq_le(b.right, seg.ack) ||
+                                  (n > 1 && seq_le(seg.opts->sack_blocks[1].left, b.left) &&
+                                   seq_le(b.right, seg.opts->sack_blocks[1].right)));
+    if (dsack) {
+      ++stats_.dsacks_in;
+      continue;
+    }
+    newly += board_.add(b.left, b.right, una, snd_max_);
+  }
+  return newly;
+}
+
+std::uint32_t Tcb::sack_pipe() const {
+  // RFC 6675 §4 SetPipe, by ranges: what was sent and is neither acknowledged, SACKed
+  // nor judged lost, plus what was retransmitted (the lost holes below HighRxt).
+  const std::uint32_t out = flight();
+  const std::uint32_t sacked = board_.sacked_bytes();
+  const std::uint32_t lost_not_resent = board_.lost_bytes(seq_max(rtx_high_, snd_una_), eff_mss_);
+  const std::uint64_t gone = std::uint64_t{sacked} + lost_not_resent;
+  return out > gone ? static_cast<std::uint32_t>(out - gone) : 0u;
+}
+
+void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now) {
+  board_.advance(snd_una_);
+  if (sack_recovery_) {
+    if (seq_ge(snd_una_, recover_)) {
+      // RFC 6675 §5: recovery ends when the cumulative ACK covers RecoveryPoint;
+      // RFC 6937: cwnd = ssthresh (the controller's exit rule).
+      sack_recovery_ = false;
+      prr_budget_ = 0;
+      cc_.on_recovery_exit(flight());
+      return;
+    }
+    // RFC 6937 §3: the send quantity for this ACK.
+    const std::uint64_t delivered = std::uint64_t{acked} + newly_sacked;
+    prr_delivered_ += delivered;
+    const std::uint64_t pipe = sack_pipe();
+    const std::uint64_t ssthresh = cc_.ssthresh();
+    std::int64_t sndcnt;
+    if (pipe > ssthresh) {
+      // Proportional rate reduction: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS)
+      // - prr_out.
+      const std::uint64_t fs = std::max<std::uint32_t>(recover_fs_, 1);
+      sndcnt = static_cast<std::int64_t>((prr_delivered_ * ssthresh + fs - 1) / fs) -
+               static_cast<std::int64_t>(prr_out_);
+    } else {
+      // Slow start reduction bound: limit = MAX(prr_delivered - prr_out, DeliveredData)
+      // + MSS; sndcnt = MIN(ssthresh - pipe, limit).
+      const std::int64_t limit =
+          std::max<std::int64_t>(static_cast<std::int64_t>(prr_delivered_ - prr_out_),
+                                 static_cast<std::int64_t>(delivered)) +
+          eff_mss_;
+      sndcnt = std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe), limit);
+    }
+    prr_budget_ = std::max<std::int64_t>(sndcnt, 0);
+    return;
+  }
+  // RFC 6675 §5 (4): enter loss recovery when the first unacknowledged segment is lost
+  // by the SACK rule (DupThresh = 3 segments or ranges SACKed above it), or after
+  // DupThresh duplicate ACKs; not again before RecoveryPoint is acknowledged.
+  if (flight() == 0 || board_.empty() || seq_lt(snd_una_, recover_)) return;
+  if (!board_.is_lost(snd_una_, eff_mss_) && dupacks_ < 3) return;
+  sack_recovery_ = true;
+  recover_ = snd_max_;  // RecoveryPoint = HighData
+  rtx_high_ = snd_una_;
+  recover_fs_ = flight();
+  prr_delivered_ = 0;
+  prr_out_ = 0;
+  cc_.on_congestion_event(flight(), now);
+  // (4.3): retransmit the first lost segment at once, whatever PRR says.
+  prr_budget_ = eff_mss_;
+  ++stats_.fast_retransmits;
+  ++stats_.sack_recoveries;
 }
 
 bool Tcb::fin_acked() const {

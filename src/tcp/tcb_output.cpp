@@ -75,6 +75,7 @@ bool Tcb::can_send_data() const {
 
 bool Tcb::send_data_or_fin(Instant now) {
   if (!can_send_data()) return false;
+  if (send_sack_retransmission(now)) return true;
   if (fast_rtx_) {
     // RFC 5681 §3.2 / RFC 6582: retransmit the segment starting at SND.UNA.
     fast_rtx_ = false;
@@ -113,6 +114,14 @@ bool Tcb::send_data_or_fin(Instant now) {
     emit(TcpFlags::kAck, snd_nxt_ - 1, 0, false, now);
     return true;
   }
+  if (sack_ok_ && seq_lt(snd_nxt_, snd_max_)) {
+    // After a timeout (go back N) SACKed data is not sent again (RFC 8985 §7.3, as
+    // Linux): SND.NXT jumps over every SACKed range it meets.
+    while (auto r = board_.next_sacked(snd_nxt_)) {
+      if (r->left != snd_nxt_) break;
+      snd_nxt_ = seq_min(r->right, snd_max_);
+    }
+  }
   bool fin_too = false;
   const std::uint32_t len = sendable_len(fin_too);
   if (len == 0 && !fin_too) return false;
@@ -141,6 +150,10 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(usable), full});
   const bool covers_rest = len == unsent;
   if (seq_lt(snd_nxt_, snd_max_)) {  // retransmission after an RTO: go back N
+    // ... up to the next range the peer SACKed.
+    if (const auto r = board_.next_sacked(snd_nxt_); r && seq_lt(r->left, snd_nxt_ + len)) {
+      return static_cast<std::uint32_t>(r->left - snd_nxt_);
+    }
     fin_too = fin_pending && covers_rest;
     return len;
   }
@@ -275,6 +288,10 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const SeqNum end = seq + data_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
   if (end == seq) return;
   const bool retransmission = seq_lt(seq, snd_max_);
+  if (sack_recovery_) {  // RFC 6937: prr_out counts everything sent in recovery
+    prr_out_ += data_len;
+    prr_budget_ -= data_len;
+  }
   if (retransmission) {
     ++stats_.retransmitted_segs;
     // Karn: a retransmitted segment must not produce an RTT sample.
@@ -307,6 +324,21 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
   ++stats_.segs_out;
+}
+
+bool Tcb::send_sack_retransmission(Instant now) {
+  // RFC 6675 §5 NextSeg() rule 1: the first un-SACKed octet above HighRxt that IsLost()
+  // judges lost, one segment of it, while RFC 6937 PRR allows (new data is rule 2: the
+  // normal path, against cwnd() = pipe allowance).
+  if (!sack_recovery_ || prr_budget_ <= 0) return false;
+  const auto hole = board_.hole_at_or_after(seq_max(rtx_high_, snd_una_), snd_una_);
+  if (!hole || !board_.is_lost(hole->left, eff_mss_)) return false;
+  const SeqNum end = seq_min(hole->right, data_end());
+  if (!seq_lt(hole->left, end)) return false;
+  const std::uint32_t len = std::min(static_cast<std::uint32_t>(end - hole->left), send_mss());
+  emit(TcpFlags::kAck, hole->left, len, false, now);
+  rtx_high_ = hole->left + len;
+  return true;
 }
 
 std::uint32_t Tcb::send_mss() const {

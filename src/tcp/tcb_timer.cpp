@@ -90,6 +90,16 @@ void Tcb::on_rto(Instant now) {
   rtt_.backoff();
   // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
   recovery_.exit();
+  sack_recovery_ = false;
+  prr_budget_ = 0;
+  rtx_high_ = snd_una_;
+  // The scoreboard survives a timeout (RFC 8985 §7.3: resend only what is not SACKed),
+  // unless the peer reneged: its cumulative ACK stops at data it had SACKed, or a
+  // second timeout in a row (then RFC 2018 §8's "ignore prior SACK information").
+  if (board_.next_sacked(snd_una_) && (board_.next_sacked(snd_una_)->left == snd_una_ ||
+                                       rto_count_ >= 2)) {
+    board_.clear();
+  }
   dupacks_ = 0;
   recover_ = snd_max_;
   rtt_seq_.reset();  // Karn

@@ -4,6 +4,7 @@
 // reports its next deadline; it never reads a clock.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "synack/tcp/congestion.hpp"
 #include "synack/tcp/recovery.hpp"
 #include "synack/tcp/rtt.hpp"
+#include "synack/tcp/scoreboard.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/tcp/syncookie.hpp"
@@ -196,6 +198,11 @@ class Tcb {
   // segment will carry (RFC 9293 §3.7.1 counts every option in TCPhdrsize; as Linux's
   // tcp_current_mss).
   std::uint32_t send_mss() const;
+  // SACK (RFC 6675 loss recovery with RFC 6937 PRR) on the sending side.
+  std::uint32_t take_sack_blocks(const Seg& seg);
+  void sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now);
+  std::uint32_t sack_pipe() const;
+  bool send_sack_retransmission(Instant now);
   // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
   // delivered.
   void queue_syn_text(Bytes text, bool fin);
@@ -235,7 +242,14 @@ class Tcb {
   std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   // The congestion window output() sends against: the controller's, or recovery's
   // while a loss is being repaired.
-  std::uint32_t cwnd() const { return recovery_.active() ? recovery_.window() : cc_.cwnd(); }
+  // The window to send against: RFC 6937 PRR's allowance on top of the flight during
+  // SACK recovery, NewReno's inflated window during its fast recovery, else the CC's.
+  std::uint32_t cwnd() const {
+    if (sack_recovery_) {
+      return flight() + static_cast<std::uint32_t>(std::max<std::int64_t>(prr_budget_, 0));
+    }
+    return recovery_.active() ? recovery_.window() : cc_.cwnd();
+  }
   bool can_send_data() const;
 
   TcbContext ctx_;
@@ -277,6 +291,14 @@ class Tcb {
   std::uint8_t sack_recent_n_ = 0;
   // RFC 2883: a duplicate to report as the first block of the next ACK (D-SACK).
   std::optional<wire::SackBlock> dsack_;
+  // Sending side: what the peer SACKed, and the recovery state of RFC 6675 / RFC 6937.
+  SackScoreboard board_;
+  bool sack_recovery_ = false;
+  SeqNum rtx_high_;                  // HighRxt: the highest octet retransmitted + 1
+  std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
+  std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
+  std::uint64_t prr_out_ = 0;        // PRR: bytes sent since
+  std::int64_t prr_budget_ = 0;      // PRR sndcnt: bytes this ACK allows
   std::uint32_t ts_recent_ = 0;
   Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
   SeqNum last_ack_sent_;

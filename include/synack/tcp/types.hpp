@@ -226,6 +226,8 @@ struct ConnStats {
   std::uint64_t retransmitted_segs = 0;
   std::uint64_t rto_expirations = 0;
   std::uint64_t fast_retransmits = 0;
+  std::uint64_t sack_recoveries = 0;  // RFC 6675 recoveries started from SACK information
+  std::uint64_t dsacks_in = 0;        // RFC 2883 D-SACK blocks received (spurious rtx)
   std::uint64_t dup_acks_in = 0;
   std::uint64_t ooo_segs_in = 0;
   std::uint64_t dropped_segs = 0;  // unacceptable, PAWS, bad ACK ...
