@@ -13,6 +13,7 @@
 # retransmission timeouts (nstat) for each server.
 #
 # Usage (root): bench/echo_flows.sh build/synack [FLOWS=200] [BYTES=102400] [LOSS=1]
+# SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200").
 # Everything it creates (namespaces synack-bench*-PID, TAPs, files) is deleted on exit.
 set -euo pipefail
 SYNACK=$(readlink -f "${1:?usage: echo_flows.sh path/to/synack [FLOWS] [BYTES] [LOSS%]}")
@@ -60,7 +61,8 @@ ip -n "$S" link set tap0 up
 nft_loss "$S" tap0
 impair=()
 [ "$LOSS" = 0 ] || impair=(--impair "loss=$P,seed=1,dir=in")
-ip netns exec "$S" "$SYNACK" serve --log warn "${impair[@]}" --tap tap0 --ip 10.77.0.2/24 \
+# shellcheck disable=SC2086  # SYNACK_ARGS is a list of flags
+ip netns exec "$S" "$SYNACK" serve --log warn "${impair[@]}" ${SYNACK_ARGS:-} --tap tap0 --ip 10.77.0.2/24 \
   echo:7 >"$WORK/synack.out" 2>"$WORK/synack.log" &
 PIDS+=($!)
 for _ in $(seq 1 100); do
