@@ -10,31 +10,15 @@ Run with Debian's /usr/bin/python3 (standard library only). Every loop is bounde
 FLOWS flows, each at most TIMEOUT_S seconds (default 30).
 """
 import os
-import socket
 import sys
-import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
+import halfclose  # noqa: E402  (the interop tests' client: send all, half-close, read to EOF)
 
 
 def one_flow(host, port, data, timeout):
-    s = socket.create_connection((host, port), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def send():
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    got = bytearray()
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    sender.join()
-    s.close()
-    return bytes(got) == data
+    return halfclose.exchange(host, port, data, timeout) == data
 
 
 def percentile(sorted_ms, p):

@@ -535,32 +535,20 @@ class Runner {
       auto r = c.name == "write" ? proto_->send(id, data) : proto_->send_urgent(id, data);
       if (r) tx_off_ += *r;
       out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
-    } else if (c.name == "read") {
+    } else if (c.name == "read" || c.name == "peek") {
+      // peek (MSG_PEEK): the bytes are checked like read()'s but stay queued.
+      const bool peek = c.name == "peek";
       ByteVec buf(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
-      auto r = proto_->receive(id, buf);
+      auto r = peek ? proto_->peek(id, buf) : proto_->receive(id, buf);
       if (r) {
         for (std::size_t i = 0; i < *r; ++i) {
           if (buf[i] != pattern_byte(rx_off_ + i)) {
-            fail(line, "read byte " + std::to_string(i) + " (stream offset " +
+            fail(line, c.name + " byte " + std::to_string(i) + " (stream offset " +
                            std::to_string(rx_off_ + i) + ") is not what the peer sent");
             return {};
           }
         }
-        rx_off_ += *r;
-      }
-      out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
-    } else if (c.name == "peek") {
-      // MSG_PEEK: the bytes are checked like read()'s but stay queued.
-      ByteVec buf(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
-      auto r = proto_->peek(id, buf);
-      if (r) {
-        for (std::size_t i = 0; i < *r; ++i) {
-          if (buf[i] != pattern_byte(rx_off_ + i)) {
-            fail(line, "peeked byte " + std::to_string(i) + " (stream offset " +
-                           std::to_string(rx_off_ + i) + ") is not what the peer sent");
-            return {};
-          }
-        }
+        if (!peek) rx_off_ += *r;
       }
       out = outcome(r, r ? static_cast<std::int64_t>(*r) : 0);
     } else if (c.name == "urgent") {

@@ -1,6 +1,7 @@
-// Out-of-order reassembly bookkeeping: which sequence ranges beyond RCV.NXT are
-// already held in the receive ring. An interval list with a hard cap on entries;
-// the bytes live in the ring, so memory is bounded by the receive window.
+// A set of sequence-number intervals with a hard cap on entries: sorted, disjoint,
+// adjacent ones merged. The receiver's out-of-order bookkeeping (which ranges beyond
+// RCV.NXT are already held in the receive ring; the bytes live in the ring, so memory is
+// bounded by the receive window), and the SACK sender's scoreboard (SackScoreboard).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +16,11 @@ namespace synack::tcp {
 
 class Assembler {
  public:
+  struct Interval {
+    SeqNum start;
+    SeqNum end;  // one past the last octet
+  };
+
   explicit Assembler(std::size_t max_intervals) : max_(max_intervals) {}
 
   // Records [start, end). Returns false (nothing recorded) if that would need
@@ -35,11 +41,10 @@ class Assembler {
   // Is every byte of [start, end) held already?
   bool covers(SeqNum start, SeqNum end) const;
 
+  // The intervals held, in sequence order (SackScoreboard reads them).
+  const std::vector<Interval>& ranges() const { return iv_; }
+
  private:
-  struct Interval {
-    SeqNum start;
-    SeqNum end;
-  };
   std::vector<Interval> iv_;  // sorted, disjoint, non-adjacent
   std::size_t max_;
 };
