@@ -40,9 +40,9 @@ void Assembler::discard_before(SeqNum next) {
   if (!iv_.empty() && seq_lt(iv_.front().start, next)) iv_.front().start = next;
 }
 
-std::optional<std::pair<SeqNum, SeqNum>> Assembler::find(SeqNum start, SeqNum end) const {
+std::optional<Assembler::Interval> Assembler::find(SeqNum start, SeqNum end) const {
   for (const auto& v : iv_) {
-    if (seq_lt(v.start, end) && seq_lt(start, v.end)) return std::pair{v.start, v.end};
+    if (seq_lt(v.start, end) && seq_lt(start, v.end)) return v;
   }
   return std::nullopt;
 }

@@ -540,17 +540,20 @@ Result<std::size_t, RecvError> TcpProtocol::receive(ConnId id, MutBytes out) {
   const std::size_t n = tcb->receive(out, now_);
   settle(id);
   purge_heap();
-  if (n > 0 || tcb->eof()) return n;
-  if (tcb->error() || tcb->finished()) return Err{RecvError::Reset};
-  return Err{RecvError::WouldBlock};
+  return receive_result(*tcb, n);
 }
 
 Result<std::size_t, RecvError> TcpProtocol::peek(ConnId id, MutBytes out) const {
   const Tcb* t = tcb(id);
   if (!t) return Err{RecvError::NoSuchConnection};
-  const std::size_t n = t->peek(out);
-  if (n > 0 || t->eof()) return n;
-  if (t->error() || t->finished()) return Err{RecvError::Reset};
+  return receive_result(*t, t->peek(out));
+}
+
+Result<std::size_t, RecvError> TcpProtocol::receive_result(const Tcb& t, std::size_t n) {
+  // n bytes, or 0 at the end of the stream; nothing yet is WouldBlock, an aborted
+  // connection is Reset.
+  if (n > 0 || t.eof()) return n;
+  if (t.error() || t.finished()) return Err{RecvError::Reset};
   return Err{RecvError::WouldBlock};
 }
 

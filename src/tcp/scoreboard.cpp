@@ -13,7 +13,7 @@ std::uint32_t SackScoreboard::add(SeqNum left, SeqNum right, SeqNum una, SeqNum 
 
 std::optional<SackScoreboard::Range> SackScoreboard::next_sacked(SeqNum s) const {
   for (const auto& x : set_.ranges()) {
-    if (seq_ge(x.start, s)) return Range{x.start, x.end};
+    if (seq_ge(x.start, s)) return x;
   }
   return std::nullopt;
 }
@@ -43,9 +43,9 @@ std::uint32_t SackScoreboard::lost_bytes(SeqNum from, std::uint32_t smss) const 
   std::uint32_t n = 0;
   SeqNum at = from;
   while (auto h = hole_at_or_after(at, from)) {
-    if (!is_lost(h->left, smss)) break;  // holes further up have less SACKed above
-    n += static_cast<std::uint32_t>(h->right - h->left);
-    at = h->right;
+    if (!is_lost(h->start, smss)) break;  // holes further up have less SACKed above
+    n += static_cast<std::uint32_t>(h->end - h->start);
+    at = h->end;
   }
   return n;
 }

@@ -394,7 +394,8 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   } else if (seg.ack == snd_una_) {
     process_dup_ack(seg, now);
   }
-  if (sack_ok_) sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
+  if (sack_ok_)
+    sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
   if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
 
@@ -594,11 +595,11 @@ void Tcb::sack_note_arrival(SeqNum start, SeqNum end) {
   if (!held) return;
   std::array<wire::SackBlock, 4> next{};
   std::uint8_t n = 0;
-  next[n++] = wire::SackBlock{held->first, held->second};
+  next[n++] = wire::SackBlock{held->start, held->end};
   for (std::uint8_t i = 0; i < sack_recent_n_ && n < next.size(); ++i) {
     const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
     if (!iv) continue;  // delivered in order since
-    const wire::SackBlock b{iv->first, iv->second};
+    const wire::SackBlock b{iv->start, iv->end};
     if (std::find(next.begin(), next.begin() + n, b) == next.begin() + n) next[n++] = b;
   }
   sack_recent_ = next;
@@ -622,7 +623,7 @@ void Tcb::fill_sack_blocks(wire::TcpOptions& o) const {
   for (std::uint8_t i = 0; i < sack_recent_n_ && n < o.sack_blocks.size(); ++i) {
     const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
     if (!iv) continue;
-    const wire::SackBlock b{iv->first, iv->second};
+    const wire::SackBlock b{iv->start, iv->end};
     const auto from = o.sack_blocks.begin() + (dsack_ ? 1 : 0);
     if (std::find(from, o.sack_blocks.begin() + n, b) == o.sack_blocks.begin() + n) {
       o.sack_blocks[n++] = b;

@@ -118,8 +118,8 @@ bool Tcb::send_data_or_fin(Instant now) {
     // After a timeout (go back N) SACKed data is not sent again (RFC 8985 §7.3, as
     // Linux): SND.NXT jumps over every SACKed range it meets.
     while (auto r = board_.next_sacked(snd_nxt_)) {
-      if (r->left != snd_nxt_) break;
-      snd_nxt_ = seq_min(r->right, snd_max_);
+      if (r->start != snd_nxt_) break;
+      snd_nxt_ = seq_min(r->end, snd_max_);
     }
   }
   bool fin_too = false;
@@ -151,8 +151,8 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   const bool covers_rest = len == unsent;
   if (seq_lt(snd_nxt_, snd_max_)) {  // retransmission after an RTO: go back N
     // ... up to the next range the peer SACKed.
-    if (const auto r = board_.next_sacked(snd_nxt_); r && seq_lt(r->left, snd_nxt_ + len)) {
-      return static_cast<std::uint32_t>(r->left - snd_nxt_);
+    if (const auto r = board_.next_sacked(snd_nxt_); r && seq_lt(r->start, snd_nxt_ + len)) {
+      return static_cast<std::uint32_t>(r->start - snd_nxt_);
     }
     fin_too = fin_pending && covers_rest;
     return len;
@@ -255,11 +255,12 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   if (flags & TcpFlags::kAck) r.ack = rcv_nxt_;
   r.window = window_field(syn);
   r.options = options_for(syn, now);
-  const std::uint32_t full = send_mss();
-  // Options and payload together within the peer's MSS and our path (§3.7.1): SACK
-  // blocks that would not fit beside this payload are left out (the next ACK has them).
-  const std::size_t room = std::min<std::uint32_t>(snd_mss_, path_mtu_ > 40 ? path_mtu_ - 40u : 28u);
-  while (r.options.sack_count > 0 && data_len + r.options.encoded_len() > room) {
+  // A full-sized segment beside these SACK blocks (what send_mss() says).
+  const std::uint32_t full = eff_mss_ - std::min(sack_option_len(r.options), eff_mss_ - 1);
+  // Options and payload together within the peer's MSS and our path (§3.7.1; Eff.snd.MSS
+  // already counts the TSopt): SACK blocks that would not fit beside this payload are
+  // left out (the next ACK has them).
+  while (r.options.sack_count > 0 && data_len + sack_option_len(r.options) > eff_mss_) {
     --r.options.sack_count;
   }
   // §3.8.5: the urgent pointer is SND.UP as an offset from this segment's SEQ.
@@ -332,13 +333,19 @@ bool Tcb::send_sack_retransmission(Instant now) {
   // normal path, against cwnd() = pipe allowance).
   if (!sack_recovery_ || prr_budget_ <= 0) return false;
   const auto hole = board_.hole_at_or_after(seq_max(rtx_high_, snd_una_), snd_una_);
-  if (!hole || !board_.is_lost(hole->left, eff_mss_)) return false;
-  const SeqNum end = seq_min(hole->right, data_end());
-  if (!seq_lt(hole->left, end)) return false;
-  const std::uint32_t len = std::min(static_cast<std::uint32_t>(end - hole->left), send_mss());
-  emit(TcpFlags::kAck, hole->left, len, false, now);
-  rtx_high_ = hole->left + len;
+  if (!hole || !board_.is_lost(hole->start, eff_mss_)) return false;
+  const SeqNum end = seq_min(hole->end, data_end());
+  if (!seq_lt(hole->start, end)) return false;
+  const std::uint32_t len = std::min(static_cast<std::uint32_t>(end - hole->start), send_mss());
+  emit(TcpFlags::kAck, hole->start, len, false, now);
+  rtx_high_ = hole->start + len;
   return true;
+}
+
+std::uint32_t Tcb::sack_option_len(const wire::TcpOptions& o) {
+  wire::TcpOptions without = o;
+  without.sack_count = 0;
+  return static_cast<std::uint32_t>(o.encoded_len() - without.encoded_len());
 }
 
 std::uint32_t Tcb::send_mss() const {
@@ -346,10 +353,7 @@ std::uint32_t Tcb::send_mss() const {
   wire::TcpOptions o;
   if (ts_ok_) o.timestamps = wire::TcpTimestamps{};
   fill_sack_blocks(o);
-  wire::TcpOptions base;
-  if (ts_ok_) base.timestamps = wire::TcpTimestamps{};
-  const auto extra = static_cast<std::uint32_t>(o.encoded_len() - base.encoded_len());
-  return eff_mss_ > extra ? eff_mss_ - extra : 1u;
+  return eff_mss_ - std::min(sack_option_len(o), eff_mss_ - 1);
 }
 
 bool Tcb::in_persist() const {

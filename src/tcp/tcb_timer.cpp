@@ -96,8 +96,8 @@ void Tcb::on_rto(Instant now) {
   // The scoreboard survives a timeout (RFC 8985 §7.3: resend only what is not SACKed),
   // unless the peer reneged: its cumulative ACK stops at data it had SACKed, or a
   // second timeout in a row (then RFC 2018 §8's "ignore prior SACK information").
-  if (board_.next_sacked(snd_una_) && (board_.next_sacked(snd_una_)->left == snd_una_ ||
-                                       rto_count_ >= 2)) {
+  if (const auto first = board_.next_sacked(snd_una_);
+      first && (first->start == snd_una_ || rto_count_ >= 2)) {
     board_.clear();
   }
   dupacks_ = 0;

@@ -17,7 +17,7 @@ SeqNum at(std::uint32_t off) {
 TEST(SackScoreboard, KeepsOnlyWhatLiesAboveUnaAndBelowSndMax) {
   SackScoreboard b;
   EXPECT_EQ(b.add(at(1000), at(2000), kUna, kMax), 1000u);
-  EXPECT_EQ(b.add(at(1000), at(2000), kUna, kMax), 0u);   // nothing new
+  EXPECT_EQ(b.add(at(1000), at(2000), kUna, kMax), 0u);     // nothing new
   EXPECT_EQ(b.add(at(1500), at(3000), kUna, kMax), 1000u);  // grows the range
   EXPECT_EQ(b.add(at(-500), at(0), kUna, kMax), 0u);        // below SND.UNA: a D-SACK
   EXPECT_EQ(b.add(at(9000), at(10001), kUna, kMax), 0u);    // beyond SND.MAX: bogus
@@ -26,7 +26,7 @@ TEST(SackScoreboard, KeepsOnlyWhatLiesAboveUnaAndBelowSndMax) {
   b.advance(at(2500));
   EXPECT_EQ(b.sacked_bytes(), 500u);
   ASSERT_TRUE(b.next_sacked(kUna).has_value());
-  EXPECT_EQ(b.next_sacked(kUna)->left, at(2500));
+  EXPECT_EQ(b.next_sacked(kUna)->start, at(2500));
 }
 
 TEST(SackScoreboard, IsLostByBytesOrByRanges) {
@@ -51,12 +51,12 @@ TEST(SackScoreboard, HolesAndLostBytes) {
   b.add(at(3000), at(6000), kUna, kMax);
   const auto h1 = b.hole_at_or_after(kUna, kUna);
   ASSERT_TRUE(h1.has_value());
-  EXPECT_EQ(h1->left, kUna);
-  EXPECT_EQ(h1->right, at(1000));
+  EXPECT_EQ(h1->start, kUna);
+  EXPECT_EQ(h1->end, at(1000));
   const auto h2 = b.hole_at_or_after(at(1200), kUna);  // inside a SACKed range
   ASSERT_TRUE(h2.has_value());
-  EXPECT_EQ(h2->left, at(2000));
-  EXPECT_EQ(h2->right, at(3000));
+  EXPECT_EQ(h2->start, at(2000));
+  EXPECT_EQ(h2->end, at(3000));
   EXPECT_FALSE(b.hole_at_or_after(at(6000), kUna).has_value());  // nothing SACKed above
   // Both holes have more than 2 * SMSS SACKed above them: 2000 bytes lost.
   EXPECT_EQ(b.lost_bytes(kUna, kMss), 2000u);

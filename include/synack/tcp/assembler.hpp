@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <utility>
 #include <vector>
 
 #include "synack/base/seqnum.hpp"
@@ -37,7 +36,7 @@ class Assembler {
   // Total bytes held out of order.
   std::uint64_t bytes() const;
   // The held interval that overlaps [start, end), if any (the first one).
-  std::optional<std::pair<SeqNum, SeqNum>> find(SeqNum start, SeqNum end) const;
+  std::optional<Interval> find(SeqNum start, SeqNum end) const;
   // Is every byte of [start, end) held already?
   bool covers(SeqNum start, SeqNum end) const;
 

@@ -162,6 +162,8 @@ class TcpProtocol {
   // (max_connections, memory_budget).
   bool admit(const SocketOptions& opts);
   bool options_valid(const SocketOptions& opts) const;
+  // What receive() and peek() return after taking n bytes from `t`.
+  static Result<std::size_t, RecvError> receive_result(const Tcb& t, std::size_t n);
   std::optional<ListenerId> find_listener(Endpoint local) const;
   ConnId add_conn(const Tuple& t, const SocketOptions& opts);
   // After any call that may have changed a connection: reschedule, accept-queue,

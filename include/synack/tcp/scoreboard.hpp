@@ -14,10 +14,7 @@ namespace synack::tcp {
 
 class SackScoreboard {
  public:
-  struct Range {
-    SeqNum left;
-    SeqNum right;  // one past the last octet
-  };
+  using Range = Assembler::Interval;
   static constexpr std::size_t kMaxRanges = 64;
 
   // Records a SACK block [left, right) of an ACK whose cumulative point is `una`, for

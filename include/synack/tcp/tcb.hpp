@@ -198,6 +198,8 @@ class Tcb {
   // segment will carry (RFC 9293 §3.7.1 counts every option in TCPhdrsize; as Linux's
   // tcp_current_mss).
   std::uint32_t send_mss() const;
+  // Bytes the SACK blocks of `o` add to its options.
+  static std::uint32_t sack_option_len(const wire::TcpOptions& o);
   // SACK (RFC 6675 loss recovery with RFC 6937 PRR) on the sending side.
   std::uint32_t take_sack_blocks(const Seg& seg);
   void sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now);
@@ -240,8 +242,6 @@ class Tcb {
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
   SeqNum fin_seq() const { return data_end(); }
   std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
-  // The congestion window output() sends against: the controller's, or recovery's
-  // while a loss is being repaired.
   // The window to send against: RFC 6937 PRR's allowance on top of the flight during
   // SACK recovery, NewReno's inflated window during its fast recovery, else the CC's.
   std::uint32_t cwnd() const {

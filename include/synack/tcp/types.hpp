@@ -111,8 +111,8 @@ struct TcpConfig {
   // current RTO does not shorten it. SocketOptions::user_timeout replaces it; kMinR2
   // bounds it from below.
   std::uint32_t r2_retransmissions = 15;
-  bool window_scaling = true;            // RFC 7323 §2
-  bool timestamps = true;                // RFC 7323 §3
+  bool window_scaling = true;  // RFC 7323 §2
+  bool timestamps = true;      // RFC 7323 §3
   // RFC 2018: offer SACK-permitted and, once both SYNs carried it, send SACK blocks
   // (and RFC 2883 D-SACK blocks for duplicates).
   bool sack = true;
