@@ -39,15 +39,15 @@ std::optional<SackScoreboard::Range> SackScoreboard::hole_at_or_after(SeqNum s, 
   return std::nullopt;  // nothing SACKed above: no hole the receiver has told us of
 }
 
-std::uint32_t SackScoreboard::lost_bytes(SeqNum from, std::uint32_t smss) const {
-  std::uint32_t n = 0;
+std::optional<SeqNum> SackScoreboard::lost_upto(SeqNum from, std::uint32_t smss) const {
+  std::optional<SeqNum> upto;
   SeqNum at = from;
   while (auto h = hole_at_or_after(at, from)) {
     if (!is_lost(h->start, smss)) break;  // holes further up have less SACKed above
-    n += static_cast<std::uint32_t>(h->end - h->start);
+    upto = h->end;
     at = h->end;
   }
-  return n;
+  return upto;
 }
 
 }  // namespace synack::tcp

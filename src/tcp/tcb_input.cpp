@@ -386,7 +386,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   // drop the segment, and return." (SND.NXT here is the highest ever sent.)
   if (seq_gt(seg.ack, snd_max_)) return Step::DropAndAck;
   // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
-  const std::uint32_t newly_sacked = take_sack_blocks(seg);
+  const std::uint32_t newly_sacked = take_sack_blocks(seg, now);
   const SeqNum una_before = snd_una_;
   if (seq_gt(seg.ack, snd_una_)) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
@@ -508,6 +508,12 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   rtx_deadline_.reset();
   rto_count_ = 0;
   rtx_epoch_ = now;
+  if (sack_ok_) {
+    rack_.on_cumulative_ack(snd_una_, now);
+    if (rtt_.samples() != rtt_samples) rack_.on_rtt_sample(rtt_.latest());
+    pto_deadline_.reset();  // RFC 8985 §7.2: re-armed from this ACK (update_timers)
+    pto_spent_ = false;
+  }
   if (sack_recovery_) {
     // RFC 6937: the window does not grow during recovery (sack_after_ack decides).
   } else if (recovery_.active()) {
@@ -633,7 +639,7 @@ void Tcb::fill_sack_blocks(wire::TcpOptions& o) const {
 }
 
 // --------------------------------------------------------------- SACK, sending side
-std::uint32_t Tcb::take_sack_blocks(const Seg& seg) {
+std::uint32_t Tcb::take_sack_blocks(const Seg& seg, Instant now) {
   if (!sack_ok_ || seg.opts->sack_count == 0) return 0;
   std::uint32_t newly = 0;
   const std::uint8_t n = std::min<std::uint8_t>(seg.opts->sack_count, 4);
@@ -647,25 +653,77 @@ std::uint32_t Tcb::take_sack_blocks(const Seg& seg) {
                                    seq_le(b.right, seg.opts->sack_blocks[1].right)));
     if (dsack) {
       ++stats_.dsacks_in;
+      // RFC 8985 §6.2 step 4: the path reorders (or a retransmission was needless):
+      // widen the reordering window. §7.4.2: a D-SACK of the probe's data means the
+      // probe repaired nothing.
+      if (rack_enabled()) rack_.on_dsack(snd_max_);
+      if (tlp_end_ && tlp_is_retrans_ && seq_lt(b.left, *tlp_end_) && seq_gt(b.right, tlp_start_))
+        tlp_dsacked_ = true;
       continue;
     }
-    newly += board_.add(b.left, b.right, una, snd_max_);
+    const std::uint32_t added = board_.add(b.left, b.right, una, snd_max_);
+    newly += added;
+    // The segments the block covers are delivered (RFC 8985 §6.2 steps 2-3), as far as
+    // the scoreboard took them (it refuses impossible blocks and past its bound).
+    const SeqNum l = seq_max(b.left, una), r = seq_min(b.right, snd_max_);
+    if (added > 0 && seq_lt(l, r) && board_.covers(l, r)) rack_.on_sacked(l, r, now);
   }
   return newly;
 }
 
 std::uint32_t Tcb::sack_pipe() const {
   // RFC 6675 §4 SetPipe, by ranges: what was sent and is neither acknowledged, SACKed
-  // nor judged lost, plus what was retransmitted (the lost holes below HighRxt).
+  // nor marked lost and still waiting for its retransmission (as Linux's in_flight).
+  const std::uint64_t gone = std::uint64_t{board_.sacked_bytes()} + rack_.lost_bytes();
   const std::uint32_t out = flight();
-  const std::uint32_t sacked = board_.sacked_bytes();
-  const std::uint32_t lost_not_resent = board_.lost_bytes(seq_max(rtx_high_, snd_una_), eff_mss_);
-  const std::uint64_t gone = std::uint64_t{sacked} + lost_not_resent;
   return out > gone ? static_cast<std::uint32_t>(out - gone) : 0u;
+}
+
+void Tcb::detect_losses(bool timer, Instant now) {
+  const std::uint64_t marked_before = rack_.marked_lost();
+  if (rack_enabled()) {
+    // RFC 8985 §6.2 step 5 on an ACK that delivered something (RACK advanced), §6.3 on
+    // the reordering timer.
+    if (timer || rack_.advanced()) {
+      Duration wait{0};
+      rack_.detect_loss(now, rtt_.srtt(), sack_recovery_, wait);
+      if (wait > Duration::zero()) {
+        reo_deadline_ = now + wait;
+      } else {
+        reo_deadline_.reset();
+      }
+    }
+  } else {
+    // RFC 6675 §4 IsLost(): a hole is lost when DupThresh segments or ranges are SACKed
+    // above it.
+    if (const auto upto = board_.lost_upto(snd_una_, eff_mss_)) rack_.mark_lost_below(*upto);
+    // RFC 6675 §5 (4): DupThresh duplicate ACKs name the first unacknowledged segment
+    // lost whatever the SACK blocks say. (Not with RACK, as Linux: a path known to
+    // reorder would make this rule resend what is only late; RACK's window is zero
+    // at DupThresh SACKed segments on a path that does not.)
+    if (dupacks_ >= 3) rack_.mark_first_lost();
+  }
+  stats_.lost_segs_marked += rack_.marked_lost() - marked_before;
+}
+
+void Tcb::enter_sack_recovery(Instant now) {
+  sack_recovery_ = true;
+  recover_ = snd_max_;  // RecoveryPoint = HighData
+  recover_fs_ = flight();
+  prr_delivered_ = 0;
+  prr_out_ = 0;
+  cc_.on_congestion_event(flight(), now);
+  // RFC 6675 §5 (4.3): retransmit the first lost segment at once, whatever PRR says.
+  prr_budget_ = eff_mss_;
+  if (tlp_end_) tlp_recovered_ = true;
+  ++stats_.fast_retransmits;
+  ++stats_.sack_recoveries;
 }
 
 void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now) {
   board_.advance(snd_una_);
+  tlp_after_ack(acked == 0 && newly_sacked == 0, now);
+  detect_losses(false, now);
   if (sack_recovery_) {
     if (seq_ge(snd_una_, recover_)) {
       // RFC 6675 §5: recovery ends when the cumulative ACK covers RecoveryPoint;
@@ -673,6 +731,7 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
       sack_recovery_ = false;
       prr_budget_ = 0;
       cc_.on_recovery_exit(flight());
+      rack_.on_recovery_exit();
       return;
     }
     // RFC 6937 §3: the send quantity for this ACK.
@@ -699,22 +758,31 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
     prr_budget_ = std::max<std::int64_t>(sndcnt, 0);
     return;
   }
-  // RFC 6675 §5 (4): enter loss recovery when the first unacknowledged segment is lost
-  // by the SACK rule (DupThresh = 3 segments or ranges SACKed above it), or after
-  // DupThresh duplicate ACKs; not again before RecoveryPoint is acknowledged.
-  if (flight() == 0 || board_.empty() || seq_lt(snd_una_, recover_)) return;
-  if (!board_.is_lost(snd_una_, eff_mss_) && dupacks_ < 3) return;
-  sack_recovery_ = true;
-  recover_ = snd_max_;  // RecoveryPoint = HighData
-  rtx_high_ = snd_una_;
-  recover_fs_ = flight();
-  prr_delivered_ = 0;
-  prr_out_ = 0;
-  cc_.on_congestion_event(flight(), now);
-  // (4.3): retransmit the first lost segment at once, whatever PRR says.
-  prr_budget_ = eff_mss_;
-  ++stats_.fast_retransmits;
-  ++stats_.sack_recoveries;
+  // RFC 6675 §5 (4): enter loss recovery when a segment is marked lost; not again
+  // before RecoveryPoint is acknowledged (a timeout's go-back-N repairs until then).
+  if (flight() == 0 || seq_lt(snd_una_, recover_) || rack_.lost_bytes() == 0) return;
+  enter_sack_recovery(now);
+}
+
+void Tcb::tlp_after_ack(bool dup_only, Instant now) {
+  // RFC 8985 §7.4.2: was the probe needed? Decided once the ACK reaches its end.
+  if (!tlp_end_ || seq_lt(snd_una_, *tlp_end_)) return;
+  if (!tlp_is_retrans_ || tlp_dsacked_) {
+    // New data, or the original and the probe both arrived (D-SACK): no loss.
+    tlp_end_.reset();
+  } else if (seq_gt(snd_una_, *tlp_end_)) {
+    // The probe repaired a loss no other mechanism saw: "invoke the congestion control
+    // response equivalent to fast recovery" — once, unless recovery already did.
+    tlp_end_.reset();
+    ++stats_.tlp_recoveries;
+    if (!tlp_recovered_ && !sack_recovery_) {
+      cc_.on_congestion_event(flight(), now);
+      cc_.on_recovery_exit(flight());
+    }
+  } else if (dup_only) {
+    // A duplicate ACK without SACK news at the probe's end: the probe is settled.
+    tlp_end_.reset();
+  }
 }
 
 bool Tcb::fin_acked() const {

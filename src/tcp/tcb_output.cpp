@@ -76,6 +76,7 @@ bool Tcb::can_send_data() const {
 bool Tcb::send_data_or_fin(Instant now) {
   if (!can_send_data()) return false;
   if (send_sack_retransmission(now)) return true;
+  if (send_loss_probe(now)) return true;
   if (fast_rtx_) {
     // RFC 5681 §3.2 / RFC 6582: retransmit the segment starting at SND.UNA.
     fast_rtx_ = false;
@@ -289,6 +290,14 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const SeqNum end = seq + data_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
   if (end == seq) return;
   const bool retransmission = seq_lt(seq, snd_max_);
+  if (sack_ok_ && !syn) {
+    rack_.on_send(seq, end, now);
+    // RFC 8985 §7.2: new data re-arms the probe timeout (update_timers).
+    if (!retransmission) {
+      pto_deadline_.reset();
+      pto_spent_ = false;
+    }
+  }
   if (sack_recovery_) {  // RFC 6937: prr_out counts everything sent in recovery
     prr_out_ += data_len;
     prr_budget_ -= data_len;
@@ -328,17 +337,69 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
 }
 
 bool Tcb::send_sack_retransmission(Instant now) {
-  // RFC 6675 §5 NextSeg() rule 1: the first un-SACKed octet above HighRxt that IsLost()
-  // judges lost, one segment of it, while RFC 6937 PRR allows (new data is rule 2: the
-  // normal path, against cwnd() = pipe allowance).
+  // RFC 6675 §5 NextSeg() rule 1: the lowest segment marked lost (by RACK or IsLost) and
+  // not retransmitted since, one segment of it, while RFC 6937 PRR allows (new data is
+  // rule 2: the normal path, against cwnd() = pipe allowance).
   if (!sack_recovery_ || prr_budget_ <= 0) return false;
-  const auto hole = board_.hole_at_or_after(seq_max(rtx_high_, snd_una_), snd_una_);
-  if (!hole || !board_.is_lost(hole->start, eff_mss_)) return false;
-  const SeqNum end = seq_min(hole->end, data_end());
-  if (!seq_lt(hole->start, end)) return false;
-  const std::uint32_t len = std::min(static_cast<std::uint32_t>(end - hole->start), send_mss());
-  emit(TcpFlags::kAck, hole->start, len, false, now);
-  rtx_high_ = hole->start + len;
+  const SentSegment* lost = rack_.first_lost();
+  if (!lost) return false;
+  const SeqNum start = lost->start;
+  const SeqNum data_hi = seq_min(lost->end, data_end());
+  const std::uint32_t avail =
+      seq_lt(start, data_hi) ? static_cast<std::uint32_t>(data_hi - start) : 0;
+  const std::uint32_t len = std::min(avail, send_mss());
+  // The FIN goes again with the last of the data if the lost segment carried it.
+  const bool fin = fin_sent_ && len == avail && seq_gt(lost->end, fin_seq());
+  if (len == 0 && !fin) return false;
+  emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0), start, len, false, now);
+  return true;
+}
+
+bool Tcb::send_loss_probe(Instant now) {
+  // RFC 8985 §7.3: "If previously unsent segments exist AND the receive window allows new
+  // segment transmission: Send the next unsent segment ... Else retransmit the last
+  // segment (the highest sequence number sent)"; cwnd does not limit the probe.
+  if (!tlp_probe_) return false;
+  tlp_probe_ = false;
+  if (!tlp_allowed()) return false;
+  const SeqNum right = snd_una_ + snd_wnd_;
+  const std::uint32_t unsent =
+      seq_lt(snd_max_, data_end()) ? static_cast<std::uint32_t>(data_end() - snd_max_) : 0;
+  const std::uint32_t room =
+      seq_lt(snd_max_, right) ? static_cast<std::uint32_t>(right - snd_max_) : 0;
+  if (snd_nxt_ == snd_max_ && std::min(unsent, room) > 0) {
+    const std::uint32_t len = std::min({unsent, room, send_mss()});
+    tlp_start_ = snd_max_;
+    tlp_is_retrans_ = false;
+    emit(TcpFlags::kAck | (snd_max_ + len == data_end() ? TcpFlags::kPsh : 0), snd_max_, len, true,
+         now);
+  } else {
+    const SentSegment* last = rack_.last();
+    if (!last || last->sacked) {
+      rtx_deadline_ = now + rtt_.rto();  // nothing to probe with
+      return false;
+    }
+    const SeqNum data_hi = seq_min(last->end, data_end());
+    const SeqNum lo = seq_max(last->start, snd_una_);
+    const std::uint32_t avail = seq_lt(lo, data_hi) ? static_cast<std::uint32_t>(data_hi - lo) : 0;
+    const std::uint32_t len = std::min(avail, send_mss());
+    const bool fin = fin_sent_ && seq_gt(last->end, fin_seq());
+    if (len == 0 && !fin) {
+      rtx_deadline_ = now + rtt_.rto();
+      return false;
+    }
+    tlp_start_ = data_hi - len;
+    tlp_is_retrans_ = true;
+    const bool psh = len > 0 && data_hi == data_end();  // as the original (MUST-61)
+    emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0) | (psh ? TcpFlags::kPsh : 0), tlp_start_, len,
+         false, now);
+  }
+  tlp_end_ = snd_max_;
+  tlp_dsacked_ = false;
+  tlp_recovered_ = false;
+  ++stats_.tlp_probes;
+  // "After attempting to send a loss probe ... the sender MUST re-arm the RTO timer".
+  rtx_deadline_ = now + rtt_.rto();
   return true;
 }
 
@@ -375,12 +436,15 @@ Duration Tcb::persist_interval() const {
 void Tcb::update_timers(Instant now) {
   if (state_ == State::Closed || state_ == State::Listen || state_ == State::TimeWait) {
     rtx_deadline_.reset();
+    reo_deadline_.reset();
+    pto_deadline_.reset();
     persist_deadline_.reset();
     keepalive_deadline_.reset();
     return;
   }
   if (in_persist()) {
     rtx_deadline_.reset();
+    pto_deadline_.reset();
     if (!persist_deadline_) persist_deadline_ = now + persist_interval();
   } else {
     persist_deadline_.reset();
@@ -392,6 +456,14 @@ void Tcb::update_timers(Instant now) {
       if (!rtx_deadline_) rtx_deadline_ = now + rtt_.rto();
     } else {
       rtx_deadline_.reset();
+    }
+    // RFC 8985 §7.2: the probe timeout, never later than the RTO. §7.3: "After
+    // attempting to send a loss probe, regardless of whether a loss probe was sent, the
+    // sender MUST re-arm the RTO timer, not the PTO timer".
+    if (!tlp_allowed() || pto_spent_) {
+      pto_deadline_.reset();
+    } else if (!pto_deadline_) {
+      pto_deadline_ = std::min(now + pto_interval(), *rtx_deadline_);
     }
   }
   if (state_ == State::FinWait2 && user_closed_ && !fin_wait_2_deadline_) {

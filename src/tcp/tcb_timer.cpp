@@ -19,8 +19,9 @@ Duration data_r2(const TcpConfig& config, const SocketOptions& opts) {
 
 std::optional<Instant> Tcb::deadline() const {
   std::optional<Instant> d;
-  for (const auto& t : {rtx_deadline_, persist_deadline_, delack_deadline_, keepalive_deadline_,
-                        timewait_deadline_, fin_wait_2_deadline_}) {
+  for (const auto& t :
+       {rtx_deadline_, reo_deadline_, pto_deadline_, persist_deadline_, delack_deadline_,
+        keepalive_deadline_, timewait_deadline_, fin_wait_2_deadline_}) {
     if (t && (!d || *t < *d)) d = t;
   }
   return d;
@@ -43,6 +44,13 @@ void Tcb::on_timer(Instant now) {
       output(now);
       return;
     }
+  }
+  if (reo_deadline_ && now >= *reo_deadline_) on_reorder_timeout(now);
+  if (pto_deadline_ && now >= *pto_deadline_) {
+    // RFC 8985 §7.3: the probe timeout expired; output() sends the probe.
+    pto_deadline_.reset();
+    tlp_probe_ = true;
+    pto_spent_ = true;
   }
   if (persist_deadline_ && now >= *persist_deadline_) on_persist(now);
   if (delack_deadline_ && now >= *delack_deadline_) {
@@ -92,13 +100,18 @@ void Tcb::on_rto(Instant now) {
   recovery_.exit();
   sack_recovery_ = false;
   prr_budget_ = 0;
-  rtx_high_ = snd_una_;
-  // The scoreboard survives a timeout (RFC 8985 §7.3: resend only what is not SACKed),
+  // RFC 8985 §7: a timeout ends any probe episode; no probe until new data is acked.
+  tlp_probe_ = false;
+  tlp_end_.reset();
+  pto_deadline_.reset();
+  reo_deadline_.reset();
+  // The scoreboard survives a timeout (RFC 8985 §6.3: resend only what is not SACKed),
   // unless the peer reneged: its cumulative ACK stops at data it had SACKed, or a
   // second timeout in a row (then RFC 2018 §8's "ignore prior SACK information").
   if (const auto first = board_.next_sacked(snd_una_);
       first && (first->start == snd_una_ || rto_count_ >= 2)) {
     board_.clear();
+    rack_.clear_sacked();
   }
   dupacks_ = 0;
   recover_ = snd_max_;
@@ -108,6 +121,34 @@ void Tcb::on_rto(Instant now) {
   // RFC 6298 (5.4): "Retransmit the earliest segment that has not been acknowledged";
   // we go back to SND.UNA and let output() resend within the (now one-segment) cwnd.
   snd_nxt_ = snd_una_;
+}
+
+void Tcb::on_reorder_timeout(Instant now) {
+  // RFC 8985 §6.3: "RACK_detect_loss_and_arm_timer()" once more — the segments whose
+  // reordering window has passed are lost; recovery starts if it has not.
+  reo_deadline_.reset();
+  ++stats_.reo_timeouts;
+  if (!rack_enabled() || flight() == 0) return;
+  detect_losses(true, now);
+  if (!sack_recovery_ && rack_.lost_bytes() > 0 && seq_ge(snd_una_, recover_)) {
+    enter_sack_recovery(now);
+  }
+}
+
+bool Tcb::tlp_allowed() const {
+  // RFC 8985 §7.2: a probe is scheduled while data is outstanding, SACK (and RACK) is
+  // in use, no recovery (fast or timeout) is running and no probe is already out.
+  return rack_enabled() && can_send_data() && flight() > 0 && !sack_recovery_ &&
+         !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
+}
+
+Duration Tcb::pto_interval() const {
+  // RFC 8985 §7.2: "PTO = 2 * SRTT" (1 s before any sample), plus WCDelAckT (200 ms, the
+  // peer's delayed-ACK timer) when only one segment is in flight.
+  const Duration srtt = rtt_.srtt();
+  Duration pto = srtt > Duration::zero() ? 2 * srtt : Duration(std::chrono::seconds(1));
+  if (flight() <= eff_mss_) pto += std::chrono::milliseconds(200);
+  return pto;
 }
 
 void Tcb::on_persist(Instant now) {

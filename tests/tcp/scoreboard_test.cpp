@@ -58,9 +58,11 @@ TEST(SackScoreboard, HolesAndLostBytes) {
   EXPECT_EQ(h2->start, at(2000));
   EXPECT_EQ(h2->end, at(3000));
   EXPECT_FALSE(b.hole_at_or_after(at(6000), kUna).has_value());  // nothing SACKed above
-  // Both holes have more than 2 * SMSS SACKed above them: 2000 bytes lost.
-  EXPECT_EQ(b.lost_bytes(kUna, kMss), 2000u);
-  EXPECT_EQ(b.lost_bytes(at(1000), kMss), 1000u);
+  // Both holes have more than 2 * SMSS SACKed above them: lost up to the second's end.
+  EXPECT_EQ(b.lost_upto(kUna, kMss), at(3000));
+  EXPECT_EQ(b.lost_upto(at(1000), kMss), at(3000));
+  // Nothing SACKed above 6000: no hole there.
+  EXPECT_FALSE(b.lost_upto(at(6000), kMss).has_value());
 }
 
 TEST(SackScoreboard, IsBounded) {

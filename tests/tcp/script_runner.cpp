@@ -257,6 +257,10 @@ class Runner {
       c.timestamps = v != 0;
     } else if (d.key == "sack") {
       c.sack = v != 0;
+    } else if (d.key == "rack") {
+      c.rack = v != 0;
+    } else if (d.key == "limited_transmit") {
+      c.limited_transmit = v != 0;
     } else if (d.key == "rfc1337") {
       c.rfc1337 = v != 0;
     } else if (d.key == "initial_window_segments") {

@@ -25,14 +25,17 @@ class SackScoreboard {
   void advance(SeqNum una) { set_.discard_before(una); }
   void clear() { set_.clear(); }
   bool empty() const { return set_.empty(); }
+  // Every octet of [left, right) is SACKed.
+  bool covers(SeqNum left, SeqNum right) const { return set_.covers(left, right); }
   std::uint32_t sacked_bytes() const { return static_cast<std::uint32_t>(set_.bytes()); }
   // The first SACKed range that starts at or after `s`, if any.
   std::optional<Range> next_sacked(SeqNum s) const;
   // RFC 6675 §4 IsLost(SeqNum): DupThresh discontiguous SACKed ranges above `s`, or
   // more than (DupThresh - 1) * SMSS bytes SACKed above it.
   bool is_lost(SeqNum s, std::uint32_t smss, std::uint32_t dup_thresh = 3) const;
-  // The un-SACKed bytes from `from` up that is_lost() judges lost (hole by hole).
-  std::uint32_t lost_bytes(SeqNum from, std::uint32_t smss) const;
+  // The end of the highest hole at or after `from` that is_lost() judges lost (every
+  // hole below it is lost too: is_lost is monotone), if any.
+  std::optional<SeqNum> lost_upto(SeqNum from, std::uint32_t smss) const;
   // The first hole (un-SACKed range below the highest SACKed octet) at or after `s`.
   std::optional<Range> hole_at_or_after(SeqNum s, SeqNum una) const;
 

@@ -19,6 +19,7 @@
 #include "synack/tcp/assembler.hpp"
 #include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/congestion.hpp"
+#include "synack/tcp/rack.hpp"
 #include "synack/tcp/recovery.hpp"
 #include "synack/tcp/rtt.hpp"
 #include "synack/tcp/scoreboard.hpp"
@@ -200,11 +201,19 @@ class Tcb {
   std::uint32_t send_mss() const;
   // Bytes the SACK blocks of `o` add to its options.
   static std::uint32_t sack_option_len(const wire::TcpOptions& o);
-  // SACK (RFC 6675 loss recovery with RFC 6937 PRR) on the sending side.
-  std::uint32_t take_sack_blocks(const Seg& seg);
+  // SACK on the sending side: RFC 8985 RACK (or RFC 6675 IsLost) marks losses, RFC
+  // 6675 recovery resends them, RFC 6937 PRR decides how much, RFC 8985 TLP probes tails.
+  std::uint32_t take_sack_blocks(const Seg& seg, Instant now);
   void sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now);
+  void detect_losses(bool timer, Instant now);
+  void enter_sack_recovery(Instant now);
   std::uint32_t sack_pipe() const;
   bool send_sack_retransmission(Instant now);
+  bool rack_enabled() const { return sack_ok_ && ctx_.config.rack; }
+  void tlp_after_ack(bool dup_only, Instant now);
+  bool tlp_allowed() const;
+  Duration pto_interval() const;
+  bool send_loss_probe(Instant now);
   // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
   // delivered.
   void queue_syn_text(Bytes text, bool fin);
@@ -226,6 +235,7 @@ class Tcb {
 
   // Timers (tcb_timer.cpp).
   void on_rto(Instant now);
+  void on_reorder_timeout(Instant now);
   void on_persist(Instant now);
   void on_keepalive(Instant now);
   bool in_persist() const;
@@ -243,12 +253,17 @@ class Tcb {
   SeqNum fin_seq() const { return data_end(); }
   std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
   // The window to send against: RFC 6937 PRR's allowance on top of the flight during
-  // SACK recovery, NewReno's inflated window during its fast recovery, else the CC's.
+  // SACK recovery, NewReno's inflated window during its fast recovery, else the CC's —
+  // with RFC 3042 limited transmit's one segment per early duplicate ACK (at most two).
   std::uint32_t cwnd() const {
     if (sack_recovery_) {
       return flight() + static_cast<std::uint32_t>(std::max<std::int64_t>(prr_budget_, 0));
     }
-    return recovery_.active() ? recovery_.window() : cc_.cwnd();
+    if (recovery_.active()) return recovery_.window();
+    if (ctx_.config.limited_transmit && dupacks_ > 0 && dupacks_ < 3) {
+      return cc_.cwnd() + dupacks_ * eff_mss_;
+    }
+    return cc_.cwnd();
   }
   bool can_send_data() const;
 
@@ -293,8 +308,8 @@ class Tcb {
   std::optional<wire::SackBlock> dsack_;
   // Sending side: what the peer SACKed, and the recovery state of RFC 6675 / RFC 6937.
   SackScoreboard board_;
+  Rack rack_;  // the transmitted segments and RFC 8985's loss detection over them
   bool sack_recovery_ = false;
-  SeqNum rtx_high_;                  // HighRxt: the highest octet retransmitted + 1
   std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
   std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
   std::uint64_t prr_out_ = 0;        // PRR: bytes sent since
@@ -319,7 +334,17 @@ class Tcb {
   RttEstimator rtt_;
   Congestion cc_;
   std::optional<Instant> rtx_deadline_;
-  Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
+  std::optional<Instant> reo_deadline_;  // RFC 8985 §6.3 reordering timer
+  std::optional<Instant> pto_deadline_;  // RFC 8985 §7.2 probe timeout
+  // RFC 8985 §7: the tail loss probe in flight, [tlp_start_, tlp_end_) (TLP.end_seq).
+  bool tlp_probe_ = false;  // PTO expired: send a probe now
+  bool pto_spent_ = false;  // the PTO expired; not again before new data is sent or acked
+  std::optional<SeqNum> tlp_end_;
+  SeqNum tlp_start_;
+  bool tlp_is_retrans_ = false;  // TLP.is_retrans
+  bool tlp_dsacked_ = false;     // a D-SACK reported the probe's data twice
+  bool tlp_recovered_ = false;   // loss recovery began while the probe was out
+  Instant rtx_epoch_;            // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;

@@ -116,6 +116,12 @@ struct TcpConfig {
   // RFC 2018: offer SACK-permitted and, once both SYNs carried it, send SACK blocks
   // (and RFC 2883 D-SACK blocks for duplicates).
   bool sack = true;
+  // RFC 8985 RACK-TLP whenever SACK is in use: time-based loss detection with a
+  // reordering window, and the tail loss probe. false: RFC 6675's IsLost (DupThresh)
+  // alone, no probe — for comparison.
+  bool rack = true;
+  // RFC 3042 limited transmit: new data on the first two duplicate ACKs.
+  bool limited_transmit = true;
   // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
   // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
   bool rfc1337 = true;
@@ -226,8 +232,12 @@ struct ConnStats {
   std::uint64_t retransmitted_segs = 0;
   std::uint64_t rto_expirations = 0;
   std::uint64_t fast_retransmits = 0;
-  std::uint64_t sack_recoveries = 0;  // RFC 6675 recoveries started from SACK information
-  std::uint64_t dsacks_in = 0;        // RFC 2883 D-SACK blocks received (spurious rtx)
+  std::uint64_t sack_recoveries = 0;   // RFC 6675 recoveries started from SACK information
+  std::uint64_t dsacks_in = 0;         // RFC 2883 D-SACK blocks received (spurious rtx)
+  std::uint64_t lost_segs_marked = 0;  // segments marked lost (RACK, or DupThresh)
+  std::uint64_t reo_timeouts = 0;      // RFC 8985 §6.3 reordering timer expirations
+  std::uint64_t tlp_probes = 0;        // RFC 8985 §7 tail loss probes sent
+  std::uint64_t tlp_recoveries = 0;    // losses a probe repaired (§7.4: cwnd reduced)
   std::uint64_t dup_acks_in = 0;
   std::uint64_t ooo_segs_in = 0;
   std::uint64_t dropped_segs = 0;  // unacceptable, PAWS, bad ACK ...
