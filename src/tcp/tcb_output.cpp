@@ -368,11 +368,20 @@ bool Tcb::send_loss_probe(Instant now) {
   const std::uint32_t room =
       seq_lt(snd_max_, right) ? static_cast<std::uint32_t>(right - snd_max_) : 0;
   if (snd_nxt_ == snd_max_ && std::min(unsent, room) > 0) {
-    const std::uint32_t len = std::min({unsent, room, send_mss()});
+    // Two segments where the RFC says one, when there are two: a receiver delays its ACK
+    // for a lone segment (up to 200 ms, 40 ms on Linux) but acknowledges every second
+    // full-sized one at once (RFC 9293 §3.8.6.3, RFC 5681 §4.2). Where the whole
+    // flight's one ACK was lost (a receiver acknowledging a burst with one ACK), a lone
+    // new segment would turn the probe into a delayed-ACK stall.
     tlp_start_ = snd_max_;
     tlp_is_retrans_ = false;
-    emit(TcpFlags::kAck | (snd_max_ + len == data_end() ? TcpFlags::kPsh : 0), snd_max_, len, true,
-         now);
+    for (int i = 0; i < 2 && seq_lt(snd_max_, right) && seq_lt(snd_max_, data_end()); ++i) {
+      const std::uint32_t len =
+          std::min({static_cast<std::uint32_t>(data_end() - snd_max_),
+                    static_cast<std::uint32_t>(right - snd_max_), send_mss()});
+      emit(TcpFlags::kAck | (snd_max_ + len == data_end() ? TcpFlags::kPsh : 0), snd_max_, len,
+           true, now);
+    }
   } else {
     const SentSegment* last = rack_.last();
     if (!last || last->sacked) {
