@@ -78,8 +78,8 @@ bool mark_ce(ByteVec& frame) {
 
 bool DirectionConfig::valid() const {
   return is_probability(loss) && is_probability(reorder) && is_probability(duplicate) &&
-         is_probability(corrupt) && is_probability(ce) && delay >= Duration{0} && jitter >= Duration{0} &&
-         reorder_hold > Duration{0};
+         is_probability(corrupt) && is_probability(ce) && delay >= Duration{0} &&
+         jitter >= Duration{0} && reorder_hold > Duration{0};
 }
 
 SimLink::Path::Path(std::uint64_t seed, const DirectionConfig& c) : cfg(sanitised(c)), rng(seed) {}

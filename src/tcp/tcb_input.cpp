@@ -526,7 +526,9 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
       recovery_.on_partial_ack(acked, eff_mss_);
       fast_rtx_ = true;
     }
-  } else {
+  } else if (!(ecn_ok_ && seg.ece)) {
+    // RFC 3168 §6.1.2: "The sending TCP SHOULD NOT increase the congestion window in
+    // response to the receipt of an ECN-Echo ACK packet."
     AckSample a{acked, flight_before, snd_una_, snd_max_, std::nullopt, rtt_.srtt(), now};
     if (rtt_.samples() != rtt_samples) a.rtt = rtt_.latest();  // for HyStart++
     cc_.on_ack(a);

@@ -47,7 +47,7 @@ struct DirectionConfig {
   double duplicate = 0;          // probability a second copy is delivered (own delay draw)
   double corrupt = 0;            // probability a copy gets 1..3 distinct random bits flipped
   double ce = 0;  // probability an ECN-capable IPv4 copy is marked CE (RFC 3168 §5, mark_ce)
-  std::uint64_t rate_bps = 0;    // serialisation rate; 0 = unlimited
+  std::uint64_t rate_bps = 0;          // serialisation rate; 0 = unlimited
   std::size_t queue_limit_bytes = 0;   // tail drop above this backlog; 0 = no limit
   std::size_t queue_limit_frames = 0;  // tail drop above this backlog; 0 = no limit
 

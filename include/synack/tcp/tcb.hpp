@@ -163,7 +163,7 @@ class Tcb {
     std::uint16_t wnd = 0;
     Bytes data;
     const wire::TcpOptions* opts = nullptr;
-    bool ece = false, cwr = false;        // RFC 3168 §6.1
+    bool ece = false, cwr = false;      // RFC 3168 §6.1
     wire::Ecn ecn = wire::Ecn::NotEct;  // the IP ECN field it arrived with
     std::uint32_t len() const {
       return static_cast<std::uint32_t>(data.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);

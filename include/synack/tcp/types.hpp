@@ -296,9 +296,9 @@ struct NegativeAdvice {
   X(refused_memory_budget)     /* SYN dropped / connect() failed: memory_budget */          \
   X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */          \
   X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */                     \
-  X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */       \
-  X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */               \
-  X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                         \
+  X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
+  X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
+  X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
   X(ecn_cwnd_reductions)       /* §6.1.2: congestion window reductions in answer to ECE */
 
 struct ProtocolStats {
