@@ -10,10 +10,10 @@ using wire::TcpFlags;
 }  // namespace
 
 std::uint8_t Tcb::ecn_syn_flags() const {
-  // §6.1.1: "Before a TCP connection can use ECN, Host A sends an ECN-setup SYN
-  // packet" (ECE and CWR set), "and Host B sends an ECN-setup SYN-ACK packet" (ECE
-  // set, CWR not set). The SYN keeps them when retransmitted: a host "MUST NOT set
-  // ECT on data packets unless it ... has sent no non-ECN-setup SYN".
+  // §6.1.1: an ECN-setup SYN has ECE and CWR set, an ECN-setup SYN-ACK ECE set and
+  // CWR not set. The SYN keeps them when retransmitted: a host "MUST NOT set ECT on
+  // data packets unless it ... has sent no non-ECN-setup SYN or non-ECN-setup SYN-ACK
+  // packet".
   if (state_ == State::SynSent) {
     return opts_.ecn == EcnMode::On ? TcpFlags::kEce | TcpFlags::kCwr : 0;
   }
@@ -26,9 +26,9 @@ void Tcb::ecn_on_syn(bool ece, bool cwr) {
     // ECN-setup SYN-ACK unless ECN is off for the listener.
     ecn_ok_ = opts_.ecn != EcnMode::Off && ece && cwr;
   } else {
-    // §6.1.1: "If a host has received an ECN-setup SYN-ACK packet ... (ECE set, CWR
-    // not set)"; "a SYN-ACK packet with both the ECE and CWR flags set ... MUST NOT"
-    // be taken as ECN-setup (a reflector of the flags is not an ECN peer).
+    // §6.1.1: only an ECN-setup SYN-ACK (ECE set, CWR not set) agrees; a SYN-ACK with
+    // both set is not one (a peer or middlebox that reflects the SYN's flags), so no
+    // ECT may follow it.
     ecn_ok_ = opts_.ecn == EcnMode::On && ece && !cwr;
   }
   if (ecn_ok_) ++ctx_.stats.ecn_connections;
@@ -54,10 +54,11 @@ void Tcb::ecn_on_arrival(const Seg& seg) {
 void Tcb::ecn_on_ece(std::uint32_t flight_before, Instant now) {
   ++stats_.ece_in;
   ++ctx_.stats.ecn_ece_in;
-  // §6.1.2: "the TCP source halves the congestion window ... and reduces the slow
-  // start threshold", "at most once per window of data", and "if the sender ... has
-  // already reduced (loss recovery), it should not reduce again". The ECEs of the
-  // window already answered keep arriving until our CWR reaches the peer.
+  // §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
+  // start threshold "ssthresh"" — but "TCP should not react to congestion indications
+  // more than once every window of data", so not again for the window already
+  // answered (its ECEs keep coming until our CWR reaches the peer) nor during loss
+  // recovery (the loss already reduced the window).
   if (ecn_cwr_ || (ecn_high_ && seq_le(snd_una_, *ecn_high_))) return;
   if (sack_recovery_ || recovery_.active() || seq_lt(snd_una_, recover_)) {
     // The loss already halved the window: only tell the peer (CWR), as Linux does.
@@ -80,9 +81,15 @@ wire::Ecn Tcb::ecn_on_send(std::uint8_t& flags, bool new_data) {
   if (ecn_ece_ && (flags & TcpFlags::kAck)) flags |= TcpFlags::kEce;
   // §6.1.5/§6.1.6: ECT only on new data — "pure acknowledgement packets", window
   // probes and retransmitted packets "MUST NOT" be ECT (RST and SYN are not either).
+  // §6.1.2: "When an ECN-Capable TCP sender reduces its congestion window for any
+  // reason (because of a retransmit timeout, a Fast Retransmit, or in response to an
+  // ECN Notification), the TCP sender sets the CWR flag in the TCP header of the first
+  // new data packet sent after the window reduction". Timeouts of the handshake, before
+  // the first segment here, reduce nothing.
+  const std::uint64_t losses = stats_.fast_retransmits + stats_.rto_expirations;
+  if (ecn_losses_ && *ecn_losses_ != losses) ecn_cwr_ = true;
+  ecn_losses_ = losses;
   if (!new_data) return wire::Ecn::NotEct;
-  // §6.1.2: CWR "only on the first new data packet that it transmits" after the
-  // reduction.
   if (ecn_cwr_) {
     flags |= TcpFlags::kCwr;
     ecn_cwr_ = false;

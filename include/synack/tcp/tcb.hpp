@@ -371,6 +371,9 @@ class Tcb {
   // §6.1.2: the highest sequence sent when the window was last reduced; no further
   // reduction for an ECE until the cumulative ACK passes it.
   std::optional<SeqNum> ecn_high_;
+  // Loss reductions (fast retransmits + timeouts) seen by the last data segment sent:
+  // a new one means CWR on the next new data (§6.1.2 "for any reason").
+  std::optional<std::uint64_t> ecn_losses_;
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;
