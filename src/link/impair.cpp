@@ -57,6 +57,7 @@ std::optional<ImpairError> apply(ImpairSpec& spec, std::string_view key, std::st
   if (key == "dup") return set_probability(spec.config.duplicate);
   if (key == "reorder") return set_probability(spec.config.reorder);
   if (key == "corrupt") return set_probability(spec.config.corrupt);
+  if (key == "ce") return set_probability(spec.config.ce);
   if (key == "delay") return set_millis(spec.config.delay);
   if (key == "jitter") return set_millis(spec.config.jitter);
   if (key == "dir") {
@@ -86,8 +87,9 @@ bool ImpairSpec::operator==(const ImpairSpec& o) const {
   const auto& b = o.config;
   return seed == o.seed && direction == o.direction && a.loss == b.loss && a.delay == b.delay &&
          a.jitter == b.jitter && a.reorder == b.reorder && a.reorder_hold == b.reorder_hold &&
-         a.duplicate == b.duplicate && a.corrupt == b.corrupt && a.rate_bps == b.rate_bps &&
-         a.queue_limit_bytes == b.queue_limit_bytes && a.queue_limit_frames == b.queue_limit_frames;
+         a.duplicate == b.duplicate && a.corrupt == b.corrupt && a.ce == b.ce &&
+         a.rate_bps == b.rate_bps && a.queue_limit_bytes == b.queue_limit_bytes &&
+         a.queue_limit_frames == b.queue_limit_frames;
 }
 
 std::string ImpairError::message() const {
@@ -99,7 +101,7 @@ std::string ImpairError::message() const {
       return "--impair: '" + key + "' needs a value (KEY=VALUE)";
     case ImpairErrorCode::UnknownKey:
       return "--impair: unknown key '" + key +
-             "' (expected loss, dup, reorder, corrupt, delay, jitter, seed, dir)";
+             "' (expected loss, dup, reorder, corrupt, ce, delay, jitter, seed, dir)";
     case ImpairErrorCode::DuplicateKey:
       return "--impair: " + item + "key given twice";
     case ImpairErrorCode::BadNumber:

@@ -1,5 +1,7 @@
 #include "synack/link/sim_link.hpp"
 
+#include "synack/base/checksum.hpp"
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -33,6 +35,7 @@ DirectionConfig sanitised(DirectionConfig c) {
   c.reorder = clamp_probability(c.reorder);
   c.duplicate = clamp_probability(c.duplicate);
   c.corrupt = clamp_probability(c.corrupt);
+  c.ce = clamp_probability(c.ce);
   c.delay = non_negative(c.delay);
   c.jitter = non_negative(c.jitter);
   c.reorder_hold = std::max(non_negative(c.reorder_hold), Duration{1});
@@ -50,12 +53,33 @@ std::int64_t serialisation_nanos(std::uint64_t bits, std::uint64_t rate_bps) {
   return static_cast<std::int64_t>((num + rate_bps - 1) / rate_bps);
 }
 
+constexpr std::size_t kIp = 14;  // the IPv4 header, after the Ethernet II header
+
+// An IPv4 packet with a whole header whose ECN field is ECT(0) or ECT(1).
+bool ect_ipv4(const ByteVec& frame) {
+  if (frame.size() < kIp + 20 || load_be16(frame, 12) != 0x0800) return false;
+  const auto vihl = std::to_integer<std::uint8_t>(frame[kIp]);
+  const std::size_t ihl = std::size_t{vihl & 0x0fu} * 4;
+  if ((vihl >> 4) != 4 || ihl < 20 || frame.size() < kIp + ihl) return false;
+  const auto ecn = std::to_integer<std::uint8_t>(frame[kIp + 1]) & 0b11u;
+  return ecn == 0b01 || ecn == 0b10;  // Not-ECT stays, CE is CE already
+}
+
 }  // namespace
+
+bool mark_ce(ByteVec& frame) {
+  if (!ect_ipv4(frame)) return false;
+  const std::uint16_t old_word = load_be16(frame, kIp);  // version/IHL and the TOS byte
+  const auto new_word = static_cast<std::uint16_t>(old_word | 0b11u);
+  store_be16(frame, kIp, new_word);
+  store_be16(frame, kIp + 10, checksum_update16(load_be16(frame, kIp + 10), old_word, new_word));
+  return true;
+}
 
 bool DirectionConfig::valid() const {
   return is_probability(loss) && is_probability(reorder) && is_probability(duplicate) &&
-         is_probability(corrupt) && delay >= Duration{0} && jitter >= Duration{0} &&
-         reorder_hold > Duration{0};
+         is_probability(corrupt) && is_probability(ce) && delay >= Duration{0} &&
+         jitter >= Duration{0} && reorder_hold > Duration{0};
 }
 
 SimLink::Path::Path(std::uint64_t seed, const DirectionConfig& c) : cfg(sanitised(c)), rng(seed) {}
@@ -153,6 +177,12 @@ void SimLink::corrupt(Path& p, ByteVec& frame) {
 }
 
 void SimLink::schedule_copy(Path& p, End to, ByteVec frame, Instant tx_end) {
+  // A draw only for ECN-capable copies when ce > 0: runs without `ce` keep their
+  // random streams (and so their seeds' outcomes).
+  if (p.cfg.ce > 0 && ect_ipv4(frame) && p.rng.chance(p.cfg.ce)) {
+    mark_ce(frame);
+    p.stats.ce_marked++;
+  }
   if (!frame.empty() && p.rng.chance(p.cfg.corrupt)) {
     p.stats.corrupted++;
     corrupt(p, frame);

@@ -312,6 +312,7 @@ void Stack::on_tcp(const wire::Ipv4Repr& ip, Instant now) {
   in.dst = ip.dst;
   in.seg = *parsed;
   in.dst_is_broadcast_or_multicast = false;  // broadcasts were dropped in on_ipv4
+  in.ecn = wire::ecn_of(ip.dscp_ecn);        // RFC 3168 §6.1.3: the receiver sees CE
   tcp_.on_segment(in, now);
 }
 

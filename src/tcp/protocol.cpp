@@ -128,7 +128,7 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
       ++stats_.dropped_accept_queue_full;
       return;
     }
-    tcb->on_segment(in.seg, now);
+    tcb->on_segment(in.seg, now, in.ecn);
     settle(id);
     purge_heap();
     return;

@@ -19,12 +19,12 @@ struct CallShape {
   std::size_t max_args;
 };
 
-constexpr std::array<CallShape, 19> kCalls{{
+constexpr std::array<CallShape, 20> kCalls{{
     {"socket", 0, 0},      {"listen", 0, 1},      {"connect", 0, 2},  {"accept", 0, 0},
     {"write", 1, 1},       {"send_urgent", 1, 1}, {"read", 1, 1},     {"peek", 1, 1},
     {"begin_batch", 0, 0}, {"end_batch", 0, 0},   {"shutdown", 0, 0}, {"close", 0, 0},
     {"abort", 0, 0},       {"setsockopt", 2, 2},  {"state", 1, 1},    {"event", 1, 2},
-    {"noevent", 1, 1},     {"icmp", 2, 3},        {"urgent", 0, 0},
+    {"noevent", 1, 1},     {"icmp", 2, 3},        {"urgent", 0, 0},   {"tcp_info", 1, 1},
 }};
 
 // tcpdump's order (print-tcp.c tcp_flag_values): F S R P . U E W.
@@ -304,6 +304,18 @@ Result<bool, ScriptError> parse_seq_range(std::string_view tok, SegmentSpec& s, 
 Result<SegmentSpec, ScriptError> parse_segment(Cursor& c, std::string_view line, Direction dir) {
   SegmentSpec s;
   s.dir = dir;
+  c.skip_ws();
+  if (c.peek() == '[') {  // packetdrill's IP ECN mark: `< [ce] . 1:1001(1000) ...`
+    const std::string_view mark = c.word();
+    bool known = false;
+    for (const auto e : {wire::Ecn::NotEct, wire::Ecn::Ect0, wire::Ecn::Ect1, wire::Ecn::Ce}) {
+      if (mark == "[" + std::string(format_ecn(e)) + "]") {
+        s.ecn = e;
+        known = true;
+      }
+    }
+    if (!known) return c.error(ScriptErrorCode::BadEcn, "bad ECN mark '" + std::string(mark) + "'");
+  }
   auto flags = parse_flags(c.word(), c);
   if (!flags) return Err{flags.error()};
   s.flags = *flags;
@@ -498,6 +510,8 @@ std::string_view to_string(ScriptErrorCode c) {
       return "TimeGoesBackwards";
     case ScriptErrorCode::BadFlags:
       return "BadFlags";
+    case ScriptErrorCode::BadEcn:
+      return "BadEcn";
     case ScriptErrorCode::BadSequence:
       return "BadSequence";
     case ScriptErrorCode::MissingSequence:
@@ -595,6 +609,20 @@ std::string format_flags(std::uint8_t flags) {
   return out;
 }
 
+std::string_view format_ecn(wire::Ecn e) {
+  switch (e) {
+    case wire::Ecn::NotEct:
+      return "noecn";
+    case wire::Ecn::Ect1:
+      return "ect1";
+    case wire::Ecn::Ect0:
+      return "ect0";
+    case wire::Ecn::Ce:
+      return "ce";
+  }
+  return "noecn";
+}
+
 std::string format_time(const TimeSpec& t) {
   std::string out = (t.relative ? "+" : "") + format_seconds(t.at);
   if (t.until) out += "~" + std::string(t.until_relative ? "+" : "") + format_seconds(*t.until);
@@ -603,6 +631,7 @@ std::string format_time(const TimeSpec& t) {
 
 std::string format_segment(const SegmentSpec& s) {
   std::string out = s.dir == Direction::Inbound ? "<" : ">";
+  if (s.ecn) out += " [" + std::string(format_ecn(*s.ecn)) + "]";
   out += " " + format_flags(s.flags);
   if (s.seq) {
     out += " " + std::to_string(*s.seq) + ":" + std::to_string(*s.seq + s.payload_len) + "(" +
@@ -666,6 +695,9 @@ std::vector<std::string> mismatches(const SegmentSpec& e, const SegmentSpec& a) 
   if (e.ack && e.ack != a.ack) out.emplace_back("ack");
   if (e.win && e.win != a.win) out.emplace_back("win");
   if (e.urg && e.urg != a.urg) out.emplace_back("urg");
+  if (e.ecn.value_or(wire::Ecn::NotEct) != a.ecn.value_or(wire::Ecn::NotEct)) {
+    out.emplace_back("ecn");
+  }
   if (e.options && a.options) {
     wire::TcpOptions want = e.options->opts;
     const wire::TcpOptions& got = a.options->opts;

@@ -167,6 +167,9 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   r.dst_port = remote.port;
   r.seq = iss;
   r.ack = syn.seq + 1;
+  // RFC 3168 §6.1.1: never an ECN-setup SYN-ACK (no ECE), whatever the SYN asked: the
+  // cookie keeps no record of an ECN agreement (Linux hides one in the TSval), so the
+  // rebuilt connection runs without ECN and both ends know it.
   r.flags.bits = TcpFlags::kSyn | TcpFlags::kAck;
   r.window = static_cast<std::uint16_t>(std::min<std::size_t>(l.opts.recv_buffer, 0xffff));
   r.options.mss = static_cast<std::uint16_t>(config_.mtu - 40);
@@ -215,7 +218,7 @@ bool TcpProtocol::on_cookie_ack(ListenerId lid, const SegmentIn& in, Instant now
   ++l.embryonic;  // as a SYN's child: settle() moves it to the accept queue
   conn.tcb->open_from_cookie(in.seg, *c, lid, now);
   // The rest of the ACK (text, FIN, its window) through the normal ESTABLISHED path.
-  conn.tcb->on_segment(in.seg, now);
+  conn.tcb->on_segment(in.seg, now, in.ecn);
   settle(id);
   return true;
 }

@@ -60,6 +60,7 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
   snd_wl1_ = syn.seq;
   snd_wl2_ = syn.ack;
   process_syn_options(syn.options);
+  ecn_on_syn(syn.flags.bits & wire::TcpFlags::kEce, syn.flags.bits & wire::TcpFlags::kCwr);
   if (ts_ok_) {
     ts_recent_ = syn.options.timestamps->tsval;
     ts_recent_at_ = now;
@@ -315,6 +316,7 @@ ConnStats Tcb::stats() const {
   s.snd_mss = eff_mss_;
   s.snd_wnd = snd_wnd_;
   s.rcv_wnd = rcv_wnd();
+  s.ecn = ecn_ok_;
   return s;
 }
 

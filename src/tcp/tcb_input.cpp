@@ -10,12 +10,15 @@ namespace {
 constexpr std::uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
 }  // namespace
 
-void Tcb::on_segment(const wire::TcpRepr& in, Instant now) {
+void Tcb::on_segment(const wire::TcpRepr& in, Instant now, wire::Ecn ecn) {
   ++stats_.segs_in;
   last_rcv_at_ = now;
   keepalive_sent_ = 0;
   Seg seg{in.seq,         in.ack,    in.flags.syn(), in.flags.ack(), in.flags.rst(), in.flags.fin(),
           in.flags.urg(), in.urgent, in.window,      in.payload,     &in.options};
+  seg.ece = in.flags.bits & wire::TcpFlags::kEce;
+  seg.cwr = in.flags.bits & wire::TcpFlags::kCwr;
+  seg.ecn = ecn;
   switch (state_) {
     case State::Closed:
     case State::Listen:
@@ -141,6 +144,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
   snd_wl1_ = seg.seq;
   snd_wl2_ = seg.ack;
   if (ack_acceptable) {
+    ecn_on_syn(seg.ece, seg.cwr);  // RFC 3168 §6.1.1: an ECN-setup SYN-ACK?
     // "SND.UNA should be advanced to equal SEG.ACK ... If SND.UNA > ISS (our SYN has
     // been ACKed), change the connection state to ESTABLISHED, form an ACK segment
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
@@ -183,6 +187,7 @@ void Tcb::on_synchronized(Seg seg, Instant now) {
   // RST, SYN or ACK checks never moves TS.Recent, so one forged in-window segment
   // with a huge TSval cannot make PAWS drop the peer's real segments.
   if (s == Step::Continue) update_ts_recent(original, now);
+  if (s == Step::Continue) ecn_on_arrival(seg);  // RFC 3168 §6.1.3: CE and CWR
   if (s == Step::Continue) s = process_urg(seg);
   if (s == Step::Continue) s = process_text(seg, now);
   if (s == Step::Continue) s = check_fin(seg, now);
@@ -396,6 +401,8 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   }
   if (sack_ok_)
     sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
+  // RFC 3168 §6.1.2: ECE is a congestion signal (after loss recovery has had its say).
+  if (ecn_ok_ && seg.ece) ecn_on_ece(static_cast<std::uint32_t>(snd_max_ - una_before), now);
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
   if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
 
@@ -525,7 +532,9 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
       recovery_.on_partial_ack(acked, eff_mss_);
       fast_rtx_ = true;
     }
-  } else {
+  } else if (!(ecn_ok_ && seg.ece)) {
+    // RFC 3168 §6.1.2: "The sending TCP SHOULD NOT increase the congestion window in
+    // response to the receipt of an ECN-Echo ACK packet."
     AckSample a{acked, flight_before, snd_una_, snd_max_, std::nullopt, rtt_.srtt(), now};
     if (rtt_.samples() != rtt_samples) a.rtt = rtt_.latest();  // for HyStart++
     cc_.on_ack(a);

@@ -32,12 +32,12 @@ bool Tcb::output_one(Instant now) {
     case State::SynSent:
       // §3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent."
       if (snd_nxt_ != iss_) return false;
-      emit(TcpFlags::kSyn, iss_, 0, true, now);
+      emit(TcpFlags::kSyn | ecn_syn_flags(), iss_, 0, true, now);
       return true;
     case State::SynReceived:
       // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; any ACK we owe here repeats it.
       if (snd_nxt_ != iss_ && !ack_now_) return false;
-      emit(TcpFlags::kSyn | TcpFlags::kAck, iss_, 0, true, now);
+      emit(TcpFlags::kSyn | TcpFlags::kAck | ecn_syn_flags(), iss_, 0, true, now);
       return true;
     case State::TimeWait:
       if (!ack_now_ || ctx_.batching) return false;
@@ -269,6 +269,10 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     flags |= TcpFlags::kUrg;
     r.urgent = static_cast<std::uint16_t>(std::min<std::uint32_t>(snd_up_ - seq, 0xffff));
   }
+  // RFC 3168: ECE/CWR and the ECN field. New data only: not a retransmission (below
+  // SND.MAX), not a window probe (sent without advancing SND.NXT).
+  const bool new_data = data_len > 0 && advance && !seq_lt(seq, snd_max_);
+  const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
   ByteVec payload(data_len);
   if (data_len > 0) {
@@ -276,7 +280,8 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     r.payload = payload;
   }
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
-  ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
+  // SHLD-22: the DSCP; the ECN bits are the Tcb's.
+  ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
   ++stats_.segs_out;
   if (flags & TcpFlags::kAck) {
     // MUST-58/59: this ACK covers everything processed so far.

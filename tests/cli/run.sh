@@ -154,6 +154,41 @@ if cmp -s "$TMP/nr.txt" "$TMP/cu.txt"; then
   fail=$((fail + 1)); echo "FAIL sim --cc newreno and --cc cubic gave the same run"; else pass=$((pass + 1)); fi
 check bad-cc 2 "$SYNACK" sim --cc vegas; one_line_err "vegas"
 
+# --ecn (RFC 3168) wherever --cc is; sim's --ce marks ECN-capable frames CE; --impair ce=P.
+for sub in sim serve nc get; do
+  if "$SYNACK" "$sub" --help | grep -q -- "--ecn"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL synack $sub --help does not offer --ecn"; fi
+done
+if "$SYNACK" serve --help | grep -q -- "ce=P"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL synack serve --help does not name --impair ce=P"; fi
+check ecn-flag-value 2 "$SYNACK" sim --ecn=abc
+err_is "synack: --ecn is a flag and takes no value, not 'abc' (see synack sim --help)"
+check bad-ce 2 "$SYNACK" sim --ce 2
+err_is "synack: --ce: '2' is not in 0..1"
+check bad-impair-ce 2 "$SYNACK" serve "${NET[@]}" --impair ce=2,dir=in echo:7
+err_is "synack: --impair: ce=2: probability must be between 0 and 1"
+check bad-impair-key 2 "$SYNACK" nc "${NET[@]}" --impair cee=0.1 10.77.0.1 7
+err_is "synack: --impair: unknown key 'cee' (expected loss, dup, reorder, corrupt, ce, delay, jitter, seed, dir)"
+# An ECN transfer under CE marking: every byte arrives, the receiver echoes, the sender
+# reduces its window without retransmitting; the capture shows the ECN-setup SYN and
+# SYN-ACK and ECT(0)/CE data. Without --ecn the same run has no ECN at all.
+check sim-ecn 0 "$SYNACK" sim transfer --ecn --ce 0.05 --seed 3 --bytes 300000 --pcap "$TMP/ecn.pcapng"
+cp "$TMP/out" "$TMP/ecn.txt"
+if grep -qE "^ECN: client 0 CE in, [1-9][0-9]* ECE in, [1-9][0-9]* window reductions; server [1-9][0-9]* CE in, 0 ECE in, 0 window reductions$" "$TMP/ecn.txt" &&
+  grep -qE "^retransmitted segments: client 0 \(0 timeouts\), server 0 \(0 timeouts\)$" "$TMP/ecn.txt"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim transfer --ecn --ce summary:"; tail -5 "$TMP/ecn.txt"; fi
+syn=$(tshark -r "$TMP/ecn.pcapng" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1' 2>/dev/null | wc -l)
+synack=$(tshark -r "$TMP/ecn.pcapng" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0' 2>/dev/null | wc -l)
+ect=$(tshark -r "$TMP/ecn.pcapng" -Y 'ip.dsfield.ecn == 2 && tcp.len > 0' 2>/dev/null | wc -l)
+pure=$(tshark -r "$TMP/ecn.pcapng" -Y 'ip.dsfield.ecn != 0 && tcp.len == 0' 2>/dev/null | wc -l)
+cwr=$(tshark -r "$TMP/ecn.pcapng" -Y 'tcp.flags.cwr == 1 && tcp.flags.syn == 0 && ip.dsfield.ecn == 2' 2>/dev/null | wc -l)
+if [ "$syn" -eq 1 ] && [ "$synack" -eq 1 ] && [ "$ect" -gt 100 ] && [ "$pure" -eq 0 ] && [ "$cwr" -ge 1 ]; then
+  pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim --ecn capture: ECN-setup SYN $syn, SYN-ACK $synack, ECT data $ect, ECT/CE pure ACKs $pure, CWR $cwr"; fi
+check sim-no-ecn 0 "$SYNACK" sim transfer --ce 0.05 --seed 3 --bytes 300000
+if ! grep -q "^ECN:" "$TMP/out"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim transfer without --ecn used ECN"; fi
+
 # sim attack: both runs and their verdicts, byte-identical for a seed (text and capture),
 # the forged segments in the capture, one run alone, and its flags only with it.
 check attack 0 "$SYNACK" sim attack --seed 3 --pcap "$TMP/atk-a.pcapng"; cp "$TMP/out" "$TMP/atk-a.txt"

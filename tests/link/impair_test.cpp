@@ -1,5 +1,7 @@
 #include "synack/link/impair.hpp"
 
+#include "synack/wire/ipv4.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,7 +104,8 @@ TEST(ImpairParse, MessagesSayWhatIsWrong) {
             "--impair: delay=70000: milliseconds must be between 0 and 60000");
   EXPECT_EQ(
       parse_impair("x=1").error().message(),
-      "--impair: unknown key 'x' (expected loss, dup, reorder, corrupt, delay, jitter, seed, dir)");
+      "--impair: unknown key 'x' (expected loss, dup, reorder, corrupt, ce, delay, jitter, seed, "
+      "dir)");
 }
 
 // --- Impairer -----------------------------------------------------------------
@@ -273,6 +276,145 @@ TEST(Impairer, DirectionLimitsTheImpairmentToOneWay) {
   EXPECT_EQ(b.stack.size(), kFrames);
   EXPECT_EQ(out_only.inbound().lost, 0u);
   EXPECT_GT(out_only.outbound().lost, 2000u);
+}
+
+}  // namespace
+}  // namespace synack::link
+
+// --- ce=P: ECN marking (RFC 3168 §5) -----------------------------------------------
+
+namespace synack::link {
+namespace {
+
+// An Ethernet II frame with an IPv4 header (TOS byte `tos`) and 8 payload bytes whose
+// first four carry the index i.
+ByteVec ipv4_frame(std::uint8_t tos, std::uint32_t i) {
+  ByteVec payload(8, std::byte{0x5a});
+  store_be32(payload, 0, i);
+  wire::Ipv4Repr ip;
+  ip.src = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+  ip.dst = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
+  ip.protocol = static_cast<std::uint8_t>(wire::IpProto::Tcp);
+  ip.dscp_ecn = tos;
+  ip.ident = static_cast<std::uint16_t>(i);
+  ip.payload = payload;
+  ByteVec f(14 + ip.total_len(), std::byte{0});
+  store_be16(f, 12, 0x0800);
+  ip.emit(MutBytes(f).subspan(14));
+  return f;
+}
+
+wire::Ipv4Repr parsed(const ByteVec& f) {
+  auto r = wire::Ipv4Repr::parse(Bytes(f).subspan(14));
+  EXPECT_TRUE(r.ok());  // the header checksum is right
+  return r.ok() ? *r : wire::Ipv4Repr{};
+}
+
+TEST(ImpairParse, CeKey) {
+  auto r = parse_impair("ce=0.05,dir=in");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_DOUBLE_EQ(r->config.ce, 0.05);
+  EXPECT_TRUE(r->config.valid());
+  EXPECT_FALSE(*r == *parse_impair("ce=0.06,dir=in"));
+  EXPECT_EQ(parse_impair("ce=1.5").error().message(),
+            "--impair: ce=1.5: probability must be between 0 and 1");
+  EXPECT_EQ(parse_impair("ce=x").error().code, ImpairErrorCode::BadNumber);
+}
+
+TEST(MarkCe, EctBecomesCeWithAValidChecksumAndNothingElseChanges) {
+  // DSCP 46 (EF) with ECT(0), then ECT(1): only the two ECN bits and the checksum change.
+  for (const std::uint8_t tos : {std::uint8_t{46 << 2 | 0b10}, std::uint8_t{46 << 2 | 0b01}}) {
+    const ByteVec before = ipv4_frame(tos, 7);
+    ByteVec f = before;
+    ASSERT_TRUE(mark_ce(f));
+    EXPECT_EQ(std::to_integer<std::uint8_t>(f[15]), (46 << 2) | 0b11);
+    const auto ip = parsed(f);
+    EXPECT_EQ(wire::ecn_of(ip.dscp_ecn), wire::Ecn::Ce);
+    EXPECT_EQ(ip.dscp_ecn >> 2, 46);
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      if (k == 15 || k == 24 || k == 25) continue;  // TOS, header checksum
+      EXPECT_EQ(f[k], before[k]) << "byte " << k;
+    }
+    // The same as a header built with CE from the start.
+    EXPECT_EQ(f, ipv4_frame(static_cast<std::uint8_t>((46 << 2) | 0b11), 7));
+  }
+}
+
+TEST(MarkCe, LeavesNotEctCeAndNonIpv4Alone) {
+  for (const std::uint8_t tos : {std::uint8_t{0}, std::uint8_t{10 << 2}, std::uint8_t{0b11}}) {
+    ByteVec f = ipv4_frame(tos, 1);
+    const ByteVec before = f;
+    EXPECT_FALSE(mark_ce(f));
+    EXPECT_EQ(f, before);
+  }
+  ByteVec arp = ipv4_frame(0b10, 1);
+  store_be16(arp, 12, 0x0806);
+  const ByteVec arp_before = arp;
+  EXPECT_FALSE(mark_ce(arp));
+  EXPECT_EQ(arp, arp_before);
+  ByteVec cut = ipv4_frame(0b10, 1);
+  cut.resize(14 + 19);  // not a whole header
+  EXPECT_FALSE(mark_ce(cut));
+  EXPECT_EQ(std::to_integer<std::uint8_t>(cut[15]), 0b10);
+}
+
+TEST(Impairer, CeOneMarksEveryEctFrameAndNoOther) {
+  Impairer imp(*parse_impair("ce=1,seed=3"));
+  FakeSink sink;
+  const Instant t = Instant::from_nanos(0);
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    imp.from_stack(ipv4_frame(i % 2 ? 0b10 : 0b00, i), t);   // odd: ECT(0), even: Not-ECT
+    imp.from_device(ipv4_frame(i % 2 ? 0b01 : 0b00, i), t);  // odd: ECT(1)
+  }
+  imp.release(t, sink);
+  ASSERT_EQ(sink.device.size(), 100u);
+  ASSERT_EQ(sink.stack.size(), 100u);
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    const auto want = i % 2 ? wire::Ecn::Ce : wire::Ecn::NotEct;
+    EXPECT_EQ(wire::ecn_of(parsed(sink.device[i]).dscp_ecn), want) << i;
+    EXPECT_EQ(wire::ecn_of(parsed(sink.stack[i]).dscp_ecn), want) << i;
+    if (i % 2 == 0) {
+      EXPECT_EQ(sink.device[i], ipv4_frame(0, i));  // untouched, byte for byte
+    }
+  }
+  EXPECT_EQ(imp.outbound().ce_marked, 50u);
+  EXPECT_EQ(imp.inbound().ce_marked, 50u);
+}
+
+TEST(Impairer, CeDirInMarksOnlyWhatTheStackReceives) {
+  Impairer imp(*parse_impair("ce=1,dir=in"));
+  FakeSink sink;
+  const Instant t = Instant::from_nanos(0);
+  imp.from_stack(ipv4_frame(0b10, 1), t);
+  imp.from_device(ipv4_frame(0b10, 2), t);
+  imp.release(t, sink);
+  ASSERT_EQ(sink.device.size(), 1u);
+  ASSERT_EQ(sink.stack.size(), 1u);
+  EXPECT_EQ(sink.device[0], ipv4_frame(0b10, 1));
+  EXPECT_EQ(wire::ecn_of(parsed(sink.stack[0]).dscp_ecn), wire::Ecn::Ce);
+}
+
+TEST(Impairer, CeMarksAboutThatShareAndDrawsOnlyForEctFrames) {
+  // Binomial(10000, 0.3) for the ECT frames: sd ~46, so +-500 is over ten sd.
+  Impairer imp(*parse_impair("ce=0.3,seed=9,dir=out"));
+  FakeSink sink;
+  Instant now = Instant::from_nanos(0);
+  for (std::uint32_t i = 0; i < 10000; ++i) imp.from_stack(ipv4_frame(0b10, i), now);
+  imp.release(now, sink);
+  EXPECT_GT(imp.outbound().ce_marked, 2500u);
+  EXPECT_LT(imp.outbound().ce_marked, 3500u);
+  // Not-ECT traffic takes no draws: with ce set, loss hits the same frames as without.
+  Impairer plain(*parse_impair("loss=0.3,seed=11"));
+  Impairer with_ce(*parse_impair("loss=0.3,ce=0.5,seed=11"));
+  FakeSink a, b;
+  for (std::uint32_t i = 0; i < 2000; ++i) {
+    plain.from_stack(ipv4_frame(0, i), now);
+    with_ce.from_stack(ipv4_frame(0, i), now);
+  }
+  plain.release(now, a);
+  with_ce.release(now, b);
+  EXPECT_EQ(a.device, b.device);
+  EXPECT_EQ(with_ce.outbound().ce_marked, 0u);
 }
 
 }  // namespace

@@ -172,6 +172,11 @@ TEST(ScriptParser, RoundTripIsCanonical) {
       "1.000~+0.500 > . ack 1",
       "+0.000001 > . 1:1(0) <TS val * ecr *,sack 1:2 3:4 5:6 7:8>",
       "2.500 > SEW 0:0(0) win 0 <>",
+      "1.000 < [ce] P.W 1:1001(1000) ack 1 win 65535",
+      "1.000 > [ect0] P.E 1:101(100) ack 1",
+      "1.000 > [noecn] . ack 1",
+      "1.000 < [ect1] . 1:1(0) ack 1",
+      "0.000 tcp_info(cwnd) = 5000",
       "0.000 write(100) = 100",
       "0.000 read(1) = -WouldBlock",
       "0.000 setsockopt(nodelay, 1)",
@@ -322,6 +327,33 @@ TEST(ScriptMatch, OnlyWrittenFieldsAreCompared) {
             (std::vector<std::string>{"len", "win"}));
   EXPECT_EQ(mismatches(expect("0 > . 0:0(0) <mss 1460>"), actual),
             (std::vector<std::string>{"seq", "options"}));
+}
+
+TEST(ScriptParser, EcnMarks) {
+  // packetdrill's IP ECN marks, right after the direction.
+  EXPECT_EQ(seg_of("0 < [ce] . 1:1(0) ack 1").ecn, wire::Ecn::Ce);
+  EXPECT_EQ(seg_of("0 > [ect0] P. 1:2(1)").ecn, wire::Ecn::Ect0);
+  EXPECT_EQ(seg_of("0 > [ect1] P. 1:2(1)").ecn, wire::Ecn::Ect1);
+  EXPECT_EQ(seg_of("0 > [noecn] P. 1:2(1)").ecn, wire::Ecn::NotEct);
+  EXPECT_FALSE(seg_of("0 > P. 1:2(1)").ecn.has_value());
+  EXPECT_EQ(seg_of("0 > SEW 0:0(0)").flags, TcpFlags::kSyn | TcpFlags::kEce | TcpFlags::kCwr);
+  EXPECT_EQ(parse_err("0 < [ect2] . 1:1(0)"), ScriptErrorCode::BadEcn);
+  EXPECT_EQ(parse_err("0 < [] . 1:1(0)"), ScriptErrorCode::BadEcn);
+  EXPECT_EQ(parse_err("0 < [ce ] . 1:1(0)"), ScriptErrorCode::BadEcn);
+  EXPECT_EQ(parse_err("0 > [ce]"), ScriptErrorCode::BadFlags);
+}
+
+TEST(ScriptMatch, EcnMarkAbsentMeansNotEct) {
+  wire::TcpRepr seg;
+  seg.flags.bits = TcpFlags::kAck;
+  SegmentSpec actual = describe(Direction::Outbound, seg, bases());
+  actual.ecn = wire::Ecn::Ect0;
+  EXPECT_TRUE(mismatches(seg_of("0 > [ect0] ."), actual).empty());
+  EXPECT_EQ(mismatches(seg_of("0 > ."), actual), std::vector<std::string>{"ecn"});
+  EXPECT_EQ(mismatches(seg_of("0 > [ce] ."), actual), std::vector<std::string>{"ecn"});
+  actual.ecn = wire::Ecn::NotEct;
+  EXPECT_TRUE(mismatches(seg_of("0 > ."), actual).empty());
+  EXPECT_TRUE(mismatches(seg_of("0 > [noecn] ."), actual).empty());
 }
 
 TEST(ScriptMatch, TimestampWildcards) {

@@ -211,6 +211,11 @@ class Runner {
   }
 
   bool apply_directive(const Directive& d) {
+    if (d.key == "ecn" && !d.value.is_number()) {  // %ecn on | passive | off (RFC 3168)
+      if (!parse_ecn(d.value.ident(), config_.defaults.ecn))
+        return fail(d.number, "%ecn must be on, passive or off");
+      return true;
+    }
     if (d.key == "cc") {  // %cc newreno | cubic: the default for new connections
       if (d.value.is_number() || !parse_cc(d.value.ident(), config_.defaults.cc))
         return fail(d.number, "%cc must be newreno or cubic");
@@ -277,6 +282,31 @@ class Runner {
     return true;
   }
 
+  static std::optional<std::int64_t> conn_stat(const ConnStats& s, std::string_view name) {
+    if (name == "cwnd") return s.cwnd;
+    if (name == "ssthresh") return s.ssthresh;
+    if (name == "ecn") return s.ecn ? 1 : 0;
+    if (name == "ce_in") return static_cast<std::int64_t>(s.ce_in);
+    if (name == "ece_in") return static_cast<std::int64_t>(s.ece_in);
+    if (name == "ecn_cwnd_reductions") return static_cast<std::int64_t>(s.ecn_cwnd_reductions);
+    if (name == "retransmitted_segs") return static_cast<std::int64_t>(s.retransmitted_segs);
+    if (name == "fast_retransmits") return static_cast<std::int64_t>(s.fast_retransmits);
+    return std::nullopt;
+  }
+
+  static bool parse_ecn(std::string_view name, EcnMode& out) {
+    if (name == "on") {
+      out = EcnMode::On;
+    } else if (name == "passive") {
+      out = EcnMode::Passive;
+    } else if (name == "off") {
+      out = EcnMode::Off;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   static bool parse_cc(std::string_view name, CcAlgorithm& out) {
     if (name == "newreno") {
       out = CcAlgorithm::NewReno;
@@ -311,6 +341,10 @@ class Runner {
       o.user_timeout = v == 0 ? std::nullopt : std::optional<Duration>(ms);
     } else if (name == "dscp") {
       o.dscp = static_cast<std::uint8_t>(v);
+    } else if (name == "ecn") {
+      // As Linux's net.ipv4.tcp_ecn: 0 off, 1 on (ask and accept), 2 passive (accept).
+      if (v < 0 || v > 2) return false;
+      o.ecn = v == 0 ? EcnMode::Off : v == 1 ? EcnMode::On : EcnMode::Passive;
     } else if (name == "report_soft_errors") {
       o.report_soft_errors = v != 0;
     } else {
@@ -373,6 +407,8 @@ class Runner {
     const auto r = parse_out(e.seg);
     if (!r) return "<malformed segment of " + std::to_string(e.seg.bytes.size()) + " bytes>";
     SegmentSpec s = describe(Direction::Outbound, *r, bases_);
+    s.ecn = wire::ecn_of(e.seg.dscp_ecn);
+    if (s.ecn == wire::Ecn::NotEct && !(like && like->ecn)) s.ecn.reset();
     if (!(r->flags.bits & wire::TcpFlags::kAck) && !(like && like->ack)) s.ack.reset();
     if (!(r->flags.bits & wire::TcpFlags::kUrg) && !(like && like->urg)) s.urg.reset();
     if (s.options && s.options->opts == wire::TcpOptions{} && !(like && like->options)) {
@@ -403,9 +439,10 @@ class Runner {
                                    std::to_string(config_.ttl));
     }
     // MUST-48, SHLD-22: the Diffserv field set for the connection goes to IP unchanged
-    // (ECN bits 0). No segment is queued across a setsockopt line, so the current value
-    // is the one each segment was sent with.
-    if (e.seg.dscp_ecn != static_cast<std::uint8_t>(dscp_ << 2)) {
+    // (the ECN bits are compared with the line's mark below). No segment is queued
+    // across a setsockopt line, so the current value is the one each segment was sent
+    // with.
+    if ((e.seg.dscp_ecn >> 2) != dscp_) {
       return fail(line.number, "segment with DS field " + std::to_string(e.seg.dscp_ecn) +
                                    ", expected DSCP " + std::to_string(dscp_) + " << 2");
     }
@@ -415,7 +452,9 @@ class Runner {
       return fail(line.number, "ports " + std::to_string(r->src_port) + "->" +
                                    std::to_string(r->dst_port) + " in " + got);
     }
-    const auto diff = mismatches(want, describe(Direction::Outbound, *r, bases_));
+    SegmentSpec actual = describe(Direction::Outbound, *r, bases_);
+    actual.ecn = wire::ecn_of(e.seg.dscp_ecn);
+    const auto diff = mismatches(want, actual);
     if (!diff.empty()) {
       std::string fields;
       for (const auto& f : diff) fields += (fields.empty() ? "" : ",") + f;
@@ -475,6 +514,7 @@ class Runner {
     in.src = kRemote;
     in.dst = kLocal;
     in.seg = parsed ? *parsed : r;
+    in.ecn = s.ecn.value_or(wire::Ecn::NotEct);
     if (trace_)
       std::fprintf(stderr, "  %s inject %s\n", seconds(now_).c_str(), format_segment(s).c_str());
     proto_->on_segment(in, now_);
@@ -560,6 +600,16 @@ class Runner {
       const auto n = proto_->urgent_remaining(id);
       if (!n) return {std::nullopt, "NoSuchConnection"};
       out = {static_cast<std::int64_t>(*n), {}};
+    } else if (c.name == "tcp_info") {
+      // A counter or gauge of the connection (ConnStats), as Linux's TCP_INFO.
+      const auto st = proto_->conn_stats(id);
+      if (!st) return {std::nullopt, "NoSuchConnection"};
+      const auto v = c.args[0].is_number() ? std::nullopt : conn_stat(*st, c.args[0].ident());
+      if (!v) {
+        fail(line, "unknown tcp_info field in " + format_call(c));
+        return {};
+      }
+      out = {*v, {}};
     } else if (c.name == "shutdown") {
       out = outcome(proto_->shutdown_write(id));
     } else if (c.name == "close") {

@@ -44,6 +44,7 @@ struct CommonOptions {
   int mtu = 1500;
   std::optional<int> mss;
   std::string cc = "cubic";
+  bool ecn = false;  // --ecn: ask for ECN on active opens (EcnMode::On)
   std::string impair;
   std::optional<double> min_rto_ms;      // --min-rto: TcpConfig::min_rto
   std::optional<double> user_timeout_s;  // --user-timeout: R2 for data (>= 100 s applies)
@@ -52,6 +53,10 @@ void add_common_options(CLI::App& sub, CommonOptions& o);
 // --cc newreno|cubic (common, and on `sim`); the name as the stack's enum.
 void add_cc_option(CLI::App& sub, std::string& cc);
 tcp::CcAlgorithm cc_algorithm(const std::string& name);
+// --ecn (wherever --cc is): RFC 3168 ECN asked for on active opens; without it a peer's
+// request is still accepted (Linux's net.ipv4.tcp_ecn 1 and 2).
+void add_ecn_option(CLI::App& sub, bool& ecn);
+tcp::EcnMode ecn_mode(bool ecn);
 
 // Options for attaching to a TAP interface.
 struct TapOptions {

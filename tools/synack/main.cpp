@@ -18,6 +18,7 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
       ->type_name("N")
       ->check(int_in(64, 8960));
   add_cc_option(sub, o.cc);
+  add_ecn_option(sub, o.ecn);
   sub.add_option("--min-rto", o.min_rto_ms,
                  "RTO floor in ms (default 1000; RFC 6298 (2.4) says 1 s, Linux uses 200)")
       ->type_name("MS")
@@ -38,6 +39,16 @@ void add_cc_option(CLI::App& sub, std::string& cc) {
 
 tcp::CcAlgorithm cc_algorithm(const std::string& name) {
   return name == "newreno" ? tcp::CcAlgorithm::NewReno : tcp::CcAlgorithm::Cubic;
+}
+
+void add_ecn_option(CLI::App& sub, bool& ecn) {
+  sub.add_flag("--ecn", ecn,
+               "Ask for ECN (RFC 3168) on active opens; a peer's ECN request is accepted "
+               "either way");
+}
+
+tcp::EcnMode ecn_mode(bool ecn) {
+  return ecn ? tcp::EcnMode::On : tcp::EcnMode::Passive;
 }
 
 void add_tap_options(CLI::App& sub, TapOptions& o) {

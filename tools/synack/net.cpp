@@ -59,6 +59,7 @@ int run_serve(const ServeArgs& a) {
   });
   api::ServiceConfig cfg;
   cfg.socket.cc = cc_algorithm(a.common.cc);
+  cfg.socket.ecn = ecn_mode(a.common.ecn);
   cfg.max_conns = static_cast<std::size_t>(a.max_conns);
   cfg.idle_timeout =
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.idle_timeout));
@@ -113,7 +114,8 @@ int run_serve(const ServeArgs& a) {
 
 void add_net_common(CLI::App& sub, CommonOptions& common, TapOptions& tap) {
   add_common_options(sub, common);
-  sub.add_option("--impair", common.impair, "loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N")
+  sub.add_option("--impair", common.impair,
+                 "loss=P,dup=P,reorder=P,corrupt=P,ce=P,delay=MS,jitter=MS,seed=N,dir=both|in|out")
       ->type_name("SPEC");
   add_tap_options(sub, tap);
 }

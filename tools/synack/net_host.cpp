@@ -135,6 +135,7 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
         Duration(static_cast<std::int64_t>(*common.user_timeout_s * 1e9));
   }
   cfg.tcp.defaults.cc = cc_algorithm(common.cc);
+  cfg.tcp.defaults.ecn = ecn_mode(common.ecn);
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);
@@ -183,6 +184,10 @@ void NetHost::report(const std::string& extra) {
   if (const auto* imp = loop_->impairer()) {
     line += fmt::format(" impair_in_lost={} impair_out_lost={}", imp->inbound().lost,
                         imp->outbound().lost);
+    if (imp->inbound().ce_marked + imp->outbound().ce_marked > 0) {
+      line += fmt::format(" impair_in_ce={} impair_out_ce={}", imp->inbound().ce_marked,
+                          imp->outbound().ce_marked);
+    }
   }
   if (!extra.empty()) line += " " + extra;
   fmt::print(stderr, "{}\n", line);

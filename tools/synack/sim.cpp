@@ -20,7 +20,7 @@ namespace {
 
 struct SimArgs {
   std::string scenario;
-  double loss = 0, reorder = 0, dup = 0, corrupt = 0;
+  double loss = 0, reorder = 0, dup = 0, corrupt = 0, ce = 0;
   double delay_ms = 1.0;
   double rate_mbit = 0;
   std::uint64_t seed = 1;
@@ -30,6 +30,7 @@ struct SimArgs {
   std::optional<double> user_timeout_s;             // SocketOptions::user_timeout
   std::string pcap;
   std::string cc = "cubic";
+  bool ecn = false;  // --ecn: the client asks for ECN (RFC 3168)
   bool list = false;
   bool absolute = false;
   bool timing = false;
@@ -46,6 +47,7 @@ int run_attack_scenario(const SimArgs& a) {
   o.link.reorder = a.reorder;
   o.link.duplicate = a.dup;
   o.link.corrupt = a.corrupt;
+  o.link.ce = a.ce;
   o.link.delay = Duration(static_cast<std::int64_t>(a.delay_ms * 1e6));
   o.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
   o.run_insecure = !a.default_only;
@@ -83,6 +85,7 @@ int run_sim(const SimArgs& a) {
   wo.link.reorder = a.reorder;
   wo.link.duplicate = a.dup;
   wo.link.corrupt = a.corrupt;
+  wo.link.ce = a.ce;
   wo.link.delay = Duration(static_cast<std::int64_t>(a.delay_ms * 1e6));
   wo.link.rate_bps = static_cast<std::uint64_t>(a.rate_mbit * 1e6);
   auto& tcp = wo.stack.tcp;
@@ -95,6 +98,7 @@ int run_sim(const SimArgs& a) {
     tcp.defaults.user_timeout = Duration(static_cast<std::int64_t>(*a.user_timeout_s * 1e9));
   }
   wo.stack.tcp.defaults.cc = cc_algorithm(a.cc);
+  wo.stack.tcp.defaults.ecn = ecn_mode(a.ecn);
   auto started = std::chrono::steady_clock::now();
   World world(wo);
   ScenarioParams params{a.bytes};
@@ -131,6 +135,10 @@ void register_sim(CLI::App& app, Action& action) {
   sub->add_option("--corrupt", a->corrupt, "Bit-flip probability per frame")
       ->type_name("P")
       ->check(real_in(0.0, 1.0));
+  sub->add_option("--ce", a->ce,
+                  "Probability an ECN-capable frame is marked CE (RFC 3168), each direction")
+      ->type_name("P")
+      ->check(real_in(0.0, 1.0));
   sub->add_option("--rate", a->rate_mbit, "Link rate in Mbit/s (0 = unlimited)")
       ->type_name("MBIT")
       ->check(real_in(0.0, 100000.0));
@@ -156,6 +164,7 @@ void register_sim(CLI::App& app, Action& action) {
       ->type_name("S")
       ->check(real_in(0.0, 1e6));
   add_cc_option(*sub, a->cc);
+  add_ecn_option(*sub, a->ecn);
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   auto* insecure = sub->add_flag("--insecure", a->insecure_only,

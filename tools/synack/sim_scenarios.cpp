@@ -13,11 +13,16 @@ namespace {
 std::string link_summary(World& w) {
   const auto& a = w.link().stats(link::End::A);
   const auto& b = w.link().stats(link::End::B);
-  return fmt::format(
+  std::string out = fmt::format(
       "link: client sent {} frames ({} lost, {} duplicated, {} corrupted), "
       "server sent {} frames ({} lost, {} duplicated, {} corrupted)\n",
       a.sent, a.lost + a.queue_dropped, a.duplicated, a.corrupted, b.sent, b.lost + b.queue_dropped,
       b.duplicated, b.corrupted);
+  if (a.ce_marked + b.ce_marked > 0) {
+    out += fmt::format("link: {} client frames and {} server frames marked CE\n", a.ce_marked,
+                       b.ce_marked);
+  }
+  return out;
 }
 
 // ARP resolution, ICMP echo and a UDP echo exchange: the network layer below TCP,

@@ -207,9 +207,20 @@ struct Session {
   bool both_closed() const { return client.closed && server.closed; }
 
   std::string retrans_summary() {
-    return fmt::format("retransmitted segments: client {} ({} timeouts), server {} ({} timeouts)",
-                       client.stats.retransmitted_segs, client.stats.rto_expirations,
-                       server.stats.retransmitted_segs, server.stats.rto_expirations);
+    std::string out =
+        fmt::format("retransmitted segments: client {} ({} timeouts), server {} ({} timeouts)",
+                    client.stats.retransmitted_segs, client.stats.rto_expirations,
+                    server.stats.retransmitted_segs, server.stats.rto_expirations);
+    // RFC 3168, only when the connection negotiated it (other runs print as before).
+    if (client.stats.ecn || server.stats.ecn) {
+      const auto& c = client.stats;
+      const auto& s = server.stats;
+      out += fmt::format(
+          "\nECN: client {} CE in, {} ECE in, {} window reductions; server {} CE in, {} ECE in, "
+          "{} window reductions",
+          c.ce_in, c.ece_in, c.ecn_cwnd_reductions, s.ce_in, s.ece_in, s.ecn_cwnd_reductions);
+    }
+    return out;
   }
 
   void summary(const std::string& what) {

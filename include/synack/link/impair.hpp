@@ -1,4 +1,5 @@
-// Impairment of a real link (`--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N`).
+// Impairment of a real link
+// (`--impair loss=P,dup=P,reorder=P,corrupt=P,ce=P,delay=MS,seed=N`).
 //
 // The kernel here has no netem on the TAP, so a user who wants to see the stack
 // under loss impairs it in the stack's own process: every frame the stack sends
@@ -36,7 +37,7 @@ struct ImpairSpec {
 enum class ImpairErrorCode : std::uint8_t {
   Empty,         // the spec (or one of its comma-separated items) is empty
   MissingValue,  // an item without '=' or with nothing after it
-  UnknownKey,    // a key other than loss, dup, reorder, corrupt, delay, jitter, seed, dir
+  UnknownKey,    // a key other than loss, dup, reorder, corrupt, ce, delay, jitter, seed, dir
   DuplicateKey,  // the same key twice
   BadNumber,     // the value is not a number of the right kind
   OutOfRange,    // probability outside [0, 1], negative or huge delay
@@ -50,7 +51,8 @@ struct ImpairError {
   std::string message() const;
 };
 
-// Keys: loss, dup, reorder, corrupt (probabilities 0..1), delay, jitter
+// Keys: loss, dup, reorder, corrupt, ce (probabilities 0..1; ce marks ECT(0)/ECT(1)
+// IPv4 packets CE as an ECN router would, RFC 3168 §5: see mark_ce), delay, jitter
 // (milliseconds, decimals allowed, at most 60000), seed (unsigned 64-bit), dir
 // (both | in | out).
 // Every key is optional but at least one must be present.

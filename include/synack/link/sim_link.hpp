@@ -46,7 +46,8 @@ struct DirectionConfig {
   Duration reorder_hold = 10ms;  // that extra delay is uniform in [1ns, reorder_hold]
   double duplicate = 0;          // probability a second copy is delivered (own delay draw)
   double corrupt = 0;            // probability a copy gets 1..3 distinct random bits flipped
-  std::uint64_t rate_bps = 0;    // serialisation rate; 0 = unlimited
+  double ce = 0;  // probability an ECN-capable IPv4 copy is marked CE (RFC 3168 §5, mark_ce)
+  std::uint64_t rate_bps = 0;          // serialisation rate; 0 = unlimited
   std::size_t queue_limit_bytes = 0;   // tail drop above this backlog; 0 = no limit
   std::size_t queue_limit_frames = 0;  // tail drop above this backlog; 0 = no limit
 
@@ -64,9 +65,16 @@ struct DirectionStats {
   std::uint64_t duplicated = 0;     // extra copies created
   std::uint64_t corrupted = 0;      // copies with flipped bits
   std::uint64_t reordered = 0;      // copies held back by the reorder impairment
+  std::uint64_t ce_marked = 0;      // copies marked CE (DirectionConfig::ce)
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_delivered = 0;
 };
+
+// RFC 3168 §5: what a router with active queue management does instead of dropping an
+// ECN-capable packet. If `frame` is Ethernet II carrying IPv4 whose ECN field is ECT(0)
+// or ECT(1), sets it to CE, updates the header checksum (RFC 1624) and returns true;
+// any other frame (Not-ECT, already CE, not IPv4, truncated) is left alone: false.
+bool mark_ce(ByteVec& frame);
 
 struct Delivery {
   End to;

@@ -16,6 +16,7 @@
 #include "synack/base/result.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
+#include "synack/wire/ipv4.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::tcp::script {
@@ -26,6 +27,7 @@ enum class ScriptErrorCode : std::uint8_t {
   BadTime,            // malformed time, or `~` range whose end precedes its start
   TimeGoesBackwards,  // an absolute time earlier than the previous line
   BadFlags,           // flags token with letters outside "SFRP.UEW" or repeated letters
+  BadEcn,             // an IP ECN mark other than [noecn] [ect0] [ect1] [ce]
   BadSequence,        // `seq:end(len)` inconsistent, or malformed `seq N`
   MissingSequence,    // an injected (`<`) segment without a sequence number
   BadNumber,          // a number that is not decimal or overflows its field
@@ -84,6 +86,9 @@ struct SegmentSpec {
   std::optional<std::uint16_t> win;   // raw header field (unscaled)
   std::optional<std::uint16_t> urg;   // raw urgent pointer
   std::optional<OptionSpec> options;  // present => options must match exactly
+  // The IP header's ECN field (RFC 3168), written `[noecn]`, `[ect0]`, `[ect1]` or
+  // `[ce]` after the direction, as packetdrill. Absent: Not-ECT (both directions).
+  std::optional<wire::Ecn> ecn;
   bool operator==(const SegmentSpec&) const = default;
 };
 
@@ -146,6 +151,7 @@ std::string format_segment(const SegmentSpec& s);  // "> P. 1:101(100) ack 1 win
 std::string format_call(const CallSpec& c);
 std::string format_line(const Line& l);
 std::string format_flags(std::uint8_t flags);  // tcpdump order: "S.", "FP.", ...
+std::string_view format_ecn(wire::Ecn e);      // "noecn", "ect0", "ect1", "ce"
 
 // The ISNs that make numbers relative. Unknown local ISN is 0 (absolute numbers).
 struct SeqBases {

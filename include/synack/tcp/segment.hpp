@@ -8,6 +8,7 @@
 #include "synack/base/seqnum.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
+#include "synack/wire/ipv4.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::tcp {
@@ -19,6 +20,7 @@ struct SegmentIn {
   wire::Ipv4Addr dst;
   wire::TcpRepr seg;
   bool dst_is_broadcast_or_multicast = false;  // RFC 9293 MUST-57
+  wire::Ecn ecn = wire::Ecn::NotEct;           // the IP header's ECN field (RFC 3168 §5)
 };
 
 // An ICMP error quoting a TCP segment we sent (RFC 9293 §3.9.2.2).
@@ -37,7 +39,7 @@ struct OutSegment {
   wire::Ipv4Addr src;
   wire::Ipv4Addr dst;
   std::uint8_t ttl = 64;
-  std::uint8_t dscp_ecn = 0;
+  std::uint8_t dscp_ecn = 0;  // DSCP from SocketOptions::dscp, ECN bits from the Tcb
   ByteVec bytes;
 };
 

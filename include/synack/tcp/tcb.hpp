@@ -71,7 +71,8 @@ class Tcb {
   static std::uint8_t window_scale_for(std::size_t recv_buffer);
 
   // --- events from below ---
-  void on_segment(const wire::TcpRepr& seg, Instant now);
+  // `ecn`: the ECN field of the IP header the segment came in (RFC 3168 §6.1.3).
+  void on_segment(const wire::TcpRepr& seg, Instant now, wire::Ecn ecn = wire::Ecn::NotEct);
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, SeqNum quoted,
                      Instant now);
   void on_timer(Instant now);
@@ -143,6 +144,8 @@ class Tcb {
   bool peer_sack_permitted() const { return sack_permitted_; }
   // SACK is in use: both SYNs carried SACK-permitted and TcpConfig::sack is on.
   bool sack_enabled() const { return sack_ok_; }
+  // RFC 3168: both SYNs agreed on ECN (§6.1.1).
+  bool ecn_enabled() const { return ecn_ok_; }
 
  private:
   // Outcome of one §3.10.7.4 step.
@@ -161,6 +164,8 @@ class Tcb {
     std::uint16_t wnd = 0;
     Bytes data;
     const wire::TcpOptions* opts = nullptr;
+    bool ece = false, cwr = false;      // RFC 3168 §6.1
+    wire::Ecn ecn = wire::Ecn::NotEct;  // the IP ECN field it arrived with
     std::uint32_t len() const {
       return static_cast<std::uint32_t>(data.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
     }
@@ -214,6 +219,12 @@ class Tcb {
   bool tlp_allowed() const;
   Duration pto_interval() const;
   bool send_loss_probe(Instant now);
+  // ECN, RFC 3168 (tcb_ecn.cpp).
+  std::uint8_t ecn_syn_flags() const;
+  void ecn_on_syn(bool ece, bool cwr);
+  void ecn_on_arrival(const Seg& seg);
+  void ecn_on_ece(std::uint32_t flight_before, Instant now);
+  wire::Ecn ecn_on_send(std::uint8_t& flags, bool new_data);
   // §3.10.7.2/§3.10.7.3: text (and a FIN) on a SYN is held until ESTABLISHED, then
   // delivered.
   void queue_syn_text(Bytes text, bool fin);
@@ -377,6 +388,17 @@ class Tcb {
   };
   std::optional<RstReply> rst_reply_;
   bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
+
+  // ECN (RFC 3168).
+  bool ecn_ok_ = false;   // §6.1.1: both SYNs agreed
+  bool ecn_ece_ = false;  // §6.1.3: CE arrived, ECE on every ACK until a CWR arrives
+  bool ecn_cwr_ = false;  // §6.1.2: the window was reduced, CWR on the next new data
+  // §6.1.2: the highest sequence sent when the window was last reduced; no further
+  // reduction for an ECE until the cumulative ACK passes it.
+  std::optional<SeqNum> ecn_high_;
+  // Loss reductions (fast retransmits + timeouts) seen by the last data segment sent:
+  // a new one means CWR on the next new data (§6.1.2 "for any reason").
+  std::optional<std::uint64_t> ecn_losses_;
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;

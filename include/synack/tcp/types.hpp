@@ -42,6 +42,14 @@ enum class CcAlgorithm : std::uint8_t {
   Cubic,    // RFC 9438 CUBIC with RFC 9406 HyStart++ slow start (the default, as Linux)
 };
 
+// Explicit Congestion Notification (RFC 3168) for a connection, as Linux's
+// net.ipv4.tcp_ecn (0, 2, 1). ECN is used only if both SYNs agree (§6.1.1).
+enum class EcnMode : std::uint8_t {
+  Off,      // never: no ECN-setup SYN, and an ECN-setup SYN gets a plain SYN,ACK
+  Passive,  // accept a peer's ECN-setup SYN, do not ask on an active open (the default)
+  On,       // also send an ECN-setup SYN (ECE|CWR) on an active open
+};
+
 // Per-connection options (the setsockopt surface). Defaults follow the RFCs.
 struct SocketOptions {
   bool no_delay = false;  // SHLD-7: Nagle on by default
@@ -66,6 +74,9 @@ struct SocketOptions {
   bool report_soft_errors = true;
   // Congestion control (may be changed at any time; the window carries over).
   CcAlgorithm cc = CcAlgorithm::Cubic;
+  // RFC 3168 ECN. Read at the open (the SYN or the listener's SYN,ACK); changing it
+  // later does not change a negotiated connection.
+  EcnMode ecn = EcnMode::Passive;
 };
 
 // What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
@@ -245,6 +256,11 @@ struct ConnStats {
   std::uint64_t zero_window_probes = 0;
   std::uint64_t keepalive_probes = 0;
   std::uint64_t negative_advice = 0;  // MUST-20: R1 reached, IP advised
+  // RFC 3168. ECN in use on this connection (both SYNs agreed, §6.1.1).
+  bool ecn = false;
+  std::uint64_t ce_in = 0;                // data segments that arrived marked CE (§6.1.3)
+  std::uint64_t ece_in = 0;               // ACKs that carried ECE (§6.1.2)
+  std::uint64_t ecn_cwnd_reductions = 0;  // window reductions in answer to ECE (§6.1.2)
   Duration srtt{0};
   Duration rttvar{0};
   Duration rto{0};
@@ -289,7 +305,11 @@ struct NegativeAdvice {
   X(refused_max_connections)   /* SYN dropped / connect() failed: max_connections */        \
   X(refused_memory_budget)     /* SYN dropped / connect() failed: memory_budget */          \
   X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */          \
-  X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */
+  X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */                     \
+  X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
+  X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
+  X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
+  X(ecn_cwnd_reductions)       /* §6.1.2: congestion window reductions in answer to ECE */
 
 struct ProtocolStats {
 #define SYNACK_TCP_STATS_FIELD(name) std::uint64_t name = 0;

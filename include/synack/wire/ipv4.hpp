@@ -11,6 +11,20 @@ namespace synack::wire {
 
 enum class IpProto : std::uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
 
+// The ECN field: the two low bits of the old TOS byte (RFC 3168 §5).
+enum class Ecn : std::uint8_t {
+  NotEct = 0b00,  // Not-ECT: the transport does not use ECN
+  Ect1 = 0b01,    // ECT(1)
+  Ect0 = 0b10,    // ECT(0): what an ECN-capable TCP sends (RFC 3168 §6.1.2)
+  Ce = 0b11,      // Congestion Experienced, set by a router instead of dropping
+};
+constexpr Ecn ecn_of(std::uint8_t dscp_ecn) {
+  return static_cast<Ecn>(dscp_ecn & 0b11);
+}
+constexpr std::uint8_t with_ecn(std::uint8_t dscp_ecn, Ecn e) {
+  return static_cast<std::uint8_t>((dscp_ecn & ~0b11) | static_cast<std::uint8_t>(e));
+}
+
 // IPv4 header (RFC 791). Options are skipped on parse (kept as a view) and never emitted.
 struct Ipv4Repr {
   static constexpr std::size_t kMinHeaderLen = 20;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# ECN (RFC 3168) with the kernel (net.ipv4.tcp_ecn = 1 in the namespace: it asks and
+# accepts), checked on a capture of the TAP inside the namespace, every byte exact:
+#  1. kernel client -> synack serve echo (synack accepts by default): the kernel's SYN
+#     is ECN-setup (ECE+CWR), synack's SYN-ACK is ECN-setup (ECE, not CWR), data both
+#     ways is ECT(0), pure ACKs and the handshake are Not-ECT.
+#  2. synack nc --ecn (client) -> kernel nc -l: synack's SYN is ECN-setup, the kernel's
+#     SYN-ACK too, synack's data is ECT(0).
+#  3. echo again with --impair ce=0.05 both ways: CE marks reach both receivers, each
+#     echoes ECE until the other's CWR, synack reduces its window without retransmitting.
+NAME=ecn
+source "$(dirname "$0")/lib.sh"
+setup_ns
+nsx sysctl -qw net.ipv4.tcp_ecn=1
+
+# capture_start FILE / capture_stop: tcpdump on the namespace's TAP (both stacks' frames
+# as they cross it: the kernel's before synack's --impair, synack's after it).
+capture_start() {
+  CAP=$1
+  ip netns exec "$NS" tcpdump -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
+  CAP_PID=$!
+  SYN_PIDS+=("$CAP_PID")
+  local i
+  for i in $(seq 1 50); do grep -q "listening on" "$WORK/tcpdump.err" && return 0; sleep 0.1; done
+  fail "tcpdump did not start: $(cat "$WORK/tcpdump.err")"
+}
+capture_stop() {
+  sleep 0.2
+  kill -INT "$CAP_PID"
+  wait "$CAP_PID" 2>/dev/null || true
+}
+count() {  # count FILTER: frames of the capture that match
+  tshark -r "$CAP" -d tcp.port==7,data -d tcp.port==5000,data -Y "$1" 2>/dev/null | wc -l
+}
+expect_count() {  # expect_count WHAT OP N FILTER
+  local n
+  n=$(count "$4")
+  [ "$n" "$2" "$3" ] || fail "$1: $n frames match '$4', wanted $2 $3"
+  echo "  $1: $n"
+}
+K=10.77.0.1
+S=10.77.0.2
+DATA_NEW='tcp.len > 0 && !tcp.analysis.retransmission && !tcp.analysis.fast_retransmission && !tcp.analysis.spurious_retransmission'
+
+# 1: synack as the server.
+head -c 300000 /dev/urandom >"$WORK/in1"
+capture_start "$WORK/ecn1.pcap"
+start_synack "$WORK/serve1.log" serve --log info echo:7
+nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" $S 7 "$WORK/in1" "$WORK/out1" 30 ||
+  fail "1: kernel client failed"
+stop_synack
+capture_stop
+cmp "$WORK/in1" "$WORK/out1" || fail "1: echo differs"
+echo "1: kernel client -> synack server, 300000 bytes echoed exact"
+expect_count "kernel ECN-setup SYN" -eq 1 "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1 && ip.dsfield.ecn == 0"
+expect_count "synack ECN-setup SYN-ACK" -eq 1 "ip.src == $S && tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0 && ip.dsfield.ecn == 0"
+expect_count "synack data ECT(0)" -gt 100 "ip.src == $S && $DATA_NEW && ip.dsfield.ecn == 2"
+expect_count "synack new data not ECT(0)" -eq 0 "ip.src == $S && $DATA_NEW && ip.dsfield.ecn != 2"
+expect_count "kernel data ECT(0)" -gt 100 "ip.src == $K && $DATA_NEW && ip.dsfield.ecn == 2"
+expect_count "synack pure ACKs or control ECN-capable" -eq 0 "ip.src == $S && tcp.len == 0 && ip.dsfield.ecn != 0"
+expect_count "ECE or CWR after the handshake (no congestion)" -eq 0 "tcp.flags.syn == 0 && (tcp.flags.ece == 1 || tcp.flags.cwr == 1)"
+grep -q 'ecn_connections=1' "$WORK/serve1.log" || fail "1: synack did not count an ECN connection: $(tail -1 "$WORK/serve1.log")"
+
+# 2: synack as the client, asking for ECN.
+head -c 300000 /dev/urandom >"$WORK/in2"
+capture_start "$WORK/ecn2.pcap"
+ip netns exec "$NS" timeout 30 nc -l $K 5000 >"$WORK/out2" </dev/null &
+KPID=$!
+for i in $(seq 1 50); do nsx ss -ltn | grep -q "$K:5000 " && break; sleep 0.1; done
+nsx timeout 30 "$SYNACK" nc --ecn --log info --tap "$TAP" --ip $S/24 $K 5000 \
+  <"$WORK/in2" >/dev/null 2>"$WORK/nc2.err" || fail "2: synack nc exited $?: $(cat "$WORK/nc2.err")"
+wait "$KPID" || fail "2: kernel nc -l exited $?"
+capture_stop
+cmp "$WORK/in2" "$WORK/out2" || fail "2: bytes differ"
+echo "2: synack nc --ecn -> kernel nc -l, 300000 bytes exact"
+expect_count "synack ECN-setup SYN" -eq 1 "ip.src == $S && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1 && ip.dsfield.ecn == 0"
+expect_count "kernel ECN-setup SYN-ACK" -eq 1 "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0"
+expect_count "synack data ECT(0)" -gt 100 "ip.src == $S && $DATA_NEW && ip.dsfield.ecn == 2"
+expect_count "synack new data not ECT(0)" -eq 0 "ip.src == $S && $DATA_NEW && ip.dsfield.ecn != 2"
+expect_count "synack pure ACKs or control ECN-capable" -eq 0 "ip.src == $S && tcp.len == 0 && ip.dsfield.ecn != 0"
+
+# 3: CE marks both ways (synack's --impair marks what it sends and what it receives).
+head -c 1048576 /dev/urandom >"$WORK/in3"
+capture_start "$WORK/ecn3.pcap"
+start_synack "$WORK/serve3.log" serve --log info --impair ce=0.05,seed=7 echo:7
+nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" $S 7 "$WORK/in3" "$WORK/out3" 30 ||
+  fail "3: kernel client failed"
+stop_synack
+capture_stop
+cmp "$WORK/in3" "$WORK/out3" || fail "3: echo differs"
+echo "3: 1 MiB echoed exact through --impair ce=0.05 (both ways)"
+stats=$(grep '^stats:' "$WORK/serve3.log" | tail -1)
+echo "  synack: $(echo "$stats" | grep -oE '(ecn_[a-z_]+|impair_[a-z_]+ce)=[0-9]+' | paste -sd' ' -)"
+for key in impair_in_ce impair_out_ce ecn_ce_in ecn_ece_in ecn_cwnd_reductions; do
+  v=$(echo "$stats" | grep -oE "$key=[0-9]+" | cut -d= -f2)
+  [ "${v:-0}" -gt 0 ] || fail "3: synack's $key is ${v:-0}: $stats"
+done
+expect_count "CE-marked synack data (toward the kernel)" -gt 0 "ip.src == $S && ip.dsfield.ecn == 3"
+expect_count "synack ECE (echoing CE from --impair dir=in)" -gt 0 "ip.src == $S && tcp.flags.syn == 0 && tcp.flags.ece == 1"
+expect_count "kernel CWR (it reduced its window)" -gt 0 "ip.src == $K && tcp.flags.syn == 0 && tcp.flags.cwr == 1"
+expect_count "kernel ECE (echoing CE on synack's data)" -gt 0 "ip.src == $K && tcp.flags.syn == 0 && tcp.flags.ece == 1"
+expect_count "synack CWR, each on new ECT(0) data" -gt 0 "ip.src == $S && tcp.flags.syn == 0 && tcp.flags.cwr == 1 && tcp.len > 0"
+expect_count "synack CWR not on new data" -eq 0 "ip.src == $S && tcp.flags.syn == 0 && tcp.flags.cwr == 1 && (tcp.len == 0 || ip.dsfield.ecn == 0)"
+expect_count "retransmissions (CE is not loss)" -eq 0 "tcp.analysis.retransmission || tcp.analysis.fast_retransmission"
