@@ -309,6 +309,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   }
   if (retransmission) {
     ++stats_.retransmitted_segs;
+    stats_.retransmitted_bytes += data_len;
     // Karn: a retransmitted segment must not produce an RTT sample.
     if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();
   } else {

@@ -154,6 +154,21 @@ if cmp -s "$TMP/nr.txt" "$TMP/cu.txt"; then
   fail=$((fail + 1)); echo "FAIL sim --cc newreno and --cc cubic gave the same run"; else pass=$((pass + 1)); fi
 check bad-cc 2 "$SYNACK" sim --cc vegas; one_line_err "vegas"
 
+# sim loss --compare: the same lossy transfer with NewReno/no SACK and with the default
+# (CUBIC, SACK, RACK-TLP, PRR); both rows verified, the table deterministic, and the
+# modern row needs no timeout where the classic one does on this seed and link.
+check sim-compare 0 "$SYNACK" sim loss --compare --bytes 1000000 --delay 10 --seed 1
+cp "$TMP/out" "$TMP/cmp.txt"
+classic=$(grep '^newreno, no SACK' "$TMP/cmp.txt")
+modern=$(grep '^cubic, SACK + RACK-TLP + PRR' "$TMP/cmp.txt")
+if [ "$(grep -c ' verified$' "$TMP/cmp.txt")" -eq 2 ] && [ -n "$classic" ] && [ -n "$modern" ] &&
+  [ "$(awk '{print $(NF-4)}' <<<"$modern")" -eq 0 ] && [ "$(awk '{print $(NF-4)}' <<<"$classic")" -gt 0 ]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim loss --compare table:"; cat "$TMP/cmp.txt"; fi
+check sim-compare-again 0 "$SYNACK" sim loss --compare --bytes 1000000 --delay 10 --seed 1
+if cmp -s "$TMP/out" "$TMP/cmp.txt"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim loss --compare is not deterministic"; fi
+check compare-wrong-scenario 2 "$SYNACK" sim handshake --compare; one_line_err "--compare"
+
 # --ecn (RFC 3168) wherever --cc is; sim's --ce marks ECN-capable frames CE; --impair ce=P.
 for sub in sim serve nc get; do
   if "$SYNACK" "$sub" --help | grep -q -- "--ecn"; then pass=$((pass + 1)); else

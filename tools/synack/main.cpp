@@ -20,7 +20,7 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
   add_cc_option(sub, o.cc);
   add_ecn_option(sub, o.ecn);
   sub.add_option("--min-rto", o.min_rto_ms,
-                 "RTO floor in ms (default 1000; RFC 6298 (2.4) says 1 s, Linux uses 200)")
+                 "RTO floor in ms (default 200, as Linux; RFC 6298 (2.4) says 1000)")
       ->type_name("MS")
       ->check(real_in(1.0, 60000.0));
   sub.add_option("--user-timeout", o.user_timeout_s,

@@ -6,12 +6,21 @@
 #include <string_view>
 #include <vector>
 
+#include "synack/tcp/types.hpp"
 #include "world.hpp"
 
 namespace synack::cli {
 
+// What a bulk transfer scenario measured (sim --compare).
+struct TransferReport {
+  bool ok = false;
+  Duration elapsed{0};    // connect .. the receiver has every byte and the FIN (virtual)
+  tcp::ConnStats sender;  // the sending (client) connection's counters at the end
+};
+
 struct ScenarioParams {
-  std::uint64_t bytes = 0;  // 0: the scenario's own default
+  std::uint64_t bytes = 0;           // 0: the scenario's own default
+  TransferReport* report = nullptr;  // filled by the transfer scenarios if set
 };
 
 struct Scenario {

@@ -105,9 +105,11 @@ struct TcpConfig {
   Duration msl = std::chrono::seconds(30);  // TIME-WAIT lasts 2*MSL
   Duration initial_rto = std::chrono::seconds(1);  // RFC 6298 (2.1)
   // The RTO floor. RFC 6298 (2.4) says 1 s (SHOULD); RFC 8961 §4 allows less and Linux
-  // uses 200 ms. Applies to the computed RTO, the SYN's RTO, the backoff and the
-  // persist timer alike. docs/CONFORMANCE.md (RFC 6298) justifies the default.
-  Duration min_rto = std::chrono::seconds(1);
+  // uses 200 ms, as synack does by default now that RACK-TLP (RFC 8985) leaves the
+  // timer to the losses nothing else can see (a lost retransmission with no later ACK).
+  // Applies to the computed RTO, the SYN's RTO, the backoff and the persist timer alike.
+  // docs/CONFORMANCE.md (RFC 6298) has the measurements behind the default.
+  Duration min_rto = std::chrono::milliseconds(200);
   Duration max_rto = std::chrono::seconds(60);           // RFC 6298 (2.5): at least 60 s
   Duration delayed_ack = std::chrono::milliseconds(40);  // MUST-40: < 500 ms
   // R2 for a SYN: "at least 3 minutes" (RFC 9293 §3.8.3, MUST-23).
@@ -241,6 +243,7 @@ struct ConnStats {
   std::uint64_t bytes_in = 0;   // payload accepted in order
   std::uint64_t bytes_out = 0;  // payload sent for the first time
   std::uint64_t retransmitted_segs = 0;
+  std::uint64_t retransmitted_bytes = 0;  // payload sent again
   std::uint64_t rto_expirations = 0;
   std::uint64_t fast_retransmits = 0;
   std::uint64_t sack_recoveries = 0;   // RFC 6675 recoveries started from SACK information
