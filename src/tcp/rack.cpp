@@ -146,8 +146,8 @@ void Rack::on_sacked(SeqNum left, SeqNum right, Instant now) {
 
 void Rack::on_dsack(SeqNum snd_nxt) {
   // Step 4: "If RACK.dsack_round is None: RACK.reo_wnd_mult += 1, RACK.dsack_round =
-  // SND.NXT" and the widened window persists for 16 recoveries.
-  reordering_seen_ = true;
+  // SND.NXT" and the widened window persists for 16 recoveries. (It does not set
+  // RACK.reordering_seen: a D-SACK may answer a needless probe, not reordering.)
   if (dsack_round_) return;
   ++reo_wnd_mult_;
   dsack_round_ = snd_nxt;
