@@ -112,7 +112,7 @@ for loss in $LOSSES; do
   row "synack → kernel (synack sends)" "$loss" "$syn" "$ker" "$syn_rtx" "$RTX" "$syn_notes"
 done
 
-echo "goodput, $MIB MiB per transfer, loss each way, synack $SYNACK_ORIG${SYNACK_ARGS:+ $SYNACK_ARGS}:"
+echo "goodput, $MIB MiB per transfer, loss each way, kernel congestion control $KERNEL_CC, synack $SYNACK_ORIG${SYNACK_ARGS:+ $SYNACK_ARGS}:"
 echo "| direction | loss % | synack Mbit/s | kernel Mbit/s | synack / kernel | sender rtx/RTOs, synack run | sender rtx/RTOs, kernel run | synack run notes |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${ROWS[@]}"
