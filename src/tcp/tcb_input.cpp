@@ -905,7 +905,11 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     // segment fills in all or part of a gap. A full-sized segment is rcv_mss() bytes
     // (1448 with timestamps), so two of them must reach the threshold.
     unacked_bytes_ += static_cast<std::uint32_t>(n);
+    if (filled_gap) quickacks_ = kQuickAcks;
     if (filled_gap || unacked_bytes_ >= 2 * rcv_mss()) {
+      ack_now_ = true;
+    } else if (quickacks_ > 0) {
+      --quickacks_;
       ack_now_ = true;
     } else if (!delack_deadline_) {
       // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.

@@ -390,6 +390,12 @@ class Tcb {
   bool ack_now_ = false;
   // An out-of-order segment's duplicate ACK: sent at once even inside a batch.
   bool dup_ack_now_ = false;
+  // After a loss (data out of order, a gap filled) the sender's window is small and its
+  // recovery runs on our ACKs: the next in-order segments are acknowledged at once
+  // instead of waiting for a second segment or the delayed-ACK timer (as Linux's
+  // quick-ACK mode).
+  static constexpr std::uint32_t kQuickAcks = 16;
+  std::uint32_t quickacks_ = 0;
   std::optional<Instant> delack_deadline_;
   std::uint32_t unacked_bytes_ = 0;
   std::optional<Instant> persist_deadline_;
