@@ -53,6 +53,11 @@ run_case() {
   echo "loss $pct %: SYNs with SACK-permitted $sackok, ACKs with SACK blocks: kernel->synack $sack_to_synack, synack->kernel $sack_from_synack"
   [ "$sackok" -ge 2 ] && [ "$sack_to_synack" -gt 0 ] && [ "$sack_from_synack" -gt 0 ] ||
     fail "$pct %: SACK was not used both ways"
+  # synack repaired its own losses by SACK recovery (its stats line counts them).
+  local recoveries
+  recoveries=$(grep -o 'svc_sack_recoveries=[0-9]*' "$WORK/serve$pct.log" | cut -d= -f2)
+  echo "loss $pct %: synack $(grep -o 'svc_retransmitted_segs=.*' "$WORK/serve$pct.log")"
+  [ "${recoveries:-0}" -gt 0 ] || fail "$pct %: synack never recovered by SACK"
   nsx nft delete table netdev synloss
 }
 
