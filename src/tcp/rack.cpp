@@ -217,6 +217,16 @@ std::uint32_t Rack::mark_first_lost() {
   return 0;
 }
 
+void Rack::mark_all_lost() {
+  for (auto& r : log_) {
+    if (!r.sacked) set_lost(r, true);
+  }
+}
+
+void Rack::clear_lost() {
+  for (auto& r : log_) set_lost(r, false);
+}
+
 std::uint32_t Rack::mark_lost_below(SeqNum s) {
   std::uint32_t newly = 0;
   for (auto& r : log_) {
@@ -235,6 +245,20 @@ const SentSegment* Rack::first_lost() const {
     if (r.lost) return &r;
   }
   return nullptr;
+}
+
+std::optional<SentSegment> Rack::first_lost_run(std::uint32_t max_len) const {
+  if (lost_bytes_ == 0) return std::nullopt;
+  std::optional<SentSegment> run;
+  for (const auto& r : log_) {
+    if (!run) {
+      if (r.lost) run = r;
+      continue;
+    }
+    if (!r.lost || r.start != run->end || run->len() >= max_len) break;
+    run->end = r.end;
+  }
+  return run;
 }
 
 }  // namespace synack::tcp

@@ -522,6 +522,8 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
       ++stats_.spurious_rtos;
       undo_reduction();
       snd_nxt_ = seq_max(snd_nxt_, snd_max_);
+      rack_.clear_lost();
+      rto_recovery_ = false;
       // No timeout recovery is under way any more: fast recovery may start again for
       // what is really lost in the window (as Linux returns to CA_Open).
       recover_ = seg.ack;
@@ -760,6 +762,7 @@ void Tcb::enter_sack_recovery(Instant now) {
 
 void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now) {
   board_.advance(snd_una_);
+  if (rto_recovery_ && seq_ge(snd_una_, recover_)) rto_recovery_ = false;
   tlp_after_ack(acked == 0 && newly_sacked == 0, now);
   detect_losses(false, now);
   if (sack_recovery_) {

@@ -355,8 +355,13 @@ bool Tcb::send_sack_retransmission(Instant now) {
   // RFC 6675 §5 NextSeg() rule 1: the lowest segment marked lost (by RACK or IsLost) and
   // not retransmitted since, one segment of it, while RFC 6937 PRR allows (new data is
   // rule 2: the normal path, against cwnd() = pipe allowance).
-  if (!sack_recovery_ || prr_budget_ <= 0) return false;
-  const SentSegment* lost = rack_.first_lost();
+  if (sack_recovery_) {
+    if (prr_budget_ <= 0) return false;
+  } else if (!rto_recovery_ || sack_pipe() >= cc_.cwnd()) {
+    // After a timeout: as much as the (slow-starting) window holds beside the pipe.
+    return false;
+  }
+  const auto lost = rack_.first_lost_run(send_mss());
   if (!lost) return false;
   const SeqNum start = lost->start;
   const SeqNum data_hi = seq_min(lost->end, data_end());

@@ -127,6 +127,15 @@ void Tcb::on_rto(Instant now) {
   rtt_seq_.reset();  // Karn
   rto_ts_floor_ = ts_now(now);
   fast_rtx_ = false;
+  if (sack_ok_ && !handshake) {
+    // With SACK (RFC 8985 §6.3, as Linux's tcp_timeout_mark_lost): everything not
+    // SACKed is presumed lost and resent lowest first within cwnd (slow start from one
+    // segment) by send_sack_retransmission; RACK keeps judging the retransmissions, so
+    // one lost again is sent again without waiting for another timeout.
+    rack_.mark_all_lost();
+    rto_recovery_ = true;
+    return;
+  }
   // RFC 6298 (5.4): "Retransmit the earliest segment that has not been acknowledged";
   // we go back to SND.UNA and let output() resend within the (now one-segment) cwnd.
   snd_nxt_ = snd_una_;
@@ -147,7 +156,7 @@ void Tcb::on_reorder_timeout(Instant now) {
 bool Tcb::tlp_allowed() const {
   // RFC 8985 §7.2: a probe is scheduled while data is outstanding, SACK (and RACK) is
   // in use, no recovery (fast or timeout) is running and no probe is already out.
-  return rack_enabled() && can_send_data() && flight() > 0 && !sack_recovery_ &&
+  return rack_enabled() && can_send_data() && flight() > 0 && !sack_recovery_ && !rto_recovery_ &&
          !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
 }
 

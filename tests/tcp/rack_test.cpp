@@ -153,6 +153,23 @@ TEST(Rack, MarkFirstLostSkipsSackedAndRetransmittedSegments) {
   EXPECT_EQ(r.sacked_segments(), 0u);
 }
 
+TEST(Rack, ALostRunJoinsContiguousLostSegmentsUpToALength) {
+  Rack r;
+  for (std::uint32_t i = 0; i < 10; ++i) r.on_send(kIss + i, kIss + i + 1, ms(i));  // 1-byte
+  r.mark_all_lost();
+  EXPECT_EQ(r.lost_bytes(), 10u);
+  const auto run = r.first_lost_run(4);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->start, kIss);
+  EXPECT_EQ(run->end, kIss + 4);  // four one-byte segments resent as one
+  r.on_send(kIss, kIss + 4, ms(20));
+  EXPECT_EQ(r.lost_bytes(), 6u);
+  r.on_sacked(kIss + 6, kIss + 7, ms(30));  // a SACKed segment ends the next run
+  EXPECT_EQ(r.first_lost_run(100)->end, kIss + 6);
+  r.clear_lost();
+  EXPECT_FALSE(r.first_lost_run(100).has_value());
+}
+
 TEST(Rack, TheLogIsBounded) {
   Rack r;
   for (std::uint32_t i = 0; i < Rack::kMaxRecords + 1000; ++i) {

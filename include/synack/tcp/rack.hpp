@@ -74,12 +74,19 @@ class Rack {
   // Marks the first un-SACKed segment lost unless it was retransmitted (RFC 6675's
   // rule for DupThresh duplicate ACKs). Returns its bytes.
   std::uint32_t mark_first_lost();
+  // A timeout: every un-SACKed segment is lost, retransmitted or not.
+  void mark_all_lost();
+  // A needless timeout undone (Eifel): nothing is presumed lost any more.
+  void clear_lost();
   // Marks lost every un-SACKed, never retransmitted segment that starts below `s`.
   std::uint32_t mark_lost_below(SeqNum s);
 
   // --- queries ---
   // The lowest segment marked lost and not yet retransmitted.
   const SentSegment* first_lost() const;
+  // It and the lost segments right after it, joined while the run is below `max_len`
+  // (tiny segments are resent as one, as Linux's retransmit collapsing).
+  std::optional<SentSegment> first_lost_run(std::uint32_t max_len) const;
   // The highest segment in the log (the one a tail loss probe repeats).
   const SentSegment* last() const { return log_.empty() ? nullptr : &log_.back(); }
   std::uint32_t lost_bytes() const { return lost_bytes_; }

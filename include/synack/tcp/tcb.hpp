@@ -329,6 +329,7 @@ class Tcb {
   SackScoreboard board_;
   Rack rack_;  // the transmitted segments and RFC 8985's loss detection over them
   bool sack_recovery_ = false;
+  bool rto_recovery_ = false;        // after a timeout with SACK, until RecoveryPoint is acked
   std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
   std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
   std::uint64_t prr_out_ = 0;        // PRR: bytes sent since
