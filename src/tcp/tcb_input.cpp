@@ -149,6 +149,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     // been ACKed), change the connection state to ESTABLISHED, form an ACK segment
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
     syn_acked(seg, now);
+    tfo_on_syn_ack(seg);  // RFC 7413: cache the cookie; data not acked is resent
     transition(State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, now);
     push_event(EventKind::Connected);
     if (fin_queued_) transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
