@@ -73,6 +73,7 @@ void Tcb::tfo_accept_syn_data(Bytes data) {
     last_ack_sent_ = rcv_nxt_;
     stats_.bytes_in += n;
   }
+  tfo_child_ = true;
   accept_ready_ = true;
 }
 

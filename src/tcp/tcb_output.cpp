@@ -37,9 +37,14 @@ bool Tcb::output_one(Instant now) {
       return true;
     case State::SynReceived:
       // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; any ACK we owe here repeats it.
-      if (snd_nxt_ != iss_ && !ack_now_) return false;
-      emit(TcpFlags::kSyn | TcpFlags::kAck | ecn_syn_flags(), iss_, 0, true, now);
-      return true;
+      if (snd_nxt_ == iss_ || ack_now_) {
+        emit(TcpFlags::kSyn | TcpFlags::kAck | ecn_syn_flags(), iss_, 0, true, now);
+        return true;
+      }
+      // RFC 7413 §4.1.2: a server that took a SYN's data may answer it before the
+      // handshake completes (after the SYN,ACK, within the windows; as Linux).
+      if (!tfo_child_) return false;
+      break;
     case State::TimeWait:
       if (!ack_now_ || ctx_.batching) return false;
       emit(TcpFlags::kAck, snd_max_, 0, false, now);
@@ -63,6 +68,8 @@ bool Tcb::output_one(Instant now) {
 
 bool Tcb::can_send_data() const {
   switch (state_) {
+    case State::SynReceived:
+      return tfo_child_ && snd_nxt_ != iss_;  // RFC 7413: after our SYN,ACK
     case State::Established:
     case State::CloseWait:
     case State::FinWait1:

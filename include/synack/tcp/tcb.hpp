@@ -420,6 +420,7 @@ class Tcb {
   bool tfo_syn_sent_ = false;                // the first SYN is out (retransmissions: no data)
   std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
   std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
+  bool tfo_child_ = false;  // passive: took a SYN's data, may send in SYN-RECEIVED
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;
