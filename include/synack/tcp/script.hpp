@@ -116,7 +116,9 @@ struct Expect {
 // Known calls: socket() listen([port]) connect([port[, local_port]]) accept() write(n)
 // send_urgent(n) read(n) shutdown() close() abort() setsockopt(name, value) state(NAME)
 // event(Kind) noevent(Kind) (no such event pending) icmp(type, code[, mtu]) urgent()
-// (urgent bytes still to be read).
+// (urgent bytes still to be read) tcp_info(name) connect_data(n[, port[, local_port]])
+// (an active open with n bytes, RFC 7413) peer_port(n) (the peer's next connection)
+// tcp_stat(name) (a ProtocolStats counter).
 struct CallSpec {
   std::string name;
   std::vector<Arg> args;
