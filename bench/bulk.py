@@ -19,10 +19,14 @@ starting with character n mod 95: period 95 lines = 7030 bytes), the same bytes
 Every client loop is bounded by TIMEOUT_S; a send that times out prints "dnf".
 Run with Debian's /usr/bin/python3 (standard library only).
 """
+import os
 import socket
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
+from halfclose import set_cc  # noqa: E402  (KERNEL_CC per socket)
 
 PERIOD = 95 * 74
 CHUNK = 1 << 20
@@ -45,6 +49,7 @@ def send(host, port, size, timeout):
     deadline = time.monotonic() + timeout
     t0 = time.monotonic()
     s = socket.create_connection((host, port), timeout=timeout)
+    set_cc(s)
     sent = 0
     while sent < size:
         s.settimeout(max(0.001, deadline - time.monotonic()))
@@ -69,6 +74,7 @@ def recv(host, port, size, timeout):
     deadline = time.monotonic() + timeout
     t0 = time.monotonic()
     s = socket.create_connection((host, port), timeout=timeout)
+    set_cc(s)
     got, bad = 0, None
     try:
         while got < size:
@@ -105,6 +111,7 @@ def recv(host, port, size, timeout):
 def serve(addr, port, handle):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    set_cc(ls)  # accepted sockets inherit it
     ls.bind((addr, port))
     ls.listen(8)
     while True:

@@ -35,10 +35,11 @@ syn_rtx=$((r1 - r0)) syn_rto=$((t1 - t0))
 # --- the kernel behind a TAP relay ---
 setup_relay_pair
 cat >"$WORK/echo.py" <<'PY'
-import socket, socketserver
+import os, socket, socketserver
 class Echo(socketserver.BaseRequestHandler):
     def handle(self):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, os.environ["KERNEL_CC"].encode())
         while True:
             b = self.request.recv(65536)
             if not b:
@@ -58,6 +59,6 @@ ker=$(ip netns exec "$A" timeout 3600 "$PY" "$BENCH/flows.py" 10.77.2.2 7 "$FLOW
 read -r r1 t1 < <(counters "$A")
 ker_rtx=$((r1 - r0)) ker_rto=$((t1 - t0))
 
-echo "echo flows, $LOSS % loss each way, $FLOWS x $BYTES bytes, kernel client:"
+echo "echo flows, $LOSS % loss each way, $FLOWS x $BYTES bytes, kernel client, kernel congestion control $KERNEL_CC:"
 echo "  synack server:              $syn; client retransmitted $syn_rtx, RTOs $syn_rto"
 echo "  kernel server behind a TAP: $ker; client retransmitted $ker_rtx, RTOs $ker_rto"

@@ -20,8 +20,7 @@
 # and reported as "dnf" if it does not finish (with how much arrived, when the
 # kernel client is the receiver). The kernel counters are nstat's
 # TcpRetransSegs / TcpExtTCPTimeouts in the sending kernel's namespace; for synack
-# sending, synack's own svc_retransmitted_segs (its RTO count is not printed by
-# `synack serve`).
+# sending, synack's own svc_retransmitted_segs / svc_rtos.
 #
 # Usage (root): bench/goodput.sh path/to/synack [MIB=50] [LOSSES="0 1 2 5"]
 # SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200").
@@ -105,14 +104,14 @@ for loss in $LOSSES; do
   transfer "$S" recv 10.77.0.2 19 "$S"
   stop_synack
   syn=$(mbit "$OUT" ok)
-  syn_rtx="$(stat_of svc_retransmitted_segs "$log")/?"
+  syn_rtx="$(stat_of svc_retransmitted_segs "$log")/$(stat_of svc_rtos "$log")"
   syn_notes="synack dropped $(stat_of impair_in_lost "$log" || echo 0) in; client rtx/RTOs $RTX"
   transfer "$A" recv 10.77.2.2 19 "$B"
   ker=$(mbit "$OUT" ok)
   row "synack → kernel (synack sends)" "$loss" "$syn" "$ker" "$syn_rtx" "$RTX" "$syn_notes"
 done
 
-echo "goodput, $MIB MiB per transfer, loss each way, synack $SYNACK_ORIG${SYNACK_ARGS:+ $SYNACK_ARGS}:"
+echo "goodput, $MIB MiB per transfer, loss each way, kernel congestion control $KERNEL_CC, synack $SYNACK_ORIG${SYNACK_ARGS:+ $SYNACK_ARGS}:"
 echo "| direction | loss % | synack Mbit/s | kernel Mbit/s | synack / kernel | sender rtx/RTOs, synack run | sender rtx/RTOs, kernel run | synack run notes |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${ROWS[@]}"

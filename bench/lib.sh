@@ -38,6 +38,12 @@ SYNACK_ORIG=$SYNACK
 cp "$SYNACK" "$WORK/synack"
 SYNACK=$WORK/synack
 
+# The kernel sockets' congestion control: KERNEL_CC (default cubic, synack's default).
+# This VM's default is bbr, which ignores random loss: the comparison would be of two
+# algorithms, not two stacks. A namespace's default can only be a CC the host allows
+# (tcp_allowed_congestion_control), so the Python peers set it per socket
+# (TCP_CONGESTION, as root) from this variable.
+export KERNEL_CC=${KERNEL_CC:-cubic}
 # new_ns NS: an empty namespace with lo up and IPv6 off (no ND/MLD frames on the TAPs).
 new_ns() {
   ip netns add "$1"

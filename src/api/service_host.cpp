@@ -145,7 +145,13 @@ void ServiceHost::pump(std::uint32_t id, Instant now) {
 
 void ServiceHost::finish(std::map<std::uint32_t, Conn>::iterator it, bool graceful, Instant now) {
   Conn& c = it->second;
-  if (auto st = c.stream.stats()) stats_.retransmitted_segs += st->retransmitted_segs;
+  if (auto st = c.stream.stats()) {
+    stats_.retransmitted_segs += st->retransmitted_segs;
+    stats_.rto_expirations += st->rto_expirations;
+    stats_.sack_recoveries += st->sack_recoveries;
+    stats_.tlp_probes += st->tlp_probes;
+    stats_.spurious_undos += st->spurious_recoveries + st->spurious_rtos;
+  }
   if (graceful) {
     ++stats_.closed;
     std::erase_if(closing_, [&](tcp::ConnId id) { return finished_closing(id); });

@@ -53,6 +53,7 @@ void Tcb::ecn_on_arrival(const Seg& seg) {
 
 void Tcb::ecn_on_ece(std::uint32_t flight_before, Instant now) {
   ++stats_.ece_in;
+  cc_undo_.reset();  // congestion the network reported: no reduction of this episode is undone
   ++ctx_.stats.ecn_ece_in;
   // §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
   // start threshold "ssthresh"" — but "TCP should not react to congestion indications

@@ -517,6 +517,23 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   if (snd_up_valid_ && seq_ge(snd_una_, snd_up_)) snd_up_valid_ = false;
   if (small_unacked_end_ && seq_ge(snd_una_, *small_unacked_end_)) small_unacked_end_.reset();
+  if (eifel_tsval_) {
+    // RFC 3522 §2 Eifel detection: the first ACK of new data after a timeout echoes a
+    // TSval older than the retransmission's — the original arrived and the timeout was
+    // needless. RFC 4015 §3 response: undo the reduction and carry on with new data
+    // (SND.NXT back to SND.MAX) instead of sending everything again.
+    const bool older = seg.opts->timestamps && seg.opts->timestamps->tsecr != 0 &&
+                       static_cast<std::int32_t>(seg.opts->timestamps->tsecr - *eifel_tsval_) < 0;
+    eifel_tsval_.reset();
+    if (older && cc_undo_) {
+      ++stats_.spurious_rtos;
+      undo_reduction();
+      snd_nxt_ = seq_max(snd_nxt_, snd_max_);
+      // No timeout recovery is under way any more: fast recovery may start again for
+      // what is really lost in the window (as Linux returns to CA_Open).
+      recover_ = seg.ack;
+    }
+  }
   // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
   // retransmission timer"; the R1/R2 measurement restarts too.
   rtx_deadline_.reset();
@@ -669,6 +686,17 @@ std::uint32_t Tcb::take_sack_blocks(const Seg& seg, Instant now) {
                                    seq_le(b.right, seg.opts->sack_blocks[1].right)));
     if (dsack) {
       ++stats_.dsacks_in;
+      // RFC 3708 §3: a D-SACK of a retransmission of this episode says it was needless
+      // (each retransmitted range counts once).
+      if (cc_undo_ && undo_rtx_left_ > 0) {
+        const auto it = std::find_if(undo_ranges_.begin(), undo_ranges_.end(), [&](const auto& r) {
+          return seq_le(r.start, b.left) && seq_le(b.right, r.end);
+        });
+        if (it != undo_ranges_.end()) {
+          undo_ranges_.erase(it);
+          --undo_rtx_left_;
+        }
+      }
       // RFC 8985 §6.2 step 4: the path reorders (or a retransmission was needless):
       // widen the reordering window. §7.4.2: a D-SACK of the probe's data means the
       // probe repaired nothing.
@@ -728,6 +756,7 @@ void Tcb::enter_sack_recovery(Instant now) {
   recover_fs_ = flight();
   prr_delivered_ = 0;
   prr_out_ = 0;
+  arm_undo();
   cc_.on_congestion_event(flight(), now);
   // RFC 6675 §5 (4.3): retransmit the first lost segment at once, whatever PRR says.
   prr_budget_ = eff_mss_;
@@ -748,6 +777,7 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
       prr_budget_ = 0;
       cc_.on_recovery_exit(flight());
       rack_.on_recovery_exit();
+      try_undo_dsack();
       return;
     }
     // RFC 6937 §3: the send quantity for this ACK.
@@ -774,10 +804,35 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
     prr_budget_ = std::max<std::int64_t>(sndcnt, 0);
     return;
   }
+  try_undo_dsack();
   // RFC 6675 §5 (4): enter loss recovery when a segment is marked lost; not again
   // before RecoveryPoint is acknowledged (a timeout's go-back-N repairs until then).
   if (flight() == 0 || seq_lt(snd_una_, recover_) || rack_.lost_bytes() == 0) return;
   enter_sack_recovery(now);
+}
+
+void Tcb::arm_undo() {
+  cc_undo_ = cc_;
+  undo_rtx_sent_ = 0;
+  undo_rtx_left_ = 0;
+  undo_ranges_.clear();
+}
+
+void Tcb::try_undo_dsack() {
+  // RFC 3708 §3 (as Linux's undo_retrans): once recovery is over and a D-SACK has
+  // come back for every retransmission it made, nothing was lost — the network only
+  // reordered or delayed — and the reduction is undone.
+  if (!cc_undo_ || sack_recovery_ || rto_count_ > 0 || undo_rtx_sent_ == 0 || undo_rtx_left_ > 0)
+    return;
+  ++stats_.spurious_recoveries;
+  undo_reduction();
+}
+
+void Tcb::undo_reduction() {
+  // The controller returns to its state before the reduction (cwnd, ssthresh, CUBIC's
+  // W_max and epoch), as Linux's tcp_undo_cwnd_reduction.
+  cc_ = *cc_undo_;
+  cc_undo_.reset();
 }
 
 void Tcb::tlp_after_ack(bool dup_only, Instant now) {
@@ -857,7 +912,11 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     // segment fills in all or part of a gap. A full-sized segment is rcv_mss() bytes
     // (1448 with timestamps), so two of them must reach the threshold.
     unacked_bytes_ += static_cast<std::uint32_t>(n);
+    if (filled_gap) quickacks_ = kQuickAcks;
     if (filled_gap || unacked_bytes_ >= 2 * rcv_mss()) {
+      ack_now_ = true;
+    } else if (quickacks_ > 0) {
+      --quickacks_;
       ack_now_ = true;
     } else if (!delack_deadline_) {
       // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.

@@ -321,6 +321,15 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   }
   if (retransmission) {
     ++stats_.retransmitted_segs;
+    if (cc_undo_) {  // RFC 3708: each must come back as a duplicate for an undo
+      ++undo_rtx_sent_;
+      ++undo_rtx_left_;
+      if (undo_ranges_.size() < kMaxUndoRanges && data_len > 0) {
+        undo_ranges_.push_back(Assembler::Interval{seq, seq + data_len});
+      } else {
+        undo_rtx_left_ = std::numeric_limits<std::uint32_t>::max();  // too many to prove
+      }
+    }
     stats_.retransmitted_bytes += data_len;
     // Karn: a retransmitted segment must not produce an RTT sample.
     if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();

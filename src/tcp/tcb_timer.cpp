@@ -93,8 +93,17 @@ void Tcb::on_rto(Instant now) {
     ctx_.advice.push_back(NegativeAdvice{id_, local_, remote_});
     ++stats_.negative_advice;
   }
-  // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2".
-  if (!handshake) cc_.on_rto(flight(), now);
+  // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2". The first timeout of
+  // an episode keeps the controller for an Eifel undo (RFC 3522) and our TSval of the
+  // retransmission to compare the echo with.
+  if (!handshake) {
+    if (rto_count_ == 1) {
+      // A timeout inside fast recovery keeps the snapshot from before that recovery.
+      if (!cc_undo_ || !(sack_recovery_ || recovery_.active())) arm_undo();
+      if (ts_ok_) eifel_tsval_ = ts_now(now);
+    }
+    cc_.on_rto(flight(), now);
+  }
   rtt_.backoff();
   // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
   recovery_.exit();

@@ -4,13 +4,22 @@
 As a program: halfclose.py HOST PORT INFILE OUTFILE [TIMEOUT]
 As a module:  exchange(host, port, data, timeout) -> bytes received
 """
+import os
 import socket
 import sys
 import threading
 
 
+def set_cc(s):
+    """The congestion control named by KERNEL_CC (the benchmarks set it), if any."""
+    cc = os.environ.get("KERNEL_CC")
+    if cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+
+
 def exchange(host, port, data, timeout=60):
     s = socket.create_connection((host, port), timeout=timeout)
+    set_cc(s)
 
     def send():
         s.sendall(data)

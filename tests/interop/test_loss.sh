@@ -44,6 +44,20 @@ run_case() {
   [ "${imp_lost:-0}" -gt 0 ] && [ "$((after - before))" -gt 0 ] ||
     fail "$pct %: the kernel did not retransmit"
   check_pcap "$WORK/loss$pct.pcapng" any 7
+  # Loss recovery with SACK both ways (RFC 2018): both SYNs offered SACK-permitted, and
+  # under this loss each side reported holes with SACK blocks to the other.
+  local sackok sack_to_synack sack_from_synack
+  sackok=$(tshark -r "$WORK/loss$pct.pcapng" -Y 'tcp.flags.syn == 1 && tcp.option_kind == 4' 2>/dev/null | wc -l)
+  sack_to_synack=$(tshark -r "$WORK/loss$pct.pcapng" -Y 'ip.src == 10.77.0.1 && tcp.options.sack_le' 2>/dev/null | wc -l)
+  sack_from_synack=$(tshark -r "$WORK/loss$pct.pcapng" -Y 'ip.src == 10.77.0.2 && tcp.options.sack_le' 2>/dev/null | wc -l)
+  echo "loss $pct %: SYNs with SACK-permitted $sackok, ACKs with SACK blocks: kernel->synack $sack_to_synack, synack->kernel $sack_from_synack"
+  [ "$sackok" -ge 2 ] && [ "$sack_to_synack" -gt 0 ] && [ "$sack_from_synack" -gt 0 ] ||
+    fail "$pct %: SACK was not used both ways"
+  # synack repaired its own losses by SACK recovery (its stats line counts them).
+  local recoveries
+  recoveries=$(grep -o 'svc_sack_recoveries=[0-9]*' "$WORK/serve$pct.log" | cut -d= -f2)
+  echo "loss $pct %: synack $(grep -o 'svc_retransmitted_segs=.*' "$WORK/serve$pct.log")"
+  [ "${recoveries:-0}" -gt 0 ] || fail "$pct %: synack never recovered by SACK"
   nsx nft delete table netdev synloss
 }
 

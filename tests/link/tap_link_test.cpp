@@ -51,6 +51,11 @@ TEST(TapLink, CreatesAMissingTapBringsItUpAndItVanishesOnClose) {
   SYNACK_REQUIRE_ROOT();
   Netns ns("synack-tapc");
   ASSERT_TRUE(ns.ok());
+  // No IPv6 in the namespace: a TAP coming up would otherwise send router and
+  // multicast-listener solicitations at once, and the empty read below would see them.
+  ASSERT_EQ(test::sh(ns.exec("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                             "net.ipv6.conf.default.disable_ipv6=1")),
+            0);
   Child child(ns.name(), [](int out) {
     report(out, "before", ::if_nametoindex("syncreate0") != 0 ? 1 : 0);
     {

@@ -74,8 +74,13 @@ struct ServiceStats {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t http_requests = 0;
-  std::uint64_t http_errors = 0;         // 4xx answers
-  std::uint64_t retransmitted_segs = 0;  // of finished connections, up to their close
+  std::uint64_t http_errors = 0;  // 4xx answers
+  // Loss recovery of finished connections, up to their close (tcp::ConnStats).
+  std::uint64_t retransmitted_segs = 0;
+  std::uint64_t rto_expirations = 0;
+  std::uint64_t sack_recoveries = 0;
+  std::uint64_t tlp_probes = 0;
+  std::uint64_t spurious_undos = 0;  // D-SACK (RFC 3708) and Eifel (RFC 3522) undos
 };
 
 class ServiceSession;  // one connection's application state (service_host.cpp)

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "synack/base/bytes.hpp"
 #include "synack/base/ring_buffer.hpp"
@@ -229,6 +231,12 @@ class Tcb {
   bool tlp_allowed() const;
   Duration pto_interval() const;
   bool send_loss_probe(Instant now);
+  // Undo of a window reduction that a loss never justified: RFC 3708's D-SACK detection
+  // after fast recovery, RFC 3522 Eifel detection with the RFC 4015 response after a
+  // timeout. arm_undo keeps the controller as it was before the reduction.
+  void arm_undo();
+  void try_undo_dsack();
+  void undo_reduction();
   // Fast Open, RFC 7413 (tcb_fastopen.cpp).
   std::uint32_t tfo_syn_data_len(Instant now);
   void tfo_on_syn_ack(const Seg& seg);
@@ -369,7 +377,19 @@ class Tcb {
   bool tlp_is_retrans_ = false;  // TLP.is_retrans
   bool tlp_dsacked_ = false;     // a D-SACK reported the probe's data twice
   bool tlp_recovered_ = false;   // loss recovery began while the probe was out
-  Instant rtx_epoch_;            // start of the current R1/R2 measurement (§3.8.3)
+  // Undo state: the controller before the episode's reduction, the retransmissions of
+  // the episode (sent, and not yet reported back as duplicates by D-SACKs), and the
+  // TSval of the first timeout retransmission (Eifel).
+  std::optional<Congestion> cc_undo_;
+  std::uint32_t undo_rtx_sent_ = 0;
+  std::uint32_t undo_rtx_left_ = 0;
+  // What the episode retransmitted: a D-SACK counts only if it reports one of these
+  // (a duplicate the network made of an original proves nothing). Bounded: past
+  // kMaxUndoRanges retransmissions the episode cannot be undone.
+  static constexpr std::size_t kMaxUndoRanges = 32;
+  std::vector<Assembler::Interval> undo_ranges_;
+  std::optional<std::uint32_t> eifel_tsval_;
+  Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;
@@ -384,6 +404,12 @@ class Tcb {
   bool ack_now_ = false;
   // An out-of-order segment's duplicate ACK: sent at once even inside a batch.
   bool dup_ack_now_ = false;
+  // After a loss (data out of order, a gap filled) the sender's window is small and its
+  // recovery runs on our ACKs: the next in-order segments are acknowledged at once
+  // instead of waiting for a second segment or the delayed-ACK timer (as Linux's
+  // quick-ACK mode).
+  static constexpr std::uint32_t kQuickAcks = 16;
+  std::uint32_t quickacks_ = 0;
   std::optional<Instant> delack_deadline_;
   std::uint32_t unacked_bytes_ = 0;
   std::optional<Instant> persist_deadline_;
@@ -420,7 +446,7 @@ class Tcb {
   bool tfo_syn_sent_ = false;                // the first SYN is out (retransmissions: no data)
   std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
   std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
-  bool tfo_child_ = false;  // passive: took a SYN's data, may send in SYN-RECEIVED
+  bool tfo_child_ = false;                   // passive: took a SYN's data, may send in SYN-RECEIVED
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;
