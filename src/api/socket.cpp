@@ -163,7 +163,7 @@ namespace {
 // Active OPEN with the stack's default options (opts == nullptr) or with *opts.
 Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::Ipv4Addr remote,
                                               std::uint16_t port, Instant now,
-                                              const SocketOptions* opts) {
+                                              const SocketOptions* opts, Bytes data = {}) {
   // RFC 9293 MUST-46: "reject as an error a local OPEN call for an invalid remote
   // IP address (e.g., a broadcast or multicast address)".
   if (remote.is_unspecified() || remote.is_broadcast() || remote.is_multicast() || port == 0)
@@ -175,8 +175,8 @@ Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::Ipv4Add
   if (route->link_broadcast) return Err{ConnectError::InvalidAddress};  // a subnet broadcast
   const tcp::Endpoint local{route->src, 0};                             // port 0: an ephemeral port
   const tcp::Endpoint peer{remote, port};
-  auto id =
-      opts ? stack.tcp().connect(local, peer, now, *opts) : stack.tcp().connect(local, peer, now);
+  auto id = opts ? stack.tcp().connect(local, peer, now, *opts, data)
+                 : stack.tcp().connect(local, peer, now);
   if (!id) return Err{to_connect_error(id.error())};
   stack.flush_tcp(now);
   return *id;
@@ -194,7 +194,13 @@ Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ip
 Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ipv4Addr remote,
                                                    std::uint16_t port, Instant now,
                                                    const SocketOptions& opts) {
-  auto id = open_active(stack, remote, port, now, &opts);
+  return connect(stack, remote, port, now, opts, Bytes{});
+}
+
+Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ipv4Addr remote,
+                                                   std::uint16_t port, Instant now,
+                                                   const SocketOptions& opts, Bytes data) {
+  auto id = open_active(stack, remote, port, now, &opts, data);
   if (!id) return Err{id.error()};
   return TcpStream(stack, *id);
 }

@@ -31,7 +31,8 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_, out_, events_, trace_, advice_, batching_, challenge_limit_, stats_};
+  return TcbContext{config_,          out_,   events_,   trace_, advice_, batching_,
+                    challenge_limit_, stats_, tfo_cache_};
 }
 
 Tcb* TcpProtocol::find(ConnId id) {
@@ -104,6 +105,8 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
     ++stats_.dropped_broadcast;
     return;
   }
+  // RFC 7413 §4.1.1: the Fast Open option belongs on SYNs; elsewhere it is ignored.
+  if (in.seg.options.tfo_cookie && !in.seg.flags.syn()) ++stats_.tfo_ignored;
   const Tuple t{Endpoint{in.dst, in.seg.dst_port}, Endpoint{in.src, in.seg.src_port}};
   if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
     const ConnId id = it->second;
@@ -215,15 +218,68 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
     return;
   }
   if (!admit(l.opts)) return;
+  const TfoPassive tfo = tfo_on_syn(l, in, now);
   const Tuple t{Endpoint{in.dst, seg.dst_port}, Endpoint{in.src, seg.src_port}};
   const ConnId id = add_conn(t, l.opts);
   Conn& c = conns_.at(id);
   c.listener = lid;
   ++l.embryonic;
+  if (tfo.accept_data) {
+    c.tfo_listener = lid;
+    ++l.tfo_pending;
+  }
   SeqNum iss = choose_isn(t, now);
   if (isn_floor && !seq_gt(iss, *isn_floor)) iss = *isn_floor + 1;
-  c.tcb->open_from_listen(seg, iss, lid, now);
+  c.tcb->open_from_listen(seg, iss, lid, now, tfo);
   settle(id);
+}
+
+TfoPassive TcpProtocol::tfo_on_syn(Listener& l, const SegmentIn& in, Instant now) {
+  // RFC 7413 §4.1.2, server side. (A SYN answered with a SYN cookie never gets here:
+  // no state, so no data and no Fast Open cookie — as Linux.)
+  TfoPassive r;
+  const auto cookie = TfoCookie::from(in.seg.options);
+  if (!cookie) return r;  // no option: RFC 9293 as ever (text on a SYN is queued)
+  if (!l.opts.tfo) {
+    ++stats_.tfo_ignored;  // a listener without Fast Open ignores the option
+    return r;
+  }
+  // Data on a SYN is taken only with a valid cookie; otherwise it is dropped and the
+  // SYN,ACK acknowledges the SYN alone (the client sends it again, §4.2.2).
+  r.drop_data = true;
+  if (cookie->len == 0) {
+    // "Fast Open Cookie Request": answer with a cookie.
+    ++stats_.tfo_cookie_requests;
+    r.send_cookie = tfo_keys_.make(in.src, now);
+    ++stats_.tfo_cookies_sent;
+    return r;
+  }
+  if (!tfo_keys_.valid(in.src, *cookie, now)) {
+    // "If the cookie is not valid, the server ... sends a SYN-ACK with a new cookie".
+    ++stats_.tfo_cookie_invalid;
+    r.send_cookie = tfo_keys_.make(in.src, now);
+    ++stats_.tfo_cookies_sent;
+    return r;
+  }
+  // A valid cookie with no data (or a FIN on the SYN): a normal handshake.
+  if (in.seg.payload.empty() || in.seg.flags.fin()) return r;
+  // §5.1: "servers [SHOULD] limit the number of pending TFO connection requests";
+  // beyond it the SYN gets a normal handshake (its data is not acknowledged).
+  if (l.tfo_pending >= config_.tfo_max_pending) {
+    ++stats_.tfo_pending_overflow;
+    return r;
+  }
+  ++stats_.tfo_accepted;
+  r.drop_data = false;
+  r.accept_data = true;
+  return r;
+}
+
+void TcpProtocol::tfo_settle(Conn& c, bool gone) {
+  if (!c.tfo_listener || (!gone && c.tcb->state() == State::SynReceived)) return;
+  auto lit = listeners_.find(*c.tfo_listener);
+  if (lit != listeners_.end() && lit->second.tfo_pending > 0) --lit->second.tfo_pending;
+  c.tfo_listener.reset();
 }
 
 bool TcpProtocol::options_valid(const SocketOptions& opts) const {
@@ -379,6 +435,7 @@ void TcpProtocol::reap(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   detach_from_listener(it->second, id);
+  tfo_settle(it->second, true);
   reserved_ -= it->second.charged;
   conns_.erase(it);
   ++stats_.conns_closed;
@@ -392,6 +449,7 @@ void TcpProtocol::settle(ConnId id) {
   if (batching_) batch_touched_.push_back(id);
   Conn& c = it->second;
   Tcb& tcb = *c.tcb;
+  tfo_settle(c, false);
   if (tcb.take_accept_ready() && c.listener && !c.queued) {
     auto lit = listeners_.find(*c.listener);
     if (lit != listeners_.end()) {
@@ -482,8 +540,14 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
 
 Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now,
                                                   const SocketOptions& opts) {
+  return connect(local, remote, now, opts, Bytes{});
+}
+
+Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remote, Instant now,
+                                                  const SocketOptions& opts, Bytes data) {
   advance(now);
-  if (!options_valid(opts)) return Err{ConnectError::InvalidOption};
+  if (!options_valid(opts) || data.size() > opts.send_buffer)
+    return Err{ConnectError::InvalidOption};
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
   if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
     return Err{ConnectError::InvalidAddress};
@@ -506,6 +570,20 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
     return Err{ConnectError::AddressInUse};
   }
   const ConnId id = add_conn(t, opts);
+  // RFC 7413 §4.2: a cached cookie goes out with the data, else the SYN asks for one
+  // (also when there is no data: a refresh, §4.1.3); a server held off after SYN
+  // losses gets no option at all.
+  std::optional<TfoCookie> tfo;
+  std::uint16_t tfo_mss = 0;
+  if (opts.tfo && !tfo_cache_.held_off(remote.addr, now)) {
+    tfo = TfoCookie{};
+    const TfoCookieCache::Entry* e = tfo_cache_.find(remote.addr);
+    if (e && e->cookie && !data.empty()) {
+      tfo = *e->cookie;
+      tfo_mss = e->mss;
+    }
+  }
+  find(id)->tfo_prepare_active(tfo, tfo_mss, data);
   find(id)->open_active(choose_isn(t, now), now);
   settle(id);
   purge_heap();

@@ -19,12 +19,13 @@ struct CallShape {
   std::size_t max_args;
 };
 
-constexpr std::array<CallShape, 20> kCalls{{
-    {"socket", 0, 0},      {"listen", 0, 1},      {"connect", 0, 2},  {"accept", 0, 0},
-    {"write", 1, 1},       {"send_urgent", 1, 1}, {"read", 1, 1},     {"peek", 1, 1},
-    {"begin_batch", 0, 0}, {"end_batch", 0, 0},   {"shutdown", 0, 0}, {"close", 0, 0},
-    {"abort", 0, 0},       {"setsockopt", 2, 2},  {"state", 1, 1},    {"event", 1, 2},
-    {"noevent", 1, 1},     {"icmp", 2, 3},        {"urgent", 0, 0},   {"tcp_info", 1, 1},
+constexpr std::array<CallShape, 23> kCalls{{
+    {"socket", 0, 0},       {"listen", 0, 1},      {"connect", 0, 2},  {"accept", 0, 0},
+    {"write", 1, 1},        {"send_urgent", 1, 1}, {"read", 1, 1},     {"peek", 1, 1},
+    {"begin_batch", 0, 0},  {"end_batch", 0, 0},   {"shutdown", 0, 0}, {"close", 0, 0},
+    {"abort", 0, 0},        {"setsockopt", 2, 2},  {"state", 1, 1},    {"event", 1, 2},
+    {"noevent", 1, 1},      {"icmp", 2, 3},        {"urgent", 0, 0},   {"tcp_info", 1, 1},
+    {"connect_data", 1, 3}, {"peer_port", 1, 1},   {"tcp_stat", 1, 1},
 }};
 
 // tcpdump's order (print-tcp.c tcp_flag_values): F S R P . U E W.
@@ -247,6 +248,34 @@ bool parse_option_item(std::string_view item, OptionSpec& spec) {
     if (!parse_ts_value(w[2], ts.tsval, spec.tsval_any)) return false;
     if (!parse_ts_value(w[4], ts.tsecr, spec.tsecr_any)) return false;
     o.timestamps = ts;
+    return true;
+  }
+  if (w[0] == "FO") {
+    // RFC 7413 §4.1.1 (packetdrill's spelling): `FO` a cookie request, `FO *` any
+    // cookie, `FO <hex>` a cookie of 4..16 bytes, even.
+    if (*n > 2 || o.tfo_cookie) return false;
+    o.tfo_cookie = std::array<std::uint8_t, 16>{};
+    o.tfo_cookie_len = 0;
+    if (*n == 1) return true;
+    if (w[1] == "*") {
+      spec.tfo_any = true;
+      return true;
+    }
+    const std::string_view hexs = w[1];
+    if (hexs.size() % 4 != 0 || hexs.size() < 8 || hexs.size() > 32) return false;
+    for (std::size_t i = 0; i < hexs.size() / 2; ++i) {
+      const auto nib = [](char ch) -> int {
+        if (ch >= '0' && ch <= '9') return ch - '0';
+        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+        if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+        return -1;
+      };
+      const int hi = nib(hexs[2 * i]);
+      const int lo = nib(hexs[2 * i + 1]);
+      if (hi < 0 || lo < 0) return false;
+      (*o.tfo_cookie)[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    o.tfo_cookie_len = static_cast<std::uint8_t>(hexs.size() / 2);
     return true;
   }
   if (w[0] == "sack") {
@@ -487,6 +516,20 @@ std::string format_options(const OptionSpec& spec) {
     }
     items.push_back(std::move(s));
   }
+  if (o.tfo_cookie) {
+    std::string s = "FO";
+    if (spec.tfo_any) {
+      s += " *";
+    } else if (o.tfo_cookie_len > 0) {
+      s += ' ';
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (std::size_t i = 0; i < o.tfo_cookie_len && i < o.tfo_cookie->size(); ++i) {
+        s += kHex[(*o.tfo_cookie)[i] >> 4];
+        s += kHex[(*o.tfo_cookie)[i] & 15];
+      }
+    }
+    items.push_back(std::move(s));
+  }
   std::string out = "<";
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
   return out + ">";
@@ -705,6 +748,10 @@ std::vector<std::string> mismatches(const SegmentSpec& e, const SegmentSpec& a) 
       if (e.options->tsval_any) want.timestamps->tsval = got.timestamps->tsval;
       if (e.options->tsecr_any) want.timestamps->tsecr = got.timestamps->tsecr;
     }
+    if (e.options->tfo_any) {  // any cookie, not a request
+      want.tfo_cookie = got.tfo_cookie;
+      want.tfo_cookie_len = got.tfo_cookie_len >= 4 ? got.tfo_cookie_len : 0xff;
+    }
     // Unused SACK slots carry no meaning.
     for (std::size_t i = want.sack_count; i < want.sack_blocks.size(); ++i) {
       want.sack_blocks[i] = i < got.sack_blocks.size() ? got.sack_blocks[i] : wire::SackBlock{};
@@ -714,7 +761,8 @@ std::vector<std::string> mismatches(const SegmentSpec& e, const SegmentSpec& a) 
   return out;
 }
 
-wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t last_tsval) {
+wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t last_tsval,
+                      const std::optional<wire::TcpOptions>& last_tfo) {
   wire::TcpRepr r;
   r.flags.bits = s.flags;
   r.seq = bases.remote_isn + s.seq.value_or(0);
@@ -726,6 +774,10 @@ wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t
   if (s.options) {
     r.options = s.options->opts;
     if (r.options.timestamps && s.options->tsecr_any) r.options.timestamps->tsecr = last_tsval;
+    if (s.options->tfo_any && last_tfo) {
+      r.options.tfo_cookie = last_tfo->tfo_cookie;
+      r.options.tfo_cookie_len = last_tfo->tfo_cookie_len;
+    }
     for (std::size_t i = 0; i < r.options.sack_count && i < r.options.sack_blocks.size(); ++i) {
       auto& b = r.options.sack_blocks[i];
       b = {bases.local_isn + b.left.raw(), bases.local_isn + b.right.raw()};

@@ -42,7 +42,8 @@ void Tcb::open_active(SeqNum iss, Instant now) {
   output(now);
 }
 
-void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now) {
+void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now,
+                           const TfoPassive& tfo) {
   passive_open_ = true;  // MUST-11
   listener_ = listener;
   state_ = State::Listen;
@@ -65,8 +66,15 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
     ts_recent_ = syn.options.timestamps->tsval;
     ts_recent_at_ = now;
   }
-  // "... and any other control or text should be queued for processing later."
-  queue_syn_text(syn.payload, syn.flags.fin());
+  // "... and any other control or text should be queued for processing later" —
+  // unless RFC 7413 says otherwise: data with a valid Fast Open cookie is accepted
+  // now, data on any other Fast Open SYN is dropped (tcb_fastopen.cpp).
+  tfo_syn_option_ = tfo.send_cookie;
+  if (tfo.accept_data) {
+    tfo_accept_syn_data(syn.payload);
+  } else if (!tfo.drop_data) {
+    queue_syn_text(syn.payload, syn.flags.fin());
+  }
   rtx_epoch_ = now;
   last_rcv_at_ = now;
   ++stats_.segs_in;

@@ -149,6 +149,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     // been ACKed), change the connection state to ESTABLISHED, form an ACK segment
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
     syn_acked(seg, now);
+    tfo_on_syn_ack(seg);  // RFC 7413: cache the cookie; data not acked is resent
     transition(State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, now);
     push_event(EventKind::Connected);
     if (fin_queued_) transition(State::FinWait1, Rule::rfc9293_3_10_4_close_established, now);
@@ -442,6 +443,12 @@ void Tcb::syn_acked(const Seg& seg, Instant now) {
   // sets RTO back to 3 s for data (RttEstimator::restart_after_syn_timeout).
   rtt_sample_on_ack(seg, now);
   snd_una_ = seg.ack;
+  // RFC 7413: the ACK may cover data too (sent on our SYN, or by a Fast Open server
+  // in SYN-RECEIVED): it leaves the send buffer.
+  if (const SeqNum to = seq_min(snd_una_, data_end()); seq_gt(to, snd_buf_seq_)) {
+    snd_buf_.consume(static_cast<std::uint32_t>(to - snd_buf_seq_));
+    snd_buf_seq_ = to;
+  }
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   rtx_deadline_.reset();
   if (rto_count_ > 0) rtt_.restart_after_syn_timeout();

@@ -31,14 +31,20 @@ bool Tcb::output_one(Instant now) {
       return false;
     case State::SynSent:
       // §3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent."
+      // RFC 7413 §4.2: with a cached cookie the first SYN also carries data.
       if (snd_nxt_ != iss_) return false;
-      emit(TcpFlags::kSyn | ecn_syn_flags(), iss_, 0, true, now);
+      emit(TcpFlags::kSyn | ecn_syn_flags(), iss_, tfo_syn_data_len(now), true, now);
       return true;
     case State::SynReceived:
       // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; any ACK we owe here repeats it.
-      if (snd_nxt_ != iss_ && !ack_now_) return false;
-      emit(TcpFlags::kSyn | TcpFlags::kAck | ecn_syn_flags(), iss_, 0, true, now);
-      return true;
+      if (snd_nxt_ == iss_ || ack_now_) {
+        emit(TcpFlags::kSyn | TcpFlags::kAck | ecn_syn_flags(), iss_, 0, true, now);
+        return true;
+      }
+      // RFC 7413 §4.1.2: a server that took a SYN's data may answer it before the
+      // handshake completes (after the SYN,ACK, within the windows; as Linux).
+      if (!tfo_child_) return false;
+      break;
     case State::TimeWait:
       if (!ack_now_ || ctx_.batching) return false;
       emit(TcpFlags::kAck, snd_max_, 0, false, now);
@@ -62,6 +68,8 @@ bool Tcb::output_one(Instant now) {
 
 bool Tcb::can_send_data() const {
   switch (state_) {
+    case State::SynReceived:
+      return tfo_child_ && snd_nxt_ != iss_;  // RFC 7413: after our SYN,ACK
     case State::Established:
     case State::CloseWait:
     case State::FinWait1:
@@ -193,6 +201,8 @@ wire::TcpOptions Tcb::options_for(bool syn, Instant now) const {
     }
     // RFC 2018 §2: SACK-permitted in a SYN; in a SYN,ACK only if the SYN carried it.
     o.sack_permitted = ctx_.config.sack && (offering || sack_permitted_);
+    // RFC 7413 §4.1.1: the Fast Open option, on SYNs and SYN,ACKs only.
+    if (tfo_syn_option_ && (offering || passive_open_)) tfo_syn_option_->put(o);
   } else {
     // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST> segment".
     if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
@@ -271,12 +281,14 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   }
   // RFC 3168: ECE/CWR and the ECN field. New data only: not a retransmission (below
   // SND.MAX), not a window probe (sent without advancing SND.NXT).
-  const bool new_data = data_len > 0 && advance && !seq_lt(seq, snd_max_);
+  // (Never a SYN: RFC 3168 §6.1.1 keeps SYNs Not-ECT, Fast Open data included.)
+  const bool new_data = data_len > 0 && advance && !syn && !seq_lt(seq, snd_max_);
   const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
   ByteVec payload(data_len);
   if (data_len > 0) {
-    snd_buf_.peek(static_cast<std::size_t>(seq - snd_buf_seq_), payload);
+    // A SYN's data (RFC 7413) starts after the SYN's sequence number.
+    snd_buf_.peek(static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_), payload);
     r.payload = payload;
   }
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));

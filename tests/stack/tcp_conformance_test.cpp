@@ -211,6 +211,57 @@ TEST(StackConformance, BatchDoesNotForceAnAckTheDelayedAckRuleWithholds) {
   EXPECT_EQ(t->ack.raw(), p.a_nxt());
 }
 
+// RFC 7413 §4.1.1 against hostile input: Fast Open options of illegal lengths are
+// malformed option areas (dropped, counted, no answer, no state); a well-formed option
+// on a non-SYN segment is ignored and counted; a cookie request still gets its cookie.
+TEST(StackConformance, HostileFastOpenOptionsAreDroppedOrIgnoredAndCounted) {
+  Pair p;
+  tcp::SocketOptions tfo;
+  tfo.tfo = true;
+  ASSERT_TRUE(p.b.stack.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 81}, 8, tfo).ok());
+  const Stats before = p.b.stack.stats();
+  const std::size_t conns = p.b.stack.tcp().connection_count();
+  auto deliver = [&](std::uint16_t dport, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                     ByteVec options, std::string_view payload) {
+    ByteVec s = tcp_raw(p.a.addr, p.b.addr, 50000, dport, seq, ack, flags, options, payload);
+    p.b.stack.on_frame(
+        p.b.iface, ethernet(p.b.mac, p.a.mac, kIpv4, ipv4(p.a.addr, p.b.addr, kTcp, s)), p.seg.now);
+  };
+  auto fo = [](std::size_t cookie_len) {
+    ByteVec o{std::byte{34}, std::byte(2 + cookie_len)};
+    for (std::size_t i = 0; i < cookie_len; ++i) o.push_back(std::byte(0xc0 + i));
+    while (o.size() % 4 != 0) o.push_back(std::byte{1});
+    return o;
+  };
+  // Cookies of 1, 2, 3, 5 (odd), 17 and 18 bytes (over 16): every one a malformed area.
+  for (std::size_t n : {1u, 2u, 3u, 5u, 17u, 18u}) deliver(81, 0x02, 1000, 0, fo(n), "data");
+  // A length byte that runs past the option area.
+  deliver(81, 0x02, 1000, 0, ByteVec{std::byte{34}, std::byte{10}, std::byte{0}, std::byte{0}},
+          "data");
+  EXPECT_EQ(p.b.stack.stats().tcp_rx_malformed, before.tcp_rx_malformed + 7);
+  EXPECT_TRUE(p.b.drain().empty());  // no SYN,ACK, no RST
+  EXPECT_EQ(p.b.stack.tcp().connection_count(), conns);
+  EXPECT_EQ(p.b.stack.tcp().stats().tfo_cookie_requests, 0u);
+  // A valid 8-byte cookie on a data segment of the established connection: ignored.
+  const std::uint32_t seq = p.a_nxt(), ack = p.b_nxt();
+  ByteVec s = tcp_raw(p.a.addr, p.b.addr, p.a_port(), 80, seq, ack, 0x18, fo(8), "okay");
+  p.b.stack.on_frame(
+      p.b.iface, ethernet(p.b.mac, p.a.mac, kIpv4, ipv4(p.a.addr, p.b.addr, kTcp, s)), p.seg.now);
+  EXPECT_EQ(p.b.stack.tcp().stats().tfo_ignored, 1u);
+  EXPECT_EQ(p.b.stack.tcp().readable(p.child), 4u);
+  (void)p.b.drain();
+  // And a cookie request still works: the SYN,ACK carries an 8-byte cookie.
+  deliver(81, 0x02, 5000, 0, fo(0), "");
+  auto out = p.b.drain();
+  ASSERT_EQ(out.size(), 1u);
+  auto t = tcp_of(out[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->flags.bits, 0x12);
+  ASSERT_TRUE(t->options.tfo_cookie.has_value());
+  EXPECT_EQ(t->options.tfo_cookie_len, 8);
+  EXPECT_EQ(p.b.stack.tcp().stats().tfo_cookie_requests, 1u);
+}
+
 // MUST-7 (§3.1): "be prepared to handle an illegal option length (e.g., zero) without
 // crashing; a suggested procedure is to reset the connection and log the error
 // cause." We drop the segment, count it, and keep the connection.

@@ -181,6 +181,12 @@ TEST(ScriptParser, RoundTripIsCanonical) {
       "0.000 read(1) = -WouldBlock",
       "0.000 setsockopt(nodelay, 1)",
       "0.000 event(Readable)",
+      "0.100 < S 0:0(0) win 65535 <mss 1460,FO>",
+      "0.100 > S. 0:0(0) ack 1 <mss 1460,FO *>",
+      "0.100 < S 0:100(100) win 65535 <mss 1460,FO 0a0b0c0d0e0f1011>",
+      "0.100 connect_data(1000)",
+      "0.100 peer_port(40001)",
+      "0.100 tcp_stat(tfo_accepted) = 1",
   };
   for (const char* text : lines) {
     const Line l = parse_ok(text);
@@ -223,6 +229,14 @@ TEST(ScriptParser, MalformedLinesGiveTypedErrors) {
   EXPECT_EQ(parse_err("0 < S 0:0(0) <sack 1:2 3:4 5:6 7:8 9:10>"), ScriptErrorCode::BadOption);
   EXPECT_EQ(parse_err("0 < S 0:0(0) <bogus>"), ScriptErrorCode::BadOption);
   EXPECT_EQ(parse_err("0 < S 0:0(0) <mss 1,>"), ScriptErrorCode::BadOption);
+  // RFC 7413 cookies: 4..16 bytes, even, hex; one FO option.
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO 0a0b0c>"), ScriptErrorCode::BadOption);
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO 0a0b0c0d0e>"), ScriptErrorCode::BadOption);
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO 0a0b0c0g>"), ScriptErrorCode::BadOption);
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO 000102030405060708090a0b0c0d0e0f10>"),
+            ScriptErrorCode::BadOption);
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO,FO>"), ScriptErrorCode::BadOption);
+  EXPECT_EQ(parse_err("0 < S 0:0(0) <FO 0a0b0c0d 1>"), ScriptErrorCode::BadOption);
   EXPECT_EQ(parse_err("0 frobnicate()"), ScriptErrorCode::BadCall);
   EXPECT_EQ(parse_err("0 write 5"), ScriptErrorCode::BadCall);
   EXPECT_EQ(parse_err("0 write(5"), ScriptErrorCode::BadCall);

@@ -276,6 +276,14 @@ class Runner {
       // 0 Never, 1 WhenFull, 2 Always (RFC 4987 §3.6).
       if (v > 2) return fail(d.number, "%syn_cookies must be 0, 1 or 2");
       c.syn_cookies = static_cast<SynCookies>(v);
+    } else if (d.key == "tfo_max_pending") {
+      c.tfo_max_pending = static_cast<std::uint32_t>(v);
+    } else if (d.key == "tfo_key_rotation_ms") {
+      c.tfo_key_rotation = ms;
+    } else if (d.key == "tfo_cookie_cache") {
+      c.tfo_cookie_cache = static_cast<std::size_t>(v);
+    } else if (d.key == "tfo_syn_loss_holdoff_ms") {
+      c.tfo_syn_loss_holdoff = ms;
     } else if (!set_option(c.defaults, d.key, v)) {
       return fail(d.number, "unknown directive %" + d.key);
     }
@@ -345,6 +353,8 @@ class Runner {
       // As Linux's net.ipv4.tcp_ecn: 0 off, 1 on (ask and accept), 2 passive (accept).
       if (v < 0 || v > 2) return false;
       o.ecn = v == 0 ? EcnMode::Off : v == 1 ? EcnMode::On : EcnMode::Passive;
+    } else if (name == "tfo") {
+      o.tfo = v != 0;  // RFC 7413 Fast Open (client and server)
     } else if (name == "report_soft_errors") {
       o.report_soft_errors = v != 0;
     } else {
@@ -480,7 +490,16 @@ class Runner {
       if (r.flags.ack()) syn_ack_for_ = r.ack;
     }
     if (r.options.timestamps) last_tsval_ = r.options.timestamps->tsval;
+    if (r.options.tfo_cookie && r.options.tfo_cookie_len >= 4) last_tfo_ = r.options;
     last_sent_seq_ = r.seq;
+  }
+
+  void new_connection() {
+    isn_known_ = false;
+    syn_ack_for_.reset();
+    conn_.reset();
+    tx_off_ = 0;
+    rx_off_ = 0;
   }
 
   // Data we send is what write() was given: pattern_byte(stream offset).
@@ -498,7 +517,7 @@ class Runner {
   }
 
   void inject(const SegmentSpec& s) {
-    wire::TcpRepr r = to_repr(s, bases_, last_tsval_);
+    wire::TcpRepr r = to_repr(s, bases_, last_tsval_, last_tfo_);
     r.src_port = remote_port_;
     r.dst_port = local_port_ == 0 ? kDefaultServerPort : local_port_;
     const std::uint32_t first = *s.seq + ((s.flags & wire::TcpFlags::kSyn) ? 1 : 0) - 1;
@@ -549,6 +568,41 @@ class Runner {
       }
       drain();
       return outcome(r, 0);
+    }
+    if (c.name == "connect_data") {
+      // RFC 7413: an active open that hands n bytes over with the SYN (sendto with
+      // MSG_FASTOPEN). A new connection: numbers and stream offsets start again.
+      remote_port_ = static_cast<std::uint16_t>(arg_or(c, 1, kDefaultServerPort));
+      const auto local_port = static_cast<std::uint16_t>(arg_or(c, 2, 0));
+      ByteVec data(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
+      for (std::size_t i = 0; i < data.size(); ++i) data[i] = pattern_byte(i);
+      new_connection();
+      auto r = proto_->connect(Endpoint{kLocal, local_port}, Endpoint{kRemote, remote_port_}, now_,
+                               config_.defaults, data);
+      if (r) {
+        conn_ = *r;
+        tx_off_ = data.size();
+        if (auto ep = proto_->local_endpoint(*r)) local_port_ = ep->port;
+      }
+      drain();
+      return outcome(r, 0);
+    }
+    if (c.name == "peer_port") {
+      // The peer opens another connection from this port: numbers start again.
+      remote_port_ = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultRemotePort));
+      new_connection();
+      return {0, {}};
+    }
+    if (c.name == "tcp_stat") {
+      // A counter of the whole TcpProtocol (ProtocolStats), e.g. tfo_accepted.
+      const ProtocolStats& st = proto_->stats();
+      const std::string name = c.args[0].is_number() ? "" : c.args[0].ident();
+#define SYNACK_SCRIPT_STAT(f) \
+  if (name == #f) return {static_cast<std::int64_t>(st.f), {}};
+      SYNACK_TCP_STATS(SYNACK_SCRIPT_STAT)
+#undef SYNACK_SCRIPT_STAT
+      fail(line, "unknown counter in " + format_call(c));
+      return {};
     }
     if (c.name == "begin_batch") {
       // Segments up to end_batch() arrive together (Stack::on_frames, MUST-58/59).
@@ -746,7 +800,8 @@ class Runner {
   bool isn_known_ = false;
   std::optional<SeqNum> syn_ack_for_;
   std::uint32_t last_tsval_ = 0;
-  std::uint8_t dscp_ = 0;  // the DSCP every emitted segment must carry
+  std::optional<wire::TcpOptions> last_tfo_;  // the last Fast Open cookie the stack sent
+  std::uint8_t dscp_ = 0;                     // the DSCP every emitted segment must carry
   SeqNum last_sent_seq_;
   std::uint16_t local_port_ = 0;
   std::uint16_t remote_port_ = kDefaultRemotePort;

@@ -194,6 +194,29 @@ TEST(TcpOptions, FastOpen) {
   EXPECT_EQ(format_tcp_options(six), "<tfo cookie a1a2a3a4a5a6>");
 }
 
+TEST(TcpOptions, FastOpenEveryCookieLength) {
+  // RFC 7413 §4.1.1: "The cookie length MUST be ... 4 to 16 bytes" and even; length
+  // 2 (no cookie) is a request. Every even length round-trips, every other is rejected.
+  for (std::size_t n = 0; n <= 18; ++n) {
+    ByteVec area{std::byte{0x22}, std::byte(n + 2)};
+    for (std::size_t i = 0; i < n; ++i) area.push_back(std::byte(0xa0 + i));
+    while (area.size() % 4 != 0) area.push_back(std::byte{1});  // NOP padding
+    auto r = parse_tcp_options(view(area));
+    const bool valid = n == 0 || (n >= 4 && n <= 16 && n % 2 == 0);
+    ASSERT_EQ(r.ok(), valid) << n;
+    if (!valid) {
+      EXPECT_EQ(r.error(), WireError::BadOptionLength) << n;
+      continue;
+    }
+    ASSERT_TRUE(r->tfo_cookie.has_value()) << n;
+    EXPECT_EQ(r->tfo_cookie_len, n);
+    for (std::size_t i = 0; i < 16; ++i) {
+      EXPECT_EQ((*r->tfo_cookie)[i], i < n ? 0xa0 + i : 0) << n << " " << i;
+    }
+    EXPECT_EQ(emit(*r), area) << n;  // the same bytes, padding included
+  }
+}
+
 TEST(TcpOptions, RoundTripCombinations) {
   // Every subset of {mss, ws, sackOK, TS, sack blocks, tfo}: emit, parse, compare;
   // the area is a 4-byte multiple, at most 40 bytes.

@@ -45,6 +45,7 @@ struct CommonOptions {
   std::optional<int> mss;
   std::string cc = "cubic";
   bool ecn = false;  // --ecn: ask for ECN on active opens (EcnMode::On)
+  bool tfo = false;  // --tfo: TCP Fast Open (RFC 7413), SocketOptions::tfo
   std::string impair;
   std::optional<double> min_rto_ms;      // --min-rto: TcpConfig::min_rto
   std::optional<double> user_timeout_s;  // --user-timeout: R2 for data (>= 100 s applies)

@@ -19,6 +19,10 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
       ->check(int_in(64, 8960));
   add_cc_option(sub, o.cc);
   add_ecn_option(sub, o.ecn);
+  sub.add_flag("--tfo", o.tfo,
+               "TCP Fast Open (RFC 7413): serve gives cookies and takes data on SYNs with a "
+               "valid one; nc and get ask for a cookie (get sends its request on the SYN once "
+               "it has one)");
   sub.add_option("--min-rto", o.min_rto_ms,
                  "RTO floor in ms (default 200, as Linux; RFC 6298 (2.4) says 1000)")
       ->type_name("MS")

@@ -60,6 +60,7 @@ int run_serve(const ServeArgs& a) {
   api::ServiceConfig cfg;
   cfg.socket.cc = cc_algorithm(a.common.cc);
   cfg.socket.ecn = ecn_mode(a.common.ecn);
+  cfg.socket.tfo = a.common.tfo;
   cfg.max_conns = static_cast<std::size_t>(a.max_conns);
   cfg.idle_timeout =
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.idle_timeout));

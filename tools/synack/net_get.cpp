@@ -66,14 +66,20 @@ class Get {
         parser_([this](Bytes b) { on_body(b); }) {}
 
   void start() {
-    auto s = api::TcpStream::connect(host_.stack(), url_.host, url_.port, host_.now());
+    request_ = http_get_request(url_);
+    // With --tfo the request is handed over with the connect (RFC 7413: it rides on
+    // the SYN when a cookie for the server is cached, else it follows the handshake).
+    const auto& opts = host_.stack().tcp().config().defaults;
+    auto s = opts.tfo ? api::TcpStream::connect(host_.stack(), url_.host, url_.port, host_.now(),
+                                                opts, as_bytes(std::string_view(request_)))
+                      : api::TcpStream::connect(host_.stack(), url_.host, url_.port, host_.now());
+    if (s && opts.tfo) sent_ = request_.size();
     if (!s) {
       throw std::runtime_error(fmt::format("get: cannot connect to {}:{}: {}",
                                            url_.host.to_string(), url_.port,
                                            api::to_string(s.error())));
     }
     stream_.emplace(std::move(*s));
-    request_ = http_get_request(url_);
     host_.loop().flush(host_.now());
   }
 

@@ -136,6 +136,7 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   }
   cfg.tcp.defaults.cc = cc_algorithm(common.cc);
   cfg.tcp.defaults.ecn = ecn_mode(common.ecn);
+  cfg.tcp.defaults.tfo = common.tfo;
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);

@@ -106,6 +106,7 @@ const std::vector<Scenario> kScenarios = {
     {"server-first", "the server sends first after the handshake (banner)", run_server_first},
     {"zero-window", "the receiver stops reading: zero window, probes, reopening", run_zero_window},
     {"loss", "bulk transfer over a lossy link (5 % unless --loss): retransmission", run_loss},
+    {"tfo", "TCP Fast Open (RFC 7413): a cookie, then the request on the SYN; time saved", run_tfo},
     {"ping-udp", "ARP, ICMP echo and a UDP echo exchange (the layers below TCP)", run_ping_udp},
     {"attack", "off-path attacker guesses SEQ/ACK: insecure stack vs default (3 hosts)", nullptr},
 };

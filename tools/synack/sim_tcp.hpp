@@ -8,6 +8,7 @@ namespace synack::cli {
 
 bool run_request_response(World& w, const ScenarioParams& p);
 bool run_handshake(World& w, const ScenarioParams& p);
+bool run_tfo(World& w, const ScenarioParams& p);
 bool run_transfer(World& w, const ScenarioParams& p);
 bool run_simultaneous_open(World& w, const ScenarioParams& p);
 bool run_simultaneous_close(World& w, const ScenarioParams& p);

@@ -137,6 +137,12 @@ class TcpStream {
   static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::Ipv4Addr remote,
                                                  std::uint16_t port, Instant now,
                                                  const SocketOptions& opts);
+  // With the first data to send (as Linux's sendto with MSG_FASTOPEN): with opts.tfo
+  // and a Fast Open cookie cached for `remote` the SYN carries it (RFC 7413, see
+  // tcp::TcpProtocol::connect); otherwise it is sent once the handshake completes.
+  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::Ipv4Addr remote,
+                                                 std::uint16_t port, Instant now,
+                                                 const SocketOptions& opts, Bytes data);
 
   TcpStream(TcpStream&& o) noexcept;
   TcpStream& operator=(TcpStream&& o) noexcept;

@@ -29,6 +29,7 @@
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
 #include "synack/tcp/challenge_limit.hpp"
+#include "synack/tcp/fastopen.hpp"
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/tcp/syncookie.hpp"
@@ -82,6 +83,15 @@ class TcpProtocol {
   Result<ConnId, ConnectError> connect(Endpoint local, Endpoint remote, Instant now);
   Result<ConnId, ConnectError> connect(Endpoint local, Endpoint remote, Instant now,
                                        const SocketOptions& opts);
+  // Active OPEN with data to send first (RFC 7413 §4.2, as Linux's sendto with
+  // MSG_FASTOPEN): `data` goes into the send buffer before the SYN is built. With
+  // opts.tfo and a cookie cached for remote.addr the SYN carries the cookie and as
+  // much of the data as fits (the server's cached MSS, 536 if unknown, less the SYN's
+  // options); the rest, or all of it when the server does not take it, follows the
+  // handshake. Without a cookie the SYN asks for one. More data than opts.send_buffer
+  // is InvalidOption.
+  Result<ConnId, ConnectError> connect(Endpoint local, Endpoint remote, Instant now,
+                                       const SocketOptions& opts, Bytes data);
   // SEND (§3.10.2): bytes accepted into the send buffer (may be fewer than given).
   Result<std::size_t, SendError> send(ConnId id, Bytes data);
   // SEND with the URGENT flag (§3.8.5): all of `data` becomes urgent.
@@ -114,6 +124,9 @@ class TcpProtocol {
   // limits (TcpConfig::memory_budget bounds it; memory_in_use() <= memory_reserved()).
   std::size_t memory_reserved() const { return reserved_; }
   const ProtocolStats& stats() const { return stats_; }
+  // RFC 7413: the client's cookie cache and the server's cookie keys.
+  const TfoCookieCache& tfo_cache() const { return tfo_cache_; }
+  TfoServerKeys& tfo_keys() { return tfo_keys_; }
 
   std::optional<Event> pop_event();
   // Called for every state change of every connection (the trace/ladder hook).
@@ -134,6 +147,8 @@ class TcpProtocol {
     std::optional<std::uint32_t> cookie_tick;
     SocketOptions opts;
     std::deque<ConnId> accept_queue;
+    // RFC 7413 §5.1: children that took data from a SYN, still in SYN-RECEIVED.
+    std::uint32_t tfo_pending = 0;
   };
   struct Conn {
     std::unique_ptr<Tcb> tcb;
@@ -142,6 +157,8 @@ class TcpProtocol {
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
     bool queued = false;                 // in the listener's accept queue
     bool released = false;               // the user called close()/abort()
+    // Counted in this listener's tfo_pending until it leaves SYN-RECEIVED.
+    std::optional<ListenerId> tfo_listener;
   };
   struct TimerEntry {
     Instant at;
@@ -209,6 +226,12 @@ class TcpProtocol {
   // false: the caller answers with a RST (§3.10.7.2).
   bool on_cookie_ack(ListenerId lid, const SegmentIn& in, Instant now);
   SynCookieCodec cookie_codec_{random_};  // keys drawn at construction
+
+  // TCP Fast Open (RFC 7413). The server key is drawn at its first use.
+  TfoPassive tfo_on_syn(Listener& l, const SegmentIn& in, Instant now);
+  void tfo_settle(Conn& c, bool gone);
+  TfoServerKeys tfo_keys_{random_, config_.tfo_key_rotation};
+  TfoCookieCache tfo_cache_{config_.tfo_cookie_cache, config_.tfo_syn_loss_holdoff};
 };
 
 }  // namespace synack::tcp

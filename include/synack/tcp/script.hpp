@@ -72,6 +72,9 @@ struct OptionSpec {
   wire::TcpOptions opts;
   bool tsval_any = false;
   bool tsecr_any = false;
+  // `FO *` (RFC 7413 cookie): on `>` lines any cookie of 4..16 bytes; on `<` lines the
+  // last cookie the stack sent. `FO` alone is a cookie request, `FO 0a0b0c0d` a cookie.
+  bool tfo_any = false;
   bool operator==(const OptionSpec&) const = default;
 };
 
@@ -113,7 +116,9 @@ struct Expect {
 // Known calls: socket() listen([port]) connect([port[, local_port]]) accept() write(n)
 // send_urgent(n) read(n) shutdown() close() abort() setsockopt(name, value) state(NAME)
 // event(Kind) noevent(Kind) (no such event pending) icmp(type, code[, mtu]) urgent()
-// (urgent bytes still to be read).
+// (urgent bytes still to be read) tcp_info(name) connect_data(n[, port[, local_port]])
+// (an active open with n bytes, RFC 7413) peer_port(n) (the peer's next connection)
+// tcp_stat(name) (a ProtocolStats counter).
 struct CallSpec {
   std::string name;
   std::vector<Arg> args;
@@ -169,7 +174,9 @@ std::vector<std::string> mismatches(const SegmentSpec& expected, const SegmentSp
 
 // Builds the header of an injected (`<`) segment; the caller sets ports and payload.
 // `last_tsval` supplies `ecr *`.
-wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t last_tsval);
+// `last_tfo` supplies `FO *` (nullopt: a cookie request).
+wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t last_tsval,
+                      const std::optional<wire::TcpOptions>& last_tfo = std::nullopt);
 
 // The byte at stream offset `off` (0 = first byte after the SYN) of any payload the
 // runner injects or writes: verifiable position-dependent data.

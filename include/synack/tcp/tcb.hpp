@@ -21,6 +21,7 @@
 #include "synack/tcp/assembler.hpp"
 #include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/congestion.hpp"
+#include "synack/tcp/fastopen.hpp"
 #include "synack/tcp/rack.hpp"
 #include "synack/tcp/recovery.hpp"
 #include "synack/tcp/rtt.hpp"
@@ -47,6 +48,8 @@ struct TcbContext {
   ChallengeAckLimiter& challenge_limit;
   // Protocol-wide counters (RFC 5961, limits) that connections add to.
   ProtocolStats& stats;
+  // RFC 7413: the client's cookie cache (an active open with Fast Open updates it).
+  TfoCookieCache& tfo_cache;
 };
 
 class Tcb {
@@ -57,7 +60,14 @@ class Tcb {
   // OPEN (active), §3.10.1: "select an ISS. Send a SYN segment ... enter SYN-SENT".
   void open_active(SeqNum iss, Instant now);
   // §3.10.7.2, a SYN on a listener: this Tcb is the new connection (starts in LISTEN).
-  void open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now);
+  // `tfo`: what the listener decided about the SYN's Fast Open option (RFC 7413).
+  void open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId listener, Instant now,
+                        const TfoPassive& tfo = {});
+  // Before open_active: data the SYN may carry (RFC 7413 §4.2) goes into the send
+  // buffer; `cookie` is the cached cookie to send with it, an empty cookie asks for
+  // one, nullopt sends no Fast Open option. `peer_mss`: the server's cached MSS (0:
+  // unknown, 536 is assumed).
+  void tfo_prepare_active(std::optional<TfoCookie> cookie, std::uint16_t peer_mss, Bytes data);
   // RFC 4987 §3.6: `ack` returned a valid SYN cookie to a listener. The connection
   // starts in ESTABLISHED as if it had sent the cookie SYN,ACK (ISS = the cookie) and
   // received this ACK; the caller then hands `ack` to on_segment for its text/FIN.
@@ -227,6 +237,10 @@ class Tcb {
   void arm_undo();
   void try_undo_dsack();
   void undo_reduction();
+  // Fast Open, RFC 7413 (tcb_fastopen.cpp).
+  std::uint32_t tfo_syn_data_len(Instant now);
+  void tfo_on_syn_ack(const Seg& seg);
+  void tfo_accept_syn_data(Bytes data);
   // ECN, RFC 3168 (tcb_ecn.cpp).
   std::uint8_t ecn_syn_flags() const;
   void ecn_on_syn(bool ece, bool cwr);
@@ -426,6 +440,14 @@ class Tcb {
   // Loss reductions (fast retransmits + timeouts) seen by the last data segment sent:
   // a new one means CWR on the next new data (§6.1.2 "for any reason").
   std::optional<std::uint64_t> ecn_losses_;
+
+  // Fast Open (RFC 7413).
+  std::optional<TfoCookie> tfo_syn_option_;  // on our SYN or SYN,ACK (len 0: request)
+  bool tfo_active_ = false;                  // an active open that uses Fast Open
+  bool tfo_syn_sent_ = false;                // the first SYN is out (retransmissions: no data)
+  std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
+  std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
+  bool tfo_child_ = false;                   // passive: took a SYN's data, may send in SYN-RECEIVED
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;

@@ -77,6 +77,11 @@ struct SocketOptions {
   // RFC 3168 ECN. Read at the open (the SYN or the listener's SYN,ACK); changing it
   // later does not change a negotiated connection.
   EcnMode ecn = EcnMode::Passive;
+  // RFC 7413 TCP Fast Open, off by default. On a listener: answer cookie requests and
+  // accept data on SYNs with a valid cookie (Linux's tcp_fastopen bit 2, TFO_SERVER).
+  // On an active open: ask for a cookie, or send SYN + cookie + the data given to
+  // TcpProtocol::connect when a cookie for the server is cached (bit 1, TFO_CLIENT).
+  bool tfo = false;
 };
 
 // What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
@@ -161,6 +166,19 @@ struct TcpConfig {
   std::size_t max_buffer = std::size_t{16} << 20;
   std::uint16_t ephemeral_first = 49152;  // RFC 6335 dynamic range
   std::uint16_t ephemeral_last = 65535;
+  // RFC 7413 Fast Open (SocketOptions::tfo turns it on per socket).
+  // Server: the cookie key is replaced this often; the previous key stays valid for
+  // one more interval (fastopen.hpp). 0: never rotate.
+  Duration tfo_key_rotation = std::chrono::hours(1);
+  // Server, §5.1: connections per listener that took data from a SYN and have not
+  // completed the handshake yet (Linux's max_qlen). Beyond it a SYN with a valid
+  // cookie gets a normal handshake: its data is not acknowledged.
+  std::uint32_t tfo_max_pending = 64;
+  // Client: servers whose cookie is cached (least recently used goes first).
+  std::size_t tfo_cookie_cache = 256;
+  // Client: after a SYN with data timed out, SYNs to that server carry no Fast Open
+  // option for this long, doubled per further loss in a row (at most 64 x).
+  Duration tfo_syn_loss_holdoff = std::chrono::seconds(60);
   SocketOptions defaults;  // options new connections start with
   InsecureOptions insecure;
 };
@@ -314,7 +332,18 @@ struct NegativeAdvice {
   X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
   X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
   X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
-  X(ecn_cwnd_reductions)       /* §6.1.2: congestion window reductions in answer to ECE */
+  X(ecn_cwnd_reductions)       /* §6.1.2: congestion window reductions in answer to ECE */ \
+  X(tfo_cookie_requests)       /* RFC 7413 §4.1.2: SYNs asking for a cookie */             \
+  X(tfo_cookies_sent)          /* SYN,ACKs that carried a cookie */                         \
+  X(tfo_accepted)              /* SYNs whose data was taken (valid cookie) */               \
+  X(tfo_cookie_invalid)        /* bad cookie: SYN data dropped */                           \
+  X(tfo_pending_overflow)      /* §5.1: over tfo_max_pending, data dropped */              \
+  X(tfo_ignored)               /* option on a non-SYN or a non-TFO listener */              \
+  X(tfo_syn_data_sent)         /* client: SYNs with a cookie and data */                    \
+  X(tfo_syn_data_acked)        /* client: ... the SYN,ACK acked the data */                 \
+  X(tfo_syn_data_fallback)     /* client: ... only the SYN: data resent */                  \
+  X(tfo_syn_data_timeouts)     /* client: ... timed out: SYN resent bare */                 \
+  X(tfo_cookies_cached)        /* client: cookies stored from SYN,ACKs */
 
 struct ProtocolStats {
 #define SYNACK_TCP_STATS_FIELD(name) std::uint64_t name = 0;
