@@ -188,6 +188,16 @@ Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorit
   s.cc = cc;
   for (auto* c : {&s.a_cfg, &s.b_cfg}) c->tcp.defaults.cc = cc;
   for (auto& o : s.listen_opts) o.cc = cc;
+  {
+    // Loss recovery variants, drawn apart (the rest of the scenario stays the seed's
+    // usual one): SACK off on either end (then neither uses it: NewReno fast recovery
+    // and go-back-N), or RACK-TLP off (RFC 6675's IsLost alone).
+    SeededRandom k(seed ^ 0x5ac45ac4ull);
+    for (auto* c : {&s.a_cfg, &s.b_cfg}) {
+      c->tcp.sack = !k.chance(0.2);
+      c->tcp.rack = !k.chance(0.2);
+    }
+  }
   if (ecn) {
     // ECN (RFC 3168) on every connection, and a path that marks ECN-capable frames CE
     // (up to 10 %) besides its other impairments; drawn apart, so the rest of the
@@ -214,7 +224,8 @@ std::string Scenario::describe() const {
   };
   auto cfg = [&](const char* name, const stack::StackConfig& c) {
     o << name << "{mtu=" << c.tcp.mtu << " ts=" << c.tcp.timestamps
-      << " ws=" << c.tcp.window_scaling << " delack=" << to_millis(c.tcp.delayed_ack) << "ms} ";
+      << " ws=" << c.tcp.window_scaling << " sack=" << c.tcp.sack << " rack=" << c.tcp.rack
+      << " delack=" << to_millis(c.tcp.delayed_ack) << "ms} ";
   };
   o << "cc=" << (cc == tcp::CcAlgorithm::NewReno ? "newreno " : "cubic ") << (ecn ? "ecn " : "");
   cfg("A", a_cfg);
