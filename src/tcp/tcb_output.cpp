@@ -376,12 +376,16 @@ bool Tcb::send_sack_retransmission(Instant now) {
   const auto lost = rack_.first_lost_run(send_mss());
   if (!lost) return false;
   const SeqNum start = lost->start;
-  const SeqNum data_hi = seq_min(lost->end, data_end());
+  // Within the peer's window only (it may have shrunk since the first transmission).
+  const SeqNum right = snd_una_ + snd_wnd_;
+  if (!seq_lt(start, right)) return false;
+  const SeqNum data_hi = seq_min(seq_min(lost->end, data_end()), right);
   const std::uint32_t avail =
       seq_lt(start, data_hi) ? static_cast<std::uint32_t>(data_hi - start) : 0;
   const std::uint32_t len = std::min(avail, send_mss());
   // The FIN goes again with the last of the data if the lost segment carried it.
-  const bool fin = fin_sent_ && len == avail && seq_gt(lost->end, fin_seq());
+  const bool fin =
+      fin_sent_ && len == avail && data_hi == data_end() && seq_gt(lost->end, fin_seq());
   if (len == 0 && !fin) return false;
   emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0), start, len, false, now);
   return true;

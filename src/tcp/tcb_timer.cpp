@@ -127,11 +127,12 @@ void Tcb::on_rto(Instant now) {
   rtt_seq_.reset();  // Karn
   rto_ts_floor_ = ts_now(now);
   fast_rtx_ = false;
-  if (sack_ok_ && !handshake) {
+  if (sack_ok_ && !handshake && snd_wnd_ > 0) {
     // With SACK (RFC 8985 §6.3, as Linux's tcp_timeout_mark_lost): everything not
     // SACKed is presumed lost and resent lowest first within cwnd (slow start from one
     // segment) by send_sack_retransmission; RACK keeps judging the retransmissions, so
-    // one lost again is sent again without waiting for another timeout.
+    // one lost again is sent again without waiting for another timeout. (With the
+    // window closed, go back N instead: the persist timer probes it, MUST-37.)
     rack_.mark_all_lost();
     rto_recovery_ = true;
     return;
@@ -156,8 +157,8 @@ void Tcb::on_reorder_timeout(Instant now) {
 bool Tcb::tlp_allowed() const {
   // RFC 8985 §7.2: a probe is scheduled while data is outstanding, SACK (and RACK) is
   // in use, no recovery (fast or timeout) is running and no probe is already out.
-  return rack_enabled() && can_send_data() && flight() > 0 && !sack_recovery_ && !rto_recovery_ &&
-         !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
+  return rack_enabled() && can_send_data() && flight() > 0 && snd_wnd_ > 0 && !sack_recovery_ &&
+         !rto_recovery_ && !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
 }
 
 Duration Tcb::pto_interval() const {
