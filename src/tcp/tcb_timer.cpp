@@ -164,8 +164,13 @@ bool Tcb::tlp_allowed() const {
 Duration Tcb::pto_interval() const {
   // RFC 8985 §7.2: "PTO = 2 * SRTT" (1 s before any sample), plus WCDelAckT (200 ms, the
   // peer's delayed-ACK timer) when only one segment is in flight.
+  // Never below kMinPto: on a sub-millisecond path 2 * SRTT is shorter than a
+  // receiver's scheduling jitter and would probe needlessly (Linux's floor is two
+  // jiffies, 2-8 ms; measured: Linux clients over a TAP drew needless probes at 0.2 ms).
+  constexpr Duration kMinPto = std::chrono::milliseconds(10);
   const Duration srtt = rtt_.srtt();
   Duration pto = srtt > Duration::zero() ? 2 * srtt : Duration(std::chrono::seconds(1));
+  pto = std::max(pto, kMinPto);
   if (flight() <= eff_mss_) pto += std::chrono::milliseconds(200);
   return pto;
 }
