@@ -110,3 +110,33 @@ check_pcap() {
 NOLOSS_FILTER='tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysis.window_full && !tcp.analysis.zero_window'
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# capture_start FILE / capture_stop: tcpdump on the namespace's TAP (both stacks' frames
+# as they cross it: the kernel's before synack's --impair, synack's after it).
+capture_start() {
+  CAP=$1
+  ip netns exec "$NS" tcpdump --immediate-mode -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
+  CAP_PID=$!
+  SYN_PIDS+=("$CAP_PID")
+  local i
+  for i in $(seq 1 50); do grep -q "listening on" "$WORK/tcpdump.err" && return 0; sleep 0.1; done
+  fail "tcpdump did not start: $(cat "$WORK/tcpdump.err")"
+}
+capture_stop() {
+  sleep 0.2
+  kill -INT "$CAP_PID"
+  wait "$CAP_PID" 2>/dev/null || true
+}
+# count FILTER: frames of the capture that match; DATA_PORTS (default 7) are decoded
+# as plain data so tshark does not guess an application protocol.
+count() {
+  local decode=() p
+  for p in ${DATA_PORTS:-7}; do decode+=(-d "tcp.port==$p,data"); done
+  tshark -r "$CAP" "${decode[@]}" -Y "$1" 2>/dev/null | wc -l
+}
+expect_count() {  # expect_count WHAT OP N FILTER
+  local n
+  n=$(count "$4")
+  [ "$n" "$2" "$3" ] || fail "$1: $n frames match '$4', wanted $2 $3"
+  echo "  $1: $n"
+}

@@ -13,31 +13,7 @@ source "$(dirname "$0")/lib.sh"
 setup_ns
 nsx sysctl -qw net.ipv4.tcp_ecn=1
 
-# capture_start FILE / capture_stop: tcpdump on the namespace's TAP (both stacks' frames
-# as they cross it: the kernel's before synack's --impair, synack's after it).
-capture_start() {
-  CAP=$1
-  ip netns exec "$NS" tcpdump -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
-  CAP_PID=$!
-  SYN_PIDS+=("$CAP_PID")
-  local i
-  for i in $(seq 1 50); do grep -q "listening on" "$WORK/tcpdump.err" && return 0; sleep 0.1; done
-  fail "tcpdump did not start: $(cat "$WORK/tcpdump.err")"
-}
-capture_stop() {
-  sleep 0.2
-  kill -INT "$CAP_PID"
-  wait "$CAP_PID" 2>/dev/null || true
-}
-count() {  # count FILTER: frames of the capture that match
-  tshark -r "$CAP" -d tcp.port==7,data -d tcp.port==5000,data -Y "$1" 2>/dev/null | wc -l
-}
-expect_count() {  # expect_count WHAT OP N FILTER
-  local n
-  n=$(count "$4")
-  [ "$n" "$2" "$3" ] || fail "$1: $n frames match '$4', wanted $2 $3"
-  echo "  $1: $n"
-}
+DATA_PORTS="7 5000"  # decoded as data by count (lib.sh)
 K=10.77.0.1
 S=10.77.0.2
 DATA_NEW='tcp.len > 0 && !tcp.analysis.retransmission && !tcp.analysis.fast_retransmission && !tcp.analysis.spurious_retransmission'
