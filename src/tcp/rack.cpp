@@ -239,14 +239,6 @@ std::uint32_t Rack::mark_lost_below(SeqNum s) {
   return newly;
 }
 
-const SentSegment* Rack::first_lost() const {
-  if (lost_bytes_ == 0) return nullptr;
-  for (const auto& r : log_) {
-    if (r.lost) return &r;
-  }
-  return nullptr;
-}
-
 std::optional<SentSegment> Rack::first_lost_run(std::uint32_t max_len) const {
   if (lost_bytes_ == 0) return std::nullopt;
   std::optional<SentSegment> run;

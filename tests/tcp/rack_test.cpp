@@ -18,6 +18,11 @@ Instant ms(std::int64_t n) {
   return kT0 + std::chrono::milliseconds(n);
 }
 
+// The lowest segment marked lost (a run of one segment).
+std::optional<SentSegment> first_lost(const Rack& r) {
+  return r.first_lost_run(1);
+}
+
 // Sends segments [first, last) at `t`, one record each.
 void send(Rack& r, std::uint32_t first, std::uint32_t last, Instant t) {
   for (std::uint32_t i = first; i < last; ++i) r.on_send(seg(i), seg(i + 1), t);
@@ -53,10 +58,10 @@ TEST(Rack, MarksLostOnlyAfterRttPlusReorderingWindow) {
   EXPECT_EQ(r.reo_wnd(std::chrono::milliseconds(100), false), std::chrono::milliseconds(25));
   EXPECT_EQ(r.detect_loss(ms(101), std::chrono::milliseconds(100), false, wait), 0u);
   EXPECT_EQ(wait, std::chrono::milliseconds(24));  // the reordering timer
-  EXPECT_EQ(r.first_lost(), nullptr);
+  EXPECT_FALSE(first_lost(r).has_value());
   EXPECT_EQ(r.detect_loss(ms(125), std::chrono::milliseconds(100), false, wait), kMss);
-  ASSERT_NE(r.first_lost(), nullptr);
-  EXPECT_EQ(r.first_lost()->start, seg(0));
+  ASSERT_TRUE(first_lost(r).has_value());
+  EXPECT_EQ(first_lost(r)->start, seg(0));
   EXPECT_EQ(r.lost_bytes(), kMss);
   // Segments 2 and 3 were sent after RACK.segment: not judged by it.
   EXPECT_EQ(wait, Duration::zero());
@@ -72,7 +77,7 @@ TEST(Rack, DupThreshSackedSegmentsWithoutReorderingMeanNoWindow) {
   Duration wait{0};
   // Segment 0 was sent with segment 3 (same time, lower sequence: "sent before").
   EXPECT_EQ(r.detect_loss(ms(100), std::chrono::milliseconds(100), false, wait), kMss);
-  EXPECT_EQ(r.first_lost()->start, seg(0));
+  EXPECT_EQ(first_lost(r)->start, seg(0));
   // Segment 4 was sent at the same time but above RACK.end_seq: still in flight.
   EXPECT_EQ(r.lost_bytes(), kMss);
   // In recovery the window is zero too (no reordering seen).
@@ -121,8 +126,8 @@ TEST(Rack, DetectsALostRetransmission) {
   send(r, 4, 5, ms(105));
   r.on_sacked(seg(4), seg(5), ms(205));
   EXPECT_EQ(r.detect_loss(ms(205), std::chrono::milliseconds(100), true, wait), kMss);
-  EXPECT_EQ(r.first_lost()->start, seg(0));
-  EXPECT_TRUE(r.first_lost()->retransmitted);
+  EXPECT_EQ(first_lost(r)->start, seg(0));
+  EXPECT_TRUE(first_lost(r)->retransmitted);
 }
 
 TEST(Rack, AnAmbiguousAckOfARetransmissionDoesNotMoveRackSegment) {
@@ -143,12 +148,12 @@ TEST(Rack, MarkFirstLostSkipsSackedAndRetransmittedSegments) {
   send(r, 0, 4, ms(0));
   r.on_sacked(seg(0), seg(1), ms(10));  // first segment SACKed (held above a reneged ACK)
   EXPECT_EQ(r.mark_first_lost(), kMss);
-  EXPECT_EQ(r.first_lost()->start, seg(1));
+  EXPECT_EQ(first_lost(r)->start, seg(1));
   EXPECT_EQ(r.mark_first_lost(), 0u);  // already marked
   r.on_send(seg(1), seg(2), ms(20));
   EXPECT_EQ(r.mark_first_lost(), 0u);          // retransmitted: DupThresh says nothing more
   EXPECT_EQ(r.mark_lost_below(seg(3)), kMss);  // segment 2 only (1 was retransmitted)
-  EXPECT_EQ(r.first_lost()->start, seg(2));
+  EXPECT_EQ(first_lost(r)->start, seg(2));
   r.clear_sacked();
   EXPECT_EQ(r.sacked_segments(), 0u);
 }

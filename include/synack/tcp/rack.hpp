@@ -82,10 +82,9 @@ class Rack {
   std::uint32_t mark_lost_below(SeqNum s);
 
   // --- queries ---
-  // The lowest segment marked lost and not yet retransmitted.
-  const SentSegment* first_lost() const;
-  // It and the lost segments right after it, joined while the run is below `max_len`
-  // (tiny segments are resent as one, as Linux's retransmit collapsing).
+  // The lowest segment marked lost and not yet retransmitted, and the lost segments
+  // right after it, joined while the run is below `max_len` (tiny segments are resent
+  // as one, as Linux's retransmit collapsing).
   std::optional<SentSegment> first_lost_run(std::uint32_t max_len) const;
   // The highest segment in the log (the one a tail loss probe repeats).
   const SentSegment* last() const { return log_.empty() ? nullptr : &log_.back(); }
