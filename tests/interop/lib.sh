@@ -113,9 +113,12 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # capture_start FILE / capture_stop: tcpdump on the namespace's TAP (both stacks' frames
 # as they cross it: the kernel's before synack's --impair, synack's after it).
+# CAPTURE_OPTS adds tcpdump flags (--immediate-mode suits a few frames, not bulk data:
+# tcpdump then falls behind and the kernel drops frames from the capture).
 capture_start() {
   CAP=$1
-  ip netns exec "$NS" tcpdump --immediate-mode -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
+  # shellcheck disable=SC2086  # CAPTURE_OPTS is a list of flags
+  ip netns exec "$NS" tcpdump ${CAPTURE_OPTS:-} -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
   CAP_PID=$!
   SYN_PIDS+=("$CAP_PID")
   local i
