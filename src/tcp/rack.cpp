@@ -19,6 +19,23 @@ void Rack::clear() {
   sacked_segs_ = 0;
 }
 
+void Rack::watch_originals(SeqNum high) {
+  watch_ = high;
+  original_delivered_ = false;
+}
+
+std::optional<Duration> Rack::take_clean_rtt() {
+  const auto r = clean_rtt_;
+  clean_rtt_.reset();
+  return r;
+}
+
+bool Rack::take_original_delivered() {
+  const bool seen = original_delivered_;
+  original_delivered_ = false;
+  return seen;
+}
+
 void Rack::set_lost(SentSegment& r, bool lost) {
   if (r.lost == lost) return;
   r.lost = lost;
@@ -83,6 +100,7 @@ void Rack::on_send(SeqNum start, SeqNum end, Instant now) {
 
 void Rack::delivered(const SentSegment& r, Instant now) {
   advanced_ = true;
+  if (watch_ && !r.retransmitted && seq_le(r.end, *watch_)) original_delivered_ = true;
   // Step 3, RACK_detect_reordering: a segment delivered below the highest delivered
   // end, and never retransmitted, arrived out of order.
   if (!have_fack_ || seq_gt(r.end, fack_)) {
@@ -96,7 +114,10 @@ void Rack::delivered(const SentSegment& r, Instant now) {
   // recently sent delivered segment as RACK.segment.
   const Duration rtt = now - r.xmit;
   if (r.retransmitted && min_rtt_ && rtt < *min_rtt_) return;
-  if (!r.retransmitted) on_rtt_sample(rtt);
+  if (!r.retransmitted) {
+    on_rtt_sample(rtt);
+    if (!clean_rtt_ || rtt > *clean_rtt_) clean_rtt_ = rtt;
+  }
   if (!have_segment_ || sent_after(r.xmit, r.end, xmit_, end_seq_)) {
     have_segment_ = true;
     xmit_ = r.xmit;

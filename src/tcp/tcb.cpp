@@ -319,7 +319,7 @@ ConnStats Tcb::stats() const {
   s.srtt = rtt_.srtt();
   s.rttvar = rtt_.rttvar();
   s.rto = rtt_.rto();
-  s.cwnd = cwnd();
+  s.cwnd = rto_recovery_ ? cc_.cwnd() : cwnd();  // the pipe allowance is not the window
   s.ssthresh = cc_.ssthresh();
   s.snd_mss = eff_mss_;
   s.snd_wnd = snd_wnd_;

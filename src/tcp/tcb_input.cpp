@@ -392,6 +392,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   // drop the segment, and return." (SND.NXT here is the highest ever sent.)
   if (seq_gt(seg.ack, snd_max_)) return Step::DropAndAck;
   // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
+  const std::uint64_t rtt_samples = rtt_.samples();
   const std::uint32_t newly_sacked = take_sack_blocks(seg, now);
   const SeqNum una_before = snd_una_;
   if (seq_gt(seg.ack, snd_una_)) {
@@ -400,8 +401,16 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   } else if (seg.ack == snd_una_) {
     process_dup_ack(seg, now);
   }
-  if (sack_ok_)
+  if (sack_ok_) {
+    // Without timestamps one segment at a time is timed, and none across a timeout
+    // (Karn) — after a loss the timer can stay backed off for long. Every segment
+    // sent once and now delivered, SACKed or acknowledged, is a clean sample too
+    // (RFC 6298 §3 leaves the choice open; Linux takes one an ACK from the SACK
+    // scoreboard, its sack_rtt).
+    const auto clean = rack_.take_clean_rtt();
+    if (clean && !ts_ok_ && rtt_.samples() == rtt_samples) rtt_.sample(*clean);
     sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
+  }
   // RFC 3168 §6.1.2: ECE is a congestion signal (after loss recovery has had its say).
   if (ecn_ok_ && seg.ece) ecn_on_ece(static_cast<std::uint32_t>(snd_max_ - una_before), now);
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
@@ -525,16 +534,7 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
     const bool older = seg.opts->timestamps && seg.opts->timestamps->tsecr != 0 &&
                        static_cast<std::int32_t>(seg.opts->timestamps->tsecr - *eifel_tsval_) < 0;
     eifel_tsval_.reset();
-    if (older && cc_undo_) {
-      ++stats_.spurious_rtos;
-      undo_reduction();
-      snd_nxt_ = seq_max(snd_nxt_, snd_max_);
-      rack_.clear_lost();
-      rto_recovery_ = false;
-      // No timeout recovery is under way any more: fast recovery may start again for
-      // what is really lost in the window (as Linux returns to CA_Open).
-      recover_ = seg.ack;
-    }
+    if (older && cc_undo_) undo_spurious_timeout(seg.ack);
   }
   // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
   // retransmission timer"; the R1/R2 measurement restarts too.
@@ -769,6 +769,7 @@ void Tcb::enter_sack_recovery(Instant now) {
 
 void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now) {
   board_.advance(snd_una_);
+  if (frto_ != Frto::Off) frto_after_ack(acked, newly_sacked);
   if (rto_recovery_ && seq_ge(snd_una_, recover_)) rto_recovery_ = false;
   tlp_after_ack(acked == 0 && newly_sacked == 0, now);
   detect_losses(false, now);
@@ -829,6 +830,61 @@ void Tcb::try_undo_dsack() {
     return;
   ++stats_.spurious_recoveries;
   undo_reduction();
+}
+
+void Tcb::undo_spurious_timeout(SeqNum ack) {
+  ++stats_.spurious_rtos;
+  undo_reduction();
+  snd_nxt_ = seq_max(snd_nxt_, snd_max_);
+  rack_.clear_lost();
+  rto_recovery_ = false;
+  frto_off();
+  // No timeout recovery is under way any more: fast recovery may start again for what
+  // is really lost in the window (as Linux returns to CA_Open).
+  recover_ = ack;
+}
+
+void Tcb::frto_off() {
+  frto_ = Frto::Off;
+  rack_.stop_watching();
+}
+
+void Tcb::frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked) {
+  // RFC 5682 §3, the SACK-enhanced F-RTO, on an ACK after the timeout's retransmission
+  // of the first unacknowledged segment:
+  const bool original = rack_.take_original_delivered();
+  if (!rto_recovery_ || !cc_undo_) {  // Eifel undid it, or the recovery is over
+    frto_off();
+    return;
+  }
+  // Step 3b (and, as Linux, already on the first ACK): data sent before the timeout and
+  // never resent was acknowledged or SACKed — the originals were only late. "Declare
+  // the timeout spurious"; the response is RFC 4015's, as for Eifel.
+  if (original) {
+    undo_spurious_timeout(snd_una_);
+    return;
+  }
+  if (frto_ == Frto::SecondAck) {
+    // Step 3a: "If the ACK is a duplicate ACK ... or acknowledges [only SACKs] the new
+    // data", the timeout was genuine: recover as usual (resend what is presumed lost).
+    if (acked == 0 || newly_sacked > 0) frto_off();
+    return;
+  }
+  // Step 2a: a duplicate ACK — conventional recovery.
+  if (acked == 0) {
+    frto_off();
+    return;
+  }
+  // Step 2b: the ACK advanced SND.UNA but not to RecoveryPoint: "transmit up to two
+  // new (previously unsent) segments and enter step 3" — if there are any and the
+  // window allows; otherwise conventional recovery.
+  const bool new_data = seq_lt(snd_max_, data_end()) && seq_lt(snd_max_, snd_una_ + snd_wnd_);
+  if (new_data && seq_lt(snd_una_, recover_)) {
+    frto_ = Frto::SecondAck;
+    frto_mark_ = snd_max_;
+  } else {
+    frto_off();
+  }
 }
 
 void Tcb::undo_reduction() {

@@ -372,6 +372,14 @@ bool Tcb::send_sack_retransmission(Instant now) {
   } else if (!rto_recovery_ || sack_pipe() >= cc_.cwnd()) {
     // After a timeout: as much as the (slow-starting) window holds beside the pipe.
     return false;
+  } else if (frto_ == Frto::SecondAck) {
+    // RFC 5682 §3 step 2b: new data, not retransmissions, until the next ACK tells
+    // whether the timeout was spurious. If none can go now after all (Nagle, the
+    // window), conventional recovery at once rather than a stall until the next
+    // timeout (as Linux's tcp_xmit_recovery).
+    bool fin_too = false;
+    if (snd_max_ != frto_mark_ || sendable_len(fin_too) > 0 || fin_too) return false;
+    frto_off();
   }
   const auto lost = rack_.first_lost_run(send_mss());
   if (!lost) return false;

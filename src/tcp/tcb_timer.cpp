@@ -93,6 +93,11 @@ void Tcb::on_rto(Instant now) {
     ctx_.advice.push_back(NegativeAdvice{id_, local_, remote_});
     ++stats_.negative_advice;
   }
+  // RFC 5682 §2.1: F-RTO only for a timeout outside any recovery, never for a second
+  // one in a row ("If the RTO timer expires again ... the sender MUST NOT enter F-RTO").
+  const bool frto_ok = ctx_.config.frto && rto_count_ == 1 && !sack_recovery_ && !rto_recovery_ &&
+                       !recovery_.active();
+  frto_off();
   // RFC 5681 §3.1 (MUST-19) and RFC 6298 (5.5) "RTO <- RTO * 2". The first timeout of
   // an episode keeps the controller for an Eifel undo (RFC 3522) and our TSval of the
   // retransmission to compare the echo with.
@@ -135,6 +140,12 @@ void Tcb::on_rto(Instant now) {
     // window closed, go back N instead: the persist timer probes it, MUST-37.)
     rack_.mark_all_lost();
     rto_recovery_ = true;
+    if (frto_ok) {
+      // RFC 5682 §3: watch whether data sent before the timeout and never resent is
+      // acknowledged — then its original arrived and the timeout was spurious.
+      frto_ = Frto::FirstAck;
+      rack_.watch_originals(snd_max_);
+    }
     return;
   }
   // RFC 6298 (5.4): "Retransmit the earliest segment that has not been acknowledged";

@@ -184,5 +184,36 @@ TEST(Rack, TheLogIsBounded) {
   EXPECT_EQ(r.last()->end, kIss + Rack::kMaxRecords + 1000);
 }
 
+TEST(Rack, CleanRttIsTheLongestOfTheNeverRetransmittedSegmentsDelivered) {
+  Rack r;
+  send(r, 0, 1, ms(0));
+  send(r, 1, 3, ms(10));
+  r.on_send(seg(0), seg(1), ms(50));  // segment 0 resent: Karn, no sample from it
+  EXPECT_FALSE(r.take_clean_rtt().has_value());
+  r.on_sacked(seg(2), seg(3), ms(110));  // sent at 10: 100 ms
+  r.on_cumulative_ack(seg(2), ms(120));  // 0 (resent, no sample) and 1 (sent at 10: 110 ms)
+  EXPECT_EQ(r.take_clean_rtt(), std::chrono::milliseconds(110));
+  EXPECT_FALSE(r.take_clean_rtt().has_value());  // taken once
+}
+
+TEST(Rack, WatchesForOriginalsDeliveredAfterATimeout) {
+  Rack r;
+  send(r, 0, 4, ms(0));
+  r.watch_originals(seg(4));
+  r.mark_all_lost();
+  r.on_send(seg(0), seg(1), ms(300));    // the timeout's retransmission
+  r.on_cumulative_ack(seg(1), ms(310));  // acknowledges only the retransmitted segment
+  EXPECT_FALSE(r.take_original_delivered());
+  r.on_send(seg(4), seg(5), ms(310));  // new data, above the watched mark
+  r.on_sacked(seg(4), seg(5), ms(320));
+  EXPECT_FALSE(r.take_original_delivered());
+  r.on_sacked(seg(2), seg(3), ms(321));  // sent once, before the timeout
+  EXPECT_TRUE(r.take_original_delivered());
+  EXPECT_FALSE(r.take_original_delivered());
+  r.stop_watching();
+  r.on_cumulative_ack(seg(2), ms(330));  // segment 1, but nobody watches now
+  EXPECT_FALSE(r.take_original_delivered());
+}
+
 }  // namespace
 }  // namespace synack::tcp

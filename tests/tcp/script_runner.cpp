@@ -266,6 +266,8 @@ class Runner {
       c.rack = v != 0;
     } else if (d.key == "limited_transmit") {
       c.limited_transmit = v != 0;
+    } else if (d.key == "frto") {
+      c.frto = v != 0;
     } else if (d.key == "rfc1337") {
       c.rfc1337 = v != 0;
     } else if (d.key == "initial_window_segments") {
@@ -299,6 +301,10 @@ class Runner {
     if (name == "ecn_cwnd_reductions") return static_cast<std::int64_t>(s.ecn_cwnd_reductions);
     if (name == "retransmitted_segs") return static_cast<std::int64_t>(s.retransmitted_segs);
     if (name == "fast_retransmits") return static_cast<std::int64_t>(s.fast_retransmits);
+    if (name == "rto_expirations") return static_cast<std::int64_t>(s.rto_expirations);
+    if (name == "spurious_rtos") return static_cast<std::int64_t>(s.spurious_rtos);
+    if (name == "srtt_ms") return to_millis(s.srtt);
+    if (name == "rto_ms") return to_millis(s.rto);
     return std::nullopt;
   }
 

@@ -71,6 +71,10 @@ class Rack {
   std::uint32_t detect_loss(Instant now, Duration srtt, bool in_recovery, Duration& timeout);
   // Whether anything was delivered since the last detect_loss (RACK advanced).
   bool advanced() const { return advanced_; }
+  // The longest RTT of the never-retransmitted segments delivered since the last call
+  // (cumulatively or by SACK; Karn's rule holds), then cleared: an RTT sample for the
+  // retransmission timer where timestamps are off (as Linux's seq_rtt / sack_rtt).
+  std::optional<Duration> take_clean_rtt();
   // Marks the first un-SACKed segment lost unless it was retransmitted (RFC 6675's
   // rule for DupThresh duplicate ACKs). Returns its bytes.
   std::uint32_t mark_first_lost();
@@ -80,6 +84,15 @@ class Rack {
   void clear_lost();
   // Marks lost every un-SACKed, never retransmitted segment that starts below `s`.
   std::uint32_t mark_lost_below(SeqNum s);
+
+  // --- F-RTO (RFC 5682 §3) ---
+  // From now on, note whether a segment that was never retransmitted and ends at or
+  // below `high` is delivered (cumulatively or by SACK): its original transmission
+  // arrived after the timeout fired.
+  void watch_originals(SeqNum high);
+  void stop_watching() { watch_.reset(); }
+  // Whether such a delivery happened since the last call; clears the note.
+  bool take_original_delivered();
 
   // --- queries ---
   // The lowest segment marked lost and not yet retransmitted, and the lost segments
@@ -126,6 +139,9 @@ class Rack {
   std::optional<SeqNum> dsack_round_;
   bool advanced_ = false;
   std::uint64_t marked_lost_ = 0;
+  std::optional<Duration> clean_rtt_;
+  std::optional<SeqNum> watch_;  // watch_originals' `high`
+  bool original_delivered_ = false;
 };
 
 }  // namespace synack::tcp

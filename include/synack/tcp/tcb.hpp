@@ -237,6 +237,11 @@ class Tcb {
   void arm_undo();
   void try_undo_dsack();
   void undo_reduction();
+  // A timeout found needless (Eifel or F-RTO): undo, and stop resending the window.
+  void undo_spurious_timeout(SeqNum ack);
+  // RFC 5682 §3 SACK-enhanced F-RTO: the ACKs after a timeout's first retransmission.
+  void frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked);
+  void frto_off();
   // Fast Open, RFC 7413 (tcb_fastopen.cpp).
   std::uint32_t tfo_syn_data_len(Instant now);
   void tfo_on_syn_ack(const Seg& seg);
@@ -293,6 +298,13 @@ class Tcb {
       return flight() + static_cast<std::uint32_t>(std::max<std::int64_t>(prr_budget_, 0));
     }
     if (recovery_.active()) return recovery_.window();
+    if (rto_recovery_) {
+      // After a timeout with SACK, cwnd limits the pipe (what is neither acknowledged,
+      // SACKed nor presumed lost), as in fast recovery: new data may go once every lost
+      // segment is resent (RFC 6675 NextSeg rule 2; Linux's tcp_packets_in_flight).
+      const std::uint32_t pipe = sack_pipe(), c = cc_.cwnd();
+      return flight() + (c > pipe ? c - pipe : 0);
+    }
     if (ctx_.config.limited_transmit && dupacks_ > 0 && dupacks_ < 3) {
       return cc_.cwnd() + dupacks_ * eff_mss_;
     }
@@ -343,7 +355,12 @@ class Tcb {
   SackScoreboard board_;
   Rack rack_;  // the transmitted segments and RFC 8985's loss detection over them
   bool sack_recovery_ = false;
-  bool rto_recovery_ = false;        // after a timeout with SACK, until RecoveryPoint is acked
+  bool rto_recovery_ = false;  // after a timeout with SACK, until RecoveryPoint is acked
+  // RFC 5682 §3 F-RTO: waiting for the first ACK after the timeout's retransmission
+  // (step 2), or for the one after the new data it let out (step 3).
+  enum class Frto : std::uint8_t { Off, FirstAck, SecondAck };
+  Frto frto_ = Frto::Off;
+  SeqNum frto_mark_;                 // SND.MAX when step 2b began: new data went once it moves
   std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
   std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
   std::uint64_t prr_out_ = 0;        // PRR: bytes sent since

@@ -140,6 +140,10 @@ struct TcpConfig {
   bool rack = true;
   // RFC 3042 limited transmit: new data on the first two duplicate ACKs.
   bool limited_transmit = true;
+  // RFC 5682 SACK-enhanced F-RTO: after a timeout, send new data on the first ACK and
+  // undo the reduction if data never retransmitted is then acknowledged (detects a
+  // spurious timeout without timestamps; with them Eifel, RFC 3522, also does).
+  bool frto = true;
   // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
   // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
   bool rfc1337 = true;
@@ -271,7 +275,7 @@ struct ConnStats {
   std::uint64_t tlp_probes = 0;           // RFC 8985 §7 tail loss probes sent
   std::uint64_t tlp_recoveries = 0;       // losses a probe repaired (§7.4: cwnd reduced)
   std::uint64_t spurious_recoveries = 0;  // RFC 3708: every retransmission D-SACKed, undone
-  std::uint64_t spurious_rtos = 0;        // RFC 3522 Eifel: a needless timeout, undone
+  std::uint64_t spurious_rtos = 0;  // a needless timeout undone (Eifel RFC 3522, F-RTO RFC 5682)
   std::uint64_t dup_acks_in = 0;
   std::uint64_t ooo_segs_in = 0;
   std::uint64_t dropped_segs = 0;  // unacceptable, PAWS, bad ACK ...
