@@ -459,6 +459,12 @@ void Tcb::syn_acked(const Seg& seg, Instant now) {
     snd_buf_seq_ = to;
   }
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  if (sack_ok_) {
+    // ... and what it covers is delivered: the transmission log and the scoreboard
+    // must not keep it (a retransmission from there would read below the buffer).
+    rack_.on_cumulative_ack(snd_una_, now);
+    board_.advance(snd_una_);
+  }
   rtx_deadline_.reset();
   if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
   rto_count_ = 0;

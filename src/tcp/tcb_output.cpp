@@ -383,7 +383,10 @@ bool Tcb::send_sack_retransmission(Instant now) {
   }
   const auto lost = rack_.first_lost_run(send_mss());
   if (!lost) return false;
-  const SeqNum start = lost->start;
+  // (The log holds nothing below SND.UNA; the clip keeps a stale record from ever
+  // turning into a payload read below the send buffer.)
+  const SeqNum start = seq_max(lost->start, snd_una_);
+  if (!seq_lt(start, lost->end)) return false;
   // Within the peer's window only (it may have shrunk since the first transmission).
   const SeqNum right = snd_una_ + snd_wnd_;
   if (!seq_lt(start, right)) return false;

@@ -139,6 +139,7 @@ struct Scenario {
   std::vector<Pair> pairs;
   tcp::CcAlgorithm cc = tcp::CcAlgorithm::Cubic;
   bool ecn = false;  // RFC 3168 asked for by every connection, CE marks on both paths
+  bool tfo = false;  // RFC 7413 on every listener and client; clients connect with data
   std::string describe() const;
 };
 
@@ -198,6 +199,19 @@ Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorit
       c->tcp.rack = !k.chance(0.2);
     }
   }
+  {
+    // Fast Open (RFC 7413) on a quarter of the seeds, drawn apart: every listener takes
+    // SYN data with a valid cookie, every client connects with its first write. A
+    // client's first connection to a host asks for a cookie (its data goes after the
+    // handshake); later ones from the same host (seeds with several connections) send
+    // their data on the SYN, or fall back when the SYN or its data is lost.
+    SeededRandom t(seed ^ 0x7f07f07full);
+    s.tfo = t.chance(0.25);
+    if (s.tfo) {
+      for (auto& o : s.listen_opts) o.tfo = true;
+      for (auto& p : s.pairs) p.client.opts.tfo = true;
+    }
+  }
   if (ecn) {
     // ECN (RFC 3168) on every connection, and a path that marks ECN-capable frames CE
     // (up to 10 %) besides its other impairments; drawn apart, so the rest of the
@@ -227,7 +241,8 @@ std::string Scenario::describe() const {
       << " ws=" << c.tcp.window_scaling << " sack=" << c.tcp.sack << " rack=" << c.tcp.rack
       << " delack=" << to_millis(c.tcp.delayed_ack) << "ms} ";
   };
-  o << "cc=" << (cc == tcp::CcAlgorithm::NewReno ? "newreno " : "cubic ") << (ecn ? "ecn " : "");
+  o << "cc=" << (cc == tcp::CcAlgorithm::NewReno ? "newreno " : "cubic ") << (ecn ? "ecn " : "")
+    << (tfo ? "tfo " : "");
   cfg("A", a_cfg);
   cfg("B", b_cfg);
   o << "A->B[";
@@ -382,8 +397,12 @@ std::string Run::accept_all(link::End end) {
 
 std::string Run::open(App& app) {
   if (app.client) {
+    // With Fast Open the first write goes with the connect (as sendto(MSG_FASTOPEN)).
+    const std::size_t first =
+        s_.tfo ? std::min({app.max_write, app.out.size(), app.opts.send_buffer}) : 0;
     auto c = TcpStream::connect(net_.host(app.end).stack, net_.host(link::peer(app.end)).addr,
-                                kPort, net_.now, app.opts);
+                                kPort, net_.now, app.opts, Bytes(app.out).first(first));
+    if (c.ok()) app.queued = first;
     if (!c.ok()) return std::string("connect: ") + std::string(api::to_string(c.error()));
     app.local = c->local();
     app.stream.emplace(std::move(c.value()));
