@@ -8,6 +8,9 @@
 //   - nothing is stuck: some progress (bytes delivered to an application, or a state
 //     change) at least every 10 minutes of virtual time, and both ends in CLOSED or
 //     TIME-WAIT within an hour of virtual time.
+// Drawn apart from the rest of each seed: SACK or RACK-TLP off on either end (a fifth
+// each), Fast Open on every connection (a quarter); ECN with CE-marking paths in a
+// suite of its own.
 // A failure prints the seed and a one-line reproduction.
 #include <gtest/gtest.h>
 
