@@ -127,6 +127,14 @@ check ip-multicast 2 "$SYNACK" serve --tap t0 --ip 224.0.0.1/4 echo:7
 err_is "synack: --ip: '224.0.0.1/4' has 224.0.0.1, which is not a unicast address; expected ADDR/PREFIX, e.g. 10.0.0.2/24"
 check mss-mtu 2 "$SYNACK" get "${NET[@]}" --mtu 1280 --mss 1260 http://10.77.0.1/
 err_is "synack: --mss: 1260 does not fit in --mtu 1280; at most 1240 (MTU - 40)"
+# get takes several URLs; a bad one anywhere is a usage error before the TAP opens (t0
+# does not exist: reaching it would be exit 1 with a TAP error instead).
+check get-bad-first-url 2 "$SYNACK" get "${NET[@]}" https://10.77.0.1/ http://10.77.0.1/
+err_is "synack: get: 'https://10.77.0.1/' is not an http:// URL"
+check get-bad-later-url 2 "$SYNACK" get "${NET[@]}" http://10.77.0.1/ http://10.77.0.1/a http://10.77.0.1:0/b
+err_is "synack: get: 'http://10.77.0.1:0/b': port must be 1..65535"
+check get-bad-host-url 2 "$SYNACK" get "${NET[@]}" http://10.77.0.1/ http://10.77.0.300/
+err_is "synack: get: 'http://10.77.0.300/': HOST must be a unicast IPv4 address"
 
 # sim: default run succeeds, is byte-identical for a seed, and its capture is clean.
 check sim-default 0 "$SYNACK" sim --seed 7 --pcap "$TMP/a.pcapng"; cp "$TMP/out" "$TMP/a.txt"

@@ -27,6 +27,8 @@ expect 2 nc "${T[@]}" 10.77.0.1 0
 expect 2 nc "${T[@]}" not-an-ip 80
 expect 2 get "${T[@]}" https://10.77.0.1/
 expect 2 get "${T[@]}" http://10.77.0.1:99999/
+expect 2 get "${T[@]}" http://10.77.0.1/ https://10.77.0.1/
+expect 2 get "${T[@]}" http://10.77.0.1/ "http://10.77.0.1/a b"
 # No permission on /dev/net/tun: a runtime failure.
 rc=0
 nsx setpriv --reuid=65534 --regid=65534 --clear-groups "$SYNACK" serve --tap synperm0 \

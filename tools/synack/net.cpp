@@ -168,11 +168,14 @@ void register_nc(CLI::App& app, Action& action) {
 }
 
 void register_get(CLI::App& app, Action& action) {
-  auto* sub = app.add_subcommand("get", "HTTP/1.1 GET over synack");
+  auto* sub = app.add_subcommand(
+      "get", "HTTP/1.1 GET of one or more URLs (in order, a connection each) over synack");
   auto args = std::make_shared<GetArgs>();
   add_net_common(*sub, args->common, args->tap);
-  sub->add_option("URL", args->url, "http://HOST[:PORT]/PATH")->required();
-  sub->add_option("-o", args->out, "Write the body to FILE")->type_name("FILE");
+  // One or more: fetched in order, each over a new connection of the same stack.
+  sub->add_option("URL", args->urls, "http://HOST[:PORT]/PATH")->required();
+  sub->add_option("-o", args->out, "Write the body (the bodies, in order) to FILE")
+      ->type_name("FILE");
   sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
   sub->callback([&action, args] { action = [args] { return run_get(*args); }; });
 }

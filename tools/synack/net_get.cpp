@@ -1,6 +1,9 @@
-// synack get: one HTTP/1.1 GET; the body to stdout or to -o FILE (written to a
-// temporary name and renamed at the end, so a failure leaves no partial file);
-// exit 0 on a 2xx answer, 1 otherwise.
+// synack get: HTTP/1.1 GETs of one or more URLs, in order, each over its own new
+// connection of the one Stack (so with --tfo a later connection to a server sends its
+// request on the SYN with the cookie an earlier one obtained, RFC 7413); the bodies in
+// order to stdout or to -o FILE (written to a temporary name and renamed at the end, so a
+// failure leaves no partial file); exit 0 when every answer is 2xx, 1 otherwise (the
+// first failure ends the run: later URLs are not fetched).
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -8,8 +11,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <variant>
+#include <vector>
 
 #include "net_host.hpp"
 #include "net_run.hpp"
@@ -56,16 +62,25 @@ class Output {
   FILE* file_ = nullptr;
 };
 
+// One GET over one connection. `label` begins its error messages ("get", or "get URL"
+// when there are several); `finished` is called once when it is over, either way.
 class Get {
  public:
-  Get(NetHost& host, const api::HttpUrl& url, Output& out, bool progress)
+  using Finished = std::function<void(Instant now)>;
+  Get(NetHost& host, const api::HttpUrl& url, std::string label, Output& out, bool progress,
+      Finished finished)
       : host_(host),
         url_(url),
+        label_(std::move(label)),
         out_(out),
         progress_(progress, host.now()),
-        parser_([this](Bytes b) { on_body(b); }) {}
+        parser_([this](Bytes b) { on_body(b); }),
+        finished_cb_(std::move(finished)) {}
 
-  void start() {
+  // Opens the connection. Outside the loop (`outside_loop`: the first GET, before run) a
+  // failure to connect throws and the stack is flushed here; inside a loop callback the
+  // failure ends this GET and the loop drains the stack afterwards.
+  void start(bool outside_loop) {
     request_ = http_get_request(url_);
     // With --tfo the request is handed over with the connect (RFC 7413: it rides on
     // the SYN when a cookie for the server is cached, else it follows the handshake).
@@ -75,25 +90,26 @@ class Get {
                       : api::TcpStream::connect(host_.stack(), url_.host, url_.port, host_.now());
     if (s && opts.tfo) sent_ = request_.size();
     if (!s) {
-      throw std::runtime_error(fmt::format("get: cannot connect to {}:{}: {}",
-                                           url_.host.to_string(), url_.port,
-                                           api::to_string(s.error())));
+      auto msg = fmt::format("{}: cannot connect to {}:{}: {}", label_, url_.host.to_string(),
+                             url_.port, api::to_string(s.error()));
+      if (outside_loop) throw std::runtime_error(msg);
+      return fail(msg, host_.now());
     }
     stream_.emplace(std::move(*s));
-    host_.loop().flush(host_.now());
+    if (outside_loop) host_.loop().flush(host_.now());
   }
 
   void on_event(const tcp::Event& e, Instant now) {
     if (!stream_ || e.conn != stream_->id() || finished_) return;
     switch (e.kind) {
       case tcp::EventKind::Error:
-        fail(connected_ ? fmt::format("get: connection {}", tcp::to_string(e.error))
-                        : fmt::format("get: connect to {}:{}: {}", url_.host.to_string(), url_.port,
-                                      api::to_string(api::to_connect_error(e.error))),
+        fail(connected_ ? fmt::format("{}: connection {}", label_, tcp::to_string(e.error))
+                        : fmt::format("{}: connect to {}:{}: {}", label_, url_.host.to_string(),
+                                      url_.port, api::to_string(api::to_connect_error(e.error))),
              now);
         return;
       case tcp::EventKind::Closed:
-        fail("get: connection closed before the end of the response", now);
+        fail(label_ + ": connection closed before the end of the response", now);
         return;
       case tcp::EventKind::Connected:
         connected_ = true;
@@ -115,20 +131,8 @@ class Get {
     auto s = stream_->state();
     return !s || *s == tcp::State::TimeWait || *s == tcp::State::Closed;
   }
-  int exit_code() {
-    if (failed_) return kExitRuntime;
-    progress_.done(host_.now());
-    // Not a 2xx: the body (an error page) is not what was asked for; no file.
-    if (parser_.status() < 200 || parser_.status() > 299) {
-      fmt::print(stderr, "synack: get: server answered {}\n", parser_.status());
-      return kExitRuntime;
-    }
-    if (!out_.commit()) {
-      fmt::print(stderr, "synack: get: writing the body failed\n");
-      return kExitRuntime;
-    }
-    return kExitOk;
-  }
+  // A complete 2xx response (a non-2xx one, an error page, is not what was asked for).
+  bool succeeded() const { return finished_ && !failed_; }
 
  private:
   void on_body(Bytes b) {
@@ -158,7 +162,12 @@ class Get {
     if (parser_.complete()) {
       finished_ = true;
       (void)stream_->close(now);
-      host_.loop().request_shutdown(now);
+      progress_.done(now);
+      if (parser_.status() < 200 || parser_.status() > 299) {
+        fmt::print(stderr, "synack: {}: server answered {}\n", label_, parser_.status());
+        failed_ = true;
+      }
+      finished_cb_(now);
     }
   }
 
@@ -168,28 +177,107 @@ class Get {
     failed_ = true;
     finished_ = true;
     if (stream_ && stream_->is_open()) (void)stream_->abort(now);
-    host_.loop().request_shutdown(now);
+    finished_cb_(now);
   }
 
   NetHost& host_;
   api::HttpUrl url_;
+  std::string label_;
   Output& out_;
   Progress progress_;
   api::HttpResponseParser parser_;
   std::optional<api::TcpStream> stream_;
   std::string request_;
+  Finished finished_cb_;
   std::size_t sent_ = 0;
   bool connected_ = false, finished_ = false, failed_ = false, write_failed_ = false;
+};
+
+// The GETs of one run, one after another: the next starts when the previous one
+// succeeded (its connection closes meanwhile); the first failure, the last GET or a
+// signal begins the loop's shutdown, which waits for every connection to finish.
+class Gets {
+ public:
+  Gets(NetHost& host, std::vector<api::HttpUrl> urls, const std::vector<std::string>& texts,
+       Output& out, bool progress)
+      : host_(host), urls_(std::move(urls)), texts_(texts), out_(out), progress_(progress) {}
+
+  void start() { start_next(true); }
+  void on_event(const tcp::Event& e, Instant now) {
+    for (auto& g : gets_) g->on_event(e, now);
+  }
+  void on_shutdown(Instant now) {
+    stopping_ = true;
+    if (next_timer_) host_.loop().cancel(*next_timer_);
+    next_timer_.reset();
+    for (auto& g : gets_) g->on_shutdown(now);
+  }
+  bool done() const {
+    if (next_timer_) return false;
+    for (const auto& g : gets_) {
+      if (!g->done()) return false;
+    }
+    return true;
+  }
+  // 0 when every URL was fetched with a 2xx answer and the bodies were written.
+  int exit_code() {
+    if (gets_.size() < urls_.size()) return kExitRuntime;
+    for (const auto& g : gets_) {
+      if (!g->succeeded()) return kExitRuntime;
+    }
+    if (!out_.commit()) {
+      fmt::print(stderr, "synack: get: writing the body failed\n");
+      return kExitRuntime;
+    }
+    return kExitOk;
+  }
+
+ private:
+  void start_next(bool outside_loop) {
+    const std::size_t i = gets_.size();
+    auto label = urls_.size() > 1 ? "get " + texts_[i] : std::string("get");
+    gets_.push_back(std::make_unique<Get>(host_, urls_[i], std::move(label), out_, progress_,
+                                          [this](Instant now) { on_finished(now); }));
+    gets_.back()->start(outside_loop);
+  }
+  void on_finished(Instant now) {
+    if (stopping_) return;
+    if (gets_.back()->succeeded() && gets_.size() < urls_.size()) {
+      // From a timer, not from inside the event that ended this GET: the new
+      // connection's first events then reach a complete list of GETs.
+      next_timer_ = host_.loop().call_at(now, [this](Instant) {
+        next_timer_.reset();
+        start_next(false);
+      });
+      return;
+    }
+    stopping_ = true;
+    host_.loop().request_shutdown(now);
+  }
+
+  NetHost& host_;
+  std::vector<api::HttpUrl> urls_;
+  const std::vector<std::string>& texts_;
+  Output& out_;
+  bool progress_;
+  std::vector<std::unique_ptr<Get>> gets_;
+  std::optional<link::EventLoop::TimerId> next_timer_;
+  bool stopping_ = false;
 };
 
 }  // namespace
 
 int run_get(const GetArgs& a) {
-  auto url = api::parse_http_url(a.url);
-  if (!url) throw UsageError("get: " + url.error());
+  // Every URL is checked before the TAP opens: bad input must not touch the network.
+  std::vector<api::HttpUrl> urls;
+  for (const auto& text : a.urls) {
+    auto url = api::parse_http_url(text);
+    if (!url) throw UsageError("get: " + url.error());
+    urls.push_back(*url);
+  }
   NetHost host(a.common, a.tap);
   Output out(a.out);
-  Get get(host, *url, out, a.progress);
+  Gets get(host, std::move(urls), a.urls, out, a.progress);
   host.loop().on_event([&](const stack::Event& e, Instant now) {
     if (const auto* t = std::get_if<tcp::Event>(&e)) get.on_event(*t, now);
   });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 
@@ -20,8 +21,8 @@ int run_nc(const NcArgs& a);
 struct GetArgs {
   CommonOptions common;
   TapOptions tap;
-  std::string url;
-  std::string out;
+  std::vector<std::string> urls;  // fetched in order, one connection each
+  std::string out;                // -o: the bodies, concatenated
   bool progress = false;
 };
 int run_get(const GetArgs& a);
