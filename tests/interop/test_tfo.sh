@@ -7,8 +7,11 @@
 #     echo comes back exact both times.
 #  2. synack get --tfo -> a kernel HTTP server with TCP_FASTOPEN: synack's SYN asks for
 #     a cookie, the kernel's SYN-ACK carries one, the body arrives exact. (Each synack
-#     process starts with an empty cookie cache, so its SYNs never carry data here;
-#     SYN + cookie + data from synack is covered by the scripts and test_sim.)
+#     process starts with an empty cookie cache, so one GET never sends SYN data.)
+#  3. synack get --tfo URL1 URL2 (two connections, one process and Stack) -> the same kind
+#     of server: the first SYN asks for a cookie, the kernel's SYN-ACK carries one, the
+#     second SYN carries that cookie and the whole HTTP request, the kernel's SYN-ACK
+#     acknowledges SYN + request, both bodies exact.
 NAME=tfo
 source "$(dirname "$0")/lib.sh"
 setup_ns
@@ -61,25 +64,28 @@ grep -q 'tfo_cookie_requests=1' "$WORK/serve1.log" || fail "1: synack did not co
 
 # 2: synack get --tfo against a kernel HTTP server with TCP_FASTOPEN.
 head -c 20000 /dev/urandom >"$WORK/body2"
+# Serves one connection per BODY file, in order (the body of the i-th to the i-th).
 cat >"$WORK/tfo_server.py" <<'EOF'
 import socket, sys
-host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-body = open(path, "rb").read()
+host, port, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 5)
 ls.bind((host, port))
 ls.listen(5)
 print("listening", flush=True)
-c, _ = ls.accept()
-req = b""
-while b"\r\n\r\n" not in req:
-    chunk = c.recv(4096)
-    if not chunk:
-        break
-    req += chunk
-c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-c.close()
+for path in paths:
+    body = open(path, "rb").read()
+    c, _ = ls.accept()
+    c.settimeout(10)
+    req = b""
+    while b"\r\n\r\n" not in req:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        req += chunk
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    c.close()
 EOF
 capture_start "$WORK/tfo2.pcap"
 ip netns exec "$NS" timeout 30 /usr/bin/python3 "$WORK/tfo_server.py" $K 8000 "$WORK/body2" >"$WORK/srv2.out" &
@@ -96,3 +102,35 @@ expect_count "kernel SYN-ACK with a cookie" -eq 1 "ip.src == $K && tcp.flags == 
 grep -q 'tfo_cookies_cached=1' "$WORK/get2.err" || fail "2: synack did not cache the kernel's cookie: $(tail -1 "$WORK/get2.err")"
 check_pcap "$WORK/tfo1.pcap" noloss 7
 check_pcap "$WORK/tfo2.pcap" noloss 8000
+
+# 3: two GETs from one synack process: the second SYN carries the cookie the first
+# connection obtained, and the request.
+head -c 3000 /dev/urandom >"$WORK/body3a"
+head -c 7000 /dev/urandom >"$WORK/body3b"
+capture_start "$WORK/tfo3.pcap"
+ip netns exec "$NS" timeout 30 /usr/bin/python3 "$WORK/tfo_server.py" $K 8000 "$WORK/body3a" \
+  "$WORK/body3b" >"$WORK/srv3.out" &
+KPID=$!
+for i in $(seq 1 50); do grep -q listening "$WORK/srv3.out" 2>/dev/null && break; sleep 0.1; done
+nsx timeout 30 "$SYNACK" get --tfo --log info --tap "$TAP" --ip $S/24 "http://$K:8000/a" \
+  "http://$K:8000/b" -o "$WORK/out3" 2>"$WORK/get3.err" ||
+  fail "3: synack get exited $?: $(cat "$WORK/get3.err")"
+wait "$KPID" || fail "3: kernel server exited $?"
+capture_stop
+cat "$WORK/body3a" "$WORK/body3b" | cmp - "$WORK/out3" || fail "3: bodies differ"
+echo "3: synack get --tfo URL URL -> kernel TCP_FASTOPEN server, 3000 + 7000 bytes exact"
+# The request of the second GET, as synack writes it (api::http_get_request).
+req_len=$(printf 'GET /b HTTP/1.1\r\nHost: %s:8000\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: close\r\n\r\n' $K | wc -c)
+expect_count "synack SYNs" -eq 2 "ip.src == $S && tcp.flags == 0x002"
+expect_count "synack first SYN asking for a cookie" -eq 1 "ip.src == $S && tcp.flags == 0x002 && tcp.options.tfo.request && tcp.len == 0"
+expect_count "kernel SYN-ACK with a cookie" -eq 1 "ip.src == $K && tcp.flags == 0x012 && tcp.options.tfo.cookie"
+cookie=$(tshark -r "$CAP" -Y "ip.src == $K && tcp.flags == 0x012 && tcp.options.tfo.cookie" -T fields -e tcp.options.tfo.cookie 2>/dev/null | head -1)
+[ -n "$cookie" ] || fail "3: no cookie in the kernel's SYN-ACK"
+expect_count "synack second SYN with that cookie and the $req_len-byte request" -eq 1 "ip.src == $S && tcp.flags == 0x002 && tcp.options.tfo.cookie == $cookie && tcp.len == $req_len && tcp.payload contains \"GET /b HTTP/1.1\""
+# The kernel took the data: its SYN-ACK acknowledges SYN + request (relative ack 1 + length).
+expect_count "kernel SYN-ACK acking SYN + request" -eq 1 "ip.src == $K && tcp.flags == 0x012 && tcp.ack == $((1 + req_len))"
+expect_count "synack data retransmitted" -eq 0 "ip.src == $S && tcp.len > 0 && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission)"
+for key in tfo_cookies_cached=1 tfo_syn_data_sent=1 tfo_syn_data_acked=1; do
+  grep -q "$key" "$WORK/get3.err" || fail "3: synack's stats lack $key: $(tail -1 "$WORK/get3.err")"
+done
+check_pcap "$WORK/tfo3.pcap" noloss 8000
