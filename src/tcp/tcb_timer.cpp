@@ -178,9 +178,12 @@ Duration Tcb::pto_interval() const {
   // Never below kMinPto: on a sub-millisecond path 2 * SRTT is shorter than a
   // receiver's scheduling jitter and would probe needlessly (Linux's floor is two
   // jiffies, 2-8 ms; measured: Linux clients over a TAP drew needless probes at 0.2 ms).
+  // "Before any sample" is has_sample(), not SRTT > 0: timestamps tick in milliseconds,
+  // so on a sub-millisecond path every sample from a TSecr can be 0 and SRTT with it —
+  // taking that for "no sample" made the PTO 1.2 s, never before the RTO, and a tail
+  // loss toward a Linux peer (which always sends timestamps) on a TAP was never probed.
   constexpr Duration kMinPto = std::chrono::milliseconds(10);
-  const Duration srtt = rtt_.srtt();
-  Duration pto = srtt > Duration::zero() ? 2 * srtt : Duration(std::chrono::seconds(1));
+  Duration pto = rtt_.has_sample() ? 2 * rtt_.srtt() : Duration(std::chrono::seconds(1));
   pto = std::max(pto, kMinPto);
   if (flight() <= eff_mss_) pto += std::chrono::milliseconds(200);
   return pto;
