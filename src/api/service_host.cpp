@@ -151,6 +151,7 @@ void ServiceHost::finish(std::map<std::uint32_t, Conn>::iterator it, bool gracef
     stats_.sack_recoveries += st->sack_recoveries;
     stats_.tlp_probes += st->tlp_probes;
     stats_.spurious_undos += st->spurious_recoveries + st->spurious_rtos;
+    stats_.dsacks_in += st->dsacks_in;
   }
   if (graceful) {
     ++stats_.closed;
