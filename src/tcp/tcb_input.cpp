@@ -134,7 +134,11 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
   // Fourth: "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ."
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
-  rcv_adv_ = rcv_nxt_;
+  // RCV.WND is the window our SYN offered (unscaled, RFC 7323 §2.2; nothing has been
+  // received since). Not RCV.NXT alone: until our ACK went out that made a zero window,
+  // and segments arriving in the same batch as the SYN,ACK (a Fast Open server's
+  // response right behind it, as Linux sends it) were dropped as outside the window.
+  rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rcv_buf_.free(), 0xffff));
   process_syn_options(*seg.opts);
   if (ts_ok_) {
     ts_recent_ = seg.opts->timestamps->tsval;
