@@ -112,13 +112,21 @@ NOLOSS_FILTER='tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysi
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # capture_start FILE / capture_stop: tcpdump on the namespace's TAP (both stacks' frames
-# as they cross it: the kernel's before synack's --impair, synack's after it).
-# CAPTURE_OPTS adds tcpdump flags (--immediate-mode suits a few frames, not bulk data:
-# tcpdump then falls behind and the kernel drops frames from the capture).
+# as they cross it: the kernel's before synack's --impair, synack's after it), complete:
+# capture_stop fails unless tcpdump wrote every frame its filter matched.
+# Why these flags: by default libpcap hands frames over in blocks (TPACKET_V3) that the
+# kernel releases when full or after tcpdump's 1 s timeout, and tcpdump stops on SIGINT
+# without the block still open — the last up to 1 s of a transfer (e.g. half of
+# test_ecn's 300 kB echo, synack's end of it) never reached the file, and counts over the
+# capture varied from run to run. --immediate-mode hands over every frame at once
+# (TPACKET_V2), but its ring holds few frames at the default 2 MiB buffer and bulk
+# transfers overflowed it ("dropped by kernel"); -B gives it 32 MiB.
+# CAPTURE_OPTS adds tcpdump flags.
 capture_start() {
   CAP=$1
   # shellcheck disable=SC2086  # CAPTURE_OPTS is a list of flags
-  ip netns exec "$NS" tcpdump ${CAPTURE_OPTS:-} -U -n -i "$TAP" -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
+  ip netns exec "$NS" tcpdump --immediate-mode -B 32768 ${CAPTURE_OPTS:-} -U -n -i "$TAP" \
+    -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
   CAP_PID=$!
   SYN_PIDS+=("$CAP_PID")
   local i
@@ -129,6 +137,14 @@ capture_stop() {
   sleep 0.2
   kill -INT "$CAP_PID"
   wait "$CAP_PID" 2>/dev/null || true
+  # tcpdump's own account on exit: "N packets captured", "M packets received by filter",
+  # "D packets dropped by kernel". Anything matched but not written is a finding.
+  local captured received dropped
+  captured=$(awk '/packets captured/ { print $1 }' "$WORK/tcpdump.err")
+  received=$(awk '/packets received by filter/ { print $1 }' "$WORK/tcpdump.err")
+  dropped=$(awk '/packets dropped by kernel/ { print $1 }' "$WORK/tcpdump.err")
+  [ -n "$captured" ] && [ "$captured" = "$received" ] && [ "${dropped:-1}" -eq 0 ] ||
+    fail "capture $(basename "$CAP") incomplete: $(grep packets "$WORK/tcpdump.err" | paste -sd, -)"
 }
 # count FILTER: frames of the capture that match; DATA_PORTS (default 7) are decoded
 # as plain data so tshark does not guess an application protocol.

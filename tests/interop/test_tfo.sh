@@ -18,7 +18,6 @@ setup_ns
 nsx sysctl -qw net.ipv4.tcp_fastopen=3
 
 DATA_PORTS="7 8000"  # decoded as data by count (lib.sh)
-CAPTURE_OPTS=--immediate-mode  # small captures
 K=10.77.0.1
 S=10.77.0.2
 
