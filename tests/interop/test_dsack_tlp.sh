@@ -53,7 +53,6 @@ from_kernel=$(dsack_blocks $K)
 echo "  D-SACKs on the capture (computed): synack->kernel $from_synack, kernel->synack $from_kernel"
 [ "$from_synack" -gt 0 ] || fail "1: synack sent no D-SACK for the duplicates it received"
 [ "$from_kernel" -gt 0 ] || fail "1: the kernel sent no D-SACK for synack's duplicates"
-DATA_PORTS=7
 expect_count "synack ACKs with a D-SACK (tshark)" -gt 0 "ip.src == $S && tcp.options.sack.dsack_le"
 expect_count "kernel ACKs with a D-SACK (tshark)" -gt 0 "ip.src == $K && tcp.options.sack.dsack_le"
 k_sent=$(($(kstat TcpExtTCPDSACKOldSent) - old_sent + $(kstat TcpExtTCPDSACKOfoSent) - ofo_sent))
