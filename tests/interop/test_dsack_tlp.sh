@@ -12,10 +12,9 @@
 #  2. 200 short echo flows (1000..6000 bytes, 4 at a time, each read back whole before
 #     the client closes) with --impair loss=0.08,dir=out: synack's own segments are
 #     lost, some of them the last of a reply, which only a probe or the RTO can repair.
-#     synack's stats must count tail loss probes (svc_tlp_probes > 0). --min-rto 1000
-#     (RFC 6298's 1 s): with a one-segment tail the PTO is 2*SRTT + 200 ms (the peer may
-#     delay its ACK, §7.2) and synack never probes later than its RTO, so under the
-#     default 200 ms floor the RTO itself repairs a one-segment tail as early.
+#     synack's stats must count tail loss probes (svc_tlp_probes > 0), at the default
+#     200 ms RTO floor: with a one-segment tail the PTO (2*SRTT + 200 ms, the peer may
+#     delay its ACK, §7.2) is capped at the RTO and the probe goes at that time.
 NAME=dsack_tlp
 source "$(dirname "$0")/lib.sh"
 setup_ns
@@ -96,7 +95,7 @@ for t in ts:
 if errors:
     sys.exit(errors[0])
 PY
-start_synack "$WORK/serve2.log" serve --log info --min-rto 1000 \
+start_synack "$WORK/serve2.log" serve --log info \
   --impair loss=0.08,dir=out,seed=31 --pcap "$WORK/tlp.pcapng" echo:7
 nsx timeout 120 /usr/bin/python3 "$WORK/flows.py" $S 7 200 4 || fail "2: kernel clients failed"
 stop_synack

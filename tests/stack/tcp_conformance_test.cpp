@@ -71,7 +71,11 @@ struct Pair {
 // dead-gateway diagnosis." The Stack answers by distrusting b's MAC: the
 // retransmission that reaches R1 waits for a fresh ARP resolution.
 TEST(StackConformance, NegativeAdviceAtR1ReResolvesTheNextHop) {
-  Pair p;
+  // Every timer event a timeout: RACK-TLP off, so no tail loss probe goes first (a
+  // probe is not a retransmission timeout and does not count toward R1).
+  StackConfig cfg = plain_tcp();
+  cfg.tcp.rack = false;
+  Pair p(cfg);
   const auto arp_before = p.a.stack.stats().arp_tx_requests;
   ASSERT_TRUE(p.a.stack.tcp().send(p.cid, as_bytes("lost in a dead gateway")).ok());
   p.a.stack.flush_tcp(p.seg.now);

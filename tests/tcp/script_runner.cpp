@@ -303,6 +303,7 @@ class Runner {
     if (name == "fast_retransmits") return static_cast<std::int64_t>(s.fast_retransmits);
     if (name == "rto_expirations") return static_cast<std::int64_t>(s.rto_expirations);
     if (name == "spurious_rtos") return static_cast<std::int64_t>(s.spurious_rtos);
+    if (name == "tlp_probes") return static_cast<std::int64_t>(s.tlp_probes);
     if (name == "srtt_ms") return to_millis(s.srtt);
     if (name == "rto_ms") return to_millis(s.rto);
     return std::nullopt;
