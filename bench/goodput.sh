@@ -23,7 +23,8 @@
 # sending, synack's own svc_retransmitted_segs / svc_rtos.
 #
 # Usage (root): bench/goodput.sh path/to/synack [MIB=50] [LOSSES="0 1 2 5"]
-# SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200").
+# SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200"); STATS=1
+# prints synack's stats line of each sending run on stderr.
 # Everything it creates (namespaces synack-bench*-PID, TAPs, files) is deleted on exit
 # (bench/lib.sh).
 USAGE='usage: goodput.sh path/to/synack [MIB] ["LOSS% ..."]'
@@ -103,6 +104,8 @@ for loss in $LOSSES; do
   start_synack "$loss" "$log" chargen:19
   transfer "$S" recv 10.77.0.2 19 "$S"
   stop_synack
+  # STATS=1: synack's whole stats line (its loss recovery counters) on stderr.
+  [ "${STATS:-0}" = 1 ] && grep -h 'stats' "$log" >&2
   syn=$(mbit "$OUT" ok)
   syn_rtx="$(stat_of svc_retransmitted_segs "$log")/$(stat_of svc_rtos "$log")"
   syn_notes="synack dropped $(stat_of impair_in_lost "$log" || echo 0) in; client rtx/RTOs $RTX"
