@@ -124,5 +124,52 @@ TEST(Undo, WithoutADsackTheReductionStays) {
   EXPECT_LT(st->ssthresh, ssthresh_before);
 }
 
+// An ACK with both options: the timestamp echo and SACK blocks.
+SegmentIn ack_ts_sack(Established& c, std::uint32_t ack, std::uint32_t tsecr,
+                      std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks) {
+  wire::TcpOptions o;
+  o.timestamps = wire::TcpTimestamps{300, tsecr};
+  for (const auto& [l, r] : blocks) o.sack_blocks[o.sack_count++] = {SeqNum(l), SeqNum(r)};
+  return c.peer.seg(F::kAck, c.peer_seq, ack, 60000, {}, o);
+}
+
+TEST(Undo, EifelUndoesATimeoutThatStruckDuringFastRecovery) {
+  // Fast recovery resends the first segment; every ACK of it is lost and the timer
+  // fires. The first ACK after the timeout echoes the fast retransmission's TSval,
+  // older than the timeout's: the timeout was needless (RFC 3522), undone to the window
+  // from before the recovery, and the window is not sent again.
+  Established c = open(true, true);
+  constexpr std::uint32_t P = kTsPayload;
+  const auto before = *c.proto.conn_stats(c.id);
+  ASSERT_TRUE(c.proto.send(c.id, as_bytes(pattern(10 * P))).ok());
+  auto first = drain(c.proto);
+  ASSERT_EQ(first.size(), 10u);
+  const std::uint32_t ts0 = first.at(0).seg.options.timestamps->tsval;
+  c.now = c.now + std::chrono::milliseconds(50);
+  for (std::uint32_t k = 2; k <= 4; ++k)
+    c.deliver(ack_ts_sack(c, c.nxt, ts0, {{c.nxt + P, c.nxt + k * P}}));
+  auto fast = drain(c.proto);
+  ASSERT_FALSE(fast.empty());
+  ASSERT_EQ(fast.at(0).seg.seq.raw(), c.nxt);
+  const std::uint32_t fast_ts = fast.at(0).seg.options.timestamps->tsval;
+  ASSERT_EQ(c.proto.conn_stats(c.id)->sack_recoveries, 1u);
+  for (int i = 0; i < 10 && c.proto.conn_stats(c.id)->rto_expirations == 0; ++i) {
+    const auto d = c.proto.next_deadline();
+    ASSERT_TRUE(d.has_value());
+    c.advance_to(*d);
+  }
+  ASSERT_EQ(c.proto.conn_stats(c.id)->rto_expirations, 1u);
+  auto rto = drain(c.proto);
+  ASSERT_FALSE(rto.empty());
+  EXPECT_EQ(rto.at(0).seg.seq.raw(), c.nxt);
+  ASSERT_GT(rto.at(0).seg.options.timestamps->tsval, fast_ts);
+  // The peer had the fast retransmission: it acknowledges everything, and D-SACKs the
+  // timeout's copy, echoing the fast retransmission's TSval.
+  c.deliver(ack_ts_sack(c, c.nxt + 10 * P, fast_ts, {{c.nxt, c.nxt + P}}));
+  const auto st = c.proto.conn_stats(c.id);
+  EXPECT_EQ(st->spurious_rtos, 1u);
+  EXPECT_EQ(st->ssthresh, before.ssthresh);
+}
+
 }  // namespace
 }  // namespace synack::tcp::testing
