@@ -46,6 +46,18 @@ wait_listen "$B" 10.77.2.2 9
 wait_listen "$B" 10.77.2.2 19
 ip netns exec "$A" ping -c 1 -W 2 -q 10.77.2.2 >/dev/null || { echo "relay: no ping" >&2; exit 1; }
 
+# STATS=1: the kernel sender's loss-recovery counters (nstat) around its run, to set
+# beside synack's stats line.
+KSTATS="TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLossProbeRecovery TcpExtTCPSackRecovery TcpExtTCPSpuriousRTOs TcpExtTCPDSACKUndo TcpExtTCPLostRetransmit TcpExtTCPSackRecoveryFail"
+kernel_loss_stats() {  # NS: "name=value ..." (absolute)
+  # shellcheck disable=SC2086  # KSTATS is a list
+  ip netns exec "$1" nstat -saz $KSTATS | awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
+}
+kernel_loss_delta() {  # BEFORE AFTER: "name=after-before ..."
+  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); v[kv[1]] = kv[2] }
+    m = split(b, y, " "); for (i = 1; i <= m; i++) { split(y[i], kv, "="); sub(/^TcpExt/, "", kv[1]); printf "%s=%d ", kv[1], kv[2] - v[(kv[1] ~ /^Tcp/ ? "" : "TcpExt") kv[1]] } }'
+}
+
 # transfer NS MODE HOST PORT CNTNS: one bulk.py client run in NS; sets OUT (its
 # output line, "dnf" if it was cut off) and RTX ("retransmissions/RTOs" of the
 # kernel in CNTNS during it).
@@ -109,7 +121,9 @@ for loss in $LOSSES; do
   syn=$(mbit "$OUT" ok)
   syn_rtx="$(stat_of svc_retransmitted_segs "$log")/$(stat_of svc_rtos "$log")"
   syn_notes="synack dropped $(stat_of impair_in_lost "$log" || echo 0) in; client rtx/RTOs $RTX"
+  [ "${STATS:-0}" = 1 ] && k0=$(kernel_loss_stats "$B")
   transfer "$A" recv 10.77.2.2 19 "$B"
+  [ "${STATS:-0}" = 1 ] && echo "kernel sender: $(kernel_loss_delta "$k0" "$(kernel_loss_stats "$B")")" >&2
   ker=$(mbit "$OUT" ok)
   row "synack → kernel (synack sends)" "$loss" "$syn" "$ker" "$syn_rtx" "$RTX" "$syn_notes"
 done
