@@ -146,6 +146,22 @@ capture_stop() {
   [ -n "$captured" ] && [ "$captured" = "$received" ] && [ "${dropped:-1}" -eq 0 ] ||
     fail "capture $(basename "$CAP") incomplete: $(grep packets "$WORK/tcpdump.err" | paste -sd, -)"
 }
+# captured_echo N BYTES SERVE_ARGS...: case N — BYTES random bytes echoed by
+# `synack serve --log info SERVE_ARGS... echo:7` to a kernel client (halfclose.py:
+# send all, half-close, read all back), the exchange captured to $WORK/caseN.pcap
+# (CAP); its log is $WORK/serveN.log. Fails unless the echo is exact.
+captured_echo() {
+  local n=$1 bytes=$2
+  shift 2
+  head -c "$bytes" /dev/urandom >"$WORK/in$n"
+  capture_start "$WORK/case$n.pcap"
+  start_synack "$WORK/serve$n.log" serve --log info "$@" echo:7
+  nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" "$S" 7 "$WORK/in$n" "$WORK/out$n" 30 ||
+    fail "$n: kernel client failed"
+  stop_synack
+  capture_stop
+  cmp "$WORK/in$n" "$WORK/out$n" || fail "$n: echo differs"
+}
 # count FILTER: frames of the capture that match; DATA_PORTS (default 7) are decoded
 # as plain data so tshark does not guess an application protocol.
 count() {

@@ -35,17 +35,10 @@ dsack_blocks() {
 }
 
 # 1: duplicates both ways.
-head -c 1048576 /dev/urandom >"$WORK/in1"
 old_sent=$(kstat TcpExtTCPDSACKOldSent)
 ofo_sent=$(kstat TcpExtTCPDSACKOfoSent)
 recv=$(kstat TcpExtTCPDSACKRecv)
-capture_start "$WORK/dsack.pcap"
-start_synack "$WORK/serve1.log" serve --log info --impair dup=0.02,seed=21 echo:7
-nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" $S 7 "$WORK/in1" "$WORK/out1" 30 ||
-  fail "1: kernel client failed"
-stop_synack
-capture_stop
-cmp "$WORK/in1" "$WORK/out1" || fail "1: echo differs"
+captured_echo 1 1048576 --impair dup=0.02,seed=21
 echo "1: 1 MiB echoed exact through --impair dup=0.02 (both ways)"
 from_synack=$(dsack_blocks $S)
 from_kernel=$(dsack_blocks $K)
@@ -61,7 +54,7 @@ echo "  kernel: D-SACKs sent $k_sent, received $k_recv; synack: D-SACKs received
 [ "$k_sent" -gt 0 ] || fail "1: the kernel counted no D-SACK sent"
 [ "$k_recv" -gt 0 ] || fail "1: the kernel counted none of synack's D-SACKs"
 [ "${s_recv:-0}" -gt 0 ] || fail "1: synack counted none of the kernel's D-SACKs: $(tail -1 "$WORK/serve1.log")"
-check_pcap "$WORK/dsack.pcap" any 7
+check_pcap "$WORK/case1.pcap" any 7
 
 # 2: tail losses of short replies.
 cat >"$WORK/flows.py" <<'PY'

@@ -29,14 +29,7 @@ expect_bytes() {
 }
 
 # 1: synack as the server.
-head -c 300000 /dev/urandom >"$WORK/in1"
-capture_start "$WORK/ecn1.pcap"
-start_synack "$WORK/serve1.log" serve --log info echo:7
-nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" $S 7 "$WORK/in1" "$WORK/out1" 30 ||
-  fail "1: kernel client failed"
-stop_synack
-capture_stop
-cmp "$WORK/in1" "$WORK/out1" || fail "1: echo differs"
+captured_echo 1 300000
 echo "1: kernel client -> synack server, 300000 bytes echoed exact"
 expect_count "kernel ECN-setup SYN" -eq 1 "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1 && ip.dsfield.ecn == 0"
 expect_count "synack ECN-setup SYN-ACK" -eq 1 "ip.src == $S && tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0 && ip.dsfield.ecn == 0"
@@ -66,14 +59,7 @@ expect_count "synack new data not ECT(0)" -eq 0 "ip.src == $S && $DATA_NEW && ip
 expect_count "synack pure ACKs or control ECN-capable" -eq 0 "ip.src == $S && tcp.len == 0 && ip.dsfield.ecn != 0"
 
 # 3: CE marks both ways (synack's --impair marks what it sends and what it receives).
-head -c 1048576 /dev/urandom >"$WORK/in3"
-capture_start "$WORK/ecn3.pcap"
-start_synack "$WORK/serve3.log" serve --log info --impair ce=0.05,seed=7 echo:7
-nsx timeout 60 /usr/bin/python3 "$HERE/halfclose.py" $S 7 "$WORK/in3" "$WORK/out3" 30 ||
-  fail "3: kernel client failed"
-stop_synack
-capture_stop
-cmp "$WORK/in3" "$WORK/out3" || fail "3: echo differs"
+captured_echo 3 1048576 --impair ce=0.05,seed=7
 echo "3: 1 MiB echoed exact through --impair ce=0.05 (both ways)"
 stats=$(grep '^stats:' "$WORK/serve3.log" | tail -1)
 echo "  synack: $(echo "$stats" | grep -oE '(ecn_[a-z_]+|impair_[a-z_]+ce)=[0-9]+' | paste -sd' ' -)"
