@@ -794,28 +794,7 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
       try_undo_dsack();
       return;
     }
-    // RFC 6937 §3: the send quantity for this ACK.
-    const std::uint64_t delivered = std::uint64_t{acked} + newly_sacked;
-    prr_delivered_ += delivered;
-    const std::uint64_t pipe = sack_pipe();
-    const std::uint64_t ssthresh = cc_.ssthresh();
-    std::int64_t sndcnt;
-    if (pipe > ssthresh) {
-      // Proportional rate reduction: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS)
-      // - prr_out.
-      const std::uint64_t fs = std::max<std::uint32_t>(recover_fs_, 1);
-      sndcnt = static_cast<std::int64_t>((prr_delivered_ * ssthresh + fs - 1) / fs) -
-               static_cast<std::int64_t>(prr_out_);
-    } else {
-      // Slow start reduction bound: limit = MAX(prr_delivered - prr_out, DeliveredData)
-      // + MSS; sndcnt = MIN(ssthresh - pipe, limit).
-      const std::int64_t limit =
-          std::max<std::int64_t>(static_cast<std::int64_t>(prr_delivered_ - prr_out_),
-                                 static_cast<std::int64_t>(delivered)) +
-          eff_mss_;
-      sndcnt = std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe), limit);
-    }
-    prr_budget_ = std::max<std::int64_t>(sndcnt, 0);
+    prr_budget_ = std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), 0);
     return;
   }
   try_undo_dsack();
@@ -823,6 +802,33 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
   // before RecoveryPoint is acknowledged (a timeout's go-back-N repairs until then).
   if (flight() == 0 || seq_lt(snd_una_, recover_) || rack_.lost_bytes() == 0) return;
   enter_sack_recovery(now);
+  // RFC 6937 §3 runs "on every ACK starting or during fast recovery": the ACK that
+  // starts it may let out more than the fast retransmission (RFC 6675's, sent
+  // whatever PRR says) — often a new segment behind it, whose ACK still tells the
+  // sender what arrived if the retransmission's own ACK is lost (a receiver that
+  // compresses its SACKs, as Linux, sends few).
+  prr_budget_ = std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), eff_mss_);
+}
+
+std::int64_t Tcb::prr_sndcnt(std::uint64_t delivered) {
+  // RFC 6937 §3: the send quantity for this ACK.
+  prr_delivered_ += delivered;
+  const std::uint64_t pipe = sack_pipe();
+  const std::uint64_t ssthresh = cc_.ssthresh();
+  if (pipe > ssthresh) {
+    // Proportional rate reduction: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS)
+    // - prr_out.
+    const std::uint64_t fs = std::max<std::uint32_t>(recover_fs_, 1);
+    return static_cast<std::int64_t>((prr_delivered_ * ssthresh + fs - 1) / fs) -
+           static_cast<std::int64_t>(prr_out_);
+  }
+  // Slow start reduction bound: limit = MAX(prr_delivered - prr_out, DeliveredData)
+  // + MSS; sndcnt = MIN(ssthresh - pipe, limit).
+  const std::int64_t limit =
+      std::max<std::int64_t>(static_cast<std::int64_t>(prr_delivered_ - prr_out_),
+                             static_cast<std::int64_t>(delivered)) +
+      eff_mss_;
+  return std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe), limit);
 }
 
 void Tcb::arm_undo() {

@@ -226,6 +226,9 @@ class Tcb {
   void enter_sack_recovery(Instant now);
   std::uint32_t sack_pipe() const;
   bool send_sack_retransmission(Instant now);
+  // RFC 6937's sndcnt for an ACK that delivered `delivered` bytes (adds them to
+  // prr_delivered).
+  std::int64_t prr_sndcnt(std::uint64_t delivered);
   bool rack_enabled() const { return sack_ok_ && ctx_.config.rack; }
   void tlp_after_ack(bool dup_only, Instant now);
   bool tlp_allowed() const;
