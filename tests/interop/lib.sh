@@ -118,14 +118,16 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 # kernel releases when full or after tcpdump's 1 s timeout, and tcpdump stops on SIGINT
 # without the block still open — the last up to 1 s of a transfer (e.g. half of
 # test_ecn's 300 kB echo, synack's end of it) never reached the file, and counts over the
-# capture varied from run to run. --immediate-mode hands over every frame at once
-# (TPACKET_V2), but its ring holds few frames at the default 2 MiB buffer and bulk
-# transfers overflowed it ("dropped by kernel"); -B gives it 32 MiB.
+# capture varied from run to run. --immediate-mode (every frame handed over at once)
+# fixed that but costs a wake-up per frame: under CI load tcpdump fell behind a 1 MiB
+# echo and the kernel dropped 87 of 2092 frames even with a 32 MiB ring. So: block mode,
+# a 32 MiB buffer (-B), and capture_stop waits 1.2 s — past the 1 s block timeout — so
+# the last block is handed over before SIGINT.
 # CAPTURE_OPTS adds tcpdump flags.
 capture_start() {
   CAP=$1
   # shellcheck disable=SC2086  # CAPTURE_OPTS is a list of flags
-  ip netns exec "$NS" tcpdump --immediate-mode -B 32768 ${CAPTURE_OPTS:-} -U -n -i "$TAP" \
+  ip netns exec "$NS" tcpdump -B 32768 ${CAPTURE_OPTS:-} -U -n -i "$TAP" \
     -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
   CAP_PID=$!
   SYN_PIDS+=("$CAP_PID")
@@ -134,7 +136,7 @@ capture_start() {
   fail "tcpdump did not start: $(cat "$WORK/tcpdump.err")"
 }
 capture_stop() {
-  sleep 0.2
+  sleep 1.2
   kill -INT "$CAP_PID"
   wait "$CAP_PID" 2>/dev/null || true
   # tcpdump's own account on exit: "N packets captured", "M packets received by filter",
