@@ -49,13 +49,15 @@ ip netns exec "$A" ping -c 1 -W 2 -q 10.77.2.2 >/dev/null || { echo "relay: no p
 # STATS=1: the kernel sender's loss-recovery counters (nstat) around its run, to set
 # beside synack's stats line.
 KSTATS="TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLossProbeRecovery TcpExtTCPSackRecovery TcpExtTCPSpuriousRTOs TcpExtTCPDSACKUndo TcpExtTCPLostRetransmit TcpExtTCPSackRecoveryFail"
-kernel_loss_stats() {  # NS: "name=value ..." (absolute)
+kernel_loss_stats() {  # NS: "name=value ..." (absolute; TcpExt dropped from the names)
   # shellcheck disable=SC2086  # KSTATS is a list
-  ip netns exec "$1" nstat -saz $KSTATS | awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
+  ip netns exec "$1" nstat -saz $KSTATS |
+    awk 'NF >= 2 && $1 !~ /^#/ { sub(/^TcpExt/, "", $1); printf "%s=%s ", $1, $2 }'
 }
 kernel_loss_delta() {  # BEFORE AFTER: "name=after-before ..."
-  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); v[kv[1]] = kv[2] }
-    m = split(b, y, " "); for (i = 1; i <= m; i++) { split(y[i], kv, "="); sub(/^TcpExt/, "", kv[1]); printf "%s=%d ", kv[1], kv[2] - v[(kv[1] ~ /^Tcp/ ? "" : "TcpExt") kv[1]] } }'
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); v[kv[1]] = kv[2] }
+    m = split(b, y, " "); for (i = 1; i <= m; i++) { split(y[i], kv, "="); printf "%s=%d ", kv[1], kv[2] - v[kv[1]] } }'
 }
 
 # transfer NS MODE HOST PORT CNTNS: one bulk.py client run in NS; sets OUT (its

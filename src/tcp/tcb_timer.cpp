@@ -38,16 +38,17 @@ void Tcb::on_timer(Instant now) {
     terminate(Rule::impl_fin_wait_2_timeout, std::nullopt, now);
     return;
   }
-  if (pto_deadline_ && now >= *pto_deadline_ && rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ &&
-      tlp_allowed()) {
-    // RFC 8985 §7.2: a probe due no later than the RTO goes first, also when the PTO
-    // was capped at the RTO (a one-segment tail: 2·SRTT + WCDelAckT above a 200 ms
-    // RTO), as Linux's tcp_schedule_loss_probe: a probe, not a timeout. Sending it
-    // re-arms the RTO (§7.3).
+  if (pto_deadline_ && now >= *pto_deadline_) {
+    // RFC 8985 §7.3: the probe timeout expired; output() sends the probe. §7.2: a probe
+    // due no later than the RTO goes first, also when the PTO was capped at the RTO (a
+    // one-segment tail: 2·SRTT + WCDelAckT above a 200 ms RTO), as Linux's
+    // tcp_schedule_loss_probe: a probe, not a timeout. Sending it re-arms the RTO
+    // (§7.3). (A timeout that still fires now cancels the probe: on_rto.)
+    const bool before_rto = rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ && tlp_allowed();
     pto_deadline_.reset();
     tlp_probe_ = true;
     pto_spent_ = true;
-    rtx_deadline_ = now + rtt_.rto();
+    if (before_rto) rtx_deadline_ = now + rtt_.rto();
   }
   if (rtx_deadline_ && now >= *rtx_deadline_) {
     on_rto(now);
@@ -57,12 +58,6 @@ void Tcb::on_timer(Instant now) {
     }
   }
   if (reo_deadline_ && now >= *reo_deadline_) on_reorder_timeout(now);
-  if (pto_deadline_ && now >= *pto_deadline_) {
-    // RFC 8985 §7.3: the probe timeout expired; output() sends the probe.
-    pto_deadline_.reset();
-    tlp_probe_ = true;
-    pto_spent_ = true;
-  }
   if (persist_deadline_ && now >= *persist_deadline_) on_persist(now);
   if (delack_deadline_ && now >= *delack_deadline_) {
     delack_deadline_.reset();

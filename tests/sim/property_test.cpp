@@ -405,8 +405,8 @@ std::string Run::open(App& app) {
         s_.tfo ? std::min({app.max_write, app.out.size(), app.opts.send_buffer}) : 0;
     auto c = TcpStream::connect(net_.host(app.end).stack, net_.host(link::peer(app.end)).addr,
                                 kPort, net_.now, app.opts, Bytes(app.out).first(first));
-    if (c.ok()) app.queued = first;
     if (!c.ok()) return std::string("connect: ") + std::string(api::to_string(c.error()));
+    app.queued = first;
     app.local = c->local();
     app.stream.emplace(std::move(c.value()));
     return "";
