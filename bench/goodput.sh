@@ -24,7 +24,11 @@
 #
 # Usage (root): bench/goodput.sh path/to/synack [MIB=50] [LOSSES="0 1 2 5"]
 # SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200"); STATS=1
-# prints synack's stats line of each sending run on stderr.
+# prints synack's stats line of each sending run on stderr. CAPTURE=DIR keeps headers-only
+# pcaps of the sending runs, taken beside each sender (S: tap0, B: tapr1 -- before the
+# ingress drop, so they hold every ACK sent to the sender, lost or not):
+# DIR/{synack,kernel}-{send,recv}-LOSS.pcap (send: synack or the reference kernel
+# server sends; recv: it receives from the kernel client, captured at the client).
 # Everything it creates (namespaces synack-bench*-PID, TAPs, files) is deleted on exit
 # (bench/lib.sh).
 USAGE='usage: goodput.sh path/to/synack [MIB] ["LOSS% ..."]'
@@ -89,6 +93,20 @@ ratio() {
 }
 stat_of() { grep -o "$1=[0-9]*" "$2" | tail -1 | cut -d= -f2; }  # NAME LOG
 
+# capture_on NS DEV FILE / capture_off: a headers-only tcpdump (CAPTURE=DIR).
+capture_on() {
+  mkdir -p "$(dirname "$3")"
+  ip netns exec "$1" tcpdump -q -n -i "$2" -s 128 -B 65536 -w "$3" tcp 2>/dev/null &
+  CAP_PID=$!
+  PIDS+=("$CAP_PID")
+  sleep 1
+}
+capture_off() {
+  sleep 1.2
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+}
+
 ROWS=()
 row() {  # DIRECTION LOSS SYN KER SYN_RTX KER_RTX SYN_NOTES
   ROWS+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$1" "$2" "$3" "$4" \
@@ -103,20 +121,26 @@ for loss in $LOSSES; do
   # synack receiving: the kernel client sends.
   log="$WORK/discard-$loss.log"
   start_synack "$loss" "$log" discard:9
+  [ -n "${CAPTURE:-}" ] && capture_on "$S" tap0 "$CAPTURE/synack-recv-$loss.pcap"
   transfer "$S" send 10.77.0.2 9 "$S"
+  [ -n "${CAPTURE:-}" ] && capture_off
   stop_synack
   got=$(stat_of svc_bytes_in "$log")
   syn=$(mbit "${OUT% *} ${got:-none}" "$BYTES")
   syn_rtx=$RTX
   syn_notes="synack dropped $(stat_of impair_in_lost "$log" || echo 0) in; got ${got:-?} bytes"
+  [ -n "${CAPTURE:-}" ] && capture_on "$A" tapr0 "$CAPTURE/kernel-recv-$loss.pcap"
   transfer "$A" send 10.77.2.2 9 "$A"
+  [ -n "${CAPTURE:-}" ] && capture_off
   ker=$(mbit "$OUT" "$BYTES")
   row "kernel → synack (synack receives)" "$loss" "$syn" "$ker" "$syn_rtx" "$RTX" "$syn_notes"
 
   # synack sending: the kernel client receives and checks every byte.
   log="$WORK/chargen-$loss.log"
   start_synack "$loss" "$log" chargen:19
+  [ -n "${CAPTURE:-}" ] && capture_on "$S" tap0 "$CAPTURE/synack-send-$loss.pcap"
   transfer "$S" recv 10.77.0.2 19 "$S"
+  [ -n "${CAPTURE:-}" ] && capture_off
   stop_synack
   # STATS=1: synack's whole stats line (its loss recovery counters) on stderr.
   [ "${STATS:-0}" = 1 ] && grep -h 'stats' "$log" >&2
@@ -124,7 +148,9 @@ for loss in $LOSSES; do
   syn_rtx="$(stat_of svc_retransmitted_segs "$log")/$(stat_of svc_rtos "$log")"
   syn_notes="synack dropped $(stat_of impair_in_lost "$log" || echo 0) in; client rtx/RTOs $RTX"
   [ "${STATS:-0}" = 1 ] && k0=$(kernel_loss_stats "$B")
+  [ -n "${CAPTURE:-}" ] && capture_on "$B" tapr1 "$CAPTURE/kernel-send-$loss.pcap"
   transfer "$A" recv 10.77.2.2 19 "$B"
+  [ -n "${CAPTURE:-}" ] && capture_off
   [ "${STATS:-0}" = 1 ] && echo "kernel sender: $(kernel_loss_delta "$k0" "$(kernel_loss_stats "$B")")" >&2
   ker=$(mbit "$OUT" ok)
   row "synack → kernel (synack sends)" "$loss" "$syn" "$ker" "$syn_rtx" "$RTX" "$syn_notes"

@@ -150,6 +150,7 @@ void ServiceHost::finish(std::map<std::uint32_t, Conn>::iterator it, bool gracef
     stats_.rto_expirations += st->rto_expirations;
     stats_.sack_recoveries += st->sack_recoveries;
     stats_.tlp_probes += st->tlp_probes;
+    stats_.recovery_probes += st->recovery_probes;
     stats_.spurious_undos += st->spurious_recoveries + st->spurious_rtos;
     stats_.dsacks_in += st->dsacks_in;
   }

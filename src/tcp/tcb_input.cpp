@@ -782,6 +782,12 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
   if (frto_ != Frto::Off) frto_after_ack(acked, newly_sacked);
   if (rto_recovery_ && seq_ge(snd_una_, recover_)) rto_recovery_ = false;
   tlp_after_ack(acked == 0 && newly_sacked == 0, now);
+  if (sack_recovery_ && newly_sacked > 0) {
+    // TcpConfig::recovery_probe: the probe timeout counts from the last ACK that
+    // delivered something (a cumulative one re-arms it in check_ack).
+    pto_deadline_.reset();
+    pto_spent_ = false;
+  }
   detect_losses(false, now);
   if (sack_recovery_) {
     if (seq_ge(snd_una_, recover_)) {

@@ -408,6 +408,17 @@ bool Tcb::send_loss_probe(Instant now) {
   // segment (the highest sequence number sent)"; cwnd does not limit the probe.
   if (!tlp_probe_) return false;
   tlp_probe_ = false;
+  if (recovery_probe_allowed()) {
+    // TcpConfig::recovery_probe: SACK recovery heard nothing for a PTO — new data, which
+    // PRR pays for (prr_out), not a TLP episode (§7.4's reduction: this recovery has
+    // reduced cwnd already). One probe per silence: the next waits for an ACK that
+    // delivers something (sack_after_ack), else the RTO (re-armed from here, §7.3).
+    send_new_probe_segments(now);
+    pto_spent_ = true;
+    ++stats_.recovery_probes;
+    rtx_deadline_ = now + rtt_.rto();
+    return true;
+  }
   if (!tlp_allowed()) return false;
   const SeqNum right = snd_una_ + snd_wnd_;
   const std::uint32_t unsent =
@@ -415,20 +426,9 @@ bool Tcb::send_loss_probe(Instant now) {
   const std::uint32_t room =
       seq_lt(snd_max_, right) ? static_cast<std::uint32_t>(right - snd_max_) : 0;
   if (snd_nxt_ == snd_max_ && std::min(unsent, room) > 0) {
-    // Two segments where the RFC says one, when there are two: a receiver delays its ACK
-    // for a lone segment (up to 200 ms, 40 ms on Linux) but acknowledges every second
-    // full-sized one at once (RFC 9293 §3.8.6.3, RFC 5681 §4.2). Where the whole
-    // flight's one ACK was lost (a receiver acknowledging a burst with one ACK), a lone
-    // new segment would turn the probe into a delayed-ACK stall.
     tlp_start_ = snd_max_;
     tlp_is_retrans_ = false;
-    for (int i = 0; i < 2 && seq_lt(snd_max_, right) && seq_lt(snd_max_, data_end()); ++i) {
-      const std::uint32_t len =
-          std::min({static_cast<std::uint32_t>(data_end() - snd_max_),
-                    static_cast<std::uint32_t>(right - snd_max_), send_mss()});
-      emit(TcpFlags::kAck | (snd_max_ + len == data_end() ? TcpFlags::kPsh : 0), snd_max_, len,
-           true, now);
-    }
+    send_new_probe_segments(now);
   } else {
     const SentSegment* last = rack_.last();
     if (!last || last->sacked) {
@@ -457,6 +457,21 @@ bool Tcb::send_loss_probe(Instant now) {
   // "After attempting to send a loss probe ... the sender MUST re-arm the RTO timer".
   rtx_deadline_ = now + rtt_.rto();
   return true;
+}
+
+void Tcb::send_new_probe_segments(Instant now) {
+  // Two segments where RFC 8985 §7.3 says one, when there are two: a receiver delays its
+  // ACK for a lone segment (up to 200 ms, 40 ms on Linux) but acknowledges every second
+  // full-sized one at once (RFC 9293 §3.8.6.3, RFC 5681 §4.2). Where the whole flight's
+  // one ACK was lost (a receiver acknowledging a burst with one ACK), a lone new segment
+  // would turn the probe into a delayed-ACK stall. cwnd does not limit a probe.
+  const SeqNum right = snd_una_ + snd_wnd_;
+  for (int i = 0; i < 2 && seq_lt(snd_max_, right) && seq_lt(snd_max_, data_end()); ++i) {
+    const std::uint32_t len = std::min({static_cast<std::uint32_t>(data_end() - snd_max_),
+                                        static_cast<std::uint32_t>(right - snd_max_), send_mss()});
+    emit(TcpFlags::kAck | (snd_max_ + len == data_end() ? TcpFlags::kPsh : 0), snd_max_, len, true,
+         now);
+  }
 }
 
 std::uint32_t Tcb::sack_option_len(const wire::TcpOptions& o) {
@@ -516,7 +531,7 @@ void Tcb::update_timers(Instant now) {
     // RFC 8985 §7.2: the probe timeout, never later than the RTO. §7.3: "After
     // attempting to send a loss probe, regardless of whether a loss probe was sent, the
     // sender MUST re-arm the RTO timer, not the PTO timer".
-    if (!tlp_allowed() || pto_spent_) {
+    if (!probe_allowed() || pto_spent_) {
       pto_deadline_.reset();
     } else if (!pto_deadline_) {
       pto_deadline_ = std::min(now + pto_interval(), *rtx_deadline_);

@@ -44,7 +44,7 @@ void Tcb::on_timer(Instant now) {
     // one-segment tail: 2·SRTT + WCDelAckT above a 200 ms RTO), as Linux's
     // tcp_schedule_loss_probe: a probe, not a timeout. Sending it re-arms the RTO
     // (§7.3). (A timeout that still fires now cancels the probe: on_rto.)
-    const bool before_rto = rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ && tlp_allowed();
+    const bool before_rto = rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ && probe_allowed();
     pto_deadline_.reset();
     tlp_probe_ = true;
     pto_spent_ = true;
@@ -176,6 +176,18 @@ bool Tcb::tlp_allowed() const {
   // in use, no recovery (fast or timeout) is running and no probe is already out.
   return rack_enabled() && can_send_data() && flight() > 0 && snd_wnd_ > 0 && !sack_recovery_ &&
          !rto_recovery_ && !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
+}
+
+bool Tcb::recovery_probe_allowed() const {
+  // TcpConfig::recovery_probe: during SACK recovery (RACK in use), data outstanding, no
+  // timeout yet, and new data the peer's window admits — the probe is new data only:
+  // sent after every retransmission, its ACK tells RACK whether they arrived (§6.2: a
+  // later transmission delivered marks an earlier one lost after the reordering window).
+  if (!ctx_.config.recovery_probe || !rack_enabled() || !sack_recovery_ || !can_send_data() ||
+      flight() == 0 || rto_count_ != 0 || in_persist() || snd_nxt_ != snd_max_) {
+    return false;
+  }
+  return seq_lt(snd_max_, data_end()) && seq_lt(snd_max_, snd_una_ + snd_wnd_);
 }
 
 Duration Tcb::pto_interval() const {

@@ -268,6 +268,8 @@ class Runner {
       c.limited_transmit = v != 0;
     } else if (d.key == "frto") {
       c.frto = v != 0;
+    } else if (d.key == "recovery_probe") {
+      c.recovery_probe = v != 0;
     } else if (d.key == "rfc1337") {
       c.rfc1337 = v != 0;
     } else if (d.key == "initial_window_segments") {
@@ -304,6 +306,7 @@ class Runner {
     if (name == "rto_expirations") return static_cast<std::int64_t>(s.rto_expirations);
     if (name == "spurious_rtos") return static_cast<std::int64_t>(s.spurious_rtos);
     if (name == "tlp_probes") return static_cast<std::int64_t>(s.tlp_probes);
+    if (name == "recovery_probes") return static_cast<std::int64_t>(s.recovery_probes);
     if (name == "srtt_ms") return to_millis(s.srtt);
     if (name == "rto_ms") return to_millis(s.rto);
     return std::nullopt;

@@ -80,8 +80,9 @@ struct ServiceStats {
   std::uint64_t rto_expirations = 0;
   std::uint64_t sack_recoveries = 0;
   std::uint64_t tlp_probes = 0;
-  std::uint64_t spurious_undos = 0;  // D-SACK (RFC 3708) and Eifel (RFC 3522) undos
-  std::uint64_t dsacks_in = 0;       // RFC 2883 D-SACK blocks received from the peers
+  std::uint64_t recovery_probes = 0;  // probes of a stalled SACK recovery
+  std::uint64_t spurious_undos = 0;   // D-SACK (RFC 3708) and Eifel (RFC 3522) undos
+  std::uint64_t dsacks_in = 0;        // RFC 2883 D-SACK blocks received from the peers
 };
 
 class ServiceSession;  // one connection's application state (service_host.cpp)

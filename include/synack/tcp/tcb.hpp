@@ -232,6 +232,9 @@ class Tcb {
   bool rack_enabled() const { return sack_ok_ && ctx_.config.rack; }
   void tlp_after_ack(bool dup_only, Instant now);
   bool tlp_allowed() const;
+  bool recovery_probe_allowed() const;
+  bool probe_allowed() const { return tlp_allowed() || recovery_probe_allowed(); }
+  void send_new_probe_segments(Instant now);
   Duration pto_interval() const;
   bool send_loss_probe(Instant now);
   // Undo of a window reduction that a loss never justified: RFC 3708's D-SACK detection

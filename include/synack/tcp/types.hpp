@@ -144,6 +144,14 @@ struct TcpConfig {
   // undo the reduction if data never retransmitted is then acknowledged (detects a
   // spurious timeout without timestamps; with them Eifel, RFC 3522, also does).
   bool frto = true;
+  // A probe when SACK recovery stalls (beyond RFC 8985, whose tail loss probe is for
+  // the open state only; RFC 9002 §6.2's probe timeout for QUIC runs in recovery too):
+  // if nothing is heard for a PTO while recovery has new data to send, up to two new
+  // segments go, paid for by PRR. Their ACK either ends the recovery (the ACK of the
+  // last retransmission was lost) or lets RACK see that the retransmission itself was
+  // lost — instead of a retransmission timeout that collapses cwnd to one segment.
+  // false: only the RTO ends a stalled recovery (RFC 8985, Linux).
+  bool recovery_probe = true;
   // RFC 1337 §3 (F1): ignore RSTs in TIME-WAIT (as FreeBSD; Linux's tcp_rfc1337).
   // false: RFC 9293 §3.10.7.4 — a RST at RCV.NXT ends TIME-WAIT.
   bool rfc1337 = true;
@@ -274,6 +282,7 @@ struct ConnStats {
   std::uint64_t reo_timeouts = 0;         // RFC 8985 §6.3 reordering timer expirations
   std::uint64_t tlp_probes = 0;           // RFC 8985 §7 tail loss probes sent
   std::uint64_t tlp_recoveries = 0;       // losses a probe repaired (§7.4: cwnd reduced)
+  std::uint64_t recovery_probes = 0;      // probes of a stalled SACK recovery (recovery_probe)
   std::uint64_t spurious_recoveries = 0;  // RFC 3708: every retransmission D-SACKed, undone
   std::uint64_t spurious_rtos = 0;  // a needless timeout undone (Eifel RFC 3522, F-RTO RFC 5682)
   std::uint64_t dup_acks_in = 0;
