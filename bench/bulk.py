@@ -26,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
-from halfclose import set_cc  # noqa: E402  (KERNEL_CC per socket)
+from halfclose import connect, set_cc  # noqa: E402  (KERNEL_CC per socket, before the SYN)
 
 PERIOD = 95 * 74
 CHUNK = 1 << 20
@@ -48,8 +48,7 @@ def chunk_at(offset, n):
 def send(host, port, size, timeout):
     deadline = time.monotonic() + timeout
     t0 = time.monotonic()
-    s = socket.create_connection((host, port), timeout=timeout)
-    set_cc(s)
+    s = connect(host, port, timeout)
     sent = 0
     while sent < size:
         s.settimeout(max(0.001, deadline - time.monotonic()))
@@ -73,8 +72,7 @@ def send(host, port, size, timeout):
 def recv(host, port, size, timeout):
     deadline = time.monotonic() + timeout
     t0 = time.monotonic()
-    s = socket.create_connection((host, port), timeout=timeout)
-    set_cc(s)
+    s = connect(host, port, timeout)
     got, bad = 0, None
     try:
         while got < size:

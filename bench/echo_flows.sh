@@ -14,6 +14,8 @@
 #
 # Usage (root): bench/echo_flows.sh build/synack [FLOWS=200] [BYTES=102400] [LOSS=1]
 # SYNACK_ARGS adds flags to `synack serve` (e.g. SYNACK_ARGS="--min-rto 200").
+# CAPTURE=DIR keeps headers-only pcaps of both runs, taken at the kernel client's TAP
+# (before its ingress drop): DIR/synack-flows.pcap, DIR/kernel-flows.pcap.
 # Everything it creates (namespaces synack-bench*-PID, TAPs, files) is deleted on exit
 # (bench/lib.sh).
 USAGE="usage: echo_flows.sh path/to/synack [FLOWS] [BYTES] [LOSS%]"
@@ -28,7 +30,9 @@ setup_synack_ns
 nft_loss "$S" tap0 "$LOSS"
 start_synack "$LOSS" "$WORK/synack.log" echo:7
 read -r r0 t0 < <(counters "$S")
+[ -n "${CAPTURE:-}" ] && capture_on "$S" tap0 "$CAPTURE/synack-flows.pcap"
 syn=$(ip netns exec "$S" timeout 3600 "$PY" "$BENCH/flows.py" 10.77.0.2 7 "$FLOWS" "$BYTES" || true)
+[ -n "${CAPTURE:-}" ] && capture_off
 read -r r1 t1 < <(counters "$S")
 syn_rtx=$((r1 - r0)) syn_rto=$((t1 - t0))
 
@@ -39,14 +43,19 @@ import os, socket, socketserver
 class Echo(socketserver.BaseRequestHandler):
     def handle(self):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, os.environ["KERNEL_CC"].encode())
         while True:
             b = self.request.recv(65536)
             if not b:
                 break
             self.request.sendall(b)
 socketserver.ThreadingTCPServer.allow_reuse_address = True
-socketserver.ThreadingTCPServer(("10.77.2.2", 7), Echo).serve_forever()
+srv = socketserver.ThreadingTCPServer(("10.77.2.2", 7), Echo, bind_and_activate=False)
+# KERNEL_CC on the listener, before listen(): accepted sockets inherit it and never
+# run the namespace default's (bbr's) start-up, which would leave them pacing.
+srv.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, os.environ["KERNEL_CC"].encode())
+srv.server_bind()
+srv.server_activate()
+srv.serve_forever()
 PY
 ip netns exec "$B" timeout 3600 "$PY" "$WORK/echo.py" &
 PIDS+=($!)
@@ -55,7 +64,9 @@ ip netns exec "$A" ping -c 1 -W 2 -q 10.77.2.2 >/dev/null || { echo "relay: no p
 nft_loss "$A" tapr0 "$LOSS"
 nft_loss "$B" tapr1 "$LOSS"
 read -r r0 t0 < <(counters "$A")
+[ -n "${CAPTURE:-}" ] && capture_on "$A" tapr0 "$CAPTURE/kernel-flows.pcap"
 ker=$(ip netns exec "$A" timeout 3600 "$PY" "$BENCH/flows.py" 10.77.2.2 7 "$FLOWS" "$BYTES" || true)
+[ -n "${CAPTURE:-}" ] && capture_off
 read -r r1 t1 < <(counters "$A")
 ker_rtx=$((r1 - r0)) ker_rto=$((t1 - t0))
 

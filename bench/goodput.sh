@@ -93,20 +93,6 @@ ratio() {
 }
 stat_of() { grep -o "$1=[0-9]*" "$2" | tail -1 | cut -d= -f2; }  # NAME LOG
 
-# capture_on NS DEV FILE / capture_off: a headers-only tcpdump (CAPTURE=DIR).
-capture_on() {
-  mkdir -p "$(dirname "$3")"
-  ip netns exec "$1" tcpdump -q -n -i "$2" -s 128 -B 65536 -w "$3" tcp 2>/dev/null &
-  CAP_PID=$!
-  PIDS+=("$CAP_PID")
-  sleep 1
-}
-capture_off() {
-  sleep 1.2
-  kill -INT "$CAP_PID" 2>/dev/null || true
-  wait "$CAP_PID" 2>/dev/null || true
-}
-
 ROWS=()
 row() {  # DIRECTION LOSS SYN KER SYN_RTX KER_RTX SYN_NOTES
   ROWS+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$1" "$2" "$3" "$4" \

@@ -10,7 +10,8 @@
 #   - random loss at a TAP's ingress with nftables (nft_loss) and at synack's with
 #     its own --impair (start_synack): frames the receiver really does not get,
 #     never the sender's egress;
-#   - the kernel's retransmission counters in a namespace (counters).
+#   - the kernel's retransmission counters in a namespace (counters);
+#   - headers-only captures for CAPTURE=DIR (capture_on, capture_off).
 # Everything it creates (namespaces synack-bench*-PID, TAPs, files in WORK) is
 # deleted on exit, also on failure.
 set -euo pipefail
@@ -125,6 +126,20 @@ setup_relay_pair() {
   local i
   for i in $(seq 1 50); do grep -q ready "$WORK/relay.log" && break; sleep 0.1; done
 }
+# capture_on NS DEV FILE / capture_off: a headers-only tcpdump (the benchmarks' CAPTURE=DIR).
+capture_on() {
+  mkdir -p "$(dirname "$3")"
+  ip netns exec "$1" tcpdump -q -n -i "$2" -s 128 -B 65536 -w "$3" tcp 2>/dev/null &
+  CAP_PID=$!
+  PIDS+=("$CAP_PID")
+  sleep 1
+}
+capture_off() {
+  sleep 1.2
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+}
+
 # wait_listen NS ADDR PORT: until something listens there (5 s at most).
 wait_listen() {
   local i

@@ -11,15 +11,31 @@ import threading
 
 
 def set_cc(s):
-    """The congestion control named by KERNEL_CC (the benchmarks set it), if any."""
+    """The congestion control named by KERNEL_CC (the benchmarks set it), if any. Set it
+    before connect() or listen(): a socket that connects with the namespace's default
+    first (bbr on this VM) keeps BBR's request for pacing after the switch, and CUBIC
+    then paces at its own rate (with a spoiled first RTT sample, a 1 s SRTT after a lost
+    SYN-ACK, that meant 100-200 ms pauses per window)."""
     cc = os.environ.get("KERNEL_CC")
     if cc:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
 
 
+def connect(host, port, timeout):
+    """A connected IPv4 socket whose congestion control was chosen before the SYN."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        set_cc(s)
+        s.settimeout(timeout)
+        s.connect((host, port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
 def exchange(host, port, data, timeout=60):
-    s = socket.create_connection((host, port), timeout=timeout)
-    set_cc(s)
+    s = connect(host, port, timeout)
 
     def send():
         s.sendall(data)
