@@ -162,14 +162,14 @@ int run_compare(const SimArgs& a, const Scenario& sc, WorldOptions base) {
     const auto& s = r.sender;
     fmt::print("{:<34} {:>13.1f} {:>8} {:>10} {:>10} {:>9} {:>7} {:>6} {:>9}\n", c.name,
                static_cast<double>(r.elapsed.count()) / 1e6, s.retransmitted_segs,
-               s.retransmitted_bytes, s.rto_expirations, s.fast_retransmits, s.tlp_probes,
-               s.dsacks_in, ok ? "verified" : "FAILED");
+               s.retransmitted_bytes, s.rto_expirations, s.fast_retransmits,
+               s.tlp_probes + s.recovery_probes, s.dsacks_in, ok ? "verified" : "FAILED");
   }
   fmt::print(
       "\n(delivered: connect until the receiver has every byte and the FIN; rtx: the sender's\n"
       "retransmissions; fast rtx: recoveries started without a timeout; probes: RFC 8985\n"
-      "tail loss probes; D-SACK: duplicates the receiver reported, i.e. spurious\n"
-      "retransmissions)\n");
+      "tail loss probes and probes of a silent recovery; D-SACK: duplicates the receiver\n"
+      "reported, i.e. spurious retransmissions)\n");
   return all_ok ? kExitOk : kExitRuntime;
 }
 
