@@ -7,9 +7,17 @@ namespace synack::tcp {
 
 namespace {
 // RFC 8985 §6.2: "RACK_sent_after(t1, seq1, t2, seq2): If t1 > t2 or (t1 == t2 and
-// seq1 > seq2)" — the tie is broken by sequence (segments sent in one burst).
-bool sent_after(Instant t1, SeqNum seq1, Instant t2, SeqNum seq2) {
-  return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
+// seq1 > seq2)". The RFC breaks a tie of times by sequence, which is right for one
+// burst of new data; a retransmission that shares the clock reading of a higher segment
+// sent before it (a coarse clock, or a zero-delay simulated path) would count as older
+// than that segment and be declared lost again the moment the higher one is SACKed —
+// `synack sim transfer --delay 0` resent several times what it lost. So a tie of times
+// is broken by transmission order first (the same as sequence order within a burst) and
+// by sequence only between the halves of one transmission.
+bool sent_after(const SentSegment& a, const SentSegment& b) {
+  if (a.xmit != b.xmit) return a.xmit > b.xmit;
+  if (a.order != b.order) return a.order > b.order;
+  return seq_gt(a.end, b.end);
 }
 }  // namespace
 
@@ -62,6 +70,7 @@ std::size_t Rack::split_at(SeqNum s) {
 
 void Rack::on_send(SeqNum start, SeqNum end, Instant now) {
   if (!seq_lt(start, end)) return;
+  const std::uint64_t order = ++sends_;
   if (!log_.empty() && seq_lt(start, log_.back().end)) {
     // A retransmission (RFC 8985 §6.1: "Segment.xmit_ts ... the time of the most recent
     // (re)transmission"), of what the log holds.
@@ -73,6 +82,7 @@ void Rack::on_send(SeqNum start, SeqNum end, Instant now) {
       for (; i < log_.size() && seq_le(log_[i].end, covered_end); ++i) {
         SentSegment& r = log_[i];
         r.xmit = now;
+        r.order = order;
         r.retransmitted = true;
         set_lost(r, false);
       }
@@ -92,10 +102,11 @@ void Rack::on_send(SeqNum start, SeqNum end, Instant now) {
       // declared lost later, never sooner).
       b.end = end;
       b.xmit = now;
+      b.order = order;
       return;
     }
   }
-  log_.push_back(SentSegment{start, end, now});
+  log_.push_back(SentSegment{start, end, now, order});
 }
 
 void Rack::delivered(const SentSegment& r, Instant now) {
@@ -118,9 +129,10 @@ void Rack::delivered(const SentSegment& r, Instant now) {
     on_rtt_sample(rtt);
     if (!clean_rtt_ || rtt > *clean_rtt_) clean_rtt_ = rtt;
   }
-  if (!have_segment_ || sent_after(r.xmit, r.end, xmit_, end_seq_)) {
+  if (!have_segment_ || sent_after(r, rack_segment())) {
     have_segment_ = true;
     xmit_ = r.xmit;
+    order_ = r.order;
     end_seq_ = r.end;
     rtt_ = rtt;
   }
@@ -215,7 +227,7 @@ std::uint32_t Rack::detect_loss(Instant now, Duration srtt, bool in_recovery, Du
     // Delivered segments, and lost ones not yet retransmitted, are not judged again.
     if (r.sacked || r.lost) continue;
     // Only a segment sent before RACK.segment can be judged by it.
-    if (!sent_after(xmit_, end_seq_, r.xmit, r.end)) continue;
+    if (!sent_after(rack_segment(), r)) continue;
     // "remaining = Segment.xmit_ts + RACK.rtt + RACK.reo_wnd - Now()".
     const Duration remaining = (r.xmit + rtt_ + reo) - now;
     if (remaining <= Duration::zero()) {

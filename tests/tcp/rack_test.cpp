@@ -130,6 +130,28 @@ TEST(Rack, DetectsALostRetransmission) {
   EXPECT_TRUE(first_lost(r)->retransmitted);
 }
 
+TEST(Rack, ARetransmissionIsSentAfterEverythingBeforeItAtTheSameClockReading) {
+  // A clock that does not move between transmissions (a zero-delay simulated path, a
+  // coarse clock): segment 0 is resent at the same reading as segments 1-3, after them.
+  // RFC 8985's tie-break by sequence would make SACKed segment 3 "sent after" the
+  // retransmission and mark it lost again at once; transmission order does not.
+  Rack r;
+  send(r, 0, 4, ms(0));
+  r.on_sacked(seg(1), seg(3), ms(0));
+  Duration wait{0};
+  EXPECT_EQ(r.detect_loss(ms(0), Duration::zero(), true, wait), kMss);  // 0 is lost
+  r.on_send(seg(0), seg(1), ms(0));  // its retransmission, still at ms(0)
+  r.on_sacked(seg(3), seg(4), ms(0));
+  EXPECT_EQ(r.detect_loss(ms(0), Duration::zero(), true, wait), 0u);
+  EXPECT_FALSE(first_lost(r).has_value());
+  // Data sent after the retransmission and delivered does judge it: lost again.
+  send(r, 4, 5, ms(0));
+  r.on_sacked(seg(4), seg(5), ms(0));
+  EXPECT_EQ(r.detect_loss(ms(0), Duration::zero(), true, wait), kMss);
+  ASSERT_TRUE(first_lost(r).has_value());
+  EXPECT_EQ(first_lost(r)->start, seg(0));
+}
+
 TEST(Rack, AnAmbiguousAckOfARetransmissionDoesNotMoveRackSegment) {
   Rack r;
   r.on_rtt_sample(std::chrono::milliseconds(100));

@@ -25,7 +25,10 @@ namespace synack::tcp {
 struct SentSegment {
   SeqNum start;
   SeqNum end;
-  Instant xmit;                // Segment.xmit_ts: its most recent transmission
+  Instant xmit;  // Segment.xmit_ts: its most recent transmission
+  // The ordinal of that transmission (every on_send counts one): what "sent after"
+  // means when two transmissions share a clock reading.
+  std::uint64_t order = 0;
   bool retransmitted = false;  // Segment.retransmitted
   bool lost = false;           // marked lost and not retransmitted since
   bool sacked = false;
@@ -121,6 +124,8 @@ class Rack {
   void set_lost(SentSegment& r, bool lost);
   // Steps 2 and 3 for one delivered segment.
   void delivered(const SentSegment& r, Instant now);
+  // RACK.segment as a record, for sent_after (only its time, order and end matter).
+  SentSegment rack_segment() const { return SentSegment{end_seq_, end_seq_, xmit_, order_}; }
 
   std::deque<SentSegment> log_;
   std::uint32_t lost_bytes_ = 0;
@@ -128,7 +133,9 @@ class Rack {
   // §5.3 per-connection state.
   bool have_segment_ = false;  // RACK.segment exists
   Instant xmit_;               // RACK.xmit_ts
+  std::uint64_t order_ = 0;    // RACK.segment's transmission ordinal
   SeqNum end_seq_;             // RACK.end_seq
+  std::uint64_t sends_ = 0;    // transmissions so far (SentSegment::order)
   Duration rtt_{0};            // RACK.rtt
   SeqNum fack_;                // RACK.fack: the highest end delivered
   bool have_fack_ = false;
