@@ -91,7 +91,7 @@ std::string_view to_string(RunOutcome o) {
 class EventLoop::Sink final : public ImpairSink {
  public:
   explicit Sink(EventLoop& loop) : loop_(loop) {}
-  void to_device(ByteVec frame, Instant) override { loop_.write_device(frame); }
+  void to_device(ByteVec frame, Instant) override { loop_.write_device(std::move(frame)); }
   void to_stack(ByteVec frame, Instant) override { inbound_.push_back(std::move(frame)); }
   void deliver(Instant now) {
     if (inbound_.empty()) return;
@@ -222,8 +222,9 @@ std::optional<RunOutcome> EventLoop::finished(Instant now,
   if (stopped_) return RunOutcome::Stopped;
   if (second_signal_) return RunOutcome::SecondSignal;
   if (shutdown_deadline_) {
-    // Frames still held by the impairer (a delayed FIN) count as not done yet.
-    const bool quiet = !impairer_ || impairer_->in_flight() == 0;
+    // Frames still held by the impairer (a delayed FIN) or waiting for the TAP count as
+    // not done yet.
+    const bool quiet = (!impairer_ || impairer_->in_flight() == 0) && tx_pending_.empty();
     if (quiet && (!done_ || done_())) return RunOutcome::ShutdownDone;
     if (now >= *shutdown_deadline_) return RunOutcome::ShutdownTimeout;
   }
@@ -256,7 +257,11 @@ Status<LoopError> EventLoop::arm_timer(std::optional<Instant> when) {
 
 Status<LoopError> EventLoop::dispatch(int fd, std::uint32_t events) {
   const Instant now = monotonic_now();
-  if (fd == tap_->fd()) return read_tap(now);
+  if (fd == tap_->fd()) {
+    if (events & EPOLLOUT) drain_pending();
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) return read_tap(now);
+    return {};
+  }
   if (fd == timer_.get()) {
     read_timerfd();
     return {};
@@ -359,7 +364,7 @@ void EventLoop::send_out(ByteVec frame, Instant now) {
   if (impairer_) {
     impairer_->from_stack(std::move(frame), now);
   } else {
-    write_device(frame);
+    write_device(std::move(frame));
   }
 }
 
@@ -369,13 +374,51 @@ void EventLoop::deliver_in(std::span<const Bytes> frames, Instant now) {
   stack_->on_frames(iface_, frames, now);
 }
 
-void EventLoop::write_device(Bytes frame) {
-  if (tap_->write(frame)) {
-    ++stats_.frames_out;
-    stats_.bytes_out += frame.size();
-  } else {
-    ++stats_.tx_dropped;
+void EventLoop::write_device(ByteVec frame) {
+  if (tx_pending_.empty()) {
+    if (auto st = tap_->write(frame)) {
+      ++stats_.frames_out;
+      stats_.bytes_out += frame.size();
+      return;
+    } else if (st.error().code != TapErrorCode::WouldBlock) {
+      ++stats_.tx_dropped;
+      return;
+    }
   }
+  // The TAP's queue is full, or frames wait already (they go first: order is kept).
+  if (tx_pending_.size() >= options_.tx_queue_limit) {
+    ++stats_.tx_dropped;
+    return;
+  }
+  tx_pending_.push_back(std::move(frame));
+  ++stats_.tx_queued;
+  watch_writable(true);
+}
+
+void EventLoop::drain_pending() {
+  while (!tx_pending_.empty()) {
+    const ByteVec& frame = tx_pending_.front();
+    if (auto st = tap_->write(frame)) {
+      ++stats_.frames_out;
+      stats_.bytes_out += frame.size();
+    } else if (st.error().code == TapErrorCode::WouldBlock) {
+      return;  // still full: EPOLLOUT again
+    } else {
+      ++stats_.tx_dropped;
+    }
+    tx_pending_.pop_front();
+  }
+  watch_writable(false);
+}
+
+void EventLoop::watch_writable(bool on) {
+  if (on == watching_out_) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (on ? EPOLLOUT : 0u);
+  ev.data.fd = tap_->fd();
+  // (EPOLL_CTL_MOD of a registered fd cannot fail short of a bug; if it did, the frames
+  // would wait for the next wake-up instead, which drains them too.)
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, tap_->fd(), &ev) == 0) watching_out_ = on;
 }
 
 void EventLoop::capture(Bytes frame, Direction dir, Instant now) {

@@ -174,6 +174,13 @@ Result<TapLink, TapError> TapLink::open(std::string_view name, const TapOptions&
   return TapLink(std::move(fd), std::move(ifname), !existed, options.read_batch, mtu + kL2Overhead);
 }
 
+TapLink TapLink::adopt(UniqueFd fd, std::string name, std::size_t frame_capacity,
+                       const TapOptions& options) {
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+  return TapLink(std::move(fd), std::move(name), false, options.read_batch, frame_capacity);
+}
+
 Result<std::size_t, TapError> TapLink::mtu() const {
   auto ifr = ifreq_ioctl(name_, SIOCGIFMTU, "ioctl(SIOCGIFMTU)");
   if (!ifr) return Err{ifr.error()};
@@ -222,7 +229,7 @@ Status<TapError> TapLink::write(Bytes frame) {
   if (n < 0) {
     const int err = errno;
     if (err == EAGAIN) {
-      ++stats_.tx_dropped;
+      ++stats_.tx_would_block;
     } else {
       ++stats_.tx_errors;
     }

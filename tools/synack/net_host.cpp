@@ -180,8 +180,8 @@ void NetHost::report(const std::string& extra) {
   std::string line = "stats: " + stack::format_stats(stack_->stats(), !logs(LogLevel::Debug));
   const std::string tcp = stack::format_tcp_stats(ts, !logs(LogLevel::Debug));
   if (!tcp.empty()) line += " " + tcp;
-  line += fmt::format(" link_frames_in={} link_frames_out={} link_tx_dropped={}", ls.frames_in,
-                      ls.frames_out, ls.tx_dropped);
+  line += fmt::format(" link_frames_in={} link_frames_out={} link_tx_queued={} link_tx_dropped={}",
+                      ls.frames_in, ls.frames_out, ls.tx_queued, ls.tx_dropped);
   if (const auto* imp = loop_->impairer()) {
     line += fmt::format(" impair_in_lost={} impair_out_lost={}", imp->inbound().lost,
                         imp->outbound().lost);

@@ -10,6 +10,12 @@
 // TAP (through the Impairer if configured) and the optional capture, until both
 // are empty, so callbacks may call into the stack freely.
 //
+// Backpressure: a frame the TAP refuses for now (EAGAIN: its queue is full) is kept, in
+// order, with every frame generated after it, and the loop waits for EPOLLOUT to write
+// them; never dropped because the device was momentarily full. The queue is bounded
+// (LoopOptions::tx_queue_limit): past it a frame is dropped and counted (tx_dropped),
+// like a full NIC ring. Shutdown waits for the queue to drain (within the grace).
+//
 // Shutdown: on SIGINT/SIGTERM (or request_shutdown()) the shutdown callback runs
 // once (an app closes its connections with FIN there); the loop keeps running
 // until the done callback returns true or the grace period (2 s) passes. A second
@@ -21,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +68,8 @@ struct LoopOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM via signalfd start the shutdown
   Duration shutdown_grace = std::chrono::seconds(2);
   std::size_t max_events = 64;  // epoll_wait batch
+  // Frames kept while the TAP refuses writes (EAGAIN), at most.
+  std::size_t tx_queue_limit = 4096;
 };
 
 struct LoopStats {
@@ -68,7 +77,8 @@ struct LoopStats {
   std::uint64_t frames_out = 0;  // frames written to the TAP
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
-  std::uint64_t tx_dropped = 0;      // TAP write refused (full queue or error)
+  std::uint64_t tx_dropped = 0;      // dropped: tx_queue_limit reached, or a write error
+  std::uint64_t tx_queued = 0;       // frames that waited for EPOLLOUT (TAP queue full)
   std::uint64_t tx_other_iface = 0;  // stack frames for an interface this loop does not drive
   std::uint64_t rx_errors = 0;       // TAP read errors
   std::uint64_t pcap_errors = 0;     // capture writes that failed
@@ -133,6 +143,8 @@ class EventLoop {
   void flush(Instant now);
 
   const LoopStats& stats() const { return stats_; }
+  // Frames waiting for the TAP to take them (EAGAIN), oldest first.
+  std::size_t tx_pending() const { return tx_pending_.size(); }
   const Impairer* impairer() const { return impairer_ ? &*impairer_ : nullptr; }
   stack::Stack& stack() { return *stack_; }
   TapLink& tap() { return *tap_; }
@@ -160,7 +172,10 @@ class EventLoop {
   void deliver_in(std::span<const Bytes> frames, Instant now);
   // Hands over what the impairer holds for `now`; the count it released.
   std::size_t release_impaired(Instant now);
-  void write_device(Bytes frame);
+  void write_device(ByteVec frame);
+  // Writes the kept frames while the TAP takes them; stops watching EPOLLOUT once empty.
+  void drain_pending();
+  void watch_writable(bool on);
   void capture(Bytes frame, Direction dir, Instant now);
 
   stack::Stack* stack_;
@@ -181,6 +196,8 @@ class EventLoop {
   std::multimap<Instant, Timer> timers_;
   TimerId next_timer_id_ = 1;
   std::optional<Instant> armed_;
+  std::deque<ByteVec> tx_pending_;
+  bool watching_out_ = false;
   std::optional<Instant> shutdown_deadline_;
   bool stopped_ = false;
   bool second_signal_ = false;

@@ -52,7 +52,7 @@ enum class TapErrorCode : std::uint8_t {
   NameTooLong,   // more than 15 bytes (IFNAMSIZ - 1); checked before any syscall
   InvalidName,   // empty, ".", "..", or contains '/', ':' or whitespace
   Busy,          // EBUSY: another process holds the (single-queue) TAP
-  WouldBlock,    // write(): the device queue is full, the frame was dropped
+  WouldBlock,    // write(): the device queue is full now; the caller keeps the frame
   Other,         // anything else: see sys_errno and step
 };
 
@@ -78,8 +78,8 @@ struct TapStats {
   std::uint64_t rx_errors = 0;  // read() failed with something other than EAGAIN
   std::uint64_t tx_frames = 0;
   std::uint64_t tx_bytes = 0;
-  std::uint64_t tx_dropped = 0;  // write() returned EAGAIN: frame dropped, like a full NIC ring
-  std::uint64_t tx_errors = 0;   // write() failed otherwise (e.g. EIO while the link is down)
+  std::uint64_t tx_would_block = 0;  // write() returned EAGAIN (the frame is the caller's)
+  std::uint64_t tx_errors = 0;       // write() failed otherwise (e.g. EIO while the link is down)
 };
 
 class TapLink {
@@ -87,6 +87,12 @@ class TapLink {
   static constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1
 
   static Result<TapLink, TapError> open(std::string_view name, const TapOptions& options = {});
+  // A frame device on an fd opened elsewhere: one Ethernet frame per read(2)/write(2)
+  // (a TAP set up by another program, or a SOCK_SEQPACKET socketpair in tests). Made
+  // non-blocking; frames up to `frame_capacity` bytes. mtu() and kernel_mac() need a
+  // TAP interface called `name`.
+  static TapLink adopt(UniqueFd fd, std::string name, std::size_t frame_capacity,
+                       const TapOptions& options = {});
 
   TapLink(TapLink&&) noexcept = default;
   TapLink& operator=(TapLink&&) noexcept = default;
@@ -107,8 +113,8 @@ class TapLink {
   Result<std::size_t, TapError> read_batch();
   const std::vector<Bytes>& batch() const { return batch_; }
 
-  // Writes one complete Ethernet frame. EAGAIN drops the frame (counted) and
-  // reports WouldBlock; a lossy link is what the stack above is built for.
+  // Writes one complete Ethernet frame. EAGAIN reports WouldBlock (counted) and the
+  // frame stays the caller's: EventLoop keeps it until the fd is writable again.
   Status<TapError> write(Bytes frame);
 
   const TapStats& stats() const { return stats_; }
