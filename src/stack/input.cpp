@@ -12,21 +12,38 @@
 namespace synack::stack {
 
 void Stack::on_frame(IfaceId iface_id, Bytes frame, Instant now) {
+  open_ack_batch(now);
   on_frame_unflushed(iface_id, frame, now);
   flush_tcp(now);
 }
 
 void Stack::on_frames(IfaceId iface_id, std::span<const Bytes> frames, Instant now) {
   ++stats_.rx_batches;
-  tcp_.begin_batch();
+  open_ack_batch(now);
   for (Bytes f : frames) {
     on_frame_unflushed(iface_id, f, now);
     // Data segments (which carry the current ACK) and other output may leave as they
-    // come; only pure ACKs wait for the end of the batch.
+    // come; only pure ACKs wait, until pop_frame.
     drain_tcp(now);
   }
-  tcp_.end_batch(now);
   flush_tcp(now);
+}
+
+void Stack::open_ack_batch(Instant now) {
+  // What the previous frame (or batch) owes is settled first: frames handed over one
+  // at a time are acknowledged as such (an ACK per two full-sized segments, SHLD-19);
+  // only the latest call's pure ACK waits for pop_frame.
+  close_ack_batch();
+  tcp_.begin_batch();
+  acks_owed_ = now;
+}
+
+void Stack::close_ack_batch() {
+  if (!acks_owed_) return;
+  const Instant at = *acks_owed_;
+  acks_owed_.reset();
+  tcp_.end_batch(at);
+  flush_tcp(at);
 }
 
 void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, Instant now) {

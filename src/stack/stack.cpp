@@ -92,6 +92,7 @@ std::optional<Route> Stack::route(wire::Ipv4Addr dst, wire::Ipv4Addr src_hint) c
 // --- sans-I/O entry points ---------------------------------------------------
 
 void Stack::on_timer(Instant now) {
+  close_ack_batch();  // what the frames before this moment owe goes first
   auto result = neighbors_.on_timer(now);
   for (const auto& key : result.resend) send_arp_request(key);
   stats_.arp_resolution_failed += result.gave_up;
@@ -101,6 +102,7 @@ void Stack::on_timer(Instant now) {
 }
 
 std::optional<Frame> Stack::pop_frame() {
+  close_ack_batch();
   if (frames_out_.empty()) return std::nullopt;
   Frame f = std::move(frames_out_.front());
   frames_out_.pop_front();

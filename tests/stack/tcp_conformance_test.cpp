@@ -192,6 +192,87 @@ TEST(StackConformance, BurstInOneBatchDrawsOneCumulativeAck) {
   EXPECT_FALSE(batch.b_deadline.has_value());
 }
 
+// RFC 9293 §3.10.7.3 / MUST-58: a pure ACK that a received frame calls for is decided
+// when the owner takes frames, after the events: an answer the application sends at
+// once carries the ACK, so no bare ACK goes ahead of it — for the handshake's third
+// segment (the client's request), the server's response and the closing FIN. Without
+// an answer the pure ACK still goes, at pop_frame.
+TEST(StackConformance, AnAnswerSentAtOnceCarriesTheAckNoBareAckBeforeIt) {
+  StackConfig cfg = plain_tcp();
+  Host a(1, cfg), b(2, cfg);
+  Segment seg({&a, &b});
+  auto lid = b.stack.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 80}, 8);
+  ASSERT_TRUE(lid.ok());
+  auto c = a.stack.tcp().connect(tcp::Endpoint{a.addr, 0}, tcp::Endpoint{b.addr, 80}, seg.now);
+  ASSERT_TRUE(c.ok());
+  a.stack.flush_tcp(seg.now);
+  // ARP both ways, then the SYN reaches b, whose SYN,ACK reaches a.
+  auto deliver = [&](Host& to, const std::vector<ByteVec>& frames) {
+    for (const auto& f : frames) to.stack.on_frame(to.iface, f, seg.now);
+  };
+  deliver(b, a.drain());  // ARP request
+  deliver(a, b.drain());  // ARP reply; a sends its SYN
+  deliver(b, a.drain());  // SYN
+  deliver(a, b.drain());  // SYN,ACK: a is ESTABLISHED and owes an ACK
+  bool connected = false;
+  for (const auto& e : a.events()) {
+    const auto* te = std::get_if<tcp::Event>(&e);
+    connected |= te && te->kind == tcp::EventKind::Connected;
+  }
+  ASSERT_TRUE(connected);
+  ASSERT_TRUE(a.stack.tcp().send(*c, as_bytes("GET / HTTP/1.1\r\n\r\n")).ok());
+  a.stack.flush_tcp(seg.now);
+  auto third = a.drain();
+  ASSERT_EQ(third.size(), 1u);  // the request carries the ACK of the SYN,ACK
+  auto t = tcp_of(third[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(t->flags.ack());
+  EXPECT_EQ(t->payload.size(), 18u);
+  // b: the request completes its handshake; it answers at once: one segment.
+  deliver(b, third);
+  auto ch = b.stack.tcp().accept(*lid);
+  ASSERT_TRUE(ch.ok());
+  b.events();
+  std::array<std::byte, 64> buf{};
+  ASSERT_EQ(b.stack.tcp().receive(*ch, buf).value_or(0), 18u);  // (unread data: close = RST)
+  ASSERT_TRUE(b.stack.tcp().send(*ch, as_bytes("HTTP/1.1 200 OK\r\n\r\n")).ok());
+  b.stack.flush_tcp(seg.now);
+  auto response = b.drain();
+  ASSERT_EQ(response.size(), 1u);
+  t = tcp_of(response[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->payload.size(), 19u);
+  EXPECT_EQ(t->ack.raw(), a.stack.tcp().tcb(*c)->snd_nxt().raw());
+  // a closes; b closes in answer to the FIN: its FIN carries the ACK.
+  deliver(a, response);
+  a.events();
+  ASSERT_EQ(a.stack.tcp().receive(*c, buf).value_or(0), 19u);
+  ASSERT_TRUE(a.stack.tcp().close(*c).ok());
+  a.stack.flush_tcp(seg.now);
+  auto fin = a.drain();
+  ASSERT_EQ(fin.size(), 1u);
+  deliver(b, fin);
+  b.events();
+  ASSERT_TRUE(b.stack.tcp().close(*ch).ok());
+  b.stack.flush_tcp(seg.now);
+  auto b_fin = b.drain();
+  ASSERT_EQ(b_fin.size(), 1u);
+  t = tcp_of(b_fin[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(t->flags.fin());
+  EXPECT_EQ(t->ack.raw(), a.stack.tcp().tcb(*c)->snd_nxt().raw());
+  // No answer: a's FIN-WAIT-2 -> TIME-WAIT owes a pure ACK for b's FIN, sent when a's
+  // frames are taken.
+  deliver(a, b_fin);
+  auto last = a.drain();
+  ASSERT_EQ(last.size(), 1u);
+  t = tcp_of(last[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(t->payload.empty());
+  EXPECT_FALSE(t->flags.fin());
+  EXPECT_TRUE(t->flags.ack());
+}
+
 // A batch whose segments owe no immediate ACK sends none: the delayed-ACK timer
 // (MUST-40) is left to run as for a single frame.
 TEST(StackConformance, BatchDoesNotForceAnAckTheDelayedAckRuleWithholds) {

@@ -3,9 +3,12 @@
 //
 //   stack.on_frame(iface, bytes, now);                 // a frame arrived
 //   stack.on_timer(now);                               // time passed
+//   while (auto e = stack.pop_event()) ...             // readable / ping reply / ...
 //   while (auto f = stack.pop_frame()) link.send(*f);  // frames to transmit
 //   auto when = stack.next_deadline();                 // when to call on_timer
-//   while (auto e = stack.pop_event()) ...             // readable / ping reply / ...
+//
+// Events before frames: a pure ACK owed by the frames received is only decided in
+// pop_frame, so data or a FIN the application sends in answer to an event carries it.
 //
 // It never reads a clock or calls a global RNG; many instances may share a process.
 #pragma once
@@ -64,13 +67,20 @@ class Stack {
   bool is_local_address(wire::Ipv4Addr a) const;
 
   // --- the sans-I/O surface --------------------------------------------------
+  // A pure ACK that received frames call for is decided when the owner takes frames
+  // (pop_frame), not before: an owner handles the events first (as EventLoop and the
+  // simulator do), and data or a FIN the application sends in answer carries the ACK
+  // instead of following a bare one (RFC 9293 §3.10.7.3 lets the handshake's third
+  // segment carry data; MUST-58 "aggregate ACK segments whenever possible"). Data and
+  // control segments leave at once.
   void on_frame(IfaceId iface, Bytes frame, Instant now);
   // Frames that arrived together (one read from the link, a GRO/RX-ring batch). RFC
-  // 9293 MUST-59: "process all queued segments before sending any ACK"; TCP output is
-  // flushed once, after the last frame, so one cumulative ACK covers the burst
-  // (MUST-58). Equivalent to on_frame for each frame otherwise.
+  // 9293 MUST-59: "process all queued segments before sending any ACK"; one
+  // cumulative ACK covers the burst (MUST-58). Equivalent to on_frame for each frame
+  // otherwise.
   void on_frames(IfaceId iface, std::span<const Bytes> frames, Instant now);
   void on_timer(Instant now);
+  // Sends the pure ACKs still owed (see on_frame) before handing out the next frame.
   std::optional<Frame> pop_frame();
   std::optional<Instant> next_deadline() const;
   std::optional<Event> pop_event();
@@ -166,6 +176,11 @@ class Stack {
   std::deque<Frame> frames_out_;
   std::deque<Frame> loopback_;  // frames with Ethernet headroom, addressed to us
   bool in_loopback_ = false;
+  // The time of the received frames whose pure ACKs wait for pop_frame (TCP's batch
+  // is open meanwhile).
+  std::optional<Instant> acks_owed_;
+  void open_ack_batch(Instant now);
+  void close_ack_batch();
   std::deque<Event> events_;
   Stats stats_;
 };
