@@ -144,12 +144,10 @@ struct Peer {
           auto remote = tcp().remote_endpoint(*conn);
           note(fmt::format("accept() -> new socket for {}", remote ? endpoint_text(*remote) : "?"));
           if (on_established) on_established();
+          // Data and even the FIN that arrived before the accept: accept() has queued
+          // their Readable and PeerClosed events (TcpProtocol::accept); pump_send's
+          // flush hands them to the stack's queue, which the world drains next.
           pump_send();
-          // Data and even the FIN may have arrived before the accept.
-          if (tcp().readable(*conn).value_or(0) > 0)
-            on_event({tcp::EventKind::Readable, *conn, {}, {}});
-          if (tcp().state(*conn) == tcp::State::CloseWait)
-            on_event({tcp::EventKind::PeerClosed, *conn, {}, {}});
         }
         break;
       case tcp::EventKind::Connected:
