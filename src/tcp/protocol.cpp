@@ -557,16 +557,37 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
   }
   if (!admit(opts)) return Err{ConnectError::NoMemory};
   Tuple t{local, remote};
+  // A TIME-WAIT 4-tuple taken over (as Linux's tcp_tw_reuse): the new ISN must lie
+  // beyond everything the old incarnation sent (RFC 9293 §3.6.1's rule for reopening).
+  std::optional<SeqNum> isn_floor;
+  auto take_over_time_wait = [&](const Tuple& tuple) {
+    const auto it = by_tuple_.find(tuple);
+    if (it == by_tuple_.end()) return true;
+    Tcb* old = find(it->second);
+    if (!old || !old->reusable_for_connect(now)) return false;
+    isn_floor = old->snd_max() + 65535u + 1u;  // (Linux: snd_nxt + 65535 + 2)
+    old->close_for_reuse(now);
+    settle(it->second);
+    ++stats_.time_wait_reused;
+    return true;
+  };
   if (local.port == 0) {
     const std::uint32_t n = config_.ephemeral_last - config_.ephemeral_first + 1u;
     const auto start = static_cast<std::uint32_t>(random_.below(n));
+    auto port_at = [&](std::uint32_t i) {
+      return static_cast<std::uint16_t>(config_.ephemeral_first + (start + i) % n);
+    };
     bool found = false;
-    for (std::uint32_t i = 0; i < n && !found; ++i) {
-      t.local.port = static_cast<std::uint16_t>(config_.ephemeral_first + (start + i) % n);
+    for (std::uint32_t i = 0; i < n && !found; ++i) {  // a free port first
+      t.local.port = port_at(i);
       found = !by_tuple_.contains(t) && !find_listener(t.local);
     }
+    for (std::uint32_t i = 0; i < n && !found; ++i) {  // else a reusable TIME-WAIT
+      t.local.port = port_at(i);
+      found = !find_listener(t.local) && take_over_time_wait(t);
+    }
     if (!found) return Err{ConnectError::NoEphemeralPort};
-  } else if (by_tuple_.contains(t)) {
+  } else if (!take_over_time_wait(t)) {
     return Err{ConnectError::AddressInUse};
   }
   const ConnId id = add_conn(t, opts);
@@ -584,7 +605,9 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
     }
   }
   find(id)->tfo_prepare_active(tfo, tfo_mss, data);
-  find(id)->open_active(choose_isn(t, now), now);
+  SeqNum iss = choose_isn(t, now);
+  if (isn_floor && !seq_gt(iss, *isn_floor)) iss = *isn_floor + 1;
+  find(id)->open_active(iss, now);
   settle(id);
   purge_heap();
   return id;

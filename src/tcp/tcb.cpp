@@ -280,6 +280,14 @@ void Tcb::close_for_reopen(Instant now) {
   terminate(Rule::rfc9293_3_6_1_time_wait_reopen, std::nullopt, now);
 }
 
+bool Tcb::reusable_for_connect(Instant now) const {
+  return state_ == State::TimeWait && ts_ok_ && now - ts_recent_at_ >= std::chrono::seconds(1);
+}
+
+void Tcb::close_for_reuse(Instant now) {
+  terminate(Rule::impl_time_wait_reuse, std::nullopt, now);
+}
+
 std::size_t Tcb::urgent_remaining() const {
   if (!rcv_up_valid_) return 0;
   const SeqNum next_read =

@@ -273,6 +273,74 @@ TEST(StackConformance, AnAnswerSentAtOnceCarriesTheAckNoBareAckBeforeIt) {
   EXPECT_TRUE(t->flags.ack());
 }
 
+// As Linux's tcp_tw_reuse: with its only ephemeral port in TIME-WAIT, connect() takes
+// that 4-tuple over once timestamps protect it (the last TSval arrived at least 1 s
+// ago: PAWS tells the incarnations apart), with an ISN beyond everything the old one
+// sent; sooner, or without timestamps, there is no ephemeral port.
+void time_wait_reuse(bool timestamps) {
+  StackConfig cfg = plain_tcp();
+  cfg.tcp.timestamps = timestamps;
+  cfg.tcp.ephemeral_first = cfg.tcp.ephemeral_last = 50000;
+  Host a(1, cfg), b(2, cfg);
+  Segment seg({&a, &b});
+  auto lid = b.stack.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 80}, 8);
+  ASSERT_TRUE(lid.ok());
+  const tcp::Endpoint local{a.addr, 0}, remote{b.addr, 80};
+  auto c = a.stack.tcp().connect(local, remote, seg.now);
+  ASSERT_TRUE(c.ok());
+  a.stack.flush_tcp(seg.now);
+  seg.pump();
+  auto ch = b.stack.tcp().accept(*lid);
+  ASSERT_TRUE(ch.ok());
+  ASSERT_TRUE(a.stack.tcp().close(*c).ok());  // a closes first: a ends in TIME-WAIT
+  a.stack.flush_tcp(seg.now);
+  seg.pump();
+  ASSERT_TRUE(b.stack.tcp().close(*ch).ok());
+  b.stack.flush_tcp(seg.now);
+  seg.pump();
+  ASSERT_EQ(a.stack.tcp().state(*c), tcp::State::TimeWait);
+  const std::uint32_t old_max = a.stack.tcp().tcb(*c)->snd_max().raw();
+  a.events();
+  b.events();
+  // At once: the TIME-WAIT still protects the 4-tuple.
+  auto again = a.stack.tcp().connect(local, remote, seg.now);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), tcp::ConnectError::NoEphemeralPort);
+  seg.advance(std::chrono::milliseconds(1500));  // well within 2*MSL
+  ASSERT_EQ(a.stack.tcp().state(*c), tcp::State::TimeWait);
+  again = a.stack.tcp().connect(local, remote, seg.now);
+  if (!timestamps) {
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error(), tcp::ConnectError::NoEphemeralPort);
+    EXPECT_EQ(a.stack.tcp().stats().time_wait_reused, 0u);
+    return;
+  }
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(a.stack.tcp().stats().time_wait_reused, 1u);
+  EXPECT_NE(a.stack.tcp().state(*c), tcp::State::TimeWait);
+  a.stack.flush_tcp(seg.now);
+  auto syn = a.drain();
+  ASSERT_EQ(syn.size(), 1u);
+  auto t = tcp_of(syn[0]);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(t->flags.syn());
+  EXPECT_EQ(t->src_port, 50000);
+  EXPECT_GT(static_cast<std::int32_t>(t->seq.raw() - (old_max + 65535u)), 0);
+  // The new incarnation opens: b (its old connection long CLOSED) accepts it.
+  for (const auto& f : syn) b.stack.on_frame(b.iface, f, seg.now);
+  seg.pump();
+  EXPECT_EQ(a.stack.tcp().state(*again), tcp::State::Established);
+  EXPECT_TRUE(b.stack.tcp().accept(*lid).ok());
+}
+
+TEST(StackConformance, ConnectTakesOverATimeWaitThatTimestampsProtect) {
+  time_wait_reuse(true);
+}
+
+TEST(StackConformance, WithoutTimestampsATimeWaitIsNeverTakenOver) {
+  time_wait_reuse(false);
+}
+
 // A batch whose segments owe no immediate ACK sends none: the delayed-ACK timer
 // (MUST-40) is left to run as for a single frame.
 TEST(StackConformance, BatchDoesNotForceAnAckTheDelayedAckRuleWithholds) {

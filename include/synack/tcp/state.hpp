@@ -58,8 +58,11 @@ enum class Rule : std::uint8_t {
   // not wait in FIN-WAIT-2 forever for a peer that vanished.
   impl_fin_wait_2_timeout,
   rfc9293_3_10_8_time_wait_timeout,
-  rfc9293_3_6_1_time_wait_reopen,   // MAY-2: a new SYN reopens from TIME-WAIT: -> CLOSED  // 2*MSL
-                                    // expired: -> CLOSED
+  rfc9293_3_6_1_time_wait_reopen,  // MAY-2: a new SYN reopens from TIME-WAIT: -> CLOSED  // 2*MSL
+                                   // expired: -> CLOSED
+  // Not an RFC rule (RFC 6191 is the passive side): as Linux's tcp_tw_reuse, an active
+  // open takes over a TIME-WAIT 4-tuple that timestamps protect: -> CLOSED.
+  impl_time_wait_reuse,
   rfc9293_3_8_4_keepalive_timeout,  // keep-alive probes unanswered: -> CLOSED
   rfc9293_3_9_2_2_icmp_hard_error,  // SHLD-26: hard ICMP error in SYN-SENT: -> CLOSED
   // RFC 4987 §3.6: an ACK at a listener returned a valid SYN cookie; the connection

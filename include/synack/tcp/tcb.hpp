@@ -105,6 +105,12 @@ class Tcb {
   bool accepts_reopen(const wire::TcpRepr& syn, Instant now) const;
   // Ends the TIME-WAIT incarnation in favour of the new one.
   void close_for_reopen(Instant now);
+  // An active open may take over this TIME-WAIT 4-tuple (TcpProtocol::connect): timestamps
+  // were in use and the last one arrived at least a second ago, so PAWS at both ends
+  // tells the new incarnation's segments from the old one's (as Linux's tcp_tw_reuse).
+  bool reusable_for_connect(Instant now) const;
+  // Ends TIME-WAIT for that reuse.
+  void close_for_reuse(Instant now);
   SeqNum snd_max() const { return snd_max_; }
 
   // --- queries ---

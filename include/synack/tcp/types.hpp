@@ -342,6 +342,7 @@ struct NegativeAdvice {
   X(refused_memory_budget)     /* SYN dropped / connect() failed: memory_budget */          \
   X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */          \
   X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */                     \
+  X(time_wait_reused)          /* connect() took over a TIME-WAIT 4-tuple (tcp_tw_reuse) */ \
   X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
   X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
   X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
