@@ -129,11 +129,9 @@ void Rack::delivered(const SentSegment& r, Instant now) {
     on_rtt_sample(rtt);
     if (!clean_rtt_ || rtt > *clean_rtt_) clean_rtt_ = rtt;
   }
-  if (!have_segment_ || sent_after(r, rack_segment())) {
+  if (!have_segment_ || sent_after(r, segment_)) {
     have_segment_ = true;
-    xmit_ = r.xmit;
-    order_ = r.order;
-    end_seq_ = r.end;
+    segment_ = r;
     rtt_ = rtt;
   }
 }
@@ -227,7 +225,7 @@ std::uint32_t Rack::detect_loss(Instant now, Duration srtt, bool in_recovery, Du
     // Delivered segments, and lost ones not yet retransmitted, are not judged again.
     if (r.sacked || r.lost) continue;
     // Only a segment sent before RACK.segment can be judged by it.
-    if (!sent_after(rack_segment(), r)) continue;
+    if (!sent_after(segment_, r)) continue;
     // "remaining = Segment.xmit_ts + RACK.rtt + RACK.reo_wnd - Now()".
     const Duration remaining = (r.xmit + rtt_ + reo) - now;
     if (remaining <= Duration::zero()) {

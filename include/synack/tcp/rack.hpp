@@ -124,20 +124,18 @@ class Rack {
   void set_lost(SentSegment& r, bool lost);
   // Steps 2 and 3 for one delivered segment.
   void delivered(const SentSegment& r, Instant now);
-  // RACK.segment as a record, for sent_after (only its time, order and end matter).
-  SentSegment rack_segment() const { return SentSegment{end_seq_, end_seq_, xmit_, order_}; }
 
   std::deque<SentSegment> log_;
   std::uint32_t lost_bytes_ = 0;
   std::size_t sacked_segs_ = 0;
   // §5.3 per-connection state.
   bool have_segment_ = false;  // RACK.segment exists
-  Instant xmit_;               // RACK.xmit_ts
-  std::uint64_t order_ = 0;    // RACK.segment's transmission ordinal
-  SeqNum end_seq_;             // RACK.end_seq
-  std::uint64_t sends_ = 0;    // transmissions so far (SentSegment::order)
-  Duration rtt_{0};            // RACK.rtt
-  SeqNum fack_;                // RACK.fack: the highest end delivered
+  // RACK.segment: RACK.xmit_ts, RACK.end_seq and the transmission ordinal that breaks
+  // ties (only its time, order and end are used).
+  SentSegment segment_;
+  std::uint64_t sends_ = 0;  // transmissions so far (SentSegment::order)
+  Duration rtt_{0};          // RACK.rtt
+  SeqNum fack_;              // RACK.fack: the highest end delivered
   bool have_fack_ = false;
   std::optional<Duration> min_rtt_;  // RACK.min_RTT
   bool reordering_seen_ = false;
