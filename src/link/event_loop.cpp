@@ -374,17 +374,20 @@ void EventLoop::deliver_in(std::span<const Bytes> frames, Instant now) {
   stack_->on_frames(iface_, frames, now);
 }
 
-void EventLoop::write_device(ByteVec frame) {
-  if (tx_pending_.empty()) {
-    if (auto st = tap_->write(frame)) {
-      ++stats_.frames_out;
-      stats_.bytes_out += frame.size();
-      return;
-    } else if (st.error().code != TapErrorCode::WouldBlock) {
-      ++stats_.tx_dropped;
-      return;
-    }
+bool EventLoop::write_or_drop(const ByteVec& frame) {
+  if (auto st = tap_->write(frame)) {
+    ++stats_.frames_out;
+    stats_.bytes_out += frame.size();
+  } else if (st.error().code == TapErrorCode::WouldBlock) {
+    return false;
+  } else {
+    ++stats_.tx_dropped;
   }
+  return true;
+}
+
+void EventLoop::write_device(ByteVec frame) {
+  if (tx_pending_.empty() && write_or_drop(frame)) return;
   // The TAP's queue is full, or frames wait already (they go first: order is kept).
   if (tx_pending_.size() >= options_.tx_queue_limit) {
     ++stats_.tx_dropped;
@@ -397,15 +400,7 @@ void EventLoop::write_device(ByteVec frame) {
 
 void EventLoop::drain_pending() {
   while (!tx_pending_.empty()) {
-    const ByteVec& frame = tx_pending_.front();
-    if (auto st = tap_->write(frame)) {
-      ++stats_.frames_out;
-      stats_.bytes_out += frame.size();
-    } else if (st.error().code == TapErrorCode::WouldBlock) {
-      return;  // still full: EPOLLOUT again
-    } else {
-      ++stats_.tx_dropped;
-    }
+    if (!write_or_drop(tx_pending_.front())) return;  // still full: EPOLLOUT again
     tx_pending_.pop_front();
   }
   watch_writable(false);

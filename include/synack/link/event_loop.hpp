@@ -173,6 +173,9 @@ class EventLoop {
   // Hands over what the impairer holds for `now`; the count it released.
   std::size_t release_impaired(Instant now);
   void write_device(ByteVec frame);
+  // One write: true when the TAP took the frame or refused it for good (counted in
+  // tx_dropped), false when its queue is full for now.
+  bool write_or_drop(const ByteVec& frame);
   // Writes the kept frames while the TAP takes them; stops watching EPOLLOUT once empty.
   void drain_pending();
   void watch_writable(bool on);
