@@ -78,6 +78,31 @@ SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) {
   return SeqNum(m + f);
 }
 
+std::pair<std::uint32_t, std::size_t> TcpProtocol::port_offset_and_bucket(wire::Ipv4Addr local,
+                                                                          Endpoint remote) const {
+  // Keyed with the ISN secret; the leading 'P' keeps this input apart from ISN ones.
+  std::array<std::byte, 11> in{std::byte{'P'}};
+  local.store(in, 1);
+  remote.addr.store(in, 5);
+  store_be16(in, 9, remote.port);
+  unsigned char h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                   isn_key_.data());
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= std::uint64_t{h[i]} << (8 * i);
+  return {static_cast<std::uint32_t>(v), static_cast<std::size_t>(v >> 32) % port_table_.size()};
+}
+
+void TcpProtocol::count_ephemeral(const Tuple& t, int delta) {
+  if (t.local.port < config_.ephemeral_first || t.local.port > config_.ephemeral_last) return;
+  const Tuple key{Endpoint{t.local.addr, 0}, t.remote};
+  if (delta > 0) {
+    ++ephemeral_in_use_[key];
+  } else if (auto it = ephemeral_in_use_.find(key); it != ephemeral_in_use_.end()) {
+    if (--it->second == 0) ephemeral_in_use_.erase(it);
+  }
+}
+
 std::uint32_t TcpProtocol::ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const {
   // RFC 7323 §5.4: "a random offset" per connection keeps TSval from revealing the
   // clock (uptime, §7.1). Keyed by the address pair, as Linux does: connections
@@ -289,7 +314,7 @@ bool TcpProtocol::options_valid(const SocketOptions& opts) const {
 }
 
 bool TcpProtocol::admit(const SocketOptions& opts) {
-  if (conns_.size() >= config_.max_connections) {
+  if (conns_.size() - time_wait_ >= config_.max_connections) {
     ++stats_.refused_max_connections;
     return false;
   }
@@ -302,6 +327,19 @@ bool TcpProtocol::admit(const SocketOptions& opts) {
   return true;
 }
 
+void TcpProtocol::enter_time_wait(Conn& c) {
+  if (time_wait_ >= config_.max_time_wait) {
+    ++stats_.time_wait_overflow;
+    c.tcb->close_for_time_wait_overflow(now_);  // CLOSED now: settle() reaps it
+    return;
+  }
+  c.time_wait = true;
+  ++time_wait_;
+  reserved_ -= c.charged;
+  c.charged = 0;
+  c.tcb->release_memory_for_time_wait();
+}
+
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   Conn c;
@@ -311,6 +349,7 @@ ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   reserved_ += c.charged;
   conns_.emplace(id, std::move(c));
   by_tuple_[t] = id;
+  count_ephemeral(t, +1);
   ++stats_.conns_opened;
   return id;
 }
@@ -437,6 +476,7 @@ void TcpProtocol::reap(ConnId id) {
   detach_from_listener(it->second, id);
   tfo_settle(it->second, true);
   reserved_ -= it->second.charged;
+  if (it->second.time_wait) --time_wait_;
   conns_.erase(it);
   ++stats_.conns_closed;
 }
@@ -460,11 +500,15 @@ void TcpProtocol::settle(ConnId id) {
       events_.push_back(Event{EventKind::AcceptReady, ConnId{}, *c.listener, ConnError::Reset});
     }
   }
+  if (c.released && !c.time_wait && tcb.state() == State::TimeWait) enter_time_wait(c);
   if (tcb.finished()) {
     // A CLOSED connection leaves the demultiplexer at once (later segments get a RST
     // per §3.10.7.1) but stays readable until the user releases it.
     auto bt = by_tuple_.find(Tuple{tcb.local(), tcb.remote()});
-    if (bt != by_tuple_.end() && bt->second == id) by_tuple_.erase(bt);
+    if (bt != by_tuple_.end() && bt->second == id) {
+      count_ephemeral(bt->first, -1);
+      by_tuple_.erase(bt);
+    }
     c.scheduled.reset();
     const bool unaccepted = c.listener.has_value();
     if (c.released || unaccepted) reap(id);
@@ -551,7 +595,7 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
   if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
     return Err{ConnectError::InvalidAddress};
-  if (conns_.size() >= config_.max_connections) {
+  if (conns_.size() - time_wait_ >= config_.max_connections) {
     ++stats_.refused_max_connections;
     return Err{ConnectError::TooManyConnections};
   }
@@ -572,21 +616,32 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
     return true;
   };
   if (local.port == 0) {
+    // RFC 6056 Algorithm 4: the search starts at a point secret per destination and
+    // moves on with every connection to it, by at least one port and a random step
+    // (as Linux since 5.18: the next port is not predictable from the last).
     const std::uint32_t n = config_.ephemeral_last - config_.ephemeral_first + 1u;
-    const auto start = static_cast<std::uint32_t>(random_.below(n));
+    const auto [offset, bucket] = port_offset_and_bucket(local.addr, remote);
+    const std::uint32_t start = (offset % n + port_table_[bucket]) % n;  // no 2^32 wrap
     auto port_at = [&](std::uint32_t i) {
       return static_cast<std::uint16_t>(config_.ephemeral_first + (start + i) % n);
     };
+    const auto in_use = ephemeral_in_use_.find(Tuple{Endpoint{local.addr, 0}, remote});
+    const bool any_free = in_use == ephemeral_in_use_.end() || in_use->second < n;
     bool found = false;
-    for (std::uint32_t i = 0; i < n && !found; ++i) {  // a free port first
+    std::uint32_t i = 0;
+    for (; any_free && i < n && !found; ++i) {  // a free port first
       t.local.port = port_at(i);
       found = !by_tuple_.contains(t) && !find_listener(t.local);
     }
-    for (std::uint32_t i = 0; i < n && !found; ++i) {  // else a reusable TIME-WAIT
-      t.local.port = port_at(i);
-      found = !find_listener(t.local) && take_over_time_wait(t);
+    if (!found) {
+      for (i = 0; i < n && !found; ++i) {  // else a reusable TIME-WAIT
+        t.local.port = port_at(i);
+        found = !find_listener(t.local) && take_over_time_wait(t);
+      }
     }
     if (!found) return Err{ConnectError::NoEphemeralPort};
+    const auto step = static_cast<std::uint32_t>(random_.below(8));
+    port_table_[bucket] = static_cast<std::uint16_t>(port_table_[bucket] + std::max(i, step + 1));
   } else if (!take_over_time_wait(t)) {
     return Err{ConnectError::AddressInUse};
   }

@@ -63,6 +63,7 @@ std::string_view to_string(Rule r) {
     SYNACK_RULE(rfc9293_3_10_8_time_wait_timeout);
     SYNACK_RULE(rfc9293_3_6_1_time_wait_reopen);
     SYNACK_RULE(impl_time_wait_reuse);
+    SYNACK_RULE(impl_time_wait_overflow);
     SYNACK_RULE(rfc9293_3_8_4_keepalive_timeout);
     SYNACK_RULE(rfc9293_3_9_2_2_icmp_hard_error);
     SYNACK_RULE(rfc4987_3_6_syn_cookie_ack);

@@ -268,10 +268,12 @@ void Tcb::abort(Instant now) {
 bool Tcb::accepts_reopen(const wire::TcpRepr& syn, Instant now) const {
   if (state_ != State::TimeWait || !syn.flags.syn() || syn.flags.ack() || syn.flags.rst())
     return false;
-  // RFC 6191 §2: with timestamps, the SYN must carry a newer TSval; otherwise (RFC 1122
-  // §4.2.2.13) its sequence number must lie beyond the old incarnation's.
+  // RFC 6191 §2: with timestamps, the SYN must carry a newer TSval, or the same TSval
+  // (two incarnations within one tick of the peer's clock) and a sequence number beyond
+  // the old incarnation's; without them (RFC 1122 §4.2.2.13) the sequence number alone.
   if (ts_ok_ && syn.options.timestamps && ts_recent_valid(now)) {
-    return static_cast<std::int32_t>(syn.options.timestamps->tsval - ts_recent_) > 0;
+    const auto newer = static_cast<std::int32_t>(syn.options.timestamps->tsval - ts_recent_);
+    return newer > 0 || (newer == 0 && seq_gt(syn.seq, rcv_nxt_));
   }
   return seq_gt(syn.seq, rcv_nxt_);
 }
@@ -286,6 +288,16 @@ bool Tcb::reusable_for_connect(Instant now) const {
 
 void Tcb::close_for_reuse(Instant now) {
   terminate(Rule::impl_time_wait_reuse, std::nullopt, now);
+}
+
+void Tcb::close_for_time_wait_overflow(Instant now) {
+  terminate(Rule::impl_time_wait_overflow, std::nullopt, now);
+}
+
+void Tcb::release_memory_for_time_wait() {
+  snd_buf_ = ByteRing();
+  rcv_buf_ = ByteRing();
+  std::vector<Assembler::Interval>().swap(undo_ranges_);
 }
 
 std::size_t Tcb::urgent_remaining() const {

@@ -254,5 +254,24 @@ if grep -q "run 1 of 1: A and B with TcpConfig.insecure" "$TMP/out" && ! grep -q
 check attack-both-flags 2 "$SYNACK" sim attack --insecure --secure; one_line_err "secure"
 check insecure-elsewhere 2 "$SYNACK" sim handshake --insecure; one_line_err "attack"
 
+# synack bench: a smoke run (short runs, small counts — not a result). Every row of
+# the table is measured; as root the kernel's figure (private namespace) stands beside
+# synack's and the ratio is synack/baseline; otherwise the row says root is needed.
+check bench-quick 0 "$SYNACK" bench --quick --json
+if /usr/bin/python3 - "$TMP/out" "$(id -u)" <<'PY'; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --quick --json:"; cat "$TMP/out"; fi
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+root = sys.argv[2] == "0"
+assert [r["id"] for r in rows] == list("aabbcfff"), [r["id"] for r in rows]
+for r in rows:
+    assert r["synack"] > 0, r
+    if r["baseline_name"] == "kernel" and not root:
+        assert r["baseline"] is None and "needs root" in r["note"], r
+        continue
+    assert r["baseline"] is not None and r["baseline"] > 0, r
+    assert abs(r["ratio"] - r["synack"] / r["baseline"]) < 1e-9 * r["ratio"], r
+PY
+check bench-bad-only 2 "$SYNACK" bench --only z; one_line_err "only"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

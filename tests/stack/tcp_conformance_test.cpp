@@ -341,6 +341,60 @@ TEST(StackConformance, WithoutTimestampsATimeWaitIsNeverTakenOver) {
   time_wait_reuse(false);
 }
 
+// A connection the application closed that waits in TIME-WAIT holds no connection
+// slot and no buffer budget (only max_time_wait bounds such connections, as Linux's
+// tcp_max_tw_buckets): with max_connections 1 a client opens, closes first, and opens
+// again at once while the first still waits. Past max_time_wait a closing connection
+// does not wait at all: CLOSED at once, counted.
+TEST(StackConformance, TimeWaitHoldsNoConnectionSlotAndOverflowClosesAtOnce) {
+  StackConfig cfg = plain_tcp();
+  cfg.tcp.max_connections = 1;
+  cfg.tcp.max_time_wait = 1;
+  Host a(1, cfg), b(2, plain_tcp());
+  Segment seg({&a, &b});
+  auto lid = b.stack.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 80}, 8);
+  ASSERT_TRUE(lid.ok());
+  auto open_and_close = [&]() -> std::optional<tcp::ConnId> {
+    auto c = a.stack.tcp().connect(tcp::Endpoint{a.addr, 0}, tcp::Endpoint{b.addr, 80}, seg.now);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) return std::nullopt;
+    a.stack.flush_tcp(seg.now);
+    seg.pump();
+    EXPECT_EQ(a.stack.tcp().state(*c), tcp::State::Established);
+    EXPECT_TRUE(a.stack.tcp().close(*c).ok());  // a closes first: a ends in TIME-WAIT
+    a.stack.flush_tcp(seg.now);
+    seg.pump();
+    auto child = b.stack.tcp().accept(*lid);
+    EXPECT_TRUE(child.ok());
+    if (child.ok()) {
+      EXPECT_TRUE(b.stack.tcp().close(*child).ok());
+    }
+    b.stack.flush_tcp(seg.now);
+    seg.pump();
+    return c.ok() ? std::optional<tcp::ConnId>(*c) : std::nullopt;
+  };
+  const auto first = open_and_close();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(a.stack.tcp().state(*first), tcp::State::TimeWait);
+  EXPECT_EQ(a.stack.tcp().time_wait_count(), 1u);
+  EXPECT_EQ(a.stack.tcp().connection_count(), 1u);
+  EXPECT_EQ(a.stack.tcp().memory_reserved(), 0u);  // no buffer budget held
+  EXPECT_EQ(a.stack.tcp().memory_in_use(), 0u);
+  // max_connections is 1 and a TIME-WAIT exists: a second connection still opens.
+  const auto second = open_and_close();
+  ASSERT_TRUE(second.has_value());
+  // The TIME-WAIT table (1) is full: the second one closed at once instead of waiting.
+  EXPECT_EQ(a.stack.tcp().state(*second), std::nullopt);
+  EXPECT_EQ(a.stack.tcp().stats().time_wait_overflow, 1u);
+  EXPECT_EQ(a.stack.tcp().state(*first), tcp::State::TimeWait);
+  EXPECT_EQ(a.stack.tcp().time_wait_count(), 1u);
+  // 2*MSL later the first is gone too and the count is back to 0.
+  seg.advance(2 * cfg.tcp.msl + std::chrono::seconds(1));
+  EXPECT_EQ(a.stack.tcp().state(*first), std::nullopt);
+  EXPECT_EQ(a.stack.tcp().time_wait_count(), 0u);
+  EXPECT_EQ(a.stack.tcp().connection_count(), 0u);
+}
+
 // A batch whose segments owe no immediate ACK sends none: the delayed-ACK timer
 // (MUST-40) is left to run as for a single frame.
 TEST(StackConformance, BatchDoesNotForceAnAckTheDelayedAckRuleWithholds) {

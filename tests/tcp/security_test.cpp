@@ -180,28 +180,51 @@ TEST(Timestamps, OffsetIsKeyedPerAddressPairNotDerivedFromTheIss) {
   (void)iss4;
 }
 
-// RFC 6056: ephemeral ports are not a counter; every port of the range is usable.
-TEST(EphemeralPorts, RandomisedNotSequentialAndExhaustionIsReported) {
+// RFC 6056 §3.3.4 Algorithm 4: where the search for a port starts is secret per
+// destination (another key or another destination starts elsewhere); successive
+// connections to one destination move on through the range by small random steps, so
+// a port comes back only after the range has been walked (a 4-tuple just closed, still
+// in TIME-WAIT at either end, is not chosen again at once); every port is usable.
+TEST(EphemeralPorts, SecretStartRandomStepsAndExhaustionIsReported) {
   TcpConfig c;
-  SeededRandom rng(9);
-  TcpProtocol p(c, rng);
-  std::vector<std::uint16_t> ports;
-  for (int i = 0; i < 50; ++i) {
-    auto id = p.connect(Endpoint{kAddrA, 0}, Endpoint{kAddrB, 80}, at_ms(i));
-    ASSERT_TRUE(id.ok());
-    ports.push_back(p.local_endpoint(*id)->port);
-  }
-  int sequential = 0;
+  const std::uint32_t n = c.ephemeral_last - c.ephemeral_first + 1u;
+  auto ports_to = [&](std::uint64_t key, std::uint16_t remote_port) {
+    SeededRandom rng(key);
+    TcpProtocol p(c, rng);
+    std::vector<std::uint16_t> ports;
+    for (int i = 0; i < 50; ++i) {
+      auto id = p.connect(Endpoint{kAddrA, 0}, Endpoint{kAddrB, remote_port}, at_ms(i));
+      EXPECT_TRUE(id.ok());
+      if (!id.ok()) break;
+      ports.push_back(p.local_endpoint(*id)->port);
+      EXPECT_TRUE(p.close(*id).ok());  // CLOSED at once (SYN-SENT): the port is free again
+    }
+    return ports;
+  };
+  const auto ports = ports_to(9, 80);
+  ASSERT_EQ(ports.size(), 50u);
+  std::set<std::uint32_t> steps;
   for (std::size_t i = 1; i < ports.size(); ++i) {
     EXPECT_GE(ports[i], c.ephemeral_first);
-    sequential += ports[i] == ports[i - 1] + 1;
+    const std::uint32_t step = (ports[i] + n - ports[i - 1]) % n;
+    EXPECT_GE(step, 1u);  // never the port just released
+    EXPECT_LE(step, 8u);
+    steps.insert(step);
   }
-  EXPECT_LT(sequential, 3);
+  EXPECT_GE(steps.size(), 4u);  // random steps, not a counter
   EXPECT_EQ(std::set<std::uint16_t>(ports.begin(), ports.end()).size(), ports.size());
+  // Another secret, or another destination: another starting point.
+  auto far = [&](std::uint16_t a, std::uint16_t b) {
+    const std::uint32_t d = (a + n - b) % n;
+    return std::min(d, n - d) > 8 * 50;
+  };
+  EXPECT_TRUE(far(ports_to(10, 80)[0], ports[0]));
+  EXPECT_TRUE(far(ports_to(9, 81)[0], ports[0]));
 
   TcpConfig small;
   small.ephemeral_first = 50000;
   small.ephemeral_last = 50007;
+  SeededRandom rng(9);
   TcpProtocol q(small, rng);
   std::set<std::uint16_t> got;
   for (int i = 0; i < 8; ++i) {

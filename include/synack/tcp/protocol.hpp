@@ -118,6 +118,8 @@ class TcpProtocol {
   // The Tcb itself, read-only, for traces and tests (nullptr if gone).
   const Tcb* tcb(ConnId id) const;
   std::size_t connection_count() const { return conns_.size(); }
+  // Of those, released connections in TIME-WAIT (bounded by TcpConfig::max_time_wait).
+  std::size_t time_wait_count() const { return time_wait_; }
   // Buffer memory allocated now (send + receive rings of every connection).
   std::size_t memory_in_use() const;
   // What the memory budget is charged with: the sum of every connection's buffer
@@ -157,6 +159,9 @@ class TcpProtocol {
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
     bool queued = false;                 // in the listener's accept queue
     bool released = false;               // the user called close()/abort()
+    // Released and in TIME-WAIT: counted in time_wait_, not in live connections, and
+    // charged nothing to the memory budget.
+    bool time_wait = false;
     // Counted in this listener's tfo_pending until it leaves SYN-RECEIVED.
     std::optional<ListenerId> tfo_listener;
   };
@@ -173,11 +178,21 @@ class TcpProtocol {
   // queue is already full?
   bool completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const;
   SeqNum choose_isn(const Tuple& t, Instant now);
+  // RFC 6056 §3.3.4 Algorithm 4 (double-hash port selection, as Linux): the secret
+  // offset F(local, remote) and the table bucket G(local, remote) for a connection
+  // to `remote` (one keyed hash gives both).
+  std::pair<std::uint32_t, std::size_t> port_offset_and_bucket(wire::Ipv4Addr local,
+                                                               Endpoint remote) const;
+  // by_tuple_ changed: keeps ephemeral_in_use_ in step.
+  void count_ephemeral(const Tuple& t, int delta);
   // RFC 7323 §5.4: the TSval offset of connections between these two addresses.
   std::uint32_t ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const;
   // May one more connection with these buffers exist? Counts the refusal if not
   // (max_connections, memory_budget).
   bool admit(const SocketOptions& opts);
+  // A released connection reached TIME-WAIT: it leaves the live count and the memory
+  // budget, its buffers go; past max_time_wait it closes at once instead.
+  void enter_time_wait(Conn& c);
   bool options_valid(const SocketOptions& opts) const;
   // What receive() and peek() return after taking n bytes from `t`.
   static Result<std::size_t, RecvError> receive_result(const Tcb& t, std::size_t n);
@@ -206,6 +221,14 @@ class TcpProtocol {
   std::uint32_t next_id_ = 1;
   std::map<ConnId, Conn> conns_;
   std::map<Tuple, ConnId> by_tuple_;
+  // Per (local address, remote endpoint): 4-tuples in by_tuple_ whose local port is
+  // ephemeral. At the range's size there is no free port and connect() goes straight
+  // to the TIME-WAIT takeover instead of probing every port first.
+  std::map<Tuple, std::uint32_t> ephemeral_in_use_;
+  // RFC 6056 Algorithm 4's table[]: per bucket, how far the search has moved on, so
+  // that successive connections to one destination walk the range instead of
+  // returning to a port whose 4-tuple may still be in TIME-WAIT (at either end).
+  std::array<std::uint16_t, 1024> port_table_{};
   std::map<ListenerId, Listener> listeners_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::deque<OutSegment> out_;
@@ -217,6 +240,7 @@ class TcpProtocol {
   ProtocolStats stats_;
   ChallengeAckLimiter challenge_limit_;
   std::size_t reserved_ = 0;           // sum of Conn::charged
+  std::size_t time_wait_ = 0;          // Conns with time_wait set
   std::uint32_t predictable_isn_ = 0;  // InsecureOptions::predictable_isn counter
 
   // SYN cookies (RFC 4987 §3.6; syncookie.cpp).

@@ -63,6 +63,9 @@ enum class Rule : std::uint8_t {
   // Not an RFC rule (RFC 6191 is the passive side): as Linux's tcp_tw_reuse, an active
   // open takes over a TIME-WAIT 4-tuple that timestamps protect: -> CLOSED.
   impl_time_wait_reuse,
+  // Not an RFC rule: as Linux's tcp_max_tw_buckets, past TcpConfig::max_time_wait a
+  // closed connection does not wait in TIME-WAIT: TIME-WAIT -> CLOSED at once.
+  impl_time_wait_overflow,
   rfc9293_3_8_4_keepalive_timeout,  // keep-alive probes unanswered: -> CLOSED
   rfc9293_3_9_2_2_icmp_hard_error,  // SHLD-26: hard ICMP error in SYN-SENT: -> CLOSED
   // RFC 4987 §3.6: an ACK at a listener returned a valid SYN cookie; the connection

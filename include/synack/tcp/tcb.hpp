@@ -111,6 +111,11 @@ class Tcb {
   bool reusable_for_connect(Instant now) const;
   // Ends TIME-WAIT for that reuse.
   void close_for_reuse(Instant now);
+  // Ends TIME-WAIT at once: the TIME-WAIT table is full (TcpConfig::max_time_wait).
+  void close_for_time_wait_overflow(Instant now);
+  // In TIME-WAIT after the application let go: the buffers are no longer needed
+  // (nothing can be sent or read any more); their memory goes back.
+  void release_memory_for_time_wait();
   SeqNum snd_max() const { return snd_max_; }
 
   // --- queries ---

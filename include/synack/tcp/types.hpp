@@ -159,7 +159,13 @@ struct TcpConfig {
   // 14600))" with N for 10 (and N*1460 for 14600): 10 is RFC 6928 exactly, as Linux.
   // 0: the RFC 5681 §3.1 rule, 2-4 segments by SMSS (> 2190: 2, > 1095: 3, else 4).
   std::uint32_t initial_window_segments = 10;
+  // Connections the stack holds, not counting TIME-WAIT ones the application has
+  // closed: those are bounded by max_time_wait instead and hold no buffer budget
+  // (Linux: tcp_max_tw_buckets, 262144 on a machine with this much memory).
   std::size_t max_connections = 4096;
+  // Beyond this many TIME-WAIT connections a connection closes at once instead of
+  // entering TIME-WAIT (counted: time_wait_overflow), as Linux does.
+  std::size_t max_time_wait = 262144;
   std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
   // Out-of-order bytes held per connection (they live in the receive ring).
   std::size_t max_ooo_bytes = 256 * 1024;
@@ -343,6 +349,7 @@ struct NegativeAdvice {
   X(ooo_dropped)               /* out-of-order data over max_ooo_segments/bytes */          \
   X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */                     \
   X(time_wait_reused)          /* connect() took over a TIME-WAIT 4-tuple (tcp_tw_reuse) */ \
+  X(time_wait_overflow)        /* over max_time_wait: closed without TIME-WAIT */           \
   X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
   X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
   X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \

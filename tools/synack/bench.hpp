@@ -1,0 +1,68 @@
+// `synack bench`: synack's figures next to the kernel's, measured in the same run on
+// the same machine (docs/PERFORMANCE.md keeps the table and the command).
+//
+// synack side (bench_synack.cpp): two complete Stacks in this process, frames handed
+// from one to the other directly, on the wall clock (CLOCK_MONOTONIC), one core.
+// Kernel side (bench_kernel.cpp): the same workload over loopback TCP in a private
+// network namespace made for the measurement (a forked child that unshares its
+// network namespace, so nothing outside it is touched), pinned to the same core.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "synack/api/socket.hpp"
+#include "synack/base/time.hpp"
+
+namespace synack::cli::bench {
+
+// Bulk transfer, one connection, one direction, 64 KiB application writes.
+struct BulkResult {
+  double gbps = 0;                 // application bytes received per second, in Gbit/s
+  double allocs_per_segment = -1;  // heap allocations per data segment after warm-up (synack)
+  double ns_per_segment = 0;       // wall time per data segment (synack)
+};
+
+// New connections per second: connect, 1-byte echo, close. Who closes first decides
+// which end holds TIME-WAIT: the client (its ephemeral port waits until the 4-tuple
+// may be reused) or the server (a new SYN reopens the 4-tuple, RFC 6191).
+enum class Closer : std::uint8_t { Client, Server };
+struct ConnRateResult {
+  double per_second = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t port_stalls = 0;   // connect() found no ephemeral port and had to wait
+  std::array<char, 96> stopped{};  // why the run ended before its time ("" = it did not)
+};
+
+// Memory per idle established endpoint (each connection has two).
+struct IdleMemoryResult {
+  double bytes_per_endpoint = 0;
+  std::uint64_t connections = 0;
+  std::optional<api::ConnectError> error;  // synack: why connect() stopped
+};
+
+// synack, in this process.
+BulkResult synack_bulk(std::uint16_t mtu, Duration run);
+ConnRateResult synack_conn_rate(Duration run, Closer first);
+IdleMemoryResult synack_idle_memory(std::uint64_t connections);
+
+// The kernel, in a private network namespace (needs root: CAP_SYS_ADMIN for
+// unshare(CLONE_NEWNET)). nullopt with `why` set when it cannot run.
+std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why);
+std::optional<ConnRateResult> kernel_conn_rate(Duration run, Closer first, std::string& why);
+std::optional<IdleMemoryResult> kernel_idle_memory(std::uint64_t connections, std::string& why);
+
+// Internet checksum and memcpy over one buffer of `size` bytes, GB/s.
+double checksum_gbytes_per_s(std::size_t size, Duration run);
+double memcpy_gbytes_per_s(std::size_t size, Duration run);
+
+// Heap allocations (operator new) made so far by the calling thread.
+std::uint64_t allocations();
+
+// Pins the calling thread to one CPU so that both sides get one core.
+void pin_to_one_cpu();
+
+}  // namespace synack::cli::bench
