@@ -23,7 +23,10 @@ Result<Ipv4Repr, WireError> Ipv4Repr::parse(Bytes packet) {
   if (total < header_len) return Err{WireError::BadTotalLength};
   // Bytes past total length are link-layer padding (Ethernet minimum frame size).
   if (packet.size() < total) return Err{WireError::Truncated};
-  if (internet_checksum(packet.first(header_len)) != 0) return Err{WireError::BadChecksum};
+  const std::uint16_t check = header_len == kMinHeaderLen
+                                  ? ipv4_header_checksum20(packet.data())
+                                  : internet_checksum(packet.first(header_len));
+  if (check != 0) return Err{WireError::BadChecksum};
 
   Ipv4Repr r;
   r.dscp_ecn = load_u8(packet, 1);
@@ -56,7 +59,7 @@ std::size_t Ipv4Repr::emit(MutBytes out) const {
   store_be16(out, 10, 0);
   src.store(out, 12);
   dst.store(out, 16);
-  store_be16(out, 10, internet_checksum(Bytes(out.first(kMinHeaderLen))));
+  store_be16(out, 10, ipv4_header_checksum20(out.data()));
   return total;
 }
 

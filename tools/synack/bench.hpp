@@ -57,6 +57,8 @@ std::optional<IdleMemoryResult> kernel_idle_memory(std::uint64_t connections, st
 
 // Internet checksum and memcpy over one buffer of `size` bytes, GB/s.
 double checksum_gbytes_per_s(std::size_t size, Duration run);
+// The specialised 20-byte IPv4 header checksum, GB/s.
+double ipv4_header_checksum_gbytes_per_s(Duration run);
 double memcpy_gbytes_per_s(std::size_t size, Duration run);
 
 // Heap allocations (operator new) made so far by the calling thread.
