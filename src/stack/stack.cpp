@@ -136,6 +136,11 @@ void Stack::push_event(Event e) {
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                                   std::size_t transport_len) {
+  return prepare(src, dst, ByteVec(kTransportOffset + transport_len));
+}
+
+Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                                                  ByteVec frame) {
   auto r = route(dst, src);
   if (!r) {
     ++stats_.ip_tx_no_route;
@@ -143,13 +148,11 @@ Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4
   }
   const Interface& iface = ifaces_[r->iface.value];
   // We never fragment: DF is always set (RFC 1191 path MTU discovery).
-  if (kIpHeaderLen + transport_len > iface.mtu) {
+  if (frame.size() - kEthHeaderLen > iface.mtu) {
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
-  Outgoing out{*r, src.is_unspecified() ? r->src : src, dst,
-               ByteVec(kTransportOffset + transport_len)};
-  return out;
+  return Outgoing{*r, src.is_unspecified() ? r->src : src, dst, std::move(frame)};
 }
 
 void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
@@ -370,13 +373,13 @@ void Stack::drain_tcp(Instant now) {
   while (auto seg = tcp_.pop_segment()) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
-    auto out = is_local_address(seg->src) ? prepare(seg->src, seg->dst, seg->bytes.size())
+    static_assert(tcp::kSegmentHeadroom == kTransportOffset);
+    auto out = is_local_address(seg->src) ? prepare(seg->src, seg->dst, std::move(seg->buffer))
                                           : Result<Outgoing, SendError>(Err{SendError::NoRoute});
     if (!out) {
       ++stats_.tcp_tx_dropped;
       continue;
     }
-    std::copy(seg->bytes.begin(), seg->bytes.end(), out->transport().begin());
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,
             seg->dscp_ecn, now);

@@ -8,9 +8,28 @@ OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::Tcp
   out.src = src;
   out.dst = dst;
   out.ttl = ttl;
-  out.bytes.resize(repr.total_len());
-  const std::size_t n = repr.emit(out.bytes, wire::PseudoHeader{src, dst});
-  out.bytes.resize(n);
+  out.buffer.resize(kSegmentHeadroom + repr.total_len());
+  const std::size_t n =
+      repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst});
+  out.buffer.resize(kSegmentHeadroom + n);
+  return out;
+}
+
+OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
+                         const ByteRing& from, std::size_t offset, std::size_t payload_len,
+                         std::uint8_t ttl) {
+  repr.payload = {};
+  const std::size_t header_len = repr.total_len();
+  OutSegment out;
+  out.src = src;
+  out.dst = dst;
+  out.ttl = ttl;
+  out.buffer.resize(kSegmentHeadroom + header_len + payload_len);
+  const MutBytes payload = MutBytes(out.buffer).subspan(kSegmentHeadroom + header_len);
+  from.peek(offset, payload);
+  // Already where emit would put it: emit writes the header in front and checksums.
+  repr.payload = payload;
+  repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst});
   return out;
 }
 

@@ -285,13 +285,15 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const bool new_data = data_len > 0 && advance && !syn && !seq_lt(seq, snd_max_);
   const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
-  ByteVec payload(data_len);
   if (data_len > 0) {
-    // A SYN's data (RFC 7413) starts after the SYN's sequence number.
-    snd_buf_.peek(static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_), payload);
-    r.payload = payload;
+    // Copied once, from the send buffer into the segment. A SYN's data (RFC 7413)
+    // starts after the SYN's sequence number.
+    const auto offset = static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_);
+    ctx_.out.push_back(
+        build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len, ctx_.config.ttl));
+  } else {
+    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
   }
-  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
   ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
   ++stats_.segs_out;

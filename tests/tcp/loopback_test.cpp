@@ -69,7 +69,7 @@ class Pump {
     while (!q_.empty() && q_.front().at <= now) {
       InFlight f = std::move(q_.front());
       q_.erase(q_.begin());
-      auto r = wire::TcpRepr::parse(f.seg.bytes, wire::PseudoHeader{f.seg.src, f.seg.dst});
+      auto r = wire::TcpRepr::parse(f.seg.bytes(), wire::PseudoHeader{f.seg.src, f.seg.dst});
       ASSERT_TRUE(r.ok());
       SegmentIn in{f.seg.src, f.seg.dst, r.value(), false};
       if (getenv("LOOP_PKT")) {

@@ -55,7 +55,7 @@ TEST(Robustness, RandomSegmentsNeverBreakTheProtocol) {
           break;
       }
       c.proto.on_timer(c.now);
-      for (auto& s : drain(c.proto)) EXPECT_LE(s.out.bytes.size(), 1500u);
+      for (auto& s : drain(c.proto)) EXPECT_LE(s.out.bytes().size(), 1500u);
       events(c.proto);
       auto st = c.proto.state(c.id);
       if (!st || *st == State::Closed) break;

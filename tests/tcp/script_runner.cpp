@@ -417,7 +417,7 @@ class Runner {
   // MUST-2: TcpRepr::parse verifies the checksum over the pseudo-header, so a segment
   // whose checksum the stack got wrong fails every script as "malformed".
   std::optional<wire::TcpRepr> parse_out(const OutSegment& s) const {
-    auto r = wire::TcpRepr::parse(s.bytes, wire::PseudoHeader{s.src, s.dst});
+    auto r = wire::TcpRepr::parse(s.bytes(), wire::PseudoHeader{s.src, s.dst});
     if (!r) return std::nullopt;
     return *r;
   }
@@ -425,7 +425,7 @@ class Runner {
   // "> P. 1:101(100) ack 1 win 502 at 1.000", showing the fields `like` shows (or all).
   std::string show(const Emitted& e, const SegmentSpec* like = nullptr) const {
     const auto r = parse_out(e.seg);
-    if (!r) return "<malformed segment of " + std::to_string(e.seg.bytes.size()) + " bytes>";
+    if (!r) return "<malformed segment of " + std::to_string(e.seg.bytes().size()) + " bytes>";
     SegmentSpec s = describe(Direction::Outbound, *r, bases_);
     s.ecn = wire::ecn_of(e.seg.dscp_ecn);
     if (s.ecn == wire::Ecn::NotEct && !(like && like->ecn)) s.ecn.reset();

@@ -306,7 +306,7 @@ TEST(SynCookieListener, CookieSynAckLooksLikeTheNormalOne) {
     EXPECT_EQ(x.window, y.window);
     EXPECT_NE(x.seq, y.seq);  // an RFC 6528 ISN vs a cookie
     if (ts) {
-      EXPECT_EQ(a[0].out.bytes.size(), b[0].out.bytes.size());
+      EXPECT_EQ(a[0].out.bytes().size(), b[0].out.bytes().size());
       ASSERT_TRUE(x.options.timestamps && y.options.timestamps);
       EXPECT_EQ(x.options.timestamps->tsecr, y.options.timestamps->tsecr);
       x.options.timestamps->tsval = y.options.timestamps->tsval = 0;

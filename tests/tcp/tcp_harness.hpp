@@ -36,7 +36,7 @@ inline std::optional<Sent> pop(TcpProtocol& p) {
   if (!o) return std::nullopt;
   Sent s;
   s.out = std::move(*o);
-  auto r = wire::TcpRepr::parse(s.out.bytes, wire::PseudoHeader{s.out.src, s.out.dst});
+  auto r = wire::TcpRepr::parse(s.out.bytes(), wire::PseudoHeader{s.out.src, s.out.dst});
   EXPECT_TRUE(r.ok()) << "protocol emitted an unparsable segment";
   if (!r.ok()) return std::nullopt;
   s.seg = r.value();

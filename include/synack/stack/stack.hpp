@@ -137,6 +137,9 @@ class Stack {
   // output.cpp
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                       std::size_t transport_len);
+  // The same for a frame the caller built with kTransportOffset bytes of headroom in
+  // front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
+  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame);
   void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                Instant now);
   void send_ip(Outgoing out, std::uint8_t protocol, Instant now) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "synack/base/bytes.hpp"
+#include "synack/base/ring_buffer.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
@@ -33,6 +34,11 @@ struct IcmpErrorIn {
   SeqNum quoted_seq;
 };
 
+// Room in front of every outgoing segment for the headers below TCP (Ethernet 14,
+// IPv4 20 bytes): the stack writes them there and sends the buffer as the frame, so a
+// segment is never copied on its way out.
+inline constexpr std::size_t kSegmentHeadroom = 14 + 20;
+
 // A complete TCP segment (header, options, payload, checksum already computed) for
 // the stack to put in an IPv4 packet from src to dst.
 struct OutSegment {
@@ -40,11 +46,17 @@ struct OutSegment {
   wire::Ipv4Addr dst;
   std::uint8_t ttl = 64;
   std::uint8_t dscp_ecn = 0;  // DSCP from SocketOptions::dscp, ECN bits from the Tcb
-  ByteVec bytes;
+  ByteVec buffer;             // kSegmentHeadroom bytes, then the segment
+  Bytes bytes() const { return Bytes(buffer).subspan(kSegmentHeadroom); }
 };
 
 // The one place a segment is serialized (MUST-2: the checksum is computed by emit).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
+                         std::uint8_t ttl);
+// The same for data from a send buffer: `payload_len` bytes at `offset` in `from` are
+// copied once, straight into the segment (repr.payload is ignored).
+OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
+                         const ByteRing& from, std::size_t offset, std::size_t payload_len,
                          std::uint8_t ttl);
 
 }  // namespace synack::tcp
