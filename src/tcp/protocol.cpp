@@ -31,8 +31,8 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_,          out_,   events_,   trace_, advice_, batching_,
-                    challenge_limit_, stats_, tfo_cache_};
+  return TcbContext{config_,          out_,   events_,    trace_, advice_, batching_,
+                    challenge_limit_, stats_, tfo_cache_, pool_};
 }
 
 Tcb* TcpProtocol::find(ConnId id) {
@@ -197,7 +197,7 @@ void TcpProtocol::reply_reset(const SegmentIn& in) {
     r.ack = seg.seq + seg.seg_len();
     r.flags.bits = TcpFlags::kRst | TcpFlags::kAck;
   }
-  out_.push_back(build_segment(in.dst, in.src, r, config_.ttl));
+  out_.push_back(build_segment(in.dst, in.src, r, config_.ttl, &pool_));
   ++stats_.rst_out_no_socket;
 }
 

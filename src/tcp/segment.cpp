@@ -2,13 +2,19 @@
 
 namespace synack::tcp {
 
+namespace {
+ByteVec new_buffer(std::size_t n, BufferPool* pool) {
+  return pool ? pool->take(n) : ByteVec(n);
+}
+}  // namespace
+
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
-                         std::uint8_t ttl) {
+                         std::uint8_t ttl, BufferPool* pool) {
   OutSegment out;
   out.src = src;
   out.dst = dst;
   out.ttl = ttl;
-  out.buffer.resize(kSegmentHeadroom + repr.total_len());
+  out.buffer = new_buffer(kSegmentHeadroom + repr.total_len(), pool);
   const std::size_t n =
       repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst});
   out.buffer.resize(kSegmentHeadroom + n);
@@ -17,14 +23,14 @@ OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::Tcp
 
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
                          const ByteRing& from, std::size_t offset, std::size_t payload_len,
-                         std::uint8_t ttl) {
+                         std::uint8_t ttl, BufferPool* pool) {
   repr.payload = {};
   const std::size_t header_len = repr.total_len();
   OutSegment out;
   out.src = src;
   out.dst = dst;
   out.ttl = ttl;
-  out.buffer.resize(kSegmentHeadroom + header_len + payload_len);
+  out.buffer = new_buffer(kSegmentHeadroom + header_len + payload_len, pool);
   const MutBytes payload = MutBytes(out.buffer).subspan(kSegmentHeadroom + header_len);
   from.peek(offset, payload);
   // Already where emit would put it: emit writes the header in front and checksums.

@@ -289,10 +289,10 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     // Copied once, from the send buffer into the segment. A SYN's data (RFC 7413)
     // starts after the SYN's sequence number.
     const auto offset = static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_);
-    ctx_.out.push_back(
-        build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len, ctx_.config.ttl));
+    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len,
+                                     ctx_.config.ttl, &ctx_.pool));
   } else {
-    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
+    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, &ctx_.pool));
   }
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
   ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
@@ -360,7 +360,7 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
     r.ack = *ack;
     r.flags.bits |= TcpFlags::kAck;
   }
-  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
+  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, &ctx_.pool));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
   ++stats_.segs_out;
 }

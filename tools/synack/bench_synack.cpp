@@ -61,6 +61,7 @@ class BackToBack {
     if (frames_.empty()) return false;
     views_.assign(frames_.begin(), frames_.end());
     to.on_frames(to_if, views_, now);
+    for (ByteVec& f : frames_) from.recycle(std::move(f));  // as a NIC driver would
     return true;
   }
 

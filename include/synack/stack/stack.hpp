@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "synack/base/bytes.hpp"
+#include "synack/base/fifo.hpp"
 #include "synack/base/random.hpp"
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
@@ -82,6 +83,9 @@ class Stack {
   void on_timer(Instant now);
   // Sends the pure ACKs still owed (see on_frame) before handing out the next frame.
   std::optional<Frame> pop_frame();
+  // Optional: gives a popped frame's buffer back once it has been written to the link
+  // (or dropped). Later TCP segments are built in it instead of a new allocation.
+  void recycle(ByteVec&& frame) { tcp_.recycle(std::move(frame)); }
   std::optional<Instant> next_deadline() const;
   std::optional<Event> pop_event();
 
@@ -176,7 +180,7 @@ class Stack {
   // ICMP error token bucket.
   std::uint32_t icmp_tokens_;
   Instant icmp_refilled_;
-  std::deque<Frame> frames_out_;
+  Fifo<Frame> frames_out_;
   std::deque<Frame> loopback_;  // frames with Ethernet headroom, addressed to us
   bool in_loopback_ = false;
   // The time of the received frames whose pure ACKs wait for pop_frame (TCP's batch
@@ -184,7 +188,7 @@ class Stack {
   std::optional<Instant> acks_owed_;
   void open_ack_batch(Instant now);
   void close_ack_batch();
-  std::deque<Event> events_;
+  Fifo<Event> events_;
   Stats stats_;
 };
 

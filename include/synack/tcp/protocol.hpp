@@ -24,7 +24,9 @@
 #include <queue>
 #include <vector>
 
+#include "synack/base/buffer_pool.hpp"
 #include "synack/base/bytes.hpp"
+#include "synack/base/fifo.hpp"
 #include "synack/base/random.hpp"
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
@@ -131,6 +133,10 @@ class TcpProtocol {
   TfoServerKeys& tfo_keys() { return tfo_keys_; }
 
   std::optional<Event> pop_event();
+  // A segment's buffer back after its frame left (Stack::recycle): reused by the next
+  // segments, so the steady state allocates nothing.
+  void recycle(ByteVec&& buffer) { pool_.give(std::move(buffer)); }
+  const BufferPool& pool() const { return pool_; }
   // Called for every state change of every connection (the trace/ladder hook).
   void set_trace(std::function<void(const Transition&)> trace) { trace_ = std::move(trace); }
 
@@ -231,13 +237,15 @@ class TcpProtocol {
   std::array<std::uint16_t, 1024> port_table_{};
   std::map<ListenerId, Listener> listeners_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
-  std::deque<OutSegment> out_;
-  std::deque<Event> events_;
+  Fifo<OutSegment> out_;
+  Fifo<Event> events_;
   std::deque<NegativeAdvice> advice_;
   bool batching_ = false;
   std::vector<ConnId> batch_touched_;
   std::function<void(const Transition&)> trace_;
   ProtocolStats stats_;
+  // Full frames at this MTU; a few hundred kept (a window's worth in flight at once).
+  BufferPool pool_{512, config_.mtu + 14u};
   ChallengeAckLimiter challenge_limit_;
   std::size_t reserved_ = 0;           // sum of Conn::charged
   std::size_t time_wait_ = 0;          // Conns with time_wait set

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "synack/base/buffer_pool.hpp"
 #include "synack/base/bytes.hpp"
 #include "synack/base/ring_buffer.hpp"
 #include "synack/base/seqnum.hpp"
@@ -51,12 +52,13 @@ struct OutSegment {
 };
 
 // The one place a segment is serialized (MUST-2: the checksum is computed by emit).
+// With a pool, the buffer comes from it (Stack::recycle gives sent frames back).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
-                         std::uint8_t ttl);
+                         std::uint8_t ttl, BufferPool* pool = nullptr);
 // The same for data from a send buffer: `payload_len` bytes at `offset` in `from` are
 // copied once, straight into the segment (repr.payload is ignored).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
                          const ByteRing& from, std::size_t offset, std::size_t payload_len,
-                         std::uint8_t ttl);
+                         std::uint8_t ttl, BufferPool* pool = nullptr);
 
 }  // namespace synack::tcp

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "synack/base/bytes.hpp"
+#include "synack/base/fifo.hpp"
 #include "synack/base/ring_buffer.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
@@ -37,8 +38,8 @@ namespace synack::tcp {
 // What a Tcb needs from its owner: configuration and the output/event queues.
 struct TcbContext {
   const TcpConfig& config;
-  std::deque<OutSegment>& out;
-  std::deque<Event>& events;
+  Fifo<OutSegment>& out;
+  Fifo<Event>& events;
   const std::function<void(const Transition&)>& trace;
   // MUST-20: negative advice for IP, raised at R1.
   std::deque<NegativeAdvice>& advice;
@@ -50,6 +51,8 @@ struct TcbContext {
   ProtocolStats& stats;
   // RFC 7413: the client's cookie cache (an active open with Fast Open updates it).
   TfoCookieCache& tfo_cache;
+  // Buffers for outgoing segments (sent frames come back through Stack::recycle).
+  BufferPool& pool;
 };
 
 class Tcb {

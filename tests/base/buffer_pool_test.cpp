@@ -1,0 +1,35 @@
+#include "synack/base/buffer_pool.hpp"
+
+#include <gtest/gtest.h>
+
+namespace synack {
+namespace {
+
+// A buffer given back is the one handed out next (same storage, no allocation), at the
+// size asked; too small ones are not kept, and at most `keep` wait.
+TEST(BufferPool, ReusesGivenBuffersUpToItsBound) {
+  BufferPool pool(2, 1514);
+  ByteVec a = pool.take(1514);
+  EXPECT_EQ(a.size(), 1514u);
+  EXPECT_GE(a.capacity(), 1514u);
+  const std::byte* storage = a.data();
+  pool.give(std::move(a));
+  EXPECT_EQ(pool.kept(), 1u);
+  ByteVec b = pool.take(66);  // an ACK's frame in a data segment's buffer
+  EXPECT_EQ(b.size(), 66u);
+  EXPECT_EQ(b.data(), storage);
+  EXPECT_EQ(pool.reused(), 1u);
+  ByteVec small(10);
+  pool.give(std::move(small));  // below a full frame: not worth keeping
+  EXPECT_EQ(pool.kept(), 0u);
+  ByteVec small_taken = pool.take(10);  // a new one still has room for a full frame
+  EXPECT_GE(small_taken.capacity(), 1514u);
+  for (int i = 0; i < 3; ++i) pool.give(pool.take(1514));
+  pool.give(std::move(b));
+  pool.give(std::move(small_taken));
+  pool.give(ByteVec(2000));
+  EXPECT_EQ(pool.kept(), 2u);  // the bound
+}
+
+}  // namespace
+}  // namespace synack
