@@ -13,8 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
+#include <vector>
 
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
@@ -33,6 +33,46 @@ struct SentSegment {
   bool lost = false;           // marked lost and not retransmitted since
   bool sacked = false;
   std::uint32_t len() const { return static_cast<std::uint32_t>(end - start); }
+};
+
+// The sent segments in sequence order, as a std::deque would keep them but on one
+// vector: pop_front moves a head index and the dead front is dropped in one move once
+// it is the larger part, so a connection in its steady state keeps its storage (no
+// allocation per segment) and one that never sent anything has none.
+class SentLog {
+ public:
+  using iterator = std::vector<SentSegment>::iterator;
+  using const_iterator = std::vector<SentSegment>::const_iterator;
+  iterator begin() { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  iterator end() { return v_.end(); }
+  const_iterator begin() const { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  const_iterator end() const { return v_.end(); }
+  bool empty() const { return head_ == v_.size(); }
+  std::size_t size() const { return v_.size() - head_; }
+  SentSegment& operator[](std::size_t i) { return v_[head_ + i]; }
+  const SentSegment& operator[](std::size_t i) const { return v_[head_ + i]; }
+  SentSegment& front() { return v_[head_]; }
+  const SentSegment& front() const { return v_[head_]; }
+  SentSegment& back() { return v_.back(); }
+  const SentSegment& back() const { return v_.back(); }
+  void push_back(const SentSegment& r) { v_.push_back(r); }
+  iterator insert(iterator pos, const SentSegment& r) { return v_.insert(pos, r); }
+  void pop_front() {
+    if (++head_ == v_.size()) {
+      clear();
+    } else if (head_ >= 32 && 2 * head_ >= v_.size()) {
+      v_.erase(v_.begin(), begin());
+      head_ = 0;
+    }
+  }
+  void clear() {
+    v_.clear();  // the capacity stays for the next flight
+    head_ = 0;
+  }
+
+ private:
+  std::vector<SentSegment> v_;
+  std::size_t head_ = 0;  // v_[0, head_) are popped
 };
 
 class Rack {
@@ -125,7 +165,7 @@ class Rack {
   // Steps 2 and 3 for one delivered segment.
   void delivered(const SentSegment& r, Instant now);
 
-  std::deque<SentSegment> log_;
+  SentLog log_;
   std::uint32_t lost_bytes_ = 0;
   std::size_t sacked_segs_ = 0;
   // §5.3 per-connection state.
