@@ -7,6 +7,7 @@
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
+#include "synack/wire/tcp.hpp"
 #include "synack/wire/udp.hpp"
 
 namespace synack::stack {
@@ -49,9 +50,16 @@ Stack::Stack(const StackConfig& config, Random& random)
                                         : static_cast<std::uint16_t>(random.next_u32())),
       icmp_tokens_(config.icmp_error_burst) {}
 
-IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu) {
+IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu,
+                             LinkOffloads offloads) {
   IfaceId id{static_cast<std::uint32_t>(ifaces_.size())};
-  ifaces_.push_back(Interface{id, mac, cidr, mtu});
+  ifaces_.push_back(Interface{id, mac, cidr, mtu, offloads});
+  // TCP builds its segments before the route picks an interface, so it leaves the
+  // checksum to the link only if every interface can take that (TcpConfig has one MTU
+  // for the same reason). A partial checksum that meets no offload anyway (loopback,
+  // the ARP queue) is finished in transmit().
+  tcp_.set_tx_checksum_offload(std::all_of(
+      ifaces_.begin(), ifaces_.end(), [](const Interface& i) { return i.offloads.tx_checksum; }));
   return id;
 }
 
@@ -168,27 +176,31 @@ void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::
   ip.payload = Bytes(out.frame).subspan(kTransportOffset);
   ip.emit(MutBytes(out.frame).subspan(kEthHeaderLen));
   ++stats_.ip_tx;
-  transmit(out.route, std::move(out.frame), now);
+  transmit(out.route, std::move(out.frame), out.tx, now);
 }
 
 // Fills in the Ethernet header once the next hop's MAC is known, or parks the
 // frame in the neighbour cache and starts resolution.
-void Stack::transmit(const Route& route, ByteVec frame, Instant now) {
+void Stack::transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now) {
   auto ipv4 = static_cast<std::uint16_t>(wire::EtherType::Ipv4);
+  if (!ifaces_[route.iface.value].offloads.tx_checksum) finish_in_software(frame, tx);
   if (is_local_address(route.next_hop)) {
     ++stats_.ip_loopback;
-    loopback_.push_back(Frame{route.iface, std::move(frame)});
+    finish_in_software(frame, tx);  // our own input verifies every checksum
+    loopback_.push_back(Frame{route.iface, std::move(frame), {}});
     return;
   }
   if (route.link_broadcast) {
-    emit_frame(route.iface, wire::MacAddr::broadcast(), ipv4, std::move(frame));
+    emit_frame(route.iface, wire::MacAddr::broadcast(), ipv4, std::move(frame), tx);
     return;
   }
   NeighborKey key{route.iface, route.next_hop};
   if (auto mac = neighbors_.lookup(key, now)) {
-    emit_frame(route.iface, *mac, ipv4, std::move(frame));
+    emit_frame(route.iface, *mac, ipv4, std::move(frame), tx);
     return;
   }
+  // The wait queue keeps bytes only: whatever the link was to do is done now.
+  finish_in_software(frame, tx);
   switch (neighbors_.enqueue(key, std::move(frame), now)) {
     case NeighborCache::Enqueued::SendRequest:
       send_arp_request(key);
@@ -205,7 +217,17 @@ void Stack::transmit(const Route& route, ByteVec frame, Instant now) {
 }
 
 // `frame` has room for the Ethernet header at its start and the payload after it.
-void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame) {
+void Stack::finish_in_software(ByteVec& frame, TxMeta& tx) {
+  if (!tx.needs_checksum()) return;
+  // The field holds the pseudo-header sum, so the sum from csum_start to the end is
+  // the whole transport checksum (what the link would have computed).
+  wire::finish_partial_checksum(frame, tx.csum_start, tx.csum_offset);
+  ++stats_.tx_csum_in_software;
+  tx = TxMeta{};
+}
+
+void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
+                       TxMeta tx) {
   wire::EthernetRepr eth;
   eth.dst = dst;
   eth.src = ifaces_[iface.value].mac;
@@ -213,7 +235,8 @@ void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype
   eth.payload = Bytes(frame).subspan(kEthHeaderLen);
   eth.emit(frame);
   ++stats_.eth_tx_frames;
-  frames_out_.push_back(Frame{iface, std::move(frame)});
+  if (tx.needs_checksum()) ++stats_.tx_csum_offloaded;
+  frames_out_.push_back(Frame{iface, std::move(frame), tx});
 }
 
 void Stack::release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames) {
@@ -358,7 +381,7 @@ void Stack::run_loopback(Instant now) {
     for (const auto& i : ifaces_) {
       if (i.cidr.addr == dst) iface = i.id;
     }
-    on_ipv4(ifaces_[iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, now);
+    on_ipv4(ifaces_[iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, RxMeta{}, now);
     drain_tcp(now);
   }
   stats_.ip_loopback_dropped += loopback_.size();
@@ -379,6 +402,10 @@ void Stack::drain_tcp(Instant now) {
     if (!out) {
       ++stats_.tcp_tx_dropped;
       continue;
+    }
+    if (seg->checksum_partial) {
+      out->tx.csum_start = static_cast<std::uint16_t>(kTransportOffset);
+      out->tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
     }
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,

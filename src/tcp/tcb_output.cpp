@@ -285,14 +285,18 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const bool new_data = data_len > 0 && advance && !syn && !seq_lt(seq, snd_max_);
   const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
+  // With checksum offload the field gets the pseudo-header sum only; the link finishes it.
+  const wire::ChecksumFill fill = ctx_.config.tx_checksum_offload
+                                      ? wire::ChecksumFill::PseudoHeaderOnly
+                                      : wire::ChecksumFill::Complete;
   if (data_len > 0) {
     // Copied once, from the send buffer into the segment. A SYN's data (RFC 7413)
     // starts after the SYN's sequence number.
     const auto offset = static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_);
-    ctx_.out.push_back(
-        build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len, ctx_.config.ttl));
+    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len,
+                                     ctx_.config.ttl, fill));
   } else {
-    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl));
+    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, fill));
   }
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
   ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);

@@ -47,6 +47,8 @@ class TcpProtocol {
   TcpProtocol(const TcpConfig& config, Random& random);
   ~TcpProtocol();
   const TcpConfig& config() const { return config_; }
+  // The Stack's interfaces finish transport checksums (TcpConfig::tx_checksum_offload).
+  void set_tx_checksum_offload(bool on) { config_.tx_checksum_offload = on; }
   TcpProtocol(const TcpProtocol&) = delete;
   TcpProtocol& operator=(const TcpProtocol&) = delete;
 

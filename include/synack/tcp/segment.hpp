@@ -46,17 +46,21 @@ struct OutSegment {
   wire::Ipv4Addr dst;
   std::uint8_t ttl = 64;
   std::uint8_t dscp_ecn = 0;  // DSCP from SocketOptions::dscp, ECN bits from the Tcb
-  ByteVec buffer;             // kSegmentHeadroom bytes, then the segment
+  // The checksum field holds only the pseudo-header sum: the link (or the Stack, for
+  // an interface without checksum offload) finishes it (TcpConfig::tx_checksum_offload).
+  bool checksum_partial = false;
+  ByteVec buffer;  // kSegmentHeadroom bytes, then the segment
   Bytes bytes() const { return Bytes(buffer).subspan(kSegmentHeadroom); }
 };
 
-// The one place a segment is serialized (MUST-2: the checksum is computed by emit).
+// The one place a segment is serialized (MUST-2: the checksum is computed by emit,
+// or, with `fill` PseudoHeaderOnly, by the link that offered to).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
-                         std::uint8_t ttl);
+                         std::uint8_t ttl, wire::ChecksumFill fill = wire::ChecksumFill::Complete);
 // The same for data from a send buffer: `payload_len` bytes at `offset` in `from` are
 // copied once, straight into the segment (repr.payload is ignored).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
                          const ByteRing& from, std::size_t offset, std::size_t payload_len,
-                         std::uint8_t ttl);
+                         std::uint8_t ttl, wire::ChecksumFill fill = wire::ChecksumFill::Complete);
 
 }  // namespace synack::tcp

@@ -199,6 +199,10 @@ struct TcpConfig {
   Duration tfo_syn_loss_holdoff = std::chrono::seconds(60);
   SocketOptions defaults;  // options new connections start with
   InsecureOptions insecure;
+  // Set by the Stack from its interfaces' offloads (Stack::add_interface), not by
+  // users: segments leave with only the pseudo-header sum in the checksum field, for
+  // the link to finish (every interface offers checksum offload).
+  bool tx_checksum_offload = false;
 };
 
 // The R2 of a synchronized connection's data (§3.8.3) as the time since the first
