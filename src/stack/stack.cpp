@@ -58,8 +58,14 @@ IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t
   // checksum to the link only if every interface can take that (TcpConfig has one MTU
   // for the same reason). A partial checksum that meets no offload anyway (loopback,
   // the ARP queue) is finished in transmit().
-  tcp_.set_tx_checksum_offload(std::all_of(
-      ifaces_.begin(), ifaces_.end(), [](const Interface& i) { return i.offloads.tx_checksum; }));
+  // Likewise TSO, up to the smallest limit among them.
+  bool checksum = true;
+  std::uint32_t tso = ~std::uint32_t{0};
+  for (const Interface& i : ifaces_) {
+    checksum = checksum && i.offloads.tx_checksum;
+    tso = std::min(tso, i.offloads.tso_max);
+  }
+  tcp_.set_tx_offloads(checksum, tso);
   return id;
 }
 
@@ -148,15 +154,16 @@ Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4
 }
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                                                  ByteVec frame) {
+                                                  ByteVec frame, bool super) {
   auto r = route(dst, src);
   if (!r) {
     ++stats_.ip_tx_no_route;
     return Err{SendError::NoRoute};
   }
   const Interface& iface = ifaces_[r->iface.value];
-  // We never fragment: DF is always set (RFC 1191 path MTU discovery).
-  if (frame.size() - kEthHeaderLen > iface.mtu) {
+  // We never fragment: DF is always set (RFC 1191 path MTU discovery). A TSO
+  // super-segment is bounded by what the link segments instead; its pieces fit the MTU.
+  if (frame.size() - kEthHeaderLen > (super ? iface.offloads.tso_max : iface.mtu)) {
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
@@ -184,9 +191,19 @@ void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::
 void Stack::transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now) {
   auto ipv4 = static_cast<std::uint16_t>(wire::EtherType::Ipv4);
   if (!ifaces_[route.iface.value].offloads.tx_checksum) finish_in_software(frame, tx);
+  if (tx.gso_size != 0 && !is_local_address(route.next_hop) && !route.link_broadcast &&
+      !neighbors_.lookup(NeighborKey{route.iface, route.next_hop}, now)) {
+    // A super-segment cannot wait for ARP: the queue keeps bytes, and without its GSO
+    // request the link would get one packet larger than the MTU. Dropped and counted;
+    // TCP sends the data again (RACK or the RTO), by then in segments or with the
+    // neighbour known.
+    ++stats_.tx_super_dropped;
+    return;
+  }
   if (is_local_address(route.next_hop)) {
     ++stats_.ip_loopback;
-    finish_in_software(frame, tx);  // our own input verifies every checksum
+    // Our own input verifies every checksum, and takes a super-segment whole.
+    finish_in_software(frame, tx);
     loopback_.push_back(Frame{route.iface, std::move(frame), {}});
     return;
   }
@@ -236,6 +253,7 @@ void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype
   eth.emit(frame);
   ++stats_.eth_tx_frames;
   if (tx.needs_checksum()) ++stats_.tx_csum_offloaded;
+  if (tx.gso_size != 0) ++stats_.tx_super_frames;
   frames_out_.push_back(Frame{iface, std::move(frame), tx});
 }
 
@@ -397,8 +415,10 @@ void Stack::drain_tcp(Instant now) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
     static_assert(tcp::kSegmentHeadroom == kTransportOffset);
-    auto out = is_local_address(seg->src) ? prepare(seg->src, seg->dst, std::move(seg->buffer))
-                                          : Result<Outgoing, SendError>(Err{SendError::NoRoute});
+    const std::uint16_t gso_size = seg->gso_size;
+    auto out = is_local_address(seg->src)
+                   ? prepare(seg->src, seg->dst, std::move(seg->buffer), gso_size != 0)
+                   : Result<Outgoing, SendError>(Err{SendError::NoRoute});
     if (!out) {
       ++stats_.tcp_tx_dropped;
       continue;
@@ -406,6 +426,13 @@ void Stack::drain_tcp(Instant now) {
     if (seg->checksum_partial) {
       out->tx.csum_start = static_cast<std::uint16_t>(kTransportOffset);
       out->tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
+    }
+    if (gso_size != 0) {
+      // Ethernet + IPv4 + the TCP header (its data offset): what each piece repeats.
+      out->tx.gso_size = gso_size;
+      const std::size_t tcp_header =
+          static_cast<std::size_t>(load_u8(out->transport(), 12) >> 4) * 4;
+      out->tx.hdr_len = static_cast<std::uint16_t>(kTransportOffset + tcp_header);
     }
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,

@@ -64,6 +64,7 @@ int serve_echo(int out, bool offload) {
   report(out, "rx_csum_partial", t.rx_csum_partial);
   report(out, "rx_bad_vnet_hdr", t.rx_bad_vnet_hdr);
   report(out, "tx_csum_partial", t.tx_csum_partial);
+  report(out, "tx_super_frames", t.tx_super_frames);
   report(out, "tx_frames", t.tx_frames);
   report(out, "tcp_rx_bad_checksum", st.stats().tcp_rx_bad_checksum);
   report(out, "rx_csum_skipped", st.stats().rx_csum_partial + st.stats().rx_csum_verified_by_link);
@@ -133,13 +134,16 @@ void run_echo(bool offload) {
     EXPECT_GT(child.u64("rx_super_frames"), 0u) << features;
     EXPECT_GT(child.u64("rx_csum_partial"), 0u);
     EXPECT_GT(child.u64("rx_csum_skipped"), 0u);
-    // And synack's segments left for the kernel to finish their checksums.
+    // And synack's segments left for the kernel to finish their checksums, the echo's
+    // bulk in TSO super-segments the kernel cut up.
     EXPECT_GT(child.u64("tx_csum_partial"), 0u);
+    EXPECT_GT(child.u64("tx_super_frames"), 0u);
   } else {
     EXPECT_EQ(child.u64("framing_vnet"), 0u);
     EXPECT_EQ(child.u64("rx_super_frames"), 0u);
     EXPECT_EQ(child.u64("rx_csum_partial"), 0u);
     EXPECT_EQ(child.u64("tx_csum_partial"), 0u);
+    EXPECT_EQ(child.u64("tx_super_frames"), 0u);
     EXPECT_EQ(child.u64("rx_csum_skipped"), 0u);
   }
 }

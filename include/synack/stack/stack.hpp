@@ -150,11 +150,14 @@ class Stack {
   void on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now);
 
   // output.cpp
+  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                       std::size_t transport_len);
   // The same for a frame the caller built with kTransportOffset bytes of headroom in
   // front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
-  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame);
+  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
+  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame,
+                                      bool super = false);
   void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                Instant now);
   void send_ip(Outgoing out, std::uint8_t protocol, Instant now) {

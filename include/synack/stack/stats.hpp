@@ -74,7 +74,9 @@ namespace synack::stack {
   X(rx_csum_partial)            /* TCP/UDP checksums never computed (NEEDS_CSUM) */           \
   X(rx_super_frames)            /* GSO/GRO super-frames taken as one packet */                \
   X(tx_csum_offloaded)          /* TCP checksums left to the link to finish */                \
-  X(tx_csum_in_software)        /* partial TCP checksums finished here (no offload there) */
+  X(tx_csum_in_software)        /* partial TCP checksums finished here (no offload there) */  \
+  X(tx_super_frames)            /* TSO super-segments handed to the link to cut up */         \
+  X(tx_super_dropped)           /* super-segments dropped: the next hop awaited ARP */
 
 struct Stats {
 #define SYNACK_STATS_FIELD(name) std::uint64_t name = 0;

@@ -49,6 +49,10 @@ struct OutSegment {
   // The checksum field holds only the pseudo-header sum: the link (or the Stack, for
   // an interface without checksum offload) finishes it (TcpConfig::tx_checksum_offload).
   bool checksum_partial = false;
+  // A super-segment (TSO, TcpConfig::tso_max): the link sends it as segments of this
+  // many payload bytes, each with a copy of the header (FIN/PSH on the last only, as
+  // Linux's tcp_gso_segment). 0: an ordinary segment.
+  std::uint16_t gso_size = 0;
   ByteVec buffer;  // kSegmentHeadroom bytes, then the segment
   Bytes bytes() const { return Bytes(buffer).subspan(kSegmentHeadroom); }
 };

@@ -203,6 +203,10 @@ struct TcpConfig {
   // users: segments leave with only the pseudo-header sum in the checksum field, for
   // the link to finish (every interface offers checksum offload).
   bool tx_checksum_offload = false;
+  // Set by the Stack likewise: the largest IPv4 packet every interface segments for us
+  // (TSO; 0: none). New data then leaves in super-segments of whole MSS-sized pieces
+  // that the link cuts up (OutSegment::gso_size). Needs tx_checksum_offload.
+  std::uint32_t tso_max = 0;
 };
 
 // The R2 of a synchronized connection's data (§3.8.3) as the time since the first
