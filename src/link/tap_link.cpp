@@ -218,6 +218,12 @@ Result<TapLink, TapError> TapLink::open(std::string_view name, const TapOptions&
       // safe way to frame, so start again without it.
       return open(name, TapOptions{options.bring_up, options.read_batch, false});
     }
+  } else {
+    // The offloads are the device's, not this fd's: a TAP that an earlier reader set up
+    // with them (a persistent one, `ip tuntap add`) keeps them, and the kernel would go
+    // on sending partial checksums and super-frames that a plain read cannot tell apart
+    // from broken ones. None: the kernel finishes every frame, as for a fresh TAP.
+    (void)::ioctl(fd.get(), TUNSETOFFLOAD, 0ul);
   }
 
   if (options.bring_up) {

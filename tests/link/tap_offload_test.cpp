@@ -102,8 +102,9 @@ struct RemoveFile {
   ~RemoveFile() { std::remove(path.c_str()); }
 };
 
-void run_echo(bool offload) {
-  Netns ns(offload ? "synack-off1" : "synack-off0");
+// `used_before`: a reader with offloads had the (persistent) TAP first.
+void run_echo(bool offload, bool used_before = false) {
+  Netns ns(offload ? "synack-off1" : used_before ? "synack-off2" : "synack-off0");
   ASSERT_TRUE(ns.ok());
   ASSERT_EQ(test::sh(ns.exec("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
                              "net.ipv6.conf.default.disable_ipv6=1")),
@@ -113,6 +114,15 @@ void run_echo(bool offload) {
   RemoveFile script{"/tmp/synack-offload-" + std::to_string(::getpid()) + ".py"};
   std::ofstream(script.path) << kClient;
 
+  if (used_before) {
+    Child first(ns.name(), [](int out) {
+      auto tap = TapLink::open(kTap);
+      report(out, "framing_vnet", tap && tap->framing() == TapFraming::VnetHdr ? 1 : 0);
+      return tap ? 0 : 1;
+    });
+    ASSERT_EQ(first.finish(10s), 0) << first.raw();
+    ASSERT_EQ(first.u64("framing_vnet"), 1u);
+  }
   Child child(ns.name(), [offload](int out) { return serve_echo(out, offload); });
   ASSERT_TRUE(child.started());
   ASSERT_TRUE(child.wait_for("ready", 10s)) << child.raw();
@@ -156,6 +166,13 @@ TEST(TapOffload, KernelEchoesEightMiBThroughSynackWithOffloadsIntact) {
 TEST(TapOffload, WithOffloadsOffTheSameTransferUsesPlainFrames) {
   SYNACK_REQUIRE_ROOT();
   run_echo(false);
+}
+
+// The device keeps what TUNSETOFFLOAD told it after its reader closes: a plain open
+// must take that back, or the kernel keeps sending partial checksums and super-frames.
+TEST(TapOffload, APlainOpenAfterAnOffloadingReaderGetsPlainFramesAgain) {
+  SYNACK_REQUIRE_ROOT();
+  run_echo(false, true);
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ void add_tap_options(CLI::App& sub, TapOptions& o) {
   sub.add_option("--mac", o.mac, "This stack's MAC address")->type_name("MAC");
   sub.add_option("--offload", o.offload,
                  "TAP offloads (IFF_VNET_HDR): checksums and TSO/GRO super-frames both ways, "
-                 "when the kernel accepts them; off: one plain frame per read/write")
+                 "when the kernel accepts them; off (and always with --impair): one plain "
+                 "frame per read/write")
       ->type_name("on|off")
       ->check(one_of({"on", "off"}));
 }

@@ -118,7 +118,10 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   const auto cidr = *wire::Ipv4Cidr::parse(tap.ip);
 
   link::TapOptions tap_options;
-  tap_options.offload = tap.offload == "on";
+  // --impair models loss, duplication, corruption of frames on a wire: with offloads a
+  // frame may stand for 40 segments (a GRO/TSO super-frame) and one loss would take them
+  // all, so impairment runs on plain frames, one segment each, as without offloads.
+  tap_options.offload = tap.offload == "on" && !impair;
   auto opened = link::TapLink::open(tap.tap, tap_options);
   if (!opened) throw std::runtime_error(opened.error().message());
   tap_.emplace(std::move(*opened));
@@ -142,12 +145,8 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);
-  // The stack hands the link work only when no Impairer stands between them: it keeps
-  // bytes, not offload requests (EventLoop finishes checksums for it, but cannot
-  // impair a super-segment as the segments it stands for).
-  const stack::LinkOffloads offloads = impair ? stack::LinkOffloads{} : tap_->tx_offloads();
   const auto iface =
-      stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu), offloads);
+      stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu), tap_->tx_offloads());
   if (!tap.gw.empty()) stack_->set_default_gateway(*wire::Ipv4Addr::parse(tap.gw));
   if (level_ == LogLevel::Trace) {
     stack_->tcp().set_trace([](const tcp::Transition& t) {
