@@ -433,6 +433,7 @@ void Stack::drain_tcp(Instant now) {
       const std::size_t tcp_header =
           static_cast<std::size_t>(load_u8(out->transport(), 12) >> 4) * 4;
       out->tx.hdr_len = static_cast<std::uint16_t>(kTransportOffset + tcp_header);
+      out->tx.gso_ecn = (load_u8(out->transport(), 13) & wire::TcpFlags::kCwr) != 0;
     }
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,

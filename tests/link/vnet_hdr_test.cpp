@@ -101,6 +101,8 @@ TEST(VnetHdr, FromTxAsksTheKernelForWhatTheStackLeftUndone) {
   EXPECT_EQ(h.gso_type, VnetHdr::kGsoTcpV4);
   EXPECT_EQ(h.gso_size, 1448);
   EXPECT_EQ(h.hdr_len, 66);
+  tso.gso_ecn = true;  // a super-segment with CWR
+  EXPECT_EQ(VnetHdr::from_tx(tso).gso_type, VnetHdr::kGsoTcpV4 | VnetHdr::kGsoEcn);
 }
 
 }  // namespace

@@ -57,6 +57,9 @@ struct TxMeta {
   // bytes, each with a copy of the first hdr_len bytes (Ethernet + IPv4 + TCP).
   std::uint16_t gso_size = 0;  // 0: send as it is
   std::uint16_t hdr_len = 0;
+  // The super-segment has CWR: on its first piece only (SKB_GSO_TCP_ECN, as Linux marks
+  // its own such TSO packets), so a segmenter that cannot do that leaves it to software.
+  bool gso_ecn = false;
 
   bool needs_checksum() const { return csum_start != 0; }
   bool operator==(const TxMeta&) const = default;
