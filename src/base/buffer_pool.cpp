@@ -5,14 +5,14 @@
 namespace synack {
 
 ByteVec BufferPool::take(std::size_t n) {
-  while (!free_.empty()) {
+  if (!free_.empty() && free_.back().capacity() >= n) {
     ByteVec b = std::move(free_.back());
     free_.pop_back();
-    if (b.capacity() < n) continue;  // too small for this one: let it go
     ++reused_;
     b.resize(n);  // within the capacity: no allocation
     return b;
   }
+  // Larger than a kept buffer (a TSO super-segment): a buffer of its own.
   ByteVec b;
   b.reserve(std::max(n, min_cap_));
   b.resize(n);
@@ -20,7 +20,9 @@ ByteVec BufferPool::take(std::size_t n) {
 }
 
 void BufferPool::give(ByteVec&& b) {
-  if (free_.size() >= keep_ || b.capacity() < min_cap_) return;
+  // Only ordinary frames are kept: a 64 KB super-segment's buffer would make the pool
+  // hold megabytes.
+  if (free_.size() >= keep_ || b.capacity() < min_cap_ || b.capacity() > 2 * min_cap_) return;
   free_.push_back(std::move(b));
 }
 

@@ -13,6 +13,8 @@
 #include <ctime>
 #include <utility>
 
+#include "synack/wire/ipv4.hpp"
+
 namespace synack::link {
 
 namespace {
@@ -49,6 +51,27 @@ std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant>
   if (!a) return b;
   if (!b) return a;
   return std::min(*a, *b);
+}
+
+// The capture comment for a frame whose virtio_net_hdr said something: what crossed
+// the TAP is not what the wire would carry (one super-frame for many segments, a
+// checksum field with only the pseudo-header sum in it). Empty for a plain frame, so
+// captures without offloads stay as they were.
+std::string offload_comment(std::size_t frame_len, std::uint16_t gso_size, bool partial,
+                            bool valid) {
+  std::string c;
+  if (gso_size != 0) {
+    c = "super-frame (virtio_net_hdr GSO TCPv4, gso_size " + std::to_string(gso_size) + ", " +
+        std::to_string(frame_len) + " bytes; the kernel's side sees it as segments)";
+  }
+  if (partial) {
+    if (!c.empty()) c += "; ";
+    c += "transport checksum partial (NEEDS_CSUM: only the pseudo-header sum)";
+  } else if (valid) {
+    if (!c.empty()) c += "; ";
+    c += "transport checksum verified by the kernel (DATA_VALID)";
+  }
+  return c;
 }
 
 }  // namespace
@@ -96,7 +119,7 @@ class EventLoop::Sink final : public ImpairSink {
   void deliver(Instant now) {
     if (inbound_.empty()) return;
     const std::vector<Bytes> frames(inbound_.begin(), inbound_.end());
-    loop_.deliver_in(frames, now);
+    loop_.deliver_in(frames, {}, now);
     inbound_.clear();
   }
 
@@ -284,15 +307,24 @@ Status<LoopError> EventLoop::read_tap(Instant now) {
     ++stats_.rx_errors;
     return Err{LoopError{n.error().sys_errno, "read(tap)"}};
   }
-  for (Bytes frame : tap_->batch()) {
+  const auto& frames = tap_->batch();
+  const auto& meta = tap_->batch_meta();
+  for (std::size_t i = 0; i < frames.size(); ++i) {
     ++stats_.frames_in;
-    stats_.bytes_in += frame.size();
-    if (impairer_) impairer_->from_device(ByteVec(frame.begin(), frame.end()), now);
+    stats_.bytes_in += frames[i].size();
+    if (!impairer_) continue;
+    // The Impairer may corrupt the frame, so the stack must verify it: finish a
+    // checksum the kernel left partial, and pass no RxMeta (see deliver()).
+    ByteVec copy(frames[i].begin(), frames[i].end());
+    if (i < meta.size() && meta[i].checksum == stack::RxChecksum::Partial) {
+      wire::finish_partial_checksum(copy, meta[i].csum_start, meta[i].csum_offset);
+    }
+    impairer_->from_device(std::move(copy), now);
   }
   // The frames of one read arrived together: the stack takes them as one batch and
   // acknowledges them once (MUST-58/59). With an impairer they reach the stack when it
   // releases them (flush).
-  if (!impairer_) deliver_in(tap_->batch(), now);
+  if (!impairer_) deliver_in(frames, meta, now);
   flush(now);
   return {};
 }
@@ -353,29 +385,49 @@ void EventLoop::flush(Instant now) {
         ++stats_.tx_other_iface;
         continue;
       }
-      send_out(std::move(f->bytes), now);
+      send_out(std::move(f->bytes), f->tx, now);
     }
     if (release_impaired(now) > 0) progress = true;
   }
 }
 
-void EventLoop::send_out(ByteVec frame, Instant now) {
-  capture(frame, Direction::Outbound, now);
-  if (impairer_) {
+void EventLoop::send_out(ByteVec frame, stack::TxMeta tx, Instant now) {
+  if (pcap_ != nullptr && tx != stack::TxMeta{}) {
+    capture(frame, Direction::Outbound, now,
+            offload_comment(frame.size(), tx.gso_size, tx.needs_checksum(), false));
+  } else {
+    capture(frame, Direction::Outbound, now);
+  }
+  if (impairer_ && tx.gso_size == 0) {
+    // The Impairer keeps bytes only: the checksum is finished here. (A super-segment
+    // cannot be impaired as the segments it stands for; NetHost offers the stack no TSO
+    // when it impairs, and one that arrives anyway goes straight to the device.)
+    if (tx.needs_checksum()) wire::finish_partial_checksum(frame, tx.csum_start, tx.csum_offset);
     impairer_->from_stack(std::move(frame), now);
   } else {
-    write_device(std::move(frame));
+    write_device(std::move(frame), tx);
   }
 }
 
-void EventLoop::deliver_in(std::span<const Bytes> frames, Instant now) {
+void EventLoop::deliver_in(std::span<const Bytes> frames, std::span<const stack::RxMeta> meta,
+                           Instant now) {
   if (frames.empty()) return;
-  for (Bytes frame : frames) capture(frame, Direction::Inbound, now);
-  stack_->on_frames(iface_, frames, now);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (pcap_ != nullptr && i < meta.size() &&
+        (meta[i].gso_size != 0 || meta[i].checksum != stack::RxChecksum::Unverified)) {
+      capture(frames[i], Direction::Inbound, now,
+              offload_comment(frames[i].size(), meta[i].gso_size,
+                              meta[i].checksum == stack::RxChecksum::Partial,
+                              meta[i].checksum == stack::RxChecksum::Verified));
+    } else {
+      capture(frames[i], Direction::Inbound, now);
+    }
+  }
+  stack_->on_frames(iface_, frames, meta, now);
 }
 
-bool EventLoop::write_or_drop(const ByteVec& frame) {
-  if (auto st = tap_->write(frame)) {
+bool EventLoop::write_or_drop(const ByteVec& frame, const stack::TxMeta& tx) {
+  if (auto st = tap_->write(frame, tx)) {
     ++stats_.frames_out;
     stats_.bytes_out += frame.size();
   } else if (st.error().code == TapErrorCode::WouldBlock) {
@@ -386,21 +438,22 @@ bool EventLoop::write_or_drop(const ByteVec& frame) {
   return true;
 }
 
-void EventLoop::write_device(ByteVec frame) {
-  if (tx_pending_.empty() && write_or_drop(frame)) return;
+void EventLoop::write_device(ByteVec frame, stack::TxMeta tx) {
+  if (tx_pending_.empty() && write_or_drop(frame, tx)) return;
   // The TAP's queue is full, or frames wait already (they go first: order is kept).
   if (tx_pending_.size() >= options_.tx_queue_limit) {
     ++stats_.tx_dropped;
     return;
   }
-  tx_pending_.push_back(std::move(frame));
+  tx_pending_.push_back(stack::Frame{iface_, std::move(frame), tx});
   ++stats_.tx_queued;
   watch_writable(true);
 }
 
 void EventLoop::drain_pending() {
   while (!tx_pending_.empty()) {
-    if (!write_or_drop(tx_pending_.front())) return;  // still full: EPOLLOUT again
+    const stack::Frame& f = tx_pending_.front();
+    if (!write_or_drop(f.bytes, f.tx)) return;  // still full: EPOLLOUT again
     tx_pending_.pop_front();
   }
   watch_writable(false);
@@ -416,9 +469,9 @@ void EventLoop::watch_writable(bool on) {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, tap_->fd(), &ev) == 0) watching_out_ = on;
 }
 
-void EventLoop::capture(Bytes frame, Direction dir, Instant now) {
+void EventLoop::capture(Bytes frame, Direction dir, Instant now, std::string_view comment) {
   if (pcap_ == nullptr) return;
-  if (!pcap_->write(pcap_iface_, now + wall_offset_, frame, dir)) ++stats_.pcap_errors;
+  if (!pcap_->write(pcap_iface_, now + wall_offset_, frame, dir, comment)) ++stats_.pcap_errors;
 }
 
 }  // namespace synack::link

@@ -11,17 +11,18 @@
 
 namespace synack::stack {
 
-void Stack::on_frame(IfaceId iface_id, Bytes frame, Instant now) {
+void Stack::on_frame(IfaceId iface_id, Bytes frame, RxMeta meta, Instant now) {
   open_ack_batch(now);
-  on_frame_unflushed(iface_id, frame, now);
+  on_frame_unflushed(iface_id, frame, meta, now);
   flush_tcp(now);
 }
 
-void Stack::on_frames(IfaceId iface_id, std::span<const Bytes> frames, Instant now) {
+void Stack::on_frames(IfaceId iface_id, std::span<const Bytes> frames, std::span<const RxMeta> meta,
+                      Instant now) {
   ++stats_.rx_batches;
   open_ack_batch(now);
-  for (Bytes f : frames) {
-    on_frame_unflushed(iface_id, f, now);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    on_frame_unflushed(iface_id, frames[i], i < meta.size() ? meta[i] : RxMeta{}, now);
     // Data segments (which carry the current ACK) and other output may leave as they
     // come; only pure ACKs wait, until pop_frame.
     drain_tcp(now);
@@ -46,7 +47,7 @@ void Stack::close_ack_batch() {
   flush_tcp(at);
 }
 
-void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, Instant now) {
+void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Instant now) {
   ++stats_.eth_rx_frames;
   const Interface* iface = interface(iface_id);
   if (!iface) {
@@ -67,7 +68,7 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, Instant now) {
       on_arp(*iface, eth->payload, now);
       break;
     case wire::EtherType::Ipv4:
-      on_ipv4(*iface, eth->payload, eth->dst.is_broadcast(), now);
+      on_ipv4(*iface, eth->payload, eth->dst.is_broadcast(), meta, now);
       break;
     default:
       ++stats_.eth_rx_unknown_type;
@@ -124,8 +125,28 @@ Stack::Dst Stack::classify_dst(const Interface& iface, wire::Ipv4Addr dst) const
   return Dst::NotForUs;
 }
 
-void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, Instant now) {
+wire::ChecksumCheck Stack::checksum_check(RxMeta meta) {
+  switch (meta.checksum) {
+    case RxChecksum::Verified:
+      ++stats_.rx_csum_verified_by_link;
+      return wire::ChecksumCheck::Skip;
+    case RxChecksum::Partial:
+      ++stats_.rx_csum_partial;
+      return wire::ChecksumCheck::Skip;
+    case RxChecksum::Unverified:
+      break;
+  }
+  return wire::ChecksumCheck::Verify;
+}
+
+// The IPv4 header checksum is always verified: links compute it in full (virtio
+// offloads only the transport checksum) and it costs one 20-byte sum. A GSO/GRO
+// super-frame is an IPv4 packet larger than the interface MTU: nothing here compares
+// a received packet with the MTU (it bounds what we send), so it is taken whole.
+void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, RxMeta meta,
+                    Instant now) {
   ++stats_.ip_rx;
+  if (meta.gso_size != 0) ++stats_.rx_super_frames;
   auto parsed = wire::Ipv4Repr::parse(packet);
   if (!parsed) {
     switch (parsed.error()) {
@@ -174,10 +195,10 @@ void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, I
       on_icmp(ip, now);
       break;
     case wire::IpProto::Udp:
-      on_udp(ip, whole, no_errors, now);
+      on_udp(ip, whole, no_errors, meta, now);
       break;
     case wire::IpProto::Tcp:
-      on_tcp(ip, now);
+      on_tcp(ip, meta, now);
       break;
     default:
       ++stats_.ip_rx_unknown_protocol;
@@ -271,9 +292,11 @@ void Stack::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mt
 
 // --- UDP -----------------------------------------------------------------------
 
-void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, Instant now) {
+void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta,
+                   Instant now) {
   ++stats_.udp_rx;
-  auto parsed = wire::UdpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst});
+  auto parsed =
+      wire::UdpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, checksum_check(meta));
   if (!parsed) {
     if (parsed.error() == wire::WireError::BadChecksum) {
       ++stats_.udp_rx_bad_checksum;
@@ -313,8 +336,11 @@ void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, Insta
 
 // --- TCP -----------------------------------------------------------------------
 
-void Stack::on_tcp(const wire::Ipv4Repr& ip, Instant now) {
-  auto parsed = wire::TcpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst});
+void Stack::on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now) {
+  // A super-segment (GRO/GSO) is one segment here, however many MSS it holds: TCP
+  // takes what fits in the window (§3.10.7.4 trims the rest) and acknowledges it.
+  auto parsed =
+      wire::TcpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, checksum_check(meta));
   if (!parsed) {
     if (parsed.error() == wire::WireError::BadChecksum) {
       ++stats_.tcp_rx_bad_checksum;

@@ -7,6 +7,7 @@
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
+#include "synack/wire/tcp.hpp"
 #include "synack/wire/udp.hpp"
 
 namespace synack::stack {
@@ -49,9 +50,22 @@ Stack::Stack(const StackConfig& config, Random& random)
                                         : static_cast<std::uint16_t>(random.next_u32())),
       icmp_tokens_(config.icmp_error_burst) {}
 
-IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu) {
+IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu,
+                             LinkOffloads offloads) {
   IfaceId id{static_cast<std::uint32_t>(ifaces_.size())};
-  ifaces_.push_back(Interface{id, mac, cidr, mtu});
+  ifaces_.push_back(Interface{id, mac, cidr, mtu, offloads});
+  // TCP builds its segments before the route picks an interface, so it leaves the
+  // checksum to the link only if every interface can take that (TcpConfig has one MTU
+  // for the same reason). A partial checksum that meets no offload anyway (loopback,
+  // the ARP queue) is finished in transmit().
+  // Likewise TSO, up to the smallest limit among them.
+  bool checksum = true;
+  std::uint32_t tso = ~std::uint32_t{0};
+  for (const Interface& i : ifaces_) {
+    checksum = checksum && i.offloads.tx_checksum;
+    tso = std::min(tso, i.offloads.tso_max);
+  }
+  tcp_.set_tx_offloads(checksum, tso);
   return id;
 }
 
@@ -140,15 +154,16 @@ Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4
 }
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                                                  ByteVec frame) {
+                                                  ByteVec frame, bool super) {
   auto r = route(dst, src);
   if (!r) {
     ++stats_.ip_tx_no_route;
     return Err{SendError::NoRoute};
   }
   const Interface& iface = ifaces_[r->iface.value];
-  // We never fragment: DF is always set (RFC 1191 path MTU discovery).
-  if (frame.size() - kEthHeaderLen > iface.mtu) {
+  // We never fragment: DF is always set (RFC 1191 path MTU discovery). A TSO
+  // super-segment is bounded by what the link segments instead; its pieces fit the MTU.
+  if (frame.size() - kEthHeaderLen > (super ? iface.offloads.tso_max : iface.mtu)) {
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
@@ -168,27 +183,41 @@ void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::
   ip.payload = Bytes(out.frame).subspan(kTransportOffset);
   ip.emit(MutBytes(out.frame).subspan(kEthHeaderLen));
   ++stats_.ip_tx;
-  transmit(out.route, std::move(out.frame), now);
+  transmit(out.route, std::move(out.frame), out.tx, now);
 }
 
 // Fills in the Ethernet header once the next hop's MAC is known, or parks the
 // frame in the neighbour cache and starts resolution.
-void Stack::transmit(const Route& route, ByteVec frame, Instant now) {
+void Stack::transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now) {
   auto ipv4 = static_cast<std::uint16_t>(wire::EtherType::Ipv4);
+  if (!ifaces_[route.iface.value].offloads.tx_checksum) finish_in_software(frame, tx);
+  if (tx.gso_size != 0 && !is_local_address(route.next_hop) && !route.link_broadcast &&
+      !neighbors_.lookup(NeighborKey{route.iface, route.next_hop}, now)) {
+    // A super-segment cannot wait for ARP: the queue keeps bytes, and without its GSO
+    // request the link would get one packet larger than the MTU. Dropped and counted;
+    // TCP sends the data again (RACK or the RTO), by then in segments or with the
+    // neighbour known.
+    ++stats_.tx_super_dropped;
+    return;
+  }
   if (is_local_address(route.next_hop)) {
     ++stats_.ip_loopback;
-    loopback_.push_back(Frame{route.iface, std::move(frame)});
+    // Our own input verifies every checksum, and takes a super-segment whole.
+    finish_in_software(frame, tx);
+    loopback_.push_back(Frame{route.iface, std::move(frame), {}});
     return;
   }
   if (route.link_broadcast) {
-    emit_frame(route.iface, wire::MacAddr::broadcast(), ipv4, std::move(frame));
+    emit_frame(route.iface, wire::MacAddr::broadcast(), ipv4, std::move(frame), tx);
     return;
   }
   NeighborKey key{route.iface, route.next_hop};
   if (auto mac = neighbors_.lookup(key, now)) {
-    emit_frame(route.iface, *mac, ipv4, std::move(frame));
+    emit_frame(route.iface, *mac, ipv4, std::move(frame), tx);
     return;
   }
+  // The wait queue keeps bytes only: whatever the link was to do is done now.
+  finish_in_software(frame, tx);
   switch (neighbors_.enqueue(key, std::move(frame), now)) {
     case NeighborCache::Enqueued::SendRequest:
       send_arp_request(key);
@@ -205,7 +234,17 @@ void Stack::transmit(const Route& route, ByteVec frame, Instant now) {
 }
 
 // `frame` has room for the Ethernet header at its start and the payload after it.
-void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame) {
+void Stack::finish_in_software(ByteVec& frame, TxMeta& tx) {
+  if (!tx.needs_checksum()) return;
+  // The field holds the pseudo-header sum, so the sum from csum_start to the end is
+  // the whole transport checksum (what the link would have computed).
+  wire::finish_partial_checksum(frame, tx.csum_start, tx.csum_offset);
+  ++stats_.tx_csum_in_software;
+  tx = TxMeta{};
+}
+
+void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
+                       TxMeta tx) {
   wire::EthernetRepr eth;
   eth.dst = dst;
   eth.src = ifaces_[iface.value].mac;
@@ -213,7 +252,9 @@ void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype
   eth.payload = Bytes(frame).subspan(kEthHeaderLen);
   eth.emit(frame);
   ++stats_.eth_tx_frames;
-  frames_out_.push_back(Frame{iface, std::move(frame)});
+  if (tx.needs_checksum()) ++stats_.tx_csum_offloaded;
+  if (tx.gso_size != 0) ++stats_.tx_super_frames;
+  frames_out_.push_back(Frame{iface, std::move(frame), tx});
 }
 
 void Stack::release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames) {
@@ -358,7 +399,7 @@ void Stack::run_loopback(Instant now) {
     for (const auto& i : ifaces_) {
       if (i.cidr.addr == dst) iface = i.id;
     }
-    on_ipv4(ifaces_[iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, now);
+    on_ipv4(ifaces_[iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, RxMeta{}, now);
     drain_tcp(now);
   }
   stats_.ip_loopback_dropped += loopback_.size();
@@ -374,11 +415,25 @@ void Stack::drain_tcp(Instant now) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
     static_assert(tcp::kSegmentHeadroom == kTransportOffset);
-    auto out = is_local_address(seg->src) ? prepare(seg->src, seg->dst, std::move(seg->buffer))
-                                          : Result<Outgoing, SendError>(Err{SendError::NoRoute});
+    const std::uint16_t gso_size = seg->gso_size;
+    auto out = is_local_address(seg->src)
+                   ? prepare(seg->src, seg->dst, std::move(seg->buffer), gso_size != 0)
+                   : Result<Outgoing, SendError>(Err{SendError::NoRoute});
     if (!out) {
       ++stats_.tcp_tx_dropped;
       continue;
+    }
+    if (seg->checksum_partial) {
+      out->tx.csum_start = static_cast<std::uint16_t>(kTransportOffset);
+      out->tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
+    }
+    if (gso_size != 0) {
+      // Ethernet + IPv4 + the TCP header (its data offset): what each piece repeats.
+      out->tx.gso_size = gso_size;
+      const std::size_t tcp_header =
+          static_cast<std::size_t>(load_u8(out->transport(), 12) >> 4) * 4;
+      out->tx.hdr_len = static_cast<std::uint16_t>(kTransportOffset + tcp_header);
+      out->tx.gso_ecn = (load_u8(out->transport(), 13) & wire::TcpFlags::kCwr) != 0;
     }
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,

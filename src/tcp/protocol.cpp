@@ -197,7 +197,8 @@ void TcpProtocol::reply_reset(const SegmentIn& in) {
     r.ack = seg.seq + seg.seg_len();
     r.flags.bits = TcpFlags::kRst | TcpFlags::kAck;
   }
-  out_.push_back(build_segment(in.dst, in.src, r, config_.ttl, &pool_));
+  out_.push_back(
+      build_segment(in.dst, in.src, r, config_.ttl, wire::ChecksumFill::Complete, &pool_));
   ++stats_.rst_out_no_socket;
 }
 

@@ -9,33 +9,35 @@ ByteVec new_buffer(std::size_t n, BufferPool* pool) {
 }  // namespace
 
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
-                         std::uint8_t ttl, BufferPool* pool) {
+                         std::uint8_t ttl, wire::ChecksumFill fill, BufferPool* pool) {
   OutSegment out;
   out.src = src;
   out.dst = dst;
   out.ttl = ttl;
+  out.checksum_partial = fill == wire::ChecksumFill::PseudoHeaderOnly;
   out.buffer = new_buffer(kSegmentHeadroom + repr.total_len(), pool);
   const std::size_t n =
-      repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst});
+      repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst}, fill);
   out.buffer.resize(kSegmentHeadroom + n);
   return out;
 }
 
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
                          const ByteRing& from, std::size_t offset, std::size_t payload_len,
-                         std::uint8_t ttl, BufferPool* pool) {
+                         std::uint8_t ttl, wire::ChecksumFill fill, BufferPool* pool) {
   repr.payload = {};
   const std::size_t header_len = repr.total_len();
   OutSegment out;
   out.src = src;
   out.dst = dst;
   out.ttl = ttl;
+  out.checksum_partial = fill == wire::ChecksumFill::PseudoHeaderOnly;
   out.buffer = new_buffer(kSegmentHeadroom + header_len + payload_len, pool);
   const MutBytes payload = MutBytes(out.buffer).subspan(kSegmentHeadroom + header_len);
   from.peek(offset, payload);
   // Already where emit would put it: emit writes the header in front and checksums.
   repr.payload = payload;
-  repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst});
+  repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst}, fill);
   return out;
 }
 

@@ -185,7 +185,8 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
     r.options.timestamps =
         wire::TcpTimestamps{cookie_tsval(ts_now, o), syn.options.timestamps->tsval};
   }
-  out_.push_back(build_segment(in.dst, in.src, r, config_.ttl, &pool_));
+  out_.push_back(
+      build_segment(in.dst, in.src, r, config_.ttl, wire::ChecksumFill::Complete, &pool_));
   out_.back().dscp_ecn = static_cast<std::uint8_t>(l.opts.dscp << 2);  // SHLD-22
   l.cookie_tick = t;
   ++stats_.syn_cookies_sent;

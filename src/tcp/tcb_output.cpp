@@ -132,14 +132,40 @@ bool Tcb::send_data_or_fin(Instant now) {
     }
   }
   bool fin_too = false;
-  const std::uint32_t len = sendable_len(fin_too);
+  std::uint32_t len = sendable_len(fin_too);
   if (len == 0 && !fin_too) return false;
+  std::uint32_t gso_size = 0;
+  if (const std::uint32_t super = tso_len(len); super > len) {
+    gso_size = len;
+    len = super;
+  }
   std::uint8_t flags = TcpFlags::kAck;
   // MUST-61: "set the PSH bit in the last buffered segment".
   if (len > 0 && snd_nxt_ + len == data_end()) flags |= TcpFlags::kPsh;
   if (fin_too) flags |= TcpFlags::kFin;
-  emit(flags, snd_nxt_, len, true, now);
+  emit(flags, snd_nxt_, len, true, now, gso_size);
   return true;
+}
+
+std::uint32_t Tcb::tso_len(std::uint32_t len) const {
+  // Only where one segment after another would go out at once anyway: new data (not
+  // go-back-N), full-sized, outside loss recovery (PRR and fast recovery meter what
+  // they send segment by segment). The super-segment is what the same loop of
+  // sendable_len() would send back to back: whole segments within min(SND.WND, cwnd);
+  // the short tail, Nagle and the FIN stay with the next call.
+  if (ctx_.config.tso_max == 0 || len == 0 || len != send_mss() || seq_lt(snd_nxt_, snd_max_) ||
+      sack_recovery_ || rto_recovery_ || recovery_.active()) {
+    return len;
+  }
+  // IPv4 (20) and TCP with every option (60) within the link's packet limit.
+  constexpr std::uint32_t kMaxHeaders = 20 + 60;
+  if (ctx_.config.tso_max <= kMaxHeaders + len) return len;
+  const std::uint32_t unsent = static_cast<std::uint32_t>(data_end() - snd_nxt_);
+  const auto usable =
+      static_cast<std::uint32_t>((snd_una_ + std::min(snd_wnd_, cwnd())) - snd_nxt_);
+  const std::uint32_t room = ctx_.config.tso_max - kMaxHeaders;
+  const std::uint32_t n = std::min({unsent, usable, room});
+  return std::max(n / len * len, len);
 }
 
 std::uint32_t Tcb::sendable_len(bool& fin_too) const {
@@ -256,7 +282,8 @@ std::uint16_t Tcb::window_field(bool syn) {
   return field;
 }
 
-void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now) {
+void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now,
+               std::uint32_t gso_size) {
   const bool syn = flags & TcpFlags::kSyn;
   const bool fin = flags & TcpFlags::kFin;
   wire::TcpRepr r;
@@ -271,7 +298,9 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   // Options and payload together within the peer's MSS and our path (§3.7.1; Eff.snd.MSS
   // already counts the TSopt): SACK blocks that would not fit beside this payload are
   // left out (the next ACK has them).
-  while (r.options.sack_count > 0 && data_len + sack_option_len(r.options) > eff_mss_) {
+  // (A super-segment's pieces each carry the options: the piece must fit.)
+  const std::uint32_t piece = gso_size != 0 ? gso_size : data_len;
+  while (r.options.sack_count > 0 && piece + sack_option_len(r.options) > eff_mss_) {
     --r.options.sack_count;
   }
   // §3.8.5: the urgent pointer is SND.UP as an offset from this segment's SEQ.
@@ -285,15 +314,21 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const bool new_data = data_len > 0 && advance && !syn && !seq_lt(seq, snd_max_);
   const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
+  // With checksum offload the field gets the pseudo-header sum only; the link finishes it.
+  const wire::ChecksumFill fill = ctx_.config.tx_checksum_offload
+                                      ? wire::ChecksumFill::PseudoHeaderOnly
+                                      : wire::ChecksumFill::Complete;
   if (data_len > 0) {
     // Copied once, from the send buffer into the segment. A SYN's data (RFC 7413)
     // starts after the SYN's sequence number.
     const auto offset = static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_);
     ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len,
-                                     ctx_.config.ttl, &ctx_.pool));
+                                     ctx_.config.ttl, fill, &ctx_.pool));
   } else {
-    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, &ctx_.pool));
+    ctx_.out.push_back(
+        build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, fill, &ctx_.pool));
   }
+  ctx_.out.back().gso_size = static_cast<std::uint16_t>(gso_size);
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
   ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
   ++stats_.segs_out;
@@ -360,7 +395,8 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
     r.ack = *ack;
     r.flags.bits |= TcpFlags::kAck;
   }
-  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, &ctx_.pool));
+  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl,
+                                   wire::ChecksumFill::Complete, &ctx_.pool));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
   ++stats_.segs_out;
 }

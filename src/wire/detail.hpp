@@ -21,12 +21,17 @@ inline void place_payload(MutBytes out, std::size_t off, Bytes payload) {
 
 // The one's-complement checksum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768)
 // followed by the transport segment.
-inline Checksum transport_sum(PseudoHeader ph, IpProto proto, Bytes segment) {
+inline Checksum pseudo_header_sum(PseudoHeader ph, IpProto proto, std::size_t length) {
   Checksum c;
   c.add_u32(ph.src.value);
   c.add_u32(ph.dst.value);
   c.add_u16(static_cast<std::uint8_t>(proto));
-  c.add_u16(static_cast<std::uint16_t>(segment.size()));
+  c.add_u16(static_cast<std::uint16_t>(length));
+  return c;
+}
+
+inline Checksum transport_sum(PseudoHeader ph, IpProto proto, Bytes segment) {
+  Checksum c = pseudo_header_sum(ph, proto, segment.size());
   c.add(segment);
   return c;
 }

@@ -70,4 +70,10 @@ std::uint64_t pseudo_header_partial(Ipv4Addr src, Ipv4Addr dst, std::uint8_t pro
          (dst.value & 0xffff) + protocol + length;
 }
 
+bool finish_partial_checksum(MutBytes buf, std::size_t start, std::size_t offset) {
+  if (start > buf.size() || offset + 2 > buf.size() - start) return false;
+  store_be16(buf, start + offset, internet_checksum(Bytes(buf).subspan(start)));
+  return true;
+}
+
 }  // namespace synack::wire

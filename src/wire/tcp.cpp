@@ -20,13 +20,14 @@ std::string TcpFlags::to_string() const {
   return s.empty() ? "none" : s;
 }
 
-Result<TcpRepr, WireError> TcpRepr::parse(Bytes segment, PseudoHeader ph) {
+Result<TcpRepr, WireError> TcpRepr::parse(Bytes segment, PseudoHeader ph, ChecksumCheck check) {
   if (segment.size() < kMinHeaderLen) return Err{WireError::Truncated};
   std::size_t header_len = std::size_t{load_u8(segment, 12)} / 16 * 4;
   if (header_len < kMinHeaderLen || header_len > segment.size()) {
     return Err{WireError::BadDataOffset};
   }
-  if (detail::transport_sum(ph, IpProto::Tcp, segment).finish() != 0) {
+  if (check == ChecksumCheck::Verify &&
+      detail::transport_sum(ph, IpProto::Tcp, segment).finish() != 0) {
     return Err{WireError::BadChecksum};
   }
   auto options = parse_tcp_options(segment.subspan(kMinHeaderLen, header_len - kMinHeaderLen));
@@ -45,7 +46,7 @@ Result<TcpRepr, WireError> TcpRepr::parse(Bytes segment, PseudoHeader ph) {
   return r;
 }
 
-std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph) const {
+std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph, ChecksumFill fill) const {
   std::size_t hlen = header_len();
   std::size_t total = hlen + payload.size();
   assert(out.size() >= total && total <= 0xffff);
@@ -62,8 +63,16 @@ std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph) const {
   store_be16(out, 16, 0);
   store_be16(out, 18, urgent);
   emit_tcp_options(options, out.subspan(kMinHeaderLen, hlen - kMinHeaderLen));
-  std::uint16_t sum = detail::transport_sum(ph, IpProto::Tcp, Bytes(out.first(total))).finish();
-  store_be16(out, 16, sum);
+  if (fill == ChecksumFill::PseudoHeaderOnly) {
+    // The link sums from the TCP header to the end on top of this and stores the
+    // complement (virtio_net_hdr csum_start/csum_offset): the pseudo-header with the
+    // whole segment's length, as Linux's __tcp_v4_send_check leaves it. A TSO link
+    // rewrites it per segment from this value.
+    store_be16(out, kChecksumOffset, detail::pseudo_header_sum(ph, IpProto::Tcp, total).sum16());
+  } else {
+    std::uint16_t sum = detail::transport_sum(ph, IpProto::Tcp, Bytes(out.first(total))).finish();
+    store_be16(out, kChecksumOffset, sum);
+  }
   return total;
 }
 

@@ -6,7 +6,7 @@
 
 namespace synack::wire {
 
-Result<UdpRepr, WireError> UdpRepr::parse(Bytes datagram, PseudoHeader ph) {
+Result<UdpRepr, WireError> UdpRepr::parse(Bytes datagram, PseudoHeader ph, ChecksumCheck check) {
   if (datagram.size() < kHeaderLen) return Err{WireError::Truncated};
   std::size_t len = load_be16(datagram, 4);
   if (len < kHeaderLen) return Err{WireError::BadTotalLength};
@@ -14,7 +14,7 @@ Result<UdpRepr, WireError> UdpRepr::parse(Bytes datagram, PseudoHeader ph) {
   Bytes covered = datagram.first(len);
   // RFC 768: "An all zero transmitted checksum value means that the transmitter
   // generated no checksum".
-  if (load_be16(datagram, 6) != 0 &&
+  if (check == ChecksumCheck::Verify && load_be16(datagram, 6) != 0 &&
       detail::transport_sum(ph, IpProto::Udp, covered).finish() != 0) {
     return Err{WireError::BadChecksum};
   }

@@ -29,6 +29,13 @@ TEST(BufferPool, ReusesGivenBuffersUpToItsBound) {
   pool.give(std::move(small_taken));
   pool.give(ByteVec(2000));
   EXPECT_EQ(pool.kept(), 2u);  // the bound
+  // A super-segment's buffer: made for it, never kept, and the pool is left alone.
+  ByteVec big = pool.take(65536);
+  EXPECT_EQ(big.size(), 65536u);
+  EXPECT_EQ(pool.kept(), 2u);
+  BufferPool other(4, 1514);
+  other.give(std::move(big));
+  EXPECT_EQ(other.kept(), 0u);
 }
 
 }  // namespace

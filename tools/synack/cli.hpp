@@ -65,6 +65,7 @@ struct TapOptions {
   std::string ip;
   std::string gw;
   std::string mac;
+  std::string offload = "on";  // --offload on|off: IFF_VNET_HDR checksum offload and TSO
 };
 void add_tap_options(CLI::App& sub, TapOptions& o);
 

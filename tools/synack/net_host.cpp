@@ -117,7 +117,12 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   }
   const auto cidr = *wire::Ipv4Cidr::parse(tap.ip);
 
-  auto opened = link::TapLink::open(tap.tap);
+  link::TapOptions tap_options;
+  // --impair models loss, duplication, corruption of frames on a wire: with offloads a
+  // frame may stand for 40 segments (a GRO/TSO super-frame) and one loss would take them
+  // all, so impairment runs on plain frames, one segment each, as without offloads.
+  tap_options.offload = tap.offload == "on" && !impair;
+  auto opened = link::TapLink::open(tap.tap, tap_options);
   if (!opened) throw std::runtime_error(opened.error().message());
   tap_.emplace(std::move(*opened));
   wait_until_running(tap.tap);
@@ -140,7 +145,8 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   if (tune) tune(cfg);
   stack_ = std::make_unique<stack::Stack>(cfg, rng_);
   const auto mac = tap.mac.empty() ? default_mac(cidr.addr) : *wire::MacAddr::parse(tap.mac);
-  const auto iface = stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu));
+  const auto iface =
+      stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu), tap_->tx_offloads());
   if (!tap.gw.empty()) stack_->set_default_gateway(*wire::Ipv4Addr::parse(tap.gw));
   if (level_ == LogLevel::Trace) {
     stack_->tcp().set_trace([](const tcp::Transition& t) {
@@ -182,6 +188,14 @@ void NetHost::report(const std::string& extra) {
   if (!tcp.empty()) line += " " + tcp;
   line += fmt::format(" link_frames_in={} link_frames_out={} link_tx_queued={} link_tx_dropped={}",
                       ls.frames_in, ls.frames_out, ls.tx_queued, ls.tx_dropped);
+  if (tap_->framing() == link::TapFraming::VnetHdr) {
+    const auto& t = tap_->stats();
+    line += fmt::format(
+        " link_offload=on link_rx_super_frames={} link_rx_csum_partial={} link_rx_csum_valid={} "
+        "link_rx_bad_vnet_hdr={} link_tx_super_frames={} link_tx_csum_partial={}",
+        t.rx_super_frames, t.rx_csum_partial, t.rx_csum_valid, t.rx_bad_vnet_hdr, t.tx_super_frames,
+        t.tx_csum_partial);
+  }
   if (const auto* imp = loop_->impairer()) {
     line += fmt::format(" impair_in_lost={} impair_out_lost={}", imp->inbound().lost,
                         imp->outbound().lost);

@@ -19,7 +19,8 @@ class BufferPool {
   // A buffer of n bytes. A reused one keeps whatever bytes it held: for callers that
   // write every byte of it (a segment builder).
   ByteVec take(std::size_t n);
-  // Keeps `b` for a later take() if there is room.
+  // Keeps `b` for a later take() if there is room and it is an ordinary frame's
+  // buffer (at least min_capacity, at most twice that).
   void give(ByteVec&& b);
 
   std::size_t kept() const { return free_.size(); }

@@ -16,6 +16,14 @@
 // (LoopOptions::tx_queue_limit): past it a frame is dropped and counted (tx_dropped),
 // like a full NIC ring. Shutdown waits for the queue to drain (within the grace).
 //
+// Offloads: what the TAP's virtio_net_hdr says about a received frame (a checksum
+// verified or never computed, a super-frame) goes to the stack with it
+// (Stack::on_frames with RxMeta); what the stack asks of the link for a frame it sends
+// (Frame::tx: a checksum to finish) goes into the header. Through an Impairer, which
+// may corrupt frames, a frame carries nothing: partial checksums are finished in
+// software first and the stack verifies every checksum. A capture notes super-frames
+// and partial checksums in the packet's comment.
+//
 // Shutdown: on SIGINT/SIGTERM (or request_shutdown()) the shutdown callback runs
 // once (an app closes its connections with FIN there); the loop keeps running
 // until the done callback returns true or the grace period (2 s) passes. A second
@@ -167,19 +175,19 @@ class EventLoop {
   void read_timerfd();
   void read_signals(Instant now);
   void run_due(Instant now);
-  void send_out(ByteVec frame, Instant now);
+  void send_out(ByteVec frame, stack::TxMeta tx, Instant now);
   // Frames that arrived together go to the stack as one batch (Stack::on_frames).
-  void deliver_in(std::span<const Bytes> frames, Instant now);
+  void deliver_in(std::span<const Bytes> frames, std::span<const stack::RxMeta> meta, Instant now);
   // Hands over what the impairer holds for `now`; the count it released.
   std::size_t release_impaired(Instant now);
-  void write_device(ByteVec frame);
+  void write_device(ByteVec frame, stack::TxMeta tx = {});
   // One write: true when the TAP took the frame or refused it for good (counted in
   // tx_dropped), false when its queue is full for now.
-  bool write_or_drop(const ByteVec& frame);
+  bool write_or_drop(const ByteVec& frame, const stack::TxMeta& tx);
   // Writes the kept frames while the TAP takes them; stops watching EPOLLOUT once empty.
   void drain_pending();
   void watch_writable(bool on);
-  void capture(Bytes frame, Direction dir, Instant now);
+  void capture(Bytes frame, Direction dir, Instant now, std::string_view comment = {});
 
   stack::Stack* stack_;
   TapLink* tap_;
@@ -199,7 +207,7 @@ class EventLoop {
   std::multimap<Instant, Timer> timers_;
   TimerId next_timer_id_ = 1;
   std::optional<Instant> armed_;
-  std::deque<ByteVec> tx_pending_;
+  std::deque<stack::Frame> tx_pending_;  // (iface unused: there is one)
   bool watching_out_ = false;
   std::optional<Instant> shutdown_deadline_;
   bool stopped_ = false;

@@ -42,6 +42,7 @@ struct Interface {
   wire::MacAddr mac;
   wire::Ipv4Cidr cidr;  // our address and the on-link prefix
   std::size_t mtu = 1500;
+  LinkOffloads offloads{};  // what the link does for our transmissions
 };
 
 // Offsets inside a frame we build: Ethernet header, then IPv4, then transport.
@@ -56,7 +57,10 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   // --- configuration ---------------------------------------------------------
-  IfaceId add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu = 1500);
+  // `offloads`: what the link finishes for us (a TAP with IFF_VNET_HDR). TCP leaves
+  // checksums to the link only when every interface offers it.
+  IfaceId add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu = 1500,
+                        LinkOffloads offloads = {});
   void set_default_gateway(std::optional<wire::Ipv4Addr> gateway) { gateway_ = gateway; }
   const Interface* interface(IfaceId id) const;
   const std::vector<Interface>& interfaces() const { return ifaces_; }
@@ -74,12 +78,20 @@ class Stack {
   // instead of following a bare one (RFC 9293 §3.10.7.3 lets the handshake's third
   // segment carry data; MUST-58 "aggregate ACK segments whenever possible"). Data and
   // control segments leave at once.
-  void on_frame(IfaceId iface, Bytes frame, Instant now);
+  void on_frame(IfaceId iface, Bytes frame, Instant now) { on_frame(iface, frame, RxMeta{}, now); }
+  // With what the link knows about the frame (a checksum it verified or that was never
+  // computed, a super-frame); the default RxMeta is the plain call above.
+  void on_frame(IfaceId iface, Bytes frame, RxMeta meta, Instant now);
   // Frames that arrived together (one read from the link, a GRO/RX-ring batch). RFC
   // 9293 MUST-59: "process all queued segments before sending any ACK"; one
   // cumulative ACK covers the burst (MUST-58). Equivalent to on_frame for each frame
   // otherwise.
-  void on_frames(IfaceId iface, std::span<const Bytes> frames, Instant now);
+  void on_frames(IfaceId iface, std::span<const Bytes> frames, Instant now) {
+    on_frames(iface, frames, {}, now);
+  }
+  // `meta[i]` goes with `frames[i]`; shorter (or empty) means the default for the rest.
+  void on_frames(IfaceId iface, std::span<const Bytes> frames, std::span<const RxMeta> meta,
+                 Instant now);
   void on_timer(Instant now);
   // Sends the pure ACKs still owed (see on_frame) before handing out the next frame.
   std::optional<Frame> pop_frame();
@@ -124,33 +136,43 @@ class Stack {
     wire::Ipv4Addr src;
     wire::Ipv4Addr dst;
     ByteVec frame;
+    TxMeta tx{};  // a transport checksum for the link to finish
     MutBytes transport() { return MutBytes(frame).subspan(kTransportOffset); }
   };
 
   // input.cpp
   enum class Dst : std::uint8_t { Unicast, Broadcast, NotForUs };
   void on_arp(const Interface& iface, Bytes packet, Instant now);
-  void on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, Instant now);
+  void on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, RxMeta meta, Instant now);
+  // Whether a transport checksum needs verifying here (counts the ones that do not).
+  wire::ChecksumCheck checksum_check(RxMeta meta);
   Dst classify_dst(const Interface& iface, wire::Ipv4Addr dst) const;
   void on_icmp(const wire::Ipv4Repr& ip, Instant now);
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
                      Instant now);
-  void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, Instant now);
-  void on_tcp(const wire::Ipv4Repr& ip, Instant now);
+  void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta, Instant now);
+  void on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now);
 
   // output.cpp
+  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                       std::size_t transport_len);
   // The same for a frame the caller built with kTransportOffset bytes of headroom in
   // front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
-  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame);
+  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
+  Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame,
+                                      bool super = false);
   void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                Instant now);
   void send_ip(Outgoing out, std::uint8_t protocol, Instant now) {
     send_ip(std::move(out), protocol, config_.default_ttl, 0, now);
   }
-  void transmit(const Route& route, ByteVec frame, Instant now);
-  void emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame);
+  void transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now);
+  void emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
+                  TxMeta tx = {});
+  // Does here what `tx` asked the link to do, for a frame that will not reach one
+  // that can (loopback, the ARP wait queue, an interface without offloads).
+  void finish_in_software(ByteVec& frame, TxMeta& tx);
   void send_arp(const Interface& iface, std::uint16_t op, wire::MacAddr dst_mac,
                 wire::MacAddr target_mac, wire::Ipv4Addr target_ip);
   void send_arp_request(NeighborKey key);
@@ -160,7 +182,7 @@ class Stack {
   void drain_tcp(Instant now);
   // MUST-20: TCP reached R1 towards `a.remote`; re-resolve the route's next hop.
   void on_negative_advice(const tcp::NegativeAdvice& a, Instant now);
-  void on_frame_unflushed(IfaceId iface, Bytes frame, Instant now);
+  void on_frame_unflushed(IfaceId iface, Bytes frame, RxMeta meta, Instant now);
   void release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames);
   // An ICMP error about `offending` (the whole received IPv4 packet), RFC 1122 §3.2.2.
   // Returns whether it was sent (not suppressed by the rules or the rate limit).

@@ -69,7 +69,14 @@ namespace synack::stack {
   X(tcp_negative_advice)        /* MUST-20: R1 reached on a connection (advice from TCP) */   \
   X(arp_marked_stale)           /* neighbour entries re-resolved after negative advice */     \
   X(rx_batches)                 /* on_frames calls (MUST-59: one ACK pass per batch) */       \
-  X(events_dropped)             /* events lost because the event queue was full */
+  X(events_dropped)             /* events lost because the event queue was full */            \
+  X(rx_csum_verified_by_link)   /* TCP/UDP checksums the link had verified (DATA_VALID) */    \
+  X(rx_csum_partial)            /* TCP/UDP checksums never computed (NEEDS_CSUM) */           \
+  X(rx_super_frames)            /* GSO/GRO super-frames taken as one packet */                \
+  X(tx_csum_offloaded)          /* TCP checksums left to the link to finish */                \
+  X(tx_csum_in_software)        /* partial TCP checksums finished here (no offload there) */  \
+  X(tx_super_frames)            /* TSO super-segments handed to the link to cut up */         \
+  X(tx_super_dropped)           /* super-segments dropped: the next hop awaited ARP */
 
 struct Stats {
 #define SYNACK_STATS_FIELD(name) std::uint64_t name = 0;

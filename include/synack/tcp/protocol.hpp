@@ -49,6 +49,12 @@ class TcpProtocol {
   TcpProtocol(const TcpConfig& config, Random& random);
   ~TcpProtocol();
   const TcpConfig& config() const { return config_; }
+  // What the Stack's interfaces do for every segment (TcpConfig::tx_checksum_offload,
+  // tso_max): finish transport checksums, and cut super-segments up to tso_max bytes.
+  void set_tx_offloads(bool checksum, std::uint32_t tso_max) {
+    config_.tx_checksum_offload = checksum;
+    config_.tso_max = checksum ? tso_max : 0;
+  }
   TcpProtocol(const TcpProtocol&) = delete;
   TcpProtocol& operator=(const TcpProtocol&) = delete;
 

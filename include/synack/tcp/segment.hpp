@@ -47,18 +47,28 @@ struct OutSegment {
   wire::Ipv4Addr dst;
   std::uint8_t ttl = 64;
   std::uint8_t dscp_ecn = 0;  // DSCP from SocketOptions::dscp, ECN bits from the Tcb
-  ByteVec buffer;             // kSegmentHeadroom bytes, then the segment
+  // The checksum field holds only the pseudo-header sum: the link (or the Stack, for
+  // an interface without checksum offload) finishes it (TcpConfig::tx_checksum_offload).
+  bool checksum_partial = false;
+  // A super-segment (TSO, TcpConfig::tso_max): the link sends it as segments of this
+  // many payload bytes, each with a copy of the header (FIN/PSH on the last only, as
+  // Linux's tcp_gso_segment). 0: an ordinary segment.
+  std::uint16_t gso_size = 0;
+  ByteVec buffer;  // kSegmentHeadroom bytes, then the segment
   Bytes bytes() const { return Bytes(buffer).subspan(kSegmentHeadroom); }
 };
 
-// The one place a segment is serialized (MUST-2: the checksum is computed by emit).
-// With a pool, the buffer comes from it (Stack::recycle gives sent frames back).
+// The one place a segment is serialized (MUST-2: the checksum is computed by emit,
+// or, with `fill` PseudoHeaderOnly, by the link that offered to). With a pool, the
+// buffer comes from it (Stack::recycle gives sent frames back).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, const wire::TcpRepr& repr,
-                         std::uint8_t ttl, BufferPool* pool = nullptr);
+                         std::uint8_t ttl, wire::ChecksumFill fill = wire::ChecksumFill::Complete,
+                         BufferPool* pool = nullptr);
 // The same for data from a send buffer: `payload_len` bytes at `offset` in `from` are
 // copied once, straight into the segment (repr.payload is ignored).
 OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr repr,
                          const ByteRing& from, std::size_t offset, std::size_t payload_len,
-                         std::uint8_t ttl, BufferPool* pool = nullptr);
+                         std::uint8_t ttl, wire::ChecksumFill fill = wire::ChecksumFill::Complete,
+                         BufferPool* pool = nullptr);
 
 }  // namespace synack::tcp

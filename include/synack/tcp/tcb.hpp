@@ -282,7 +282,12 @@ class Tcb {
   bool output_one(Instant now);
   bool send_data_or_fin(Instant now);
   std::uint32_t sendable_len(bool& fin_too) const;
-  void emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now);
+  // TSO (TcpConfig::tso_max): how far a full-sized segment of new data `len` grows into
+  // a super-segment of whole segments, within the windows; `len` when it does not.
+  std::uint32_t tso_len(std::uint32_t len) const;
+  // `gso_size` non-zero: data_len is a super-segment of pieces that size (TSO).
+  void emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now,
+            std::uint32_t gso_size = 0);
   void emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now);
   std::uint16_t window_field(bool syn);
   bool window_update_due() const;

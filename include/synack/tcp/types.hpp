@@ -199,6 +199,14 @@ struct TcpConfig {
   Duration tfo_syn_loss_holdoff = std::chrono::seconds(60);
   SocketOptions defaults;  // options new connections start with
   InsecureOptions insecure;
+  // Set by the Stack from its interfaces' offloads (Stack::add_interface), not by
+  // users: segments leave with only the pseudo-header sum in the checksum field, for
+  // the link to finish (every interface offers checksum offload).
+  bool tx_checksum_offload = false;
+  // Set by the Stack likewise: the largest IPv4 packet every interface segments for us
+  // (TSO; 0: none). New data then leaves in super-segments of whole MSS-sized pieces
+  // that the link cuts up (OutSegment::gso_size). Needs tx_checksum_offload.
+  std::uint32_t tso_max = 0;
 };
 
 // The R2 of a synchronized connection's data (§3.8.3) as the time since the first

@@ -62,4 +62,18 @@ struct PseudoHeader {
   Ipv4Addr dst;
 };
 
+// Whether a parser verifies the transport checksum. Skip only when the link vouched
+// for it (stack::RxChecksum::Verified or Partial): never on a link that did not.
+enum class ChecksumCheck : std::uint8_t { Verify, Skip };
+
+// What an emitter writes into the transport checksum field: the complete checksum,
+// or only the folded pseudo-header sum (not complemented) for a link that finishes it
+// (checksum offload: VIRTIO_NET_HDR_F_NEEDS_CSUM, Linux's CHECKSUM_PARTIAL).
+enum class ChecksumFill : std::uint8_t { Complete, PseudoHeaderOnly };
+
+// Finishes a PseudoHeaderOnly checksum as the link would (virtio NEEDS_CSUM): the
+// one's-complement sum from `start` to the end of `buf`, complemented, stored at
+// start + offset. False (nothing written) if that field is not inside `buf`.
+bool finish_partial_checksum(MutBytes buf, std::size_t start, std::size_t offset);
+
 }  // namespace synack::wire

@@ -82,10 +82,16 @@ struct TcpRepr {
   std::size_t header_len() const { return kMinHeaderLen + options.encoded_len(); }
   std::size_t total_len() const { return header_len() + payload.size(); }
 
-  // Validates data offset, option lengths and the checksum over the pseudo-header.
-  static Result<TcpRepr, WireError> parse(Bytes segment, PseudoHeader ph);
-  // Writes header + options + payload (copied unless already in place) with checksum.
-  std::size_t emit(MutBytes out, PseudoHeader ph) const;
+  // Validates data offset, option lengths and the checksum over the pseudo-header
+  // (unless `check` is Skip: the link verified it or it was never computed). The
+  // segment may be longer than any MSS: a GRO/GSO super-segment is parsed as one.
+  static Result<TcpRepr, WireError> parse(Bytes segment, PseudoHeader ph,
+                                          ChecksumCheck check = ChecksumCheck::Verify);
+  // Writes header + options + payload (copied unless already in place) with the
+  // checksum, or with only the pseudo-header sum for a link that finishes it.
+  std::size_t emit(MutBytes out, PseudoHeader ph, ChecksumFill fill = ChecksumFill::Complete) const;
+  // Where the checksum field is, from the start of the TCP header.
+  static constexpr std::size_t kChecksumOffset = 16;
 };
 
 // Parses an options area (the bytes between the fixed header and the data).

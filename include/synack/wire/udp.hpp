@@ -16,7 +16,9 @@ struct UdpRepr {
   Bytes payload;
 
   // Checks the length field and (when non-zero) the checksum over the pseudo-header.
-  static Result<UdpRepr, WireError> parse(Bytes datagram, PseudoHeader ph);
+  // `check` Skip: the link verified the checksum or it was never computed.
+  static Result<UdpRepr, WireError> parse(Bytes datagram, PseudoHeader ph,
+                                          ChecksumCheck check = ChecksumCheck::Verify);
   std::size_t emit(MutBytes out, PseudoHeader ph) const;  // always writes a checksum
   std::size_t total_len() const { return kHeaderLen + payload.size(); }
 };
