@@ -26,14 +26,11 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
       for (std::size_t j = 0; j < 8; ++j) (*key)[i + j] = static_cast<unsigned char>(v >> (8 * j));
     }
   }
+  ctx_ = std::make_unique<TcbContext>(TcbContext{config_, out_, events_, trace_, advice_, batching_,
+                                                 challenge_limit_, stats_, tfo_cache_, pool_});
 }
 
 TcpProtocol::~TcpProtocol() = default;
-
-TcbContext TcpProtocol::ctx() {
-  return TcbContext{config_,          out_,   events_,    trace_, advice_, batching_,
-                    challenge_limit_, stats_, tfo_cache_, pool_};
-}
 
 Tcb* TcpProtocol::find(ConnId id) {
   auto it = conns_.find(id);
@@ -344,7 +341,7 @@ void TcpProtocol::enter_time_wait(Conn& c) {
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   Conn c;
-  c.tcb = std::make_unique<Tcb>(ctx(), id, t.local, t.remote, opts);
+  c.tcb = std::make_unique<Tcb>(*ctx_, id, t.local, t.remote, opts);
   c.tcb->set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c.charged = c.tcb->memory_limit();
   reserved_ += c.charged;

@@ -14,7 +14,7 @@ std::uint8_t wscale_for(std::size_t buffer) {
 }
 }  // namespace
 
-Tcb::Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
+Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
     : ctx_(ctx),
       id_(id),
       local_(local),
@@ -23,7 +23,6 @@ Tcb::Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const Socke
       path_mtu_(ctx.config.mtu),
       snd_buf_(opts.send_buffer),
       rcv_buf_(opts.recv_buffer),
-      ooo_(ctx.config.max_ooo_segments),
       rtt_(ctx.config.initial_rto, ctx.config.min_rto, ctx.config.max_rto),
       cc_(opts.cc, 536, ctx.config.initial_window_segments) {
   if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
@@ -69,7 +68,7 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
   // "... and any other control or text should be queued for processing later" —
   // unless RFC 7413 says otherwise: data with a valid Fast Open cookie is accepted
   // now, data on any other Fast Open SYN is dropped (tcb_fastopen.cpp).
-  tfo_syn_option_ = tfo.send_cookie;
+  if (tfo.send_cookie) extra_w().tfo_syn_option_ = tfo.send_cookie;
   if (tfo.accept_data) {
     tfo_accept_syn_data(syn.payload);
   } else if (!tfo.drop_data) {
@@ -77,7 +76,7 @@ void Tcb::open_from_listen(const wire::TcpRepr& syn, SeqNum iss, ListenerId list
   }
   rtx_epoch_ = now;
   last_rcv_at_ = now;
-  ++stats_.segs_in;
+  ++segs_in_;
   transition(State::SynReceived, Rule::rfc9293_3_10_7_2_listen_syn, now);
   output(now);
 }
@@ -297,7 +296,7 @@ void Tcb::close_for_time_wait_overflow(Instant now) {
 void Tcb::release_memory_for_time_wait() {
   snd_buf_ = ByteRing();
   rcv_buf_ = ByteRing();
-  std::vector<Assembler::Interval>().swap(undo_ranges_);
+  std::vector<Assembler::Interval>().swap(loss_w().undo_ranges_);
 }
 
 std::size_t Tcb::urgent_remaining() const {
@@ -334,8 +333,22 @@ void Tcb::set_options(const SocketOptions& o, Instant now) {
   output(now);
 }
 
+const Tcb::LossState& Tcb::empty_loss() {
+  static const LossState empty(0);
+  return empty;
+}
+
+const Tcb::Extras& Tcb::empty_extras() {
+  static const Extras empty;
+  return empty;
+}
+
 ConnStats Tcb::stats() const {
-  ConnStats s = stats_;
+  ConnStats s = extra().counts;
+  s.segs_in = segs_in_;
+  s.segs_out = segs_out_;
+  s.bytes_in = bytes_in_;
+  s.bytes_out = bytes_out_;
   s.srtt = rtt_.srtt();
   s.rttvar = rtt_.rttvar();
   s.rto = rtt_.rto();

@@ -46,14 +46,16 @@ void Tcb::ecn_on_arrival(const Seg& seg) {
   if (seg.ecn == wire::Ecn::Ce && !seg.data.empty()) {
     ecn_ece_ = true;
     ack_now_ = true;
-    ++stats_.ce_in;
+    ++extra_w().counts.ce_in;
     ++ctx_.stats.ecn_ce_in;
   }
 }
 
 void Tcb::ecn_on_ece(std::uint32_t flight_before, Instant now) {
-  ++stats_.ece_in;
-  cc_undo_.reset();  // congestion the network reported: no reduction of this episode is undone
+  ++extra_w().counts.ece_in;
+  if (loss_)
+    loss_->cc_undo_
+        .reset();  // congestion the network reported: no reduction of this episode is undone
   ++ctx_.stats.ecn_ece_in;
   // §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
   // start threshold "ssthresh"" — but "TCP should not react to congestion indications
@@ -72,7 +74,7 @@ void Tcb::ecn_on_ece(std::uint32_t flight_before, Instant now) {
   cc_.on_congestion_event(flight_before, now);
   ecn_high_ = snd_max_;
   ecn_cwr_ = true;
-  ++stats_.ecn_cwnd_reductions;
+  ++extra_w().counts.ecn_cwnd_reductions;
   ++ctx_.stats.ecn_cwnd_reductions;
 }
 
@@ -87,7 +89,7 @@ wire::Ecn Tcb::ecn_on_send(std::uint8_t& flags, bool new_data) {
   // ECN Notification), the TCP sender sets the CWR flag in the TCP header of the first
   // new data packet sent after the window reduction". Timeouts of the handshake, before
   // the first segment here, reduce nothing.
-  const std::uint64_t losses = stats_.fast_retransmits + stats_.rto_expirations;
+  const std::uint64_t losses = extra_w().counts.fast_retransmits + extra_w().counts.rto_expirations;
   if (ecn_losses_ && *ecn_losses_ != losses) ecn_cwr_ = true;
   ecn_losses_ = losses;
   if (!new_data) return wire::Ecn::NotEct;

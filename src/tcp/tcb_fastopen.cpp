@@ -8,48 +8,51 @@
 namespace synack::tcp {
 
 void Tcb::tfo_prepare_active(std::optional<TfoCookie> cookie, std::uint16_t peer_mss, Bytes data) {
-  tfo_active_ = cookie.has_value();
-  tfo_syn_option_ = cookie;
-  tfo_peer_mss_ = peer_mss;
+  if (cookie || peer_mss != 0) {  // else the defaults: no Fast Open
+    extra_w().tfo_active_ = cookie.has_value();
+    extra_w().tfo_syn_option_ = cookie;
+    extra_w().tfo_peer_mss_ = peer_mss;
+  }
   (void)snd_buf_.write(data);
 }
 
 std::uint32_t Tcb::tfo_syn_data_len(Instant now) {
-  if (!tfo_active_) return 0;
-  if (tfo_syn_sent_) {
+  if (!extra().tfo_active_) return 0;
+  if (extra().tfo_syn_sent_) {
     // A retransmitted SYN. RFC 7413 §4.2.2: "the client ... SHOULD retransmit the SYN
     // without the data" is Linux's answer to a SYN with data that got no reply (a
     // middlebox may drop SYNs with data or with unknown options): the SYN goes again
     // with neither, and the server is held off in the cache for a while.
-    if (tfo_syn_data_ > 0 && tfo_syn_option_) {
-      tfo_syn_option_.reset();
+    if (extra().tfo_syn_data_ > 0 && extra().tfo_syn_option_) {
+      if (extra_) extra_->tfo_syn_option_.reset();
       ++ctx_.stats.tfo_syn_data_timeouts;
       ctx_.tfo_cache.note_syn_loss(remote_.addr, now);
     }
     return 0;
   }
-  tfo_syn_sent_ = true;
-  if (!tfo_syn_option_ || tfo_syn_option_->len == 0 || snd_buf_.empty()) return 0;
+  extra_w().tfo_syn_sent_ = true;
+  if (!extra().tfo_syn_option_ || extra().tfo_syn_option_->len == 0 || snd_buf_.empty()) return 0;
   // §4.2: the data fits one segment: the server's MSS (cached with the cookie; 536,
   // MUST-15's default, when unknown) and our path, less the options of this SYN.
-  const std::uint32_t mss =
-      std::min<std::uint32_t>(tfo_peer_mss_ != 0 ? tfo_peer_mss_ : 536u, path_mtu_ - 40u);
+  const std::uint32_t mss = std::min<std::uint32_t>(
+      extra().tfo_peer_mss_ != 0 ? extra().tfo_peer_mss_ : 536u, path_mtu_ - 40u);
   const auto opts = static_cast<std::uint32_t>(options_for(true, now).encoded_len());
   const std::uint32_t room = mss > opts ? mss - opts : 0;
-  tfo_syn_data_ = static_cast<std::uint32_t>(std::min<std::size_t>(snd_buf_.size(), room));
-  if (tfo_syn_data_ > 0) ++ctx_.stats.tfo_syn_data_sent;
-  return tfo_syn_data_;
+  extra_w().tfo_syn_data_ =
+      static_cast<std::uint32_t>(std::min<std::size_t>(snd_buf_.size(), room));
+  if (extra().tfo_syn_data_ > 0) ++ctx_.stats.tfo_syn_data_sent;
+  return extra().tfo_syn_data_;
 }
 
 void Tcb::tfo_on_syn_ack(const Seg& seg) {
-  if (!tfo_active_) return;
+  if (!extra().tfo_active_) return;
   // §4.1.3: "the client caches the cookie ... along with the MSS" of the SYN,ACK.
   if (const auto c = TfoCookie::from(*seg.opts); c && c->len >= 4) {
     ctx_.tfo_cache.store(remote_.addr, *c, seg.opts->mss.value_or(0));
     ++ctx_.stats.tfo_cookies_cached;
   }
-  if (tfo_syn_data_ == 0) return;
-  if (seg.ack == iss_ + 1 + tfo_syn_data_) {
+  if (extra().tfo_syn_data_ == 0) return;
+  if (seg.ack == iss_ + 1 + extra().tfo_syn_data_) {
     ++ctx_.stats.tfo_syn_data_acked;
     ctx_.tfo_cache.note_success(remote_.addr);
     return;
@@ -71,9 +74,9 @@ void Tcb::tfo_accept_syn_data(Bytes data) {
     rcv_nxt_ = rcv_nxt_ + static_cast<std::uint32_t>(n);
     rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_);
     last_ack_sent_ = rcv_nxt_;
-    stats_.bytes_in += n;
+    bytes_in_ += n;
   }
-  tfo_child_ = true;
+  extra_w().tfo_child_ = true;
   accept_ready_ = true;
 }
 

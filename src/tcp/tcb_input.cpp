@@ -11,7 +11,7 @@ constexpr std::uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
 }  // namespace
 
 void Tcb::on_segment(const wire::TcpRepr& in, Instant now, wire::Ecn ecn) {
-  ++stats_.segs_in;
+  ++segs_in_;
   last_rcv_at_ = now;
   keepalive_sent_ = 0;
   Seg seg{in.seq,         in.ack,    in.flags.syn(), in.flags.ack(), in.flags.rst(), in.flags.fin(),
@@ -60,7 +60,7 @@ void Tcb::process_syn_options(const wire::TcpOptions& o) {
 }
 
 void Tcb::queue_reset_reply(SeqNum seq, std::optional<SeqNum> ack) {
-  rst_reply_ = RstReply{seq, ack};
+  extra_w().rst_reply_ = RstReply{seq, ack};
 }
 
 void Tcb::queue_syn_text(Bytes text, bool fin) {
@@ -74,7 +74,7 @@ void Tcb::queue_syn_text(Bytes text, bool fin) {
   const std::size_t fits = std::min(text.size(), rcv_buf_.free());
   bool kept = fits == text.size();
   if (fits > 0) {
-    if (ooo_.add(rcv_nxt_, rcv_nxt_ + static_cast<std::uint32_t>(fits))) {
+    if (loss_w().ooo_.add(rcv_nxt_, rcv_nxt_ + static_cast<std::uint32_t>(fits))) {
       rcv_buf_.write_at(0, text.first(fits));
     } else {
       kept = false;
@@ -84,18 +84,18 @@ void Tcb::queue_syn_text(Bytes text, bool fin) {
 }
 
 void Tcb::deliver_queued_text() {
-  if (ooo_.empty()) return;
+  if (loss().ooo_.empty()) return;
   if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
     return;
   // Only text queued at RCV.NXT (a SYN's) is contiguous here: process_text pops every
   // interval that in-order data reaches.
-  const auto end = ooo_.pop_contiguous(rcv_nxt_);
+  const auto end = loss_w().ooo_.pop_contiguous(rcv_nxt_);
   if (!end || *end == rcv_nxt_) return;
   const auto n = static_cast<std::uint32_t>(*end - rcv_nxt_);
   rcv_buf_.commit(n);
   rcv_nxt_ = *end;
-  ooo_.discard_before(rcv_nxt_);
-  stats_.bytes_in += n;
+  loss_w().ooo_.discard_before(rcv_nxt_);
+  bytes_in_ += n;
   push_event(EventKind::Readable);
   ack_now_ = true;  // RFC 5681 §4.2: the held text filled the gap at RCV.NXT
 }
@@ -108,7 +108,7 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     // set, if so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>"
     if (seq_le(seg.ack, iss_) || seq_gt(seg.ack, snd_max_)) {
       if (!seg.rst) queue_reset_reply(seg.ack, std::nullopt);
-      ++stats_.dropped_segs;
+      ++extra_w().counts.dropped_segs;
       return;
     }
     // "If SND.UNA < SEG.ACK =< SND.NXT, then the ACK is acceptable."
@@ -121,14 +121,14 @@ void Tcb::on_syn_sent(const Seg& seg, Instant now) {
     if (ack_acceptable) {
       terminate(Rule::rfc9293_3_10_7_3_syn_sent_rst, ConnError::Refused, now);
     } else {
-      ++stats_.dropped_segs;
+      ++extra_w().counts.dropped_segs;
     }
     return;
   }
   // Third: security (no IP security compartments in this stack).
   if (!seg.syn) {
     // Fifth: "If neither of the SYN or RST bits is set, then drop the segment and return."
-    ++stats_.dropped_segs;
+    ++extra_w().counts.dropped_segs;
     return;
   }
   // Fourth: "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ."
@@ -196,7 +196,7 @@ void Tcb::on_synchronized(Seg seg, Instant now) {
   if (s == Step::Continue) s = process_urg(seg);
   if (s == Step::Continue) s = process_text(seg, now);
   if (s == Step::Continue) s = check_fin(seg, now);
-  if (s == Step::Continue && !ooo_.empty()) {
+  if (s == Step::Continue && !loss().ooo_.empty()) {
     // Text that arrived on the SYN, now that the connection is ESTABLISHED; a FIN
     // already seen right after it then counts too.
     deliver_queued_text();
@@ -207,7 +207,7 @@ void Tcb::on_synchronized(Seg seg, Instant now) {
       ack_now_ = true;
       [[fallthrough]];
     case Step::Drop:
-      ++stats_.dropped_segs;
+      ++extra_w().counts.dropped_segs;
       break;
     case Step::Continue:
     case Step::Closed:
@@ -374,7 +374,7 @@ Tcb::Step Tcb::challenge_ack(std::uint64_t& counter, Instant now) {
     return Step::Drop;
   }
   ++counter;
-  ++stats_.challenge_acks;
+  ++extra_w().counts.challenge_acks;
   return Step::DropAndAck;
 }
 
@@ -405,13 +405,14 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   } else if (seg.ack == snd_una_) {
     process_dup_ack(seg, now);
   }
-  if (sack_ok_) {
+  if (sack_ok_ && loss_) {
+    // (No loss state: nothing but the SYN was ever sent, there is nothing to judge.)
     // Without timestamps one segment at a time is timed, and none across a timeout
     // (Karn) — after a loss the timer can stay backed off for long. Every segment
     // sent once and now delivered, SACKed or acknowledged, is a clean sample too
     // (RFC 6298 §3 leaves the choice open; Linux takes one an ACK from the SACK
     // scoreboard, its sack_rtt).
-    const auto clean = rack_.take_clean_rtt();
+    const auto clean = loss_w().rack_.take_clean_rtt();
     if (clean && !ts_ok_ && rtt_.samples() == rtt_samples) rtt_.sample(*clean);
     sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
   }
@@ -463,11 +464,12 @@ void Tcb::syn_acked(const Seg& seg, Instant now) {
     snd_buf_seq_ = to;
   }
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-  if (sack_ok_) {
+  if (sack_ok_ && loss_) {
     // ... and what it covers is delivered: the transmission log and the scoreboard
     // must not keep it (a retransmission from there would read below the buffer).
-    rack_.on_cumulative_ack(snd_una_, now);
-    board_.advance(snd_una_);
+    // (Without loss state nothing was logged: nothing to do.)
+    loss_->rack_.on_cumulative_ack(snd_una_, now);
+    loss_->board_.advance(snd_una_);
   }
   rtx_deadline_.reset();
   if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
@@ -536,15 +538,16 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   if (snd_up_valid_ && seq_ge(snd_una_, snd_up_)) snd_up_valid_ = false;
   if (small_unacked_end_ && seq_ge(snd_una_, *small_unacked_end_)) small_unacked_end_.reset();
-  if (eifel_tsval_) {
+  if (loss().eifel_tsval_) {
     // RFC 3522 §2 Eifel detection: the first ACK of new data after a timeout echoes a
     // TSval older than the retransmission's — the original arrived and the timeout was
     // needless. RFC 4015 §3 response: undo the reduction and carry on with new data
     // (SND.NXT back to SND.MAX) instead of sending everything again.
-    const bool older = seg.opts->timestamps && seg.opts->timestamps->tsecr != 0 &&
-                       static_cast<std::int32_t>(seg.opts->timestamps->tsecr - *eifel_tsval_) < 0;
-    eifel_tsval_.reset();
-    if (older && cc_undo_) undo_spurious_timeout(seg.ack);
+    const bool older =
+        seg.opts->timestamps && seg.opts->timestamps->tsecr != 0 &&
+        static_cast<std::int32_t>(seg.opts->timestamps->tsecr - *loss().eifel_tsval_) < 0;
+    if (loss_) loss_->eifel_tsval_.reset();
+    if (older && loss().cc_undo_) undo_spurious_timeout(seg.ack);
   }
   // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
   // retransmission timer"; the R1/R2 measurement restarts too.
@@ -552,10 +555,10 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   rto_count_ = 0;
   rtx_epoch_ = now;
   if (sack_ok_) {
-    rack_.on_cumulative_ack(snd_una_, now);
-    if (rtt_.samples() != rtt_samples) rack_.on_rtt_sample(rtt_.latest());
+    loss_w().rack_.on_cumulative_ack(snd_una_, now);
+    if (rtt_.samples() != rtt_samples) loss_w().rack_.on_rtt_sample(rtt_.latest());
     pto_deadline_.reset();  // RFC 8985 §7.2: re-armed from this ACK (update_timers)
-    pto_spent_ = false;
+    if (loss_) loss_->pto_spent_ = false;
   }
   if (sack_recovery_) {
     // RFC 6937: the window does not grow during recovery (sack_after_ack decides).
@@ -589,7 +592,7 @@ void Tcb::process_dup_ack(const Seg& seg, Instant now) {
   const bool dup = flight() > 0 && snd_wnd_ > 0 && seg.data.empty() && !seg.syn && !seg.fin &&
                    (static_cast<std::uint32_t>(seg.wnd) << snd_wscale_) == snd_wnd_;
   if (!dup) return;
-  ++stats_.dup_acks_in;
+  ++extra_w().counts.dup_acks_in;
   ++dupacks_;
   if (sack_ok_) return;  // RFC 6675 decides from the scoreboard (sack_after_ack)
   if (recovery_.active()) {
@@ -602,7 +605,7 @@ void Tcb::process_dup_ack(const Seg& seg, Instant now) {
     cc_.on_congestion_event(flight(), now);
     recovery_.enter(cc_.ssthresh(), eff_mss_);  // step 3
     fast_rtx_ = true;
-    ++stats_.fast_retransmits;
+    ++extra_w().counts.fast_retransmits;
   }
 }
 
@@ -642,26 +645,26 @@ void Tcb::sack_note_arrival(SeqNum start, SeqNum end) {
   // containing the segment which triggered this ACK"; the others repeat the most
   // recently reported blocks, so each block is sent in at least three ACKs.
   if (!sack_ok_) return;
-  const auto held = ooo_.find(start, end);
+  const auto held = loss().ooo_.find(start, end);
   if (!held) return;
   std::array<wire::SackBlock, 4> next{};
   std::uint8_t n = 0;
   next[n++] = wire::SackBlock{held->start, held->end};
-  for (std::uint8_t i = 0; i < sack_recent_n_ && n < next.size(); ++i) {
-    const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
+  for (std::uint8_t i = 0; i < loss().sack_recent_n_ && n < next.size(); ++i) {
+    const auto iv = loss().ooo_.find(loss().sack_recent_[i].left, loss().sack_recent_[i].right);
     if (!iv) continue;  // delivered in order since
     const wire::SackBlock b{iv->start, iv->end};
     if (std::find(next.begin(), next.begin() + n, b) == next.begin() + n) next[n++] = b;
   }
-  sack_recent_ = next;
-  sack_recent_n_ = n;
+  loss_w().sack_recent_ = next;
+  loss_w().sack_recent_n_ = n;
 }
 
 void Tcb::note_duplicate(SeqNum start, SeqNum end) {
   // RFC 2883 §4: the first block of the next ACK reports the duplicate; the ACK goes
   // at once (the segment was a retransmission the sender may have to undo).
   if (!sack_ok_) return;
-  dsack_ = wire::SackBlock{start, end};
+  loss_w().dsack_ = wire::SackBlock{start, end};
   ack_now_ = true;
 }
 
@@ -670,12 +673,12 @@ void Tcb::fill_sack_blocks(wire::TcpOptions& o) const {
   // as the held interval is now (it may have grown or merged since). The wire layer
   // sends as many as fit beside the other options (3 with timestamps, 4 without).
   std::uint8_t n = 0;
-  if (dsack_) o.sack_blocks[n++] = *dsack_;
-  for (std::uint8_t i = 0; i < sack_recent_n_ && n < o.sack_blocks.size(); ++i) {
-    const auto iv = ooo_.find(sack_recent_[i].left, sack_recent_[i].right);
+  if (loss().dsack_) o.sack_blocks[n++] = *loss().dsack_;
+  for (std::uint8_t i = 0; i < loss().sack_recent_n_ && n < o.sack_blocks.size(); ++i) {
+    const auto iv = loss().ooo_.find(loss().sack_recent_[i].left, loss().sack_recent_[i].right);
     if (!iv) continue;
     const wire::SackBlock b{iv->start, iv->end};
-    const auto from = o.sack_blocks.begin() + (dsack_ ? 1 : 0);
+    const auto from = o.sack_blocks.begin() + (loss().dsack_ ? 1 : 0);
     if (std::find(from, o.sack_blocks.begin() + n, b) == o.sack_blocks.begin() + n) {
       o.sack_blocks[n++] = b;
     }
@@ -697,32 +700,34 @@ std::uint32_t Tcb::take_sack_blocks(const Seg& seg, Instant now) {
                                   (n > 1 && seq_le(seg.opts->sack_blocks[1].left, b.left) &&
                                    seq_le(b.right, seg.opts->sack_blocks[1].right)));
     if (dsack) {
-      ++stats_.dsacks_in;
+      ++extra_w().counts.dsacks_in;
       // RFC 3708 §3: a D-SACK of a retransmission of this episode says it was needless
       // (each retransmitted range counts once).
-      if (cc_undo_ && undo_rtx_left_ > 0) {
-        const auto it = std::find_if(undo_ranges_.begin(), undo_ranges_.end(), [&](const auto& r) {
-          return seq_le(r.start, b.left) && seq_le(b.right, r.end);
-        });
-        if (it != undo_ranges_.end()) {
-          undo_ranges_.erase(it);
-          --undo_rtx_left_;
+      if (loss().cc_undo_ && loss().undo_rtx_left_ > 0) {
+        const auto it = std::find_if(
+            loss().undo_ranges_.begin(), loss().undo_ranges_.end(),
+            [&](const auto& r) { return seq_le(r.start, b.left) && seq_le(b.right, r.end); });
+        if (it != loss().undo_ranges_.end()) {
+          loss_w().undo_ranges_.erase(it);
+          --loss_w().undo_rtx_left_;
         }
       }
       // RFC 8985 §6.2 step 4: the path reorders (or a retransmission was needless):
       // widen the reordering window. §7.4.2: a D-SACK of the probe's data means the
       // probe repaired nothing.
-      if (rack_enabled()) rack_.on_dsack(snd_max_);
-      if (tlp_end_ && tlp_is_retrans_ && seq_lt(b.left, *tlp_end_) && seq_gt(b.right, tlp_start_))
-        tlp_dsacked_ = true;
+      if (rack_enabled()) loss_w().rack_.on_dsack(snd_max_);
+      if (loss().tlp_end_ && loss().tlp_is_retrans_ && seq_lt(b.left, *loss().tlp_end_) &&
+          seq_gt(b.right, loss().tlp_start_))
+        loss_w().tlp_dsacked_ = true;
       continue;
     }
-    const std::uint32_t added = board_.add(b.left, b.right, una, snd_max_);
+    const std::uint32_t added = loss_w().board_.add(b.left, b.right, una, snd_max_);
     newly += added;
     // The segments the block covers are delivered (RFC 8985 §6.2 steps 2-3), as far as
     // the scoreboard took them (it refuses impossible blocks and past its bound).
     const SeqNum l = seq_max(b.left, una), r = seq_min(b.right, snd_max_);
-    if (added > 0 && seq_lt(l, r) && board_.covers(l, r)) rack_.on_sacked(l, r, now);
+    if (added > 0 && seq_lt(l, r) && loss_w().board_.covers(l, r))
+      loss_w().rack_.on_sacked(l, r, now);
   }
   return newly;
 }
@@ -730,19 +735,20 @@ std::uint32_t Tcb::take_sack_blocks(const Seg& seg, Instant now) {
 std::uint32_t Tcb::sack_pipe() const {
   // RFC 6675 §4 SetPipe, by ranges: what was sent and is neither acknowledged, SACKed
   // nor marked lost and still waiting for its retransmission (as Linux's in_flight).
-  const std::uint64_t gone = std::uint64_t{board_.sacked_bytes()} + rack_.lost_bytes();
+  const std::uint64_t gone =
+      std::uint64_t{loss().board_.sacked_bytes()} + loss().rack_.lost_bytes();
   const std::uint32_t out = flight();
   return out > gone ? static_cast<std::uint32_t>(out - gone) : 0u;
 }
 
 void Tcb::detect_losses(bool timer, Instant now) {
-  const std::uint64_t marked_before = rack_.marked_lost();
+  const std::uint64_t marked_before = loss().rack_.marked_lost();
   if (rack_enabled()) {
     // RFC 8985 §6.2 step 5 on an ACK that delivered something (RACK advanced), §6.3 on
     // the reordering timer.
-    if (timer || rack_.advanced()) {
+    if (timer || loss().rack_.advanced()) {
       Duration wait{0};
-      rack_.detect_loss(now, rtt_.srtt(), sack_recovery_, wait);
+      loss_w().rack_.detect_loss(now, rtt_.srtt(), sack_recovery_, wait);
       if (wait > Duration::zero()) {
         reo_deadline_ = now + wait;
       } else {
@@ -752,41 +758,42 @@ void Tcb::detect_losses(bool timer, Instant now) {
   } else {
     // RFC 6675 §4 IsLost(): a hole is lost when DupThresh segments or ranges are SACKed
     // above it.
-    if (const auto upto = board_.lost_upto(snd_una_, eff_mss_)) rack_.mark_lost_below(*upto);
+    if (const auto upto = loss_w().board_.lost_upto(snd_una_, eff_mss_))
+      loss_w().rack_.mark_lost_below(*upto);
     // RFC 6675 §5 (4): DupThresh duplicate ACKs name the first unacknowledged segment
     // lost whatever the SACK blocks say. (Not with RACK, as Linux: a path known to
     // reorder would make this rule resend what is only late; RACK's window is zero
     // at DupThresh SACKed segments on a path that does not.)
-    if (dupacks_ >= 3) rack_.mark_first_lost();
+    if (dupacks_ >= 3) loss_w().rack_.mark_first_lost();
   }
-  stats_.lost_segs_marked += rack_.marked_lost() - marked_before;
+  extra_w().counts.lost_segs_marked += loss().rack_.marked_lost() - marked_before;
 }
 
 void Tcb::enter_sack_recovery(Instant now) {
   sack_recovery_ = true;
   recover_ = snd_max_;  // RecoveryPoint = HighData
-  recover_fs_ = flight();
-  prr_delivered_ = 0;
-  prr_out_ = 0;
+  loss_w().recover_fs_ = flight();
+  if (loss_) loss_->prr_delivered_ = 0;
+  if (loss_) loss_->prr_out_ = 0;
   arm_undo();
   cc_.on_congestion_event(flight(), now);
   // RFC 6675 §5 (4.3): retransmit the first lost segment at once, whatever PRR says.
-  prr_budget_ = eff_mss_;
-  if (tlp_end_) tlp_recovered_ = true;
-  ++stats_.fast_retransmits;
-  ++stats_.sack_recoveries;
+  loss_w().prr_budget_ = eff_mss_;
+  if (loss_w().tlp_end_) loss_w().tlp_recovered_ = true;
+  ++extra_w().counts.fast_retransmits;
+  ++extra_w().counts.sack_recoveries;
 }
 
 void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instant now) {
-  board_.advance(snd_una_);
-  if (frto_ != Frto::Off) frto_after_ack(acked, newly_sacked);
+  loss_w().board_.advance(snd_una_);
+  if (loss().frto_ != Frto::Off) frto_after_ack(acked, newly_sacked);
   if (rto_recovery_ && seq_ge(snd_una_, recover_)) rto_recovery_ = false;
   tlp_after_ack(acked == 0 && newly_sacked == 0, now);
   if (sack_recovery_ && newly_sacked > 0) {
     // TcpConfig::recovery_probe: the probe timeout counts from the last ACK that
     // delivered something (a cumulative one re-arms it in check_ack).
     pto_deadline_.reset();
-    pto_spent_ = false;
+    if (loss_) loss_->pto_spent_ = false;
   }
   detect_losses(false, now);
   if (sack_recovery_) {
@@ -794,71 +801,74 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
       // RFC 6675 §5: recovery ends when the cumulative ACK covers RecoveryPoint;
       // RFC 6937: cwnd = ssthresh (the controller's exit rule).
       sack_recovery_ = false;
-      prr_budget_ = 0;
+      if (loss_) loss_->prr_budget_ = 0;
       cc_.on_recovery_exit(flight());
-      rack_.on_recovery_exit();
+      loss_w().rack_.on_recovery_exit();
       try_undo_dsack();
       return;
     }
-    prr_budget_ = std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), 0);
+    loss_w().prr_budget_ =
+        std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), 0);
     return;
   }
   try_undo_dsack();
   // RFC 6675 §5 (4): enter loss recovery when a segment is marked lost; not again
   // before RecoveryPoint is acknowledged (a timeout's go-back-N repairs until then).
-  if (flight() == 0 || seq_lt(snd_una_, recover_) || rack_.lost_bytes() == 0) return;
+  if (flight() == 0 || seq_lt(snd_una_, recover_) || loss().rack_.lost_bytes() == 0) return;
   enter_sack_recovery(now);
   // RFC 6937 §3 runs "on every ACK starting or during fast recovery": the ACK that
   // starts it may let out more than the fast retransmission (RFC 6675's, sent
   // whatever PRR says) — often a new segment behind it, whose ACK still tells the
   // sender what arrived if the retransmission's own ACK is lost (a receiver that
   // compresses its SACKs, as Linux, sends few).
-  prr_budget_ = std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), eff_mss_);
+  loss_w().prr_budget_ =
+      std::max<std::int64_t>(prr_sndcnt(std::uint64_t{acked} + newly_sacked), eff_mss_);
 }
 
 std::int64_t Tcb::prr_sndcnt(std::uint64_t delivered) {
   // RFC 6937 §3: the send quantity for this ACK.
-  prr_delivered_ += delivered;
+  loss_w().prr_delivered_ += delivered;
   const std::uint64_t pipe = sack_pipe();
   const std::uint64_t ssthresh = cc_.ssthresh();
   if (pipe > ssthresh) {
     // Proportional rate reduction: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS)
     // - prr_out.
-    const std::uint64_t fs = std::max<std::uint32_t>(recover_fs_, 1);
-    return static_cast<std::int64_t>((prr_delivered_ * ssthresh + fs - 1) / fs) -
-           static_cast<std::int64_t>(prr_out_);
+    const std::uint64_t fs = std::max<std::uint32_t>(loss().recover_fs_, 1);
+    return static_cast<std::int64_t>((loss().prr_delivered_ * ssthresh + fs - 1) / fs) -
+           static_cast<std::int64_t>(loss().prr_out_);
   }
   // Slow start reduction bound: limit = MAX(prr_delivered - prr_out, DeliveredData)
   // + MSS; sndcnt = MIN(ssthresh - pipe, limit).
   const std::int64_t limit =
-      std::max<std::int64_t>(static_cast<std::int64_t>(prr_delivered_ - prr_out_),
+      std::max<std::int64_t>(static_cast<std::int64_t>(loss().prr_delivered_ - loss().prr_out_),
                              static_cast<std::int64_t>(delivered)) +
       eff_mss_;
   return std::min<std::int64_t>(static_cast<std::int64_t>(ssthresh - pipe), limit);
 }
 
 void Tcb::arm_undo() {
-  cc_undo_ = cc_;
-  undo_rtx_sent_ = 0;
-  undo_rtx_left_ = 0;
-  undo_ranges_.clear();
+  loss_w().cc_undo_ = cc_;
+  if (loss_) loss_->undo_rtx_sent_ = 0;
+  if (loss_) loss_->undo_rtx_left_ = 0;
+  if (loss_) loss_->undo_ranges_.clear();
 }
 
 void Tcb::try_undo_dsack() {
   // RFC 3708 §3 (as Linux's undo_retrans): once recovery is over and a D-SACK has
   // come back for every retransmission it made, nothing was lost — the network only
   // reordered or delayed — and the reduction is undone.
-  if (!cc_undo_ || sack_recovery_ || rto_count_ > 0 || undo_rtx_sent_ == 0 || undo_rtx_left_ > 0)
+  if (!loss().cc_undo_ || sack_recovery_ || rto_count_ > 0 || loss().undo_rtx_sent_ == 0 ||
+      loss().undo_rtx_left_ > 0)
     return;
-  ++stats_.spurious_recoveries;
+  ++extra_w().counts.spurious_recoveries;
   undo_reduction();
 }
 
 void Tcb::undo_spurious_timeout(SeqNum ack) {
-  ++stats_.spurious_rtos;
+  ++extra_w().counts.spurious_rtos;
   undo_reduction();
   snd_nxt_ = seq_max(snd_nxt_, snd_max_);
-  rack_.clear_lost();
+  loss_w().rack_.clear_lost();
   rto_recovery_ = false;
   frto_off();
   // No timeout recovery is under way any more: fast recovery may start again for what
@@ -867,15 +877,15 @@ void Tcb::undo_spurious_timeout(SeqNum ack) {
 }
 
 void Tcb::frto_off() {
-  frto_ = Frto::Off;
-  rack_.stop_watching();
+  loss_w().frto_ = Frto::Off;
+  loss_w().rack_.stop_watching();
 }
 
 void Tcb::frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked) {
   // RFC 5682 §3, the SACK-enhanced F-RTO, on an ACK after the timeout's retransmission
   // of the first unacknowledged segment:
-  const bool original = rack_.take_original_delivered();
-  if (!rto_recovery_ || !cc_undo_) {  // Eifel undid it, or the recovery is over
+  const bool original = loss_w().rack_.take_original_delivered();
+  if (!rto_recovery_ || !loss().cc_undo_) {  // Eifel undid it, or the recovery is over
     frto_off();
     return;
   }
@@ -886,7 +896,7 @@ void Tcb::frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked) {
     undo_spurious_timeout(snd_una_);
     return;
   }
-  if (frto_ == Frto::SecondAck) {
+  if (loss().frto_ == Frto::SecondAck) {
     // Step 3a: "If the ACK is a duplicate ACK ... or acknowledges [only SACKs] the new
     // data", the timeout was genuine: recover as usual (resend what is presumed lost).
     if (acked == 0 || newly_sacked > 0) frto_off();
@@ -902,8 +912,8 @@ void Tcb::frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked) {
   // window allows; otherwise conventional recovery.
   const bool new_data = seq_lt(snd_max_, data_end()) && seq_lt(snd_max_, snd_una_ + snd_wnd_);
   if (new_data && seq_lt(snd_una_, recover_)) {
-    frto_ = Frto::SecondAck;
-    frto_mark_ = snd_max_;
+    loss_w().frto_ = Frto::SecondAck;
+    loss_w().frto_mark_ = snd_max_;
   } else {
     frto_off();
   }
@@ -912,28 +922,28 @@ void Tcb::frto_after_ack(std::uint32_t acked, std::uint32_t newly_sacked) {
 void Tcb::undo_reduction() {
   // The controller returns to its state before the reduction (cwnd, ssthresh, CUBIC's
   // W_max and epoch), as Linux's tcp_undo_cwnd_reduction.
-  cc_ = *cc_undo_;
-  cc_undo_.reset();
+  cc_ = *loss().cc_undo_;
+  if (loss_) loss_->cc_undo_.reset();
 }
 
 void Tcb::tlp_after_ack(bool dup_only, Instant now) {
   // RFC 8985 §7.4.2: was the probe needed? Decided once the ACK reaches its end.
-  if (!tlp_end_ || seq_lt(snd_una_, *tlp_end_)) return;
-  if (!tlp_is_retrans_ || tlp_dsacked_) {
+  if (!loss().tlp_end_ || seq_lt(snd_una_, *loss().tlp_end_)) return;
+  if (!loss().tlp_is_retrans_ || loss().tlp_dsacked_) {
     // New data, or the original and the probe both arrived (D-SACK): no loss.
-    tlp_end_.reset();
-  } else if (seq_gt(snd_una_, *tlp_end_)) {
+    if (loss_) loss_->tlp_end_.reset();
+  } else if (seq_gt(snd_una_, *loss().tlp_end_)) {
     // The probe repaired a loss no other mechanism saw: "invoke the congestion control
     // response equivalent to fast recovery" — once, unless recovery already did.
-    tlp_end_.reset();
-    ++stats_.tlp_recoveries;
-    if (!tlp_recovered_ && !sack_recovery_) {
+    if (loss_) loss_->tlp_end_.reset();
+    ++extra_w().counts.tlp_recoveries;
+    if (!loss().tlp_recovered_ && !sack_recovery_) {
       cc_.on_congestion_event(flight(), now);
       cc_.on_recovery_exit(flight());
     }
   } else if (dup_only) {
     // A duplicate ACK without SACK news at the probe's end: the probe is settled.
-    tlp_end_.reset();
+    if (loss_) loss_->tlp_end_.reset();
   }
 }
 
@@ -976,17 +986,17 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     return Step::Closed;
   }
   if (seg.seq == rcv_nxt_) {
-    const bool filled_gap = !ooo_.empty();
+    const bool filled_gap = !loss().ooo_.empty();
     std::size_t n = rcv_buf_.write(seg.data);
     rcv_nxt_ += static_cast<std::uint32_t>(n);
-    if (auto end = ooo_.pop_contiguous(rcv_nxt_)) {
+    if (auto end = loss_w().ooo_.pop_contiguous(rcv_nxt_)) {
       const auto extra = static_cast<std::uint32_t>(*end - rcv_nxt_);
       rcv_buf_.commit(extra);
       rcv_nxt_ = *end;
       n += extra;
     }
-    ooo_.discard_before(rcv_nxt_);
-    stats_.bytes_in += n;
+    loss_w().ooo_.discard_before(rcv_nxt_);
+    bytes_in_ += n;
     push_event(EventKind::Readable);
     // SHLD-19: "An ACK SHOULD be generated for at least every second full-sized
     // segment or 2*RMSS bytes of new data"; RFC 5681 §4.2: ACK at once when a
@@ -1008,17 +1018,17 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
   // Out of order: SHLD-31 "Segments with higher beginning sequence numbers SHOULD be
   // held for later processing"; RFC 5681 §4.2 "an immediate ACK when an
   // out-of-order segment arrives" (MAY-13).
-  ++stats_.ooo_segs_in;
+  ++extra_w().counts.ooo_segs_in;
   const auto off = static_cast<std::uint32_t>(seg.seq - rcv_nxt_);
   const std::size_t fits =
       std::min<std::size_t>(seg.data.size(), rcv_buf_.free() > off ? rcv_buf_.free() - off : 0);
   const SeqNum seg_end = seg.seq + static_cast<std::uint32_t>(seg.data.size());
   // RFC 2883 §4.1.2: out-of-order text already held is a duplicate too.
-  if (ooo_.covers(seg.seq, seg_end)) note_duplicate(seg.seq, seg_end);
+  if (loss().ooo_.covers(seg.seq, seg_end)) note_duplicate(seg.seq, seg_end);
   // Bounded: at most max_ooo_segments intervals and max_ooo_bytes held (a peer that
   // sprays holes cannot make us keep more; dropped data is simply resent).
-  if (fits > 0 && ooo_.bytes() + fits <= ctx_.config.max_ooo_bytes &&
-      ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
+  if (fits > 0 && loss().ooo_.bytes() + fits <= ctx_.config.max_ooo_bytes &&
+      loss_w().ooo_.add(seg.seq, seg.seq + static_cast<std::uint32_t>(fits))) {
     rcv_buf_.write_at(off, seg.data.first(fits));
     sack_note_arrival(seg.seq, seg.seq + static_cast<std::uint32_t>(fits));
   } else if (fits > 0) {

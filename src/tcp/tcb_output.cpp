@@ -20,9 +20,9 @@ void Tcb::output(Instant now) {
 }
 
 bool Tcb::output_one(Instant now) {
-  if (rst_reply_) {
-    emit_rst(rst_reply_->seq, rst_reply_->ack, now);
-    rst_reply_.reset();
+  if (extra().rst_reply_) {
+    emit_rst(extra().rst_reply_->seq, extra().rst_reply_->ack, now);
+    if (extra_) extra_->rst_reply_.reset();
     return true;
   }
   switch (state_) {
@@ -43,7 +43,7 @@ bool Tcb::output_one(Instant now) {
       }
       // RFC 7413 §4.1.2: a server that took a SYN's data may answer it before the
       // handshake completes (after the SYN,ACK, within the windows; as Linux).
-      if (!tfo_child_) return false;
+      if (!extra().tfo_child_) return false;
       break;
     case State::TimeWait:
       if (!ack_now_ || ctx_.batching) return false;
@@ -69,7 +69,7 @@ bool Tcb::output_one(Instant now) {
 bool Tcb::can_send_data() const {
   switch (state_) {
     case State::SynReceived:
-      return tfo_child_ && snd_nxt_ != iss_;  // RFC 7413: after our SYN,ACK
+      return extra().tfo_child_ && snd_nxt_ != iss_;  // RFC 7413: after our SYN,ACK
     case State::Established:
     case State::CloseWait:
     case State::FinWait1:
@@ -110,7 +110,7 @@ bool Tcb::send_data_or_fin(Instant now) {
         emit(TcpFlags::kAck, snd_nxt_,
              std::min({unsent, static_cast<std::uint32_t>(usable), send_mss()}), true, now);
       } else {
-        ++stats_.zero_window_probes;
+        ++extra_w().counts.zero_window_probes;
         emit(TcpFlags::kAck, snd_nxt_, 1, false, now);
       }
       return true;
@@ -119,14 +119,14 @@ bool Tcb::send_data_or_fin(Instant now) {
   if (keepalive_probe_) {
     // §3.8.4: "sending a segment with SEG.SEQ = SND.NXT-1" and no data (SHLD-12).
     keepalive_probe_ = false;
-    ++stats_.keepalive_probes;
+    ++extra_w().counts.keepalive_probes;
     emit(TcpFlags::kAck, snd_nxt_ - 1, 0, false, now);
     return true;
   }
   if (sack_ok_ && seq_lt(snd_nxt_, snd_max_)) {
     // After a timeout (go back N) SACKed data is not sent again (RFC 8985 §7.3, as
     // Linux): SND.NXT jumps over every SACKed range it meets.
-    while (auto r = board_.next_sacked(snd_nxt_)) {
+    while (auto r = loss().board_.next_sacked(snd_nxt_)) {
       if (r->start != snd_nxt_) break;
       snd_nxt_ = seq_min(r->end, snd_max_);
     }
@@ -186,7 +186,7 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   const bool covers_rest = len == unsent;
   if (seq_lt(snd_nxt_, snd_max_)) {  // retransmission after an RTO: go back N
     // ... up to the next range the peer SACKed.
-    if (const auto r = board_.next_sacked(snd_nxt_); r && seq_lt(r->start, snd_nxt_ + len)) {
+    if (const auto r = loss().board_.next_sacked(snd_nxt_); r && seq_lt(r->start, snd_nxt_ + len)) {
       return static_cast<std::uint32_t>(r->start - snd_nxt_);
     }
     fin_too = fin_pending && covers_rest;
@@ -228,7 +228,7 @@ wire::TcpOptions Tcb::options_for(bool syn, Instant now) const {
     // RFC 2018 §2: SACK-permitted in a SYN; in a SYN,ACK only if the SYN carried it.
     o.sack_permitted = ctx_.config.sack && (offering || sack_permitted_);
     // RFC 7413 §4.1.1: the Fast Open option, on SYNs and SYN,ACKs only.
-    if (tfo_syn_option_ && (offering || passive_open_)) tfo_syn_option_->put(o);
+    if (extra().tfo_syn_option_ && (offering || passive_open_)) extra().tfo_syn_option_->put(o);
   } else {
     // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST> segment".
     if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
@@ -331,13 +331,13 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   ctx_.out.back().gso_size = static_cast<std::uint16_t>(gso_size);
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
   ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
-  ++stats_.segs_out;
+  ++segs_out_;
   if (flags & TcpFlags::kAck) {
     // MUST-58/59: this ACK covers everything processed so far.
     last_ack_sent_ = rcv_nxt_;
     ack_now_ = false;
     dup_ack_now_ = false;
-    dsack_.reset();  // RFC 2883: a duplicate is reported once
+    if (loss_) loss_->dsack_.reset();  // RFC 2883: a duplicate is reported once
     delack_deadline_.reset();
     unacked_bytes_ = 0;
   }
@@ -345,33 +345,33 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   if (end == seq) return;
   const bool retransmission = seq_lt(seq, snd_max_);
   if (sack_ok_ && !syn) {
-    rack_.on_send(seq, end, now);
+    loss_w().rack_.on_send(seq, end, now);
     // RFC 8985 §7.2: new data re-arms the probe timeout (update_timers).
     if (!retransmission) {
       pto_deadline_.reset();
-      pto_spent_ = false;
+      if (loss_) loss_->pto_spent_ = false;
     }
   }
   if (sack_recovery_) {  // RFC 6937: prr_out counts everything sent in recovery
-    prr_out_ += data_len;
-    prr_budget_ -= data_len;
+    loss_w().prr_out_ += data_len;
+    loss_w().prr_budget_ -= data_len;
   }
   if (retransmission) {
-    ++stats_.retransmitted_segs;
-    if (cc_undo_) {  // RFC 3708: each must come back as a duplicate for an undo
-      ++undo_rtx_sent_;
-      ++undo_rtx_left_;
-      if (undo_ranges_.size() < kMaxUndoRanges && data_len > 0) {
-        undo_ranges_.push_back(Assembler::Interval{seq, seq + data_len});
+    ++extra_w().counts.retransmitted_segs;
+    if (loss().cc_undo_) {  // RFC 3708: each must come back as a duplicate for an undo
+      ++loss_w().undo_rtx_sent_;
+      ++loss_w().undo_rtx_left_;
+      if (loss().undo_ranges_.size() < kMaxUndoRanges && data_len > 0) {
+        loss_w().undo_ranges_.push_back(Assembler::Interval{seq, seq + data_len});
       } else {
-        undo_rtx_left_ = std::numeric_limits<std::uint32_t>::max();  // too many to prove
+        loss_w().undo_rtx_left_ = std::numeric_limits<std::uint32_t>::max();  // too many to prove
       }
     }
-    stats_.retransmitted_bytes += data_len;
+    extra_w().counts.retransmitted_bytes += data_len;
     // Karn: a retransmitted segment must not produce an RTT sample.
     if (rtt_seq_ && seq_lt(seq, *rtt_seq_)) rtt_seq_.reset();
   } else {
-    stats_.bytes_out += data_len;
+    bytes_out_ += data_len;
     if (data_len > 0 && data_len < full) small_unacked_end_ = seq + data_len;
     if (!ts_ok_ && !rtt_seq_) {
       rtt_seq_ = end;
@@ -398,7 +398,7 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl,
                                    wire::ChecksumFill::Complete, &ctx_.pool));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
-  ++stats_.segs_out;
+  ++segs_out_;
 }
 
 bool Tcb::send_sack_retransmission(Instant now) {
@@ -406,20 +406,20 @@ bool Tcb::send_sack_retransmission(Instant now) {
   // not retransmitted since, one segment of it, while RFC 6937 PRR allows (new data is
   // rule 2: the normal path, against cwnd() = pipe allowance).
   if (sack_recovery_) {
-    if (prr_budget_ <= 0) return false;
+    if (loss().prr_budget_ <= 0) return false;
   } else if (!rto_recovery_ || sack_pipe() >= cc_.cwnd()) {
     // After a timeout: as much as the (slow-starting) window holds beside the pipe.
     return false;
-  } else if (frto_ == Frto::SecondAck) {
+  } else if (loss().frto_ == Frto::SecondAck) {
     // RFC 5682 §3 step 2b: new data, not retransmissions, until the next ACK tells
     // whether the timeout was spurious. If none can go now after all (Nagle, the
     // window), conventional recovery at once rather than a stall until the next
     // timeout (as Linux's tcp_xmit_recovery).
     bool fin_too = false;
-    if (snd_max_ != frto_mark_ || sendable_len(fin_too) > 0 || fin_too) return false;
+    if (snd_max_ != loss().frto_mark_ || sendable_len(fin_too) > 0 || fin_too) return false;
     frto_off();
   }
-  const auto lost = rack_.first_lost_run(send_mss());
+  const auto lost = loss().rack_.first_lost_run(send_mss());
   if (!lost) return false;
   // (The log holds nothing below SND.UNA; the clip keeps a stale record from ever
   // turning into a payload read below the send buffer.)
@@ -444,16 +444,16 @@ bool Tcb::send_loss_probe(Instant now) {
   // RFC 8985 §7.3: "If previously unsent segments exist AND the receive window allows new
   // segment transmission: Send the next unsent segment ... Else retransmit the last
   // segment (the highest sequence number sent)"; cwnd does not limit the probe.
-  if (!tlp_probe_) return false;
-  tlp_probe_ = false;
+  if (!loss().tlp_probe_) return false;
+  if (loss_) loss_->tlp_probe_ = false;
   if (recovery_probe_allowed()) {
     // TcpConfig::recovery_probe: SACK recovery heard nothing for a PTO — new data, which
     // PRR pays for (prr_out), not a TLP episode (§7.4's reduction: this recovery has
     // reduced cwnd already). One probe per silence: the next waits for an ACK that
     // delivers something (sack_after_ack), else the RTO (re-armed from here, §7.3).
     send_new_probe_segments(now);
-    pto_spent_ = true;
-    ++stats_.recovery_probes;
+    loss_w().pto_spent_ = true;
+    ++extra_w().counts.recovery_probes;
     rtx_deadline_ = now + rtt_.rto();
     return true;
   }
@@ -464,11 +464,11 @@ bool Tcb::send_loss_probe(Instant now) {
   const std::uint32_t room =
       seq_lt(snd_max_, right) ? static_cast<std::uint32_t>(right - snd_max_) : 0;
   if (snd_nxt_ == snd_max_ && std::min(unsent, room) > 0) {
-    tlp_start_ = snd_max_;
-    tlp_is_retrans_ = false;
+    loss_w().tlp_start_ = snd_max_;
+    if (loss_) loss_->tlp_is_retrans_ = false;
     send_new_probe_segments(now);
   } else {
-    const SentSegment* last = rack_.last();
+    const SentSegment* last = loss().rack_.last();
     if (!last || last->sacked) {
       rtx_deadline_ = now + rtt_.rto();  // nothing to probe with
       return false;
@@ -482,16 +482,16 @@ bool Tcb::send_loss_probe(Instant now) {
       rtx_deadline_ = now + rtt_.rto();
       return false;
     }
-    tlp_start_ = data_hi - len;
-    tlp_is_retrans_ = true;
+    loss_w().tlp_start_ = data_hi - len;
+    loss_w().tlp_is_retrans_ = true;
     const bool psh = len > 0 && data_hi == data_end();  // as the original (MUST-61)
-    emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0) | (psh ? TcpFlags::kPsh : 0), tlp_start_, len,
-         false, now);
+    emit(TcpFlags::kAck | (fin ? TcpFlags::kFin : 0) | (psh ? TcpFlags::kPsh : 0),
+         loss().tlp_start_, len, false, now);
   }
-  tlp_end_ = snd_max_;
-  tlp_dsacked_ = false;
-  tlp_recovered_ = false;
-  ++stats_.tlp_probes;
+  loss_w().tlp_end_ = snd_max_;
+  if (loss_) loss_->tlp_dsacked_ = false;
+  if (loss_) loss_->tlp_recovered_ = false;
+  ++extra_w().counts.tlp_probes;
   // "After attempting to send a loss probe ... the sender MUST re-arm the RTO timer".
   rtx_deadline_ = now + rtt_.rto();
   return true;
@@ -519,7 +519,7 @@ std::uint32_t Tcb::sack_option_len(const wire::TcpOptions& o) {
 }
 
 std::uint32_t Tcb::send_mss() const {
-  if (!sack_ok_ || (!dsack_ && ooo_.empty())) return eff_mss_;
+  if (!sack_ok_ || (!loss().dsack_ && loss().ooo_.empty())) return eff_mss_;
   wire::TcpOptions o;
   if (ts_ok_) o.timestamps = wire::TcpTimestamps{};
   fill_sack_blocks(o);
@@ -569,7 +569,7 @@ void Tcb::update_timers(Instant now) {
     // RFC 8985 §7.2: the probe timeout, never later than the RTO. §7.3: "After
     // attempting to send a loss probe, regardless of whether a loss probe was sent, the
     // sender MUST re-arm the RTO timer, not the PTO timer".
-    if (!probe_allowed() || pto_spent_) {
+    if (!probe_allowed() || loss().pto_spent_) {
       pto_deadline_.reset();
     } else if (!pto_deadline_) {
       pto_deadline_ = std::min(now + pto_interval(), *rtx_deadline_);

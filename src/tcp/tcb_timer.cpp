@@ -46,8 +46,8 @@ void Tcb::on_timer(Instant now) {
     // (§7.3). (A timeout that still fires now cancels the probe: on_rto.)
     const bool before_rto = rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ && probe_allowed();
     pto_deadline_.reset();
-    tlp_probe_ = true;
-    pto_spent_ = true;
+    loss_w().tlp_probe_ = true;
+    loss_w().pto_spent_ = true;
     if (before_rto) rtx_deadline_ = now + rtt_.rto();
   }
   if (rtx_deadline_ && now >= *rtx_deadline_) {
@@ -83,7 +83,7 @@ void Tcb::on_rto(Instant now) {
     return;
   }
   ++rto_count_;
-  ++stats_.rto_expirations;
+  ++extra_w().counts.rto_expirations;
   // SHLD-9: "inform the application of the delivery problem ... when R1 is reached";
   // MUST-22: "SYN retransmissions MUST be handled in the general way just described
   // for data retransmissions, including notification of the application layer".
@@ -97,7 +97,7 @@ void Tcb::on_rto(Instant now) {
     constexpr std::size_t kMaxAdvice = 1024;
     if (ctx_.advice.size() >= kMaxAdvice) ctx_.advice.pop_front();
     ctx_.advice.push_back(NegativeAdvice{id_, local_, remote_});
-    ++stats_.negative_advice;
+    ++extra_w().counts.negative_advice;
   }
   // RFC 5682 §2.1: F-RTO only for a timeout outside any recovery, never for a second
   // one in a row ("If the RTO timer expires again ... the sender MUST NOT enter F-RTO").
@@ -110,8 +110,8 @@ void Tcb::on_rto(Instant now) {
   if (!handshake) {
     if (rto_count_ == 1) {
       // A timeout inside fast recovery keeps the snapshot from before that recovery.
-      if (!cc_undo_ || !(sack_recovery_ || recovery_.active())) arm_undo();
-      if (ts_ok_) eifel_tsval_ = ts_now(now);
+      if (!loss().cc_undo_ || !(sack_recovery_ || recovery_.active())) arm_undo();
+      if (ts_ok_) loss_w().eifel_tsval_ = ts_now(now);
     }
     cc_.on_rto(flight(), now);
   }
@@ -119,19 +119,19 @@ void Tcb::on_rto(Instant now) {
   // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
   recovery_.exit();
   sack_recovery_ = false;
-  prr_budget_ = 0;
+  if (loss_) loss_->prr_budget_ = 0;
   // RFC 8985 §7: a timeout ends any probe episode; no probe until new data is acked.
-  tlp_probe_ = false;
-  tlp_end_.reset();
+  if (loss_) loss_->tlp_probe_ = false;
+  if (loss_) loss_->tlp_end_.reset();
   pto_deadline_.reset();
   reo_deadline_.reset();
   // The scoreboard survives a timeout (RFC 8985 §6.3: resend only what is not SACKed),
   // unless the peer reneged: its cumulative ACK stops at data it had SACKed, or a
   // second timeout in a row (then RFC 2018 §8's "ignore prior SACK information").
-  if (const auto first = board_.next_sacked(snd_una_);
+  if (const auto first = loss().board_.next_sacked(snd_una_);
       first && (first->start == snd_una_ || rto_count_ >= 2)) {
-    board_.clear();
-    rack_.clear_sacked();
+    if (loss_) loss_->board_.clear();
+    loss_w().rack_.clear_sacked();
   }
   dupacks_ = 0;
   recover_ = snd_max_;
@@ -144,13 +144,13 @@ void Tcb::on_rto(Instant now) {
     // segment) by send_sack_retransmission; RACK keeps judging the retransmissions, so
     // one lost again is sent again without waiting for another timeout. (With the
     // window closed, go back N instead: the persist timer probes it, MUST-37.)
-    rack_.mark_all_lost();
+    loss_w().rack_.mark_all_lost();
     rto_recovery_ = true;
     if (frto_ok) {
       // RFC 5682 §3: watch whether data sent before the timeout and never resent is
       // acknowledged — then its original arrived and the timeout was spurious.
-      frto_ = Frto::FirstAck;
-      rack_.watch_originals(snd_max_);
+      loss_w().frto_ = Frto::FirstAck;
+      loss_w().rack_.watch_originals(snd_max_);
     }
     return;
   }
@@ -163,10 +163,10 @@ void Tcb::on_reorder_timeout(Instant now) {
   // RFC 8985 §6.3: "RACK_detect_loss_and_arm_timer()" once more — the segments whose
   // reordering window has passed are lost; recovery starts if it has not.
   reo_deadline_.reset();
-  ++stats_.reo_timeouts;
+  ++extra_w().counts.reo_timeouts;
   if (!rack_enabled() || flight() == 0) return;
   detect_losses(true, now);
-  if (!sack_recovery_ && rack_.lost_bytes() > 0 && seq_ge(snd_una_, recover_)) {
+  if (!sack_recovery_ && loss().rack_.lost_bytes() > 0 && seq_ge(snd_una_, recover_)) {
     enter_sack_recovery(now);
   }
 }
@@ -175,7 +175,8 @@ bool Tcb::tlp_allowed() const {
   // RFC 8985 §7.2: a probe is scheduled while data is outstanding, SACK (and RACK) is
   // in use, no recovery (fast or timeout) is running and no probe is already out.
   return rack_enabled() && can_send_data() && flight() > 0 && snd_wnd_ > 0 && !sack_recovery_ &&
-         !rto_recovery_ && !recovery_.active() && rto_count_ == 0 && !tlp_end_ && !in_persist();
+         !rto_recovery_ && !recovery_.active() && rto_count_ == 0 && !loss().tlp_end_ &&
+         !in_persist();
 }
 
 bool Tcb::recovery_probe_allowed() const {

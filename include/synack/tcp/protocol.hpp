@@ -223,7 +223,6 @@ class TcpProtocol {
   }
   Tcb* find(ConnId id);
   const Tcb* find(ConnId id) const;
-  TcbContext ctx();
 
   TcpConfig config_;
   Random& random_;
@@ -253,6 +252,8 @@ class TcpProtocol {
   // Full frames at this MTU; a few hundred kept (a window's worth in flight at once).
   BufferPool pool_{512, config_.mtu + 14u};
   ChallengeAckLimiter challenge_limit_;
+  // What every Tcb refers to (one copy, not one per connection); made in the constructor.
+  std::unique_ptr<TcbContext> ctx_;
   std::size_t reserved_ = 0;           // sum of Conn::charged
   std::size_t time_wait_ = 0;          // Conns with time_wait set
   std::uint32_t predictable_isn_ = 0;  // InsecureOptions::predictable_isn counter

@@ -57,7 +57,8 @@ struct TcbContext {
 
 class Tcb {
  public:
-  Tcb(TcbContext ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts);
+  // `ctx` is the owner's, shared by all its connections, and outlives the Tcb.
+  Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts);
 
   // --- opens ---
   // OPEN (active), §3.10.1: "select an ISS. Send a SYN segment ... enter SYN-SENT".
@@ -172,6 +173,10 @@ class Tcb {
   bool sack_enabled() const { return sack_ok_; }
   // RFC 3168: both SYNs agreed on ECN (§6.1.1).
   bool ecn_enabled() const { return ecn_ok_; }
+  // The cold parts allocated so far (see LossState, Extras below): none for a
+  // connection idle since its handshake.
+  bool holds_loss_state() const { return loss_ != nullptr; }
+  bool holds_extras() const { return extra_ != nullptr; }
 
  private:
   // Outcome of one §3.10.7.4 step.
@@ -320,7 +325,7 @@ class Tcb {
   // with RFC 3042 limited transmit's one segment per early duplicate ACK (at most two).
   std::uint32_t cwnd() const {
     if (sack_recovery_) {
-      return flight() + static_cast<std::uint32_t>(std::max<std::int64_t>(prr_budget_, 0));
+      return flight() + static_cast<std::uint32_t>(std::max<std::int64_t>(loss().prr_budget_, 0));
     }
     if (recovery_.active()) return recovery_.window();
     if (rto_recovery_) {
@@ -337,7 +342,7 @@ class Tcb {
   }
   bool can_send_data() const;
 
-  TcbContext ctx_;
+  TcbContext& ctx_;
   ConnId id_;
   Endpoint local_;
   Endpoint remote_;
@@ -370,26 +375,8 @@ class Tcb {
   bool syn_offered_ws_ = false, syn_offered_ts_ = false;  // what the peer's SYN carried
   bool sack_permitted_ = false;
   bool sack_ok_ = false;
-  // RFC 2018 §4: the blocks last reported, most recent first; each names the held
-  // out-of-order interval it overlaps (intervals grow and merge, see fill_sack_blocks).
-  std::array<wire::SackBlock, 4> sack_recent_{};
-  std::uint8_t sack_recent_n_ = 0;
-  // RFC 2883: a duplicate to report as the first block of the next ACK (D-SACK).
-  std::optional<wire::SackBlock> dsack_;
-  // Sending side: what the peer SACKed, and the recovery state of RFC 6675 / RFC 6937.
-  SackScoreboard board_;
-  Rack rack_;  // the transmitted segments and RFC 8985's loss detection over them
   bool sack_recovery_ = false;
   bool rto_recovery_ = false;  // after a timeout with SACK, until RecoveryPoint is acked
-  // RFC 5682 §3 F-RTO: waiting for the first ACK after the timeout's retransmission
-  // (step 2), or for the one after the new data it let out (step 3).
-  enum class Frto : std::uint8_t { Off, FirstAck, SecondAck };
-  Frto frto_ = Frto::Off;
-  SeqNum frto_mark_;                 // SND.MAX when step 2b began: new data went once it moves
-  std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
-  std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
-  std::uint64_t prr_out_ = 0;        // PRR: bytes sent since
-  std::int64_t prr_budget_ = 0;      // PRR sndcnt: bytes this ACK allows
   std::uint32_t ts_recent_ = 0;
   Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
   SeqNum last_ack_sent_;
@@ -401,7 +388,6 @@ class Tcb {
   bool fin_queued_ = false;
   bool fin_sent_ = false;
   ByteRing rcv_buf_;
-  Assembler ooo_;
   std::optional<SeqNum> peer_fin_seq_;  // FIN seen (possibly ahead of RCV.NXT)
   bool fin_received_ = false;
   bool writable_blocked_ = false;
@@ -412,27 +398,7 @@ class Tcb {
   std::optional<Instant> rtx_deadline_;
   std::optional<Instant> reo_deadline_;  // RFC 8985 §6.3 reordering timer
   std::optional<Instant> pto_deadline_;  // RFC 8985 §7.2 probe timeout
-  // RFC 8985 §7: the tail loss probe in flight, [tlp_start_, tlp_end_) (TLP.end_seq).
-  bool tlp_probe_ = false;  // PTO expired: send a probe now
-  bool pto_spent_ = false;  // the PTO expired; not again before new data is sent or acked
-  std::optional<SeqNum> tlp_end_;
-  SeqNum tlp_start_;
-  bool tlp_is_retrans_ = false;  // TLP.is_retrans
-  bool tlp_dsacked_ = false;     // a D-SACK reported the probe's data twice
-  bool tlp_recovered_ = false;   // loss recovery began while the probe was out
-  // Undo state: the controller before the episode's reduction, the retransmissions of
-  // the episode (sent, and not yet reported back as duplicates by D-SACKs), and the
-  // TSval of the first timeout retransmission (Eifel).
-  std::optional<Congestion> cc_undo_;
-  std::uint32_t undo_rtx_sent_ = 0;
-  std::uint32_t undo_rtx_left_ = 0;
-  // What the episode retransmitted: a D-SACK counts only if it reports one of these
-  // (a duplicate the network made of an original proves nothing). Bounded: past
-  // kMaxUndoRanges retransmissions the episode cannot be undone.
-  static constexpr std::size_t kMaxUndoRanges = 32;
-  std::vector<Assembler::Interval> undo_ranges_;
-  std::optional<std::uint32_t> eifel_tsval_;
-  Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
+  Instant rtx_epoch_;                    // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;
@@ -465,11 +431,6 @@ class Tcb {
   Instant last_rcv_at_;
   std::optional<Instant> timewait_deadline_;
   std::optional<Instant> fin_wait_2_deadline_;
-  struct RstReply {
-    SeqNum seq;
-    std::optional<SeqNum> ack;
-  };
-  std::optional<RstReply> rst_reply_;
   bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
 
   // ECN (RFC 3168).
@@ -483,17 +444,94 @@ class Tcb {
   // a new one means CWR on the next new data (§6.1.2 "for any reason").
   std::optional<std::uint64_t> ecn_losses_;
 
-  // Fast Open (RFC 7413).
-  std::optional<TfoCookie> tfo_syn_option_;  // on our SYN or SYN,ACK (len 0: request)
-  bool tfo_active_ = false;                  // an active open that uses Fast Open
-  bool tfo_syn_sent_ = false;                // the first SYN is out (retransmissions: no data)
-  std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
-  std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
-  bool tfo_child_ = false;                   // passive: took a SYN's data, may send in SYN-RECEIVED
-
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;
-  ConnStats stats_;
+
+  // ---- Cold state, allocated on first use ----
+  // A connection idle since its handshake holds none of it: its Tcb is the hot state
+  // above (docs/PERFORMANCE.md, memory per idle endpoint). Read through loss() and
+  // extra(), which give an empty default while nothing is allocated; write through
+  // loss_w() and extra_w(), which allocate.
+
+  // RFC 5682 §3 F-RTO: waiting for the first ACK after the timeout's retransmission
+  // (step 2), or for the one after the new data it let out (step 3).
+  enum class Frto : std::uint8_t { Off, FirstAck, SecondAck };
+  // Bound on LossState::undo_ranges_: past this many retransmissions an episode cannot
+  // be undone.
+  static constexpr std::size_t kMaxUndoRanges = 32;
+  // Loss: the receiver's out-of-order data and SACK reports, the sender's scoreboard,
+  // RACK's log of transmissions, recovery, tail loss probes and undo.
+  struct LossState {
+    explicit LossState(std::size_t max_ooo_segments) : ooo_(max_ooo_segments) {}
+    // RFC 2018 §4: the blocks last reported, most recent first; each names the held
+    // out-of-order interval it overlaps (intervals grow and merge, see fill_sack_blocks).
+    std::array<wire::SackBlock, 4> sack_recent_{};
+    std::uint8_t sack_recent_n_ = 0;
+    // RFC 2883: a duplicate to report as the first block of the next ACK (D-SACK).
+    std::optional<wire::SackBlock> dsack_;
+    // Sending side: what the peer SACKed, and the recovery state of RFC 6675 / RFC 6937.
+    SackScoreboard board_;
+    Rack rack_;  // the transmitted segments and RFC 8985's loss detection over them
+    Frto frto_ = Frto::Off;
+    SeqNum frto_mark_;                 // SND.MAX when step 2b began: new data went once it moves
+    std::uint32_t recover_fs_ = 0;     // PRR RecoverFS: the flight when recovery began
+    std::uint64_t prr_delivered_ = 0;  // PRR: bytes delivered (acked or SACKed) since
+    std::uint64_t prr_out_ = 0;        // PRR: bytes sent since
+    std::int64_t prr_budget_ = 0;      // PRR sndcnt: bytes this ACK allows
+    Assembler ooo_;
+    // RFC 8985 §7: the tail loss probe in flight, [tlp_start_, tlp_end_) (TLP.end_seq).
+    bool tlp_probe_ = false;  // PTO expired: send a probe now
+    bool pto_spent_ = false;  // the PTO expired; not again before new data is sent or acked
+    std::optional<SeqNum> tlp_end_;
+    SeqNum tlp_start_;
+    bool tlp_is_retrans_ = false;  // TLP.is_retrans
+    bool tlp_dsacked_ = false;     // a D-SACK reported the probe's data twice
+    bool tlp_recovered_ = false;   // loss recovery began while the probe was out
+    // Undo state: the controller before the episode's reduction, the retransmissions of
+    // the episode (sent, and not yet reported back as duplicates by D-SACKs), and the
+    // TSval of the first timeout retransmission (Eifel).
+    std::optional<Congestion> cc_undo_;
+    std::uint32_t undo_rtx_sent_ = 0;
+    std::uint32_t undo_rtx_left_ = 0;
+    // What the episode retransmitted: a D-SACK counts only if it reports one of these
+    // (a duplicate the network made of an original proves nothing). Bounded: past
+    // kMaxUndoRanges retransmissions the episode cannot be undone.
+    std::vector<Assembler::Interval> undo_ranges_;
+    std::optional<std::uint32_t> eifel_tsval_;
+  };
+  struct RstReply {
+    SeqNum seq;
+    std::optional<SeqNum> ack;
+  };
+  // Rare things: the counters of events an ordinary connection never sees, a pending
+  // RST reply, and Fast Open's handshake state.
+  struct Extras {
+    ConnStats counts;  // all but the four hot counters below (and the derived fields)
+    std::optional<RstReply> rst_reply_;
+    // Fast Open (RFC 7413).
+    std::optional<TfoCookie> tfo_syn_option_;  // on our SYN or SYN,ACK (len 0: request)
+    bool tfo_active_ = false;                  // an active open that uses Fast Open
+    bool tfo_syn_sent_ = false;                // the first SYN is out (retransmissions: no data)
+    std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
+    std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
+    bool tfo_child_ = false;  // passive: took a SYN's data, may send in SYN-RECEIVED
+  };
+  const LossState& loss() const { return loss_ ? *loss_ : empty_loss(); }
+  LossState& loss_w() {
+    if (!loss_) loss_ = std::make_unique<LossState>(ctx_.config.max_ooo_segments);
+    return *loss_;
+  }
+  const Extras& extra() const { return extra_ ? *extra_ : empty_extras(); }
+  Extras& extra_w() {
+    if (!extra_) extra_ = std::make_unique<Extras>();
+    return *extra_;
+  }
+  static const LossState& empty_loss();
+  static const Extras& empty_extras();
+  std::unique_ptr<LossState> loss_;
+  std::unique_ptr<Extras> extra_;
+  // The counters every segment touches (ConnStats' first four).
+  std::uint64_t segs_in_ = 0, segs_out_ = 0, bytes_in_ = 0, bytes_out_ = 0;
 };
 
 }  // namespace synack::tcp

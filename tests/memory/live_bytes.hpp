@@ -1,0 +1,10 @@
+// Heap bytes in use by this process, as counted by the replacement operator new and
+// delete of live_bytes.cpp (malloc_usable_size of every block: what the allocator
+// really hands out, not what was asked for). Single-threaded tests only.
+#pragma once
+
+#include <cstddef>
+
+namespace synack::testing {
+std::size_t live_heap_bytes();
+}  // namespace synack::testing
