@@ -144,12 +144,12 @@ void Tcb::push_event(EventKind k, ConnError e) {
 void Tcb::terminate(Rule rule, std::optional<ConnError> err, Instant now) {
   transition(State::Closed, rule, now);
   error_ = err;
-  rtx_deadline_.reset();
-  persist_deadline_.reset();
-  delack_deadline_.reset();
-  keepalive_deadline_.reset();
-  timewait_deadline_.reset();
-  fin_wait_2_deadline_.reset();
+  timers_.cancel(Timer::Retransmit);
+  timers_.cancel(Timer::Persist);
+  timers_.cancel(Timer::DelayedAck);
+  timers_.cancel(Timer::Keepalive);
+  timers_.cancel(Timer::TimeWait);
+  timers_.cancel(Timer::FinWait2);
   ack_now_ = false;
   fast_rtx_ = force_probe_ = keepalive_probe_ = false;
   // MUST-12: the user learns whether the connection closed normally or was aborted.

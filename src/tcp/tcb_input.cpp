@@ -258,7 +258,7 @@ Tcb::Step Tcb::check_sequence(Seg& seg) {
     // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of
     // the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
     if (state_ == State::TimeWait && seg.fin && !seg.rst && seg.seq + len == rcv_nxt_) {
-      timewait_deadline_ = last_rcv_at_ + 2 * ctx_.config.msl;
+      timers_.set(Timer::TimeWait, last_rcv_at_ + 2 * ctx_.config.msl);
     }
     // RFC 2883 §4.1.1: text that was all received before is reported as a D-SACK.
     const SeqNum data_start = seg.seq + (seg.syn ? 1u : 0u);
@@ -442,7 +442,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
       // FIN. Acknowledge it, and restart the 2 MSL timeout." (the eighth step says the
       // same of a FIN). As Linux, a bare ACK exactly at RCV.NXT only restarts the timer:
       // answering it would let two ends in TIME-WAIT acknowledge each other forever.
-      timewait_deadline_ = now + 2 * ctx_.config.msl;
+      timers_.set(Timer::TimeWait, now + 2 * ctx_.config.msl);
       if (seg.len() > 0 || seg.seq != rcv_nxt_) ack_now_ = true;
       break;
     default:
@@ -471,7 +471,7 @@ void Tcb::syn_acked(const Seg& seg, Instant now) {
     loss_->rack_.on_cumulative_ack(snd_una_, now);
     loss_->board_.advance(snd_una_);
   }
-  rtx_deadline_.reset();
+  timers_.cancel(Timer::Retransmit);
   if (rto_count_ > 0) rtt_.restart_after_syn_timeout();
   rto_count_ = 0;
 }
@@ -551,13 +551,13 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   }
   // RFC 6298 (5.3): "When an ACK is received that acknowledges new data, restart the
   // retransmission timer"; the R1/R2 measurement restarts too.
-  rtx_deadline_.reset();
+  timers_.cancel(Timer::Retransmit);
   rto_count_ = 0;
   rtx_epoch_ = now;
   if (sack_ok_) {
     loss_w().rack_.on_cumulative_ack(snd_una_, now);
     if (rtt_.samples() != rtt_samples) loss_w().rack_.on_rtt_sample(rtt_.latest());
-    pto_deadline_.reset();  // RFC 8985 §7.2: re-armed from this ACK (update_timers)
+    timers_.cancel(Timer::Probe);  // RFC 8985 §7.2: re-armed from this ACK (update_timers)
     if (loss_) loss_->pto_spent_ = false;
   }
   if (sack_recovery_) {
@@ -750,9 +750,9 @@ void Tcb::detect_losses(bool timer, Instant now) {
       Duration wait{0};
       loss_w().rack_.detect_loss(now, rtt_.srtt(), sack_recovery_, wait);
       if (wait > Duration::zero()) {
-        reo_deadline_ = now + wait;
+        timers_.set(Timer::Reorder, now + wait);
       } else {
-        reo_deadline_.reset();
+        timers_.cancel(Timer::Reorder);
       }
     }
   } else {
@@ -792,7 +792,7 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
   if (sack_recovery_ && newly_sacked > 0) {
     // TcpConfig::recovery_probe: the probe timeout counts from the last ACK that
     // delivered something (a cumulative one re-arms it in check_ack).
-    pto_deadline_.reset();
+    timers_.cancel(Timer::Probe);
     if (loss_) loss_->pto_spent_ = false;
   }
   detect_losses(false, now);
@@ -1009,9 +1009,9 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     } else if (quickacks_ > 0) {
       --quickacks_;
       ack_now_ = true;
-    } else if (!delack_deadline_) {
+    } else if (!timers_.armed(Timer::DelayedAck)) {
       // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.
-      delack_deadline_ = now + ctx_.config.delayed_ack;
+      timers_.set(Timer::DelayedAck, now + ctx_.config.delayed_ack);
     }
     return Step::Continue;
   }
@@ -1082,11 +1082,11 @@ Tcb::Step Tcb::check_fin(const Seg& seg, Instant now) {
 
 void Tcb::enter_time_wait(Instant now, Rule rule) {
   transition(State::TimeWait, rule, now);
-  timewait_deadline_ = now + 2 * ctx_.config.msl;
-  fin_wait_2_deadline_.reset();
-  rtx_deadline_.reset();
-  persist_deadline_.reset();
-  keepalive_deadline_.reset();
+  timers_.set(Timer::TimeWait, now + 2 * ctx_.config.msl);
+  timers_.cancel(Timer::FinWait2);
+  timers_.cancel(Timer::Retransmit);
+  timers_.cancel(Timer::Persist);
+  timers_.cancel(Timer::Keepalive);
 }
 
 }  // namespace synack::tcp

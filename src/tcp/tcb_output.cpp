@@ -338,7 +338,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     ack_now_ = false;
     dup_ack_now_ = false;
     if (loss_) loss_->dsack_.reset();  // RFC 2883: a duplicate is reported once
-    delack_deadline_.reset();
+    timers_.cancel(Timer::DelayedAck);
     unacked_bytes_ = 0;
   }
   const SeqNum end = seq + data_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
@@ -348,7 +348,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     loss_w().rack_.on_send(seq, end, now);
     // RFC 8985 §7.2: new data re-arms the probe timeout (update_timers).
     if (!retransmission) {
-      pto_deadline_.reset();
+      timers_.cancel(Timer::Probe);
       if (loss_) loss_->pto_spent_ = false;
     }
   }
@@ -454,7 +454,7 @@ bool Tcb::send_loss_probe(Instant now) {
     send_new_probe_segments(now);
     loss_w().pto_spent_ = true;
     ++extra_w().counts.recovery_probes;
-    rtx_deadline_ = now + rtt_.rto();
+    timers_.set(Timer::Retransmit, now + rtt_.rto());
     return true;
   }
   if (!tlp_allowed()) return false;
@@ -470,7 +470,7 @@ bool Tcb::send_loss_probe(Instant now) {
   } else {
     const SentSegment* last = loss().rack_.last();
     if (!last || last->sacked) {
-      rtx_deadline_ = now + rtt_.rto();  // nothing to probe with
+      timers_.set(Timer::Retransmit, now + rtt_.rto());  // nothing to probe with
       return false;
     }
     const SeqNum data_hi = seq_min(last->end, data_end());
@@ -479,7 +479,7 @@ bool Tcb::send_loss_probe(Instant now) {
     const std::uint32_t len = std::min(avail, send_mss());
     const bool fin = fin_sent_ && seq_gt(last->end, fin_seq());
     if (len == 0 && !fin) {
-      rtx_deadline_ = now + rtt_.rto();
+      timers_.set(Timer::Retransmit, now + rtt_.rto());
       return false;
     }
     loss_w().tlp_start_ = data_hi - len;
@@ -493,7 +493,7 @@ bool Tcb::send_loss_probe(Instant now) {
   if (loss_) loss_->tlp_recovered_ = false;
   ++extra_w().counts.tlp_probes;
   // "After attempting to send a loss probe ... the sender MUST re-arm the RTO timer".
-  rtx_deadline_ = now + rtt_.rto();
+  timers_.set(Timer::Retransmit, now + rtt_.rto());
   return true;
 }
 
@@ -544,48 +544,49 @@ Duration Tcb::persist_interval() const {
 
 void Tcb::update_timers(Instant now) {
   if (state_ == State::Closed || state_ == State::Listen || state_ == State::TimeWait) {
-    rtx_deadline_.reset();
-    reo_deadline_.reset();
-    pto_deadline_.reset();
-    persist_deadline_.reset();
-    keepalive_deadline_.reset();
+    timers_.cancel(Timer::Retransmit);
+    timers_.cancel(Timer::Reorder);
+    timers_.cancel(Timer::Probe);
+    timers_.cancel(Timer::Persist);
+    timers_.cancel(Timer::Keepalive);
     return;
   }
   if (in_persist()) {
-    rtx_deadline_.reset();
-    pto_deadline_.reset();
-    if (!persist_deadline_) persist_deadline_ = now + persist_interval();
+    timers_.cancel(Timer::Retransmit);
+    timers_.cancel(Timer::Probe);
+    if (!timers_.armed(Timer::Persist)) timers_.set(Timer::Persist, now + persist_interval());
   } else {
-    persist_deadline_.reset();
+    timers_.cancel(Timer::Persist);
     persist_backoff_ = 0;
     // RFC 6298 (5.1): "Every time a packet containing data is sent (including a
     // retransmission), if the timer is not running, start it"; (5.2) stop it when
     // all outstanding data has been acknowledged.
     if (flight() > 0) {
-      if (!rtx_deadline_) rtx_deadline_ = now + rtt_.rto();
+      if (!timers_.armed(Timer::Retransmit)) timers_.set(Timer::Retransmit, now + rtt_.rto());
     } else {
-      rtx_deadline_.reset();
+      timers_.cancel(Timer::Retransmit);
     }
     // RFC 8985 §7.2: the probe timeout, never later than the RTO. §7.3: "After
     // attempting to send a loss probe, regardless of whether a loss probe was sent, the
     // sender MUST re-arm the RTO timer, not the PTO timer".
     if (!probe_allowed() || loss().pto_spent_) {
-      pto_deadline_.reset();
-    } else if (!pto_deadline_) {
-      pto_deadline_ = std::min(now + pto_interval(), *rtx_deadline_);
+      timers_.cancel(Timer::Probe);
+    } else if (!timers_.armed(Timer::Probe)) {
+      timers_.set(Timer::Probe, std::min(now + pto_interval(), timers_.at(Timer::Retransmit)));
     }
   }
-  if (state_ == State::FinWait2 && user_closed_ && !fin_wait_2_deadline_) {
-    fin_wait_2_deadline_ = now + ctx_.config.fin_wait_2_timeout;
+  if (state_ == State::FinWait2 && user_closed_ && !timers_.armed(Timer::FinWait2)) {
+    timers_.set(Timer::FinWait2, now + ctx_.config.fin_wait_2_timeout);
   }
   // §3.8.4 keep-alives: only on an idle, synchronized connection (MUST-24..28).
   if (opts_.keepalive && (state_ == State::Established || state_ == State::CloseWait) &&
       flight() == 0) {
     // The first probe after keepalive_idle of silence, then one per interval.
-    keepalive_deadline_ = keepalive_sent_ == 0 ? last_rcv_at_ + opts_.keepalive_idle
-                                               : last_keepalive_at_ + opts_.keepalive_interval;
+    timers_.set(Timer::Keepalive, keepalive_sent_ == 0
+                                      ? last_rcv_at_ + opts_.keepalive_idle
+                                      : last_keepalive_at_ + opts_.keepalive_interval);
   } else {
-    keepalive_deadline_.reset();
+    timers_.cancel(Timer::Keepalive);
   }
 }
 

@@ -18,52 +18,48 @@ Duration data_r2(const TcpConfig& config, const SocketOptions& opts) {
 }
 
 std::optional<Instant> Tcb::deadline() const {
-  std::optional<Instant> d;
-  for (const auto& t :
-       {rtx_deadline_, reo_deadline_, pto_deadline_, persist_deadline_, delack_deadline_,
-        keepalive_deadline_, timewait_deadline_, fin_wait_2_deadline_}) {
-    if (t && (!d || *t < *d)) d = t;
-  }
-  return d;
+  return timers_.next();
 }
 
 void Tcb::on_timer(Instant now) {
-  if (timewait_deadline_ && now >= *timewait_deadline_) {
+  if (timers_.due(Timer::TimeWait, now)) {
     // §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB,
     // enter the CLOSED state, and return."
     terminate(Rule::rfc9293_3_10_8_time_wait_timeout, std::nullopt, now);
     return;
   }
-  if (fin_wait_2_deadline_ && now >= *fin_wait_2_deadline_) {
+  if (timers_.due(Timer::FinWait2, now)) {
     terminate(Rule::impl_fin_wait_2_timeout, std::nullopt, now);
     return;
   }
-  if (pto_deadline_ && now >= *pto_deadline_) {
+  if (timers_.due(Timer::Probe, now)) {
     // RFC 8985 §7.3: the probe timeout expired; output() sends the probe. §7.2: a probe
     // due no later than the RTO goes first, also when the PTO was capped at the RTO (a
     // one-segment tail: 2·SRTT + WCDelAckT above a 200 ms RTO), as Linux's
     // tcp_schedule_loss_probe: a probe, not a timeout. Sending it re-arms the RTO
     // (§7.3). (A timeout that still fires now cancels the probe: on_rto.)
-    const bool before_rto = rtx_deadline_ && *pto_deadline_ <= *rtx_deadline_ && probe_allowed();
-    pto_deadline_.reset();
+    const bool before_rto = timers_.armed(Timer::Retransmit) &&
+                            timers_.at(Timer::Probe) <= timers_.at(Timer::Retransmit) &&
+                            probe_allowed();
+    timers_.cancel(Timer::Probe);
     loss_w().tlp_probe_ = true;
     loss_w().pto_spent_ = true;
-    if (before_rto) rtx_deadline_ = now + rtt_.rto();
+    if (before_rto) timers_.set(Timer::Retransmit, now + rtt_.rto());
   }
-  if (rtx_deadline_ && now >= *rtx_deadline_) {
+  if (timers_.due(Timer::Retransmit, now)) {
     on_rto(now);
     if (state_ == State::Closed) {
       output(now);
       return;
     }
   }
-  if (reo_deadline_ && now >= *reo_deadline_) on_reorder_timeout(now);
-  if (persist_deadline_ && now >= *persist_deadline_) on_persist(now);
-  if (delack_deadline_ && now >= *delack_deadline_) {
-    delack_deadline_.reset();
+  if (timers_.due(Timer::Reorder, now)) on_reorder_timeout(now);
+  if (timers_.due(Timer::Persist, now)) on_persist(now);
+  if (timers_.due(Timer::DelayedAck, now)) {
+    timers_.cancel(Timer::DelayedAck);
     ack_now_ = true;
   }
-  if (keepalive_deadline_ && now >= *keepalive_deadline_) {
+  if (timers_.due(Timer::Keepalive, now)) {
     on_keepalive(now);
     if (state_ == State::Closed) return;
   }
@@ -71,7 +67,7 @@ void Tcb::on_timer(Instant now) {
 }
 
 void Tcb::on_rto(Instant now) {
-  rtx_deadline_.reset();
+  timers_.cancel(Timer::Retransmit);
   const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
   // §3.8.3: "When the number of transmissions of the same segment reaches a
   // threshold R2 greater than R1, close the connection" (MUST-20) — R2 as time: at
@@ -123,8 +119,8 @@ void Tcb::on_rto(Instant now) {
   // RFC 8985 §7: a timeout ends any probe episode; no probe until new data is acked.
   if (loss_) loss_->tlp_probe_ = false;
   if (loss_) loss_->tlp_end_.reset();
-  pto_deadline_.reset();
-  reo_deadline_.reset();
+  timers_.cancel(Timer::Probe);
+  timers_.cancel(Timer::Reorder);
   // The scoreboard survives a timeout (RFC 8985 §6.3: resend only what is not SACKed),
   // unless the peer reneged: its cumulative ACK stops at data it had SACKed, or a
   // second timeout in a row (then RFC 2018 §8's "ignore prior SACK information").
@@ -162,7 +158,7 @@ void Tcb::on_rto(Instant now) {
 void Tcb::on_reorder_timeout(Instant now) {
   // RFC 8985 §6.3: "RACK_detect_loss_and_arm_timer()" once more — the segments whose
   // reordering window has passed are lost; recovery starts if it has not.
-  reo_deadline_.reset();
+  timers_.cancel(Timer::Reorder);
   ++extra_w().counts.reo_timeouts;
   if (!rack_enabled() || flight() == 0) return;
   detect_losses(true, now);
@@ -210,7 +206,7 @@ Duration Tcb::pto_interval() const {
 
 void Tcb::on_persist(Instant now) {
   (void)now;
-  persist_deadline_.reset();
+  timers_.cancel(Timer::Persist);
   // §3.8.6.1: probes back off exponentially; the window "may stay zero forever"
   // (MUST-37) as long as the peer answers, so persistence never closes the connection.
   ++persist_backoff_;
@@ -218,7 +214,7 @@ void Tcb::on_persist(Instant now) {
 }
 
 void Tcb::on_keepalive(Instant now) {
-  keepalive_deadline_.reset();
+  timers_.cancel(Timer::Keepalive);
   if (keepalive_sent_ >= opts_.keepalive_count) {
     terminate(Rule::rfc9293_3_8_4_keepalive_timeout, ConnError::TimedOut, now);
     return;

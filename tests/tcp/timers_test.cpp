@@ -201,3 +201,57 @@ TEST(Keepalive, LateTimerSendsOneProbeNotABurst) {
 
 }  // namespace
 }  // namespace synack::tcp::testing
+
+namespace synack::tcp::testing {
+namespace {
+
+// TcbTimers (timers.hpp): which timers can run together is in the type.
+TEST(TcbTimers, RetransmitAndPersistShareOneSlotAndPersistStopsTheProbe) {
+  TcbTimers t;
+  EXPECT_FALSE(t.next());
+  t.set(Timer::Retransmit, at_ms(300));
+  t.set(Timer::Probe, at_ms(200));
+  t.set(Timer::Reorder, at_ms(250));
+  EXPECT_EQ(t.next(), at_ms(200));
+  EXPECT_TRUE(t.due(Timer::Probe, at_ms(200)));
+  EXPECT_FALSE(t.due(Timer::Retransmit, at_ms(299)));
+  // Cancelling the persist timer, which is not running, leaves the RTO alone.
+  t.cancel(Timer::Persist);
+  EXPECT_TRUE(t.armed(Timer::Retransmit));
+  t.set(Timer::Persist, at_ms(1000));
+  EXPECT_FALSE(t.armed(Timer::Retransmit));
+  EXPECT_FALSE(t.armed(Timer::Probe));
+  EXPECT_TRUE(t.armed(Timer::Reorder));  // runs on its own
+  EXPECT_EQ(t.get(Timer::Persist), at_ms(1000));
+  EXPECT_EQ(t.next(), at_ms(250));
+  t.set(Timer::Retransmit, at_ms(400));
+  EXPECT_FALSE(t.armed(Timer::Persist));
+  EXPECT_EQ(t.get(Timer::Retransmit), at_ms(400));
+}
+
+TEST(TcbTimers, KeepaliveFinWait2AndTimeWaitShareOneSlotAndTimeWaitStopsSending) {
+  TcbTimers t;
+  t.set(Timer::Keepalive, at_ms(7'200'000));
+  t.set(Timer::DelayedAck, at_ms(40));
+  EXPECT_EQ(t.next(), at_ms(40));
+  t.set(Timer::FinWait2, at_ms(60'000));
+  EXPECT_FALSE(t.armed(Timer::Keepalive));
+  EXPECT_EQ(t.get(Timer::FinWait2), at_ms(60'000));
+  t.set(Timer::Retransmit, at_ms(500));
+  t.set(Timer::Probe, at_ms(300));
+  t.set(Timer::Reorder, at_ms(350));
+  t.set(Timer::TimeWait, at_ms(120'000));
+  EXPECT_FALSE(t.armed(Timer::FinWait2));
+  EXPECT_FALSE(t.armed(Timer::Retransmit));
+  EXPECT_FALSE(t.armed(Timer::Probe));
+  EXPECT_FALSE(t.armed(Timer::Reorder));
+  EXPECT_TRUE(t.armed(Timer::DelayedAck));  // the last ACK may still be owed
+  EXPECT_EQ(t.next(), at_ms(40));
+  t.cancel(Timer::DelayedAck);
+  EXPECT_EQ(t.next(), at_ms(120'000));
+  t.cancel_all();
+  EXPECT_FALSE(t.next());
+}
+
+}  // namespace
+}  // namespace synack::tcp::testing

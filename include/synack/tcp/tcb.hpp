@@ -30,6 +30,7 @@
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/tcp/syncookie.hpp"
+#include "synack/tcp/timers.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/tcp.hpp"
 
@@ -395,10 +396,8 @@ class Tcb {
   // Retransmission, congestion, ACK generation.
   RttEstimator rtt_;
   Congestion cc_;
-  std::optional<Instant> rtx_deadline_;
-  std::optional<Instant> reo_deadline_;  // RFC 8985 §6.3 reordering timer
-  std::optional<Instant> pto_deadline_;  // RFC 8985 §7.2 probe timeout
-  Instant rtx_epoch_;                    // start of the current R1/R2 measurement (§3.8.3)
+  TcbTimers timers_;   // every timer of the connection (timers.hpp)
+  Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;
@@ -419,18 +418,13 @@ class Tcb {
   // quick-ACK mode).
   static constexpr std::uint32_t kQuickAcks = 16;
   std::uint32_t quickacks_ = 0;
-  std::optional<Instant> delack_deadline_;
   std::uint32_t unacked_bytes_ = 0;
-  std::optional<Instant> persist_deadline_;
   std::uint32_t persist_backoff_ = 0;
   bool force_probe_ = false;
-  std::optional<Instant> keepalive_deadline_;
   std::uint32_t keepalive_sent_ = 0;
   bool keepalive_probe_ = false;
   Instant last_keepalive_at_;
   Instant last_rcv_at_;
-  std::optional<Instant> timewait_deadline_;
-  std::optional<Instant> fin_wait_2_deadline_;
   bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
 
   // ECN (RFC 3168).
