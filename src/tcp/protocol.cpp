@@ -34,11 +34,11 @@ TcpProtocol::~TcpProtocol() = default;
 
 Tcb* TcpProtocol::find(ConnId id) {
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.tcb.get();
+  return it == conns_.end() ? nullptr : &it->second->tcb;
 }
 const Tcb* TcpProtocol::find(ConnId id) const {
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.tcb.get();
+  return it == conns_.end() ? nullptr : &it->second->tcb;
 }
 const Tcb* TcpProtocol::tcb(ConnId id) const {
   return find(id);
@@ -46,7 +46,7 @@ const Tcb* TcpProtocol::tcb(ConnId id) const {
 
 std::size_t TcpProtocol::memory_in_use() const {
   std::size_t n = 0;
-  for (const auto& [id, c] : conns_) n += c.tcb->memory_allocated();
+  for (const auto& [id, c] : conns_) n += c->tcb.memory_allocated();
   return n;
 }
 
@@ -170,8 +170,8 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
 }
 
 bool TcpProtocol::completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const {
-  const Conn& c = conns_.at(id);
-  if (!c.listener || c.queued || c.tcb->state() != State::SynReceived) return false;
+  const Conn& c = *conns_.at(id);
+  if (!c.listener || c.queued || c.tcb.state() != State::SynReceived) return false;
   if (!seg.flags.ack() || seg.flags.rst() || seg.flags.syn()) return false;
   auto lit = listeners_.find(*c.listener);
   return lit != listeners_.end() && lit->second.accept_queue.size() >= lit->second.backlog;
@@ -244,7 +244,7 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   const TfoPassive tfo = tfo_on_syn(l, in, now);
   const Tuple t{Endpoint{in.dst, seg.dst_port}, Endpoint{in.src, seg.src_port}};
   const ConnId id = add_conn(t, l.opts);
-  Conn& c = conns_.at(id);
+  Conn& c = *conns_.at(id);
   c.listener = lid;
   ++l.embryonic;
   if (tfo.accept_data) {
@@ -253,7 +253,7 @@ void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Insta
   }
   SeqNum iss = choose_isn(t, now);
   if (isn_floor && !seq_gt(iss, *isn_floor)) iss = *isn_floor + 1;
-  c.tcb->open_from_listen(seg, iss, lid, now, tfo);
+  c.tcb.open_from_listen(seg, iss, lid, now, tfo);
   settle(id);
 }
 
@@ -299,7 +299,7 @@ TfoPassive TcpProtocol::tfo_on_syn(Listener& l, const SegmentIn& in, Instant now
 }
 
 void TcpProtocol::tfo_settle(Conn& c, bool gone) {
-  if (!c.tfo_listener || (!gone && c.tcb->state() == State::SynReceived)) return;
+  if (!c.tfo_listener || (!gone && c.tcb.state() == State::SynReceived)) return;
   auto lit = listeners_.find(*c.tfo_listener);
   if (lit != listeners_.end() && lit->second.tfo_pending > 0) --lit->second.tfo_pending;
   c.tfo_listener.reset();
@@ -328,23 +328,22 @@ bool TcpProtocol::admit(const SocketOptions& opts) {
 void TcpProtocol::enter_time_wait(Conn& c) {
   if (time_wait_ >= config_.max_time_wait) {
     ++stats_.time_wait_overflow;
-    c.tcb->close_for_time_wait_overflow(now_);  // CLOSED now: settle() reaps it
+    c.tcb.close_for_time_wait_overflow(now_);  // CLOSED now: settle() reaps it
     return;
   }
   c.time_wait = true;
   ++time_wait_;
   reserved_ -= c.charged;
   c.charged = 0;
-  c.tcb->release_memory_for_time_wait();
+  c.tcb.release_memory_for_time_wait();
 }
 
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
-  Conn c;
-  c.tcb = std::make_unique<Tcb>(*ctx_, id, t.local, t.remote, opts);
-  c.tcb->set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
-  c.charged = c.tcb->memory_limit();
-  reserved_ += c.charged;
+  auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, opts);
+  c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
+  c->charged = c->tcb.memory_limit();
+  reserved_ += c->charged;
   conns_.emplace(id, std::move(c));
   by_tuple_[t] = id;
   count_ephemeral(t, +1);
@@ -378,9 +377,9 @@ void TcpProtocol::on_timer(Instant now) {
     const TimerEntry e = timers_.top();
     timers_.pop();
     auto it = conns_.find(e.id);
-    if (it == conns_.end() || it->second.scheduled != e.at) continue;  // stale
-    it->second.scheduled.reset();
-    it->second.tcb->on_timer(now);
+    if (it == conns_.end() || it->second->scheduled != e.at) continue;  // stale
+    it->second->scheduled.reset();
+    it->second->tcb.on_timer(now);
     settle(e.id);
   }
   purge_heap();
@@ -394,14 +393,14 @@ std::optional<Instant> TcpProtocol::next_deadline() const {
 void TcpProtocol::purge_heap() {
   auto stale = [&](const TimerEntry& e) {
     auto it = conns_.find(e.id);
-    return it == conns_.end() || it->second.scheduled != e.at;
+    return it == conns_.end() || it->second->scheduled != e.at;
   };
   while (!timers_.empty() && stale(timers_.top())) timers_.pop();
   // Lazy deletion leaves stale entries behind; rebuild when they dominate.
   if (timers_.size() > 4 * conns_.size() + 64) {
     std::vector<TimerEntry> live;
     for (const auto& [id, c] : conns_) {
-      if (c.scheduled) live.push_back(TimerEntry{*c.scheduled, id});
+      if (c->scheduled) live.push_back(TimerEntry{*c->scheduled, id});
     }
     timers_ = decltype(timers_)(std::greater<>(), std::move(live));
   }
@@ -471,10 +470,10 @@ void TcpProtocol::detach_from_listener(Conn& c, ConnId id) {
 void TcpProtocol::reap(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
-  detach_from_listener(it->second, id);
-  tfo_settle(it->second, true);
-  reserved_ -= it->second.charged;
-  if (it->second.time_wait) --time_wait_;
+  detach_from_listener(*it->second, id);
+  tfo_settle(*it->second, true);
+  reserved_ -= it->second->charged;
+  if (it->second->time_wait) --time_wait_;
   conns_.erase(it);
   ++stats_.conns_closed;
 }
@@ -485,8 +484,8 @@ void TcpProtocol::settle(ConnId id) {
   // Whatever touched the connection during a batch (a segment, a timer, a user call)
   // may have left a pure ACK deferred: end_batch sends it.
   if (batching_) batch_touched_.push_back(id);
-  Conn& c = it->second;
-  Tcb& tcb = *c.tcb;
+  Conn& c = *it->second;
+  Tcb& tcb = c.tcb;
   tfo_settle(c, false);
   if (tcb.take_accept_ready() && c.listener && !c.queued) {
     auto lit = listeners_.find(*c.listener);
@@ -548,16 +547,16 @@ Result<ConnId, AcceptError> TcpProtocol::accept(ListenerId lid) {
   if (l.accept_queue.empty()) return Err{AcceptError::WouldBlock};
   const ConnId id = l.accept_queue.front();
   l.accept_queue.pop_front();
-  Conn& c = conns_.at(id);
+  Conn& c = *conns_.at(id);
   c.listener.reset();
   c.queued = false;
-  c.tcb->set_user_visible();
+  c.tcb.set_user_visible();
   // What happened before accept() is reported now.
-  if (c.tcb->readable() > 0) events_.push_back(Event{EventKind::Readable, id, lid, {}});
+  if (c.tcb.readable() > 0) events_.push_back(Event{EventKind::Readable, id, lid, {}});
   // The FIN's PeerClosed was held while the connection was not user-visible: report it
   // even if data before the FIN is still unread (it is, when Readable was just queued).
-  if (c.tcb->fin_received()) events_.push_back(Event{EventKind::PeerClosed, id, lid, {}});
-  if (c.tcb->finished()) events_.push_back(Event{EventKind::Closed, id, lid, {}});
+  if (c.tcb.fin_received()) events_.push_back(Event{EventKind::PeerClosed, id, lid, {}});
+  if (c.tcb.finished()) events_.push_back(Event{EventKind::Closed, id, lid, {}});
   return id;
 }
 
@@ -565,10 +564,11 @@ Status<CloseError> TcpProtocol::close_listener(ListenerId lid) {
   if (!listeners_.contains(lid)) return Err{CloseError::NoSuchListener};
   std::vector<ConnId> children;
   for (const auto& [id, c] : conns_) {
-    if (c.listener == lid) children.push_back(id);
+    if (c->listener == lid) children.push_back(id);
   }
+  std::sort(children.begin(), children.end());  // reset in the order they were made
   for (ConnId id : children) {
-    conns_.at(id).tcb->abort(now_);  // never accepted: reset the peer
+    conns_.at(id)->tcb.abort(now_);  // never accepted: reset the peer
     settle(id);
   }
   listeners_.erase(lid);
@@ -732,8 +732,8 @@ Status<CloseError> TcpProtocol::release(ConnId id, void (Tcb::*how)(Instant)) {
   // CLOSE and ABORT both hand the connection back: it is reaped once CLOSED.
   auto it = conns_.find(id);
   if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
-  it->second.released = true;
-  Tcb& tcb = *it->second.tcb;
+  it->second->released = true;
+  Tcb& tcb = it->second->tcb;
   if (!tcb.finished()) (tcb.*how)(now_);
   settle(id);
   purge_heap();
@@ -745,7 +745,7 @@ Status<OptionError> TcpProtocol::set_options(ConnId id, const SocketOptions& opt
   if (!tcb) return Err{OptionError::NoSuchConnection};
   if (!options_valid(opts) || opts.keepalive_count == 0) return Err{OptionError::InvalidValue};
   // Larger buffers are charged to the memory budget first (they never shrink).
-  Conn& c = conns_.at(id);
+  Conn& c = *conns_.at(id);
   const std::size_t limit = std::max(opts.send_buffer, tcb->options().send_buffer) +
                             std::max(opts.recv_buffer, tcb->options().recv_buffer);
   if (limit > c.charged && reserved_ + (limit - c.charged) > config_.memory_budget) {

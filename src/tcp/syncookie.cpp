@@ -214,12 +214,12 @@ bool TcpProtocol::on_cookie_ack(ListenerId lid, const SegmentIn& in, Instant now
   ++stats_.syn_cookies_valid;
   const Tuple tuple{Endpoint{in.dst, in.seg.dst_port}, Endpoint{in.src, in.seg.src_port}};
   const ConnId id = add_conn(tuple, l.opts);
-  Conn& conn = conns_.at(id);
+  Conn& conn = *conns_.at(id);
   conn.listener = lid;
   ++l.embryonic;  // as a SYN's child: settle() moves it to the accept queue
-  conn.tcb->open_from_cookie(in.seg, *c, lid, now);
+  conn.tcb.open_from_cookie(in.seg, *c, lid, now);
   // The rest of the ACK (text, FIN, its window) through the normal ESTABLISHED path.
-  conn.tcb->on_segment(in.seg, now, in.ecn);
+  conn.tcb.on_segment(in.seg, now, in.ecn);
   settle(id);
   return true;
 }

@@ -24,6 +24,9 @@
 #include <queue>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
+
 #include "synack/base/buffer_pool.hpp"
 #include "synack/base/bytes.hpp"
 #include "synack/base/fifo.hpp"
@@ -35,6 +38,7 @@
 #include "synack/tcp/segment.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/tcp/syncookie.hpp"
+#include "synack/tcp/tcb.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
 #include "synack/wire/tcp.hpp"
@@ -151,6 +155,14 @@ class TcpProtocol {
     Endpoint local;
     Endpoint remote;
     auto operator<=>(const Tuple&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Tuple& t) {
+      return H::combine(std::move(h), t.local.addr.value, t.local.port, t.remote.addr.value,
+                        t.remote.port);
+    }
+  };
+  struct ConnIdHash {
+    std::size_t operator()(ConnId id) const { return absl::Hash<std::uint32_t>{}(id.value); }
   };
   struct Listener {
     Endpoint local;
@@ -164,8 +176,11 @@ class TcpProtocol {
     // RFC 7413 §5.1: children that took data from a SYN, still in SYN-RECEIVED.
     std::uint32_t tfo_pending = 0;
   };
+  // A connection: its Tcb and what the protocol keeps about it, in one allocation.
   struct Conn {
-    std::unique_ptr<Tcb> tcb;
+    Conn(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
+        : tcb(ctx, id, local, remote, opts) {}
+    Tcb tcb;
     std::size_t charged = 0;             // memory_reserved_ share (buffer limits)
     std::optional<Instant> scheduled;    // deadline currently in the heap
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
@@ -180,7 +195,11 @@ class TcpProtocol {
   struct TimerEntry {
     Instant at;
     ConnId id;
-    bool operator>(const TimerEntry& o) const { return o.at < at; }
+    // Earliest first; equal deadlines in connection order (whatever order the heap was
+    // built in: runs are reproducible).
+    bool operator>(const TimerEntry& o) const {
+      return o.at < at || (o.at == at && o.id.value < id.value);
+    }
   };
 
   void on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
@@ -230,12 +249,14 @@ class TcpProtocol {
   std::array<unsigned char, 16> ts_key_{};   // keys TSval offsets (RFC 7323 §5.4)
   Instant now_;
   std::uint32_t next_id_ = 1;
-  std::map<ConnId, Conn> conns_;
-  std::map<Tuple, ConnId> by_tuple_;
+  // Hash tables (Abseil's open addressing: one slot per entry, no node): a connection
+  // costs a pointer here and a 20-byte slot in the demultiplexer.
+  absl::flat_hash_map<ConnId, std::unique_ptr<Conn>, ConnIdHash> conns_;
+  absl::flat_hash_map<Tuple, ConnId> by_tuple_;
   // Per (local address, remote endpoint): 4-tuples in by_tuple_ whose local port is
   // ephemeral. At the range's size there is no free port and connect() goes straight
   // to the TIME-WAIT takeover instead of probing every port first.
-  std::map<Tuple, std::uint32_t> ephemeral_in_use_;
+  absl::flat_hash_map<Tuple, std::uint32_t> ephemeral_in_use_;
   // RFC 6056 Algorithm 4's table[]: per bucket, how far the search has moved on, so
   // that successive connections to one destination walk the range instead of
   // returning to a port whose 4-tuple may still be in TIME-WAIT (at either end).
