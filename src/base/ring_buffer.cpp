@@ -10,11 +10,12 @@ namespace {
 constexpr std::size_t kFirstAllocation = 4096;
 }
 
-ByteRing::ByteRing(std::size_t capacity) : cap_(capacity) {}
+ByteRing::ByteRing(std::size_t capacity) : cap_(clamp(capacity)) {}
 
 void ByteRing::grow(std::size_t need) {
   if (need <= alloc_) return;
-  const std::size_t n = std::min(cap_, std::max({need, 2 * alloc_, kFirstAllocation}));
+  const std::size_t n = std::min<std::size_t>(
+      cap_, std::max<std::size_t>({need, 2 * std::size_t{alloc_}, kFirstAllocation}));
   // Uninitialised: the pages are touched only when data is written into them.
   auto nb = std::make_unique_for_overwrite<std::byte[]>(n);
   // The whole old ring, from the head: committed bytes and any placed past the end
@@ -24,17 +25,17 @@ void ByteRing::grow(std::size_t need) {
     std::memcpy(nb.get() + (alloc_ - head_), buf_.get(), head_);
   }
   buf_ = std::move(nb);
-  alloc_ = n;
+  alloc_ = static_cast<std::uint32_t>(n);
   head_ = 0;
 }
 
 std::size_t ByteRing::write_at(std::size_t off, Bytes data) {
   if (off >= free()) return 0;
-  std::size_t n = std::min(data.size(), free() - off);
+  std::size_t n = std::min<std::size_t>(data.size(), free() - off);
   if (n == 0) return 0;  // (memcpy must not see the null pointer of an empty span)
   grow(len_ + off + n);
   std::size_t pos = (head_ + len_ + off) % alloc_;
-  std::size_t first = std::min(n, alloc_ - pos);
+  std::size_t first = std::min<std::size_t>(n, alloc_ - pos);
   std::memcpy(buf_.get() + pos, data.data(), first);
   std::memcpy(buf_.get(), data.data() + first, n - first);
   return n;
@@ -44,21 +45,21 @@ void ByteRing::commit(std::size_t n) {
   assert(n <= free());
   // Bytes committed were placed by write_at, which allocated room for them.
   assert(len_ + n <= alloc_ || n == 0);
-  len_ += n;
+  len_ += static_cast<std::uint32_t>(n);
 }
 
 std::size_t ByteRing::write(Bytes data) {
   std::size_t n = write_at(0, data);
-  len_ += n;
+  len_ += static_cast<std::uint32_t>(n);
   return n;
 }
 
 std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
   if (off >= len_) return 0;
-  std::size_t n = std::min(out.size(), len_ - off);
+  std::size_t n = std::min<std::size_t>(out.size(), len_ - off);
   if (n == 0) return 0;
   std::size_t pos = (head_ + off) % alloc_;
-  std::size_t first = std::min(n, alloc_ - pos);
+  std::size_t first = std::min<std::size_t>(n, alloc_ - pos);
   std::memcpy(out.data(), buf_.get() + pos, first);
   std::memcpy(out.data() + first, buf_.get(), n - first);
   return n;
@@ -73,12 +74,12 @@ std::size_t ByteRing::read(MutBytes out) {
 void ByteRing::consume(std::size_t n) {
   assert(n <= len_);
   if (alloc_ == 0) return;
-  head_ = (head_ + n) % alloc_;
-  len_ -= n;
+  head_ = static_cast<std::uint32_t>((head_ + n) % alloc_);
+  len_ -= static_cast<std::uint32_t>(n);
 }
 
 void ByteRing::reserve(std::size_t new_cap) {
-  cap_ = std::max(cap_, new_cap);
+  cap_ = std::max(cap_, clamp(new_cap));
 }
 
 }  // namespace synack

@@ -338,9 +338,18 @@ void TcpProtocol::enter_time_wait(Conn& c) {
   c.tcb.release_memory_for_time_wait();
 }
 
+std::shared_ptr<const SocketOptions> TcpProtocol::shared_options(const SocketOptions& opts) {
+  for (const auto& s : shared_opts_) {
+    if (s && *s == opts) return s;
+  }
+  shared_opts_[1] = std::move(shared_opts_[0]);
+  shared_opts_[0] = std::make_shared<const SocketOptions>(opts);
+  return shared_opts_[0];
+}
+
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
-  auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, opts);
+  auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, shared_options(opts));
   c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c->charged = c->tcb.memory_limit();
   reserved_ += c->charged;

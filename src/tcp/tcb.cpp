@@ -14,17 +14,18 @@ std::uint8_t wscale_for(std::size_t buffer) {
 }
 }  // namespace
 
-Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
+Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
+         std::shared_ptr<const SocketOptions> opts)
     : ctx_(ctx),
       id_(id),
       local_(local),
       remote_(remote),
-      opts_(opts),
+      opts_(std::move(opts)),
       path_mtu_(ctx.config.mtu),
-      snd_buf_(opts.send_buffer),
-      rcv_buf_(opts.recv_buffer),
+      snd_buf_(opts_->send_buffer),
+      rcv_buf_(opts_->recv_buffer),
       rtt_(ctx.config.initial_rto, ctx.config.min_rto, ctx.config.max_rto),
-      cc_(opts.cc, 536, ctx.config.initial_window_segments) {
+      cc_(opts_->cc, 536, ctx.config.initial_window_segments) {
   if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
   set_eff_mss();
 }
@@ -238,7 +239,7 @@ void Tcb::close(Instant now) {
   // SHLD-3: "If such a host issues a CLOSE call while received data is still pending
   // in the TCP connection ... its TCP implementation SHOULD send a RST to show that
   // data was lost." SO_LINGER 0 asks for the same.
-  if (opts_.linger_zero || !rcv_buf_.empty()) {
+  if (opts_->linger_zero || !rcv_buf_.empty()) {
     abort(now);
     return;
   }
@@ -313,8 +314,8 @@ bool Tcb::take_accept_ready() {
 }
 
 void Tcb::set_options(const SocketOptions& o, Instant now) {
-  const bool keepalive_changed = o.keepalive != opts_.keepalive;
-  opts_ = o;
+  const bool keepalive_changed = o.keepalive != opts_->keepalive;
+  if (o != *opts_) opts_ = std::make_shared<const SocketOptions>(o);
   cc_.switch_to(o.cc);
   if (o.send_buffer > snd_buf_.capacity()) snd_buf_.reserve(o.send_buffer);
   // The receive buffer may only grow as far as the window scale agreed at SYN time.

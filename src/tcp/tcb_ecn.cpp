@@ -15,7 +15,7 @@ std::uint8_t Tcb::ecn_syn_flags() const {
   // data packets unless it ... has sent no non-ECN-setup SYN or non-ECN-setup SYN-ACK
   // packet".
   if (state_ == State::SynSent) {
-    return opts_.ecn == EcnMode::On ? TcpFlags::kEce | TcpFlags::kCwr : 0;
+    return opts_->ecn == EcnMode::On ? TcpFlags::kEce | TcpFlags::kCwr : 0;
   }
   return ecn_ok_ && passive_open_ ? TcpFlags::kEce : 0;
 }
@@ -24,12 +24,12 @@ void Tcb::ecn_on_syn(bool ece, bool cwr) {
   if (passive_open_) {
     // §6.1.1: a SYN with ECE and CWR set is an ECN-setup SYN; we answer with an
     // ECN-setup SYN-ACK unless ECN is off for the listener.
-    ecn_ok_ = opts_.ecn != EcnMode::Off && ece && cwr;
+    ecn_ok_ = opts_->ecn != EcnMode::Off && ece && cwr;
   } else {
     // §6.1.1: only an ECN-setup SYN-ACK (ECE set, CWR not set) agrees; a SYN-ACK with
     // both set is not one (a peer or middlebox that reflects the SYN's flags), so no
     // ECT may follow it.
-    ecn_ok_ = opts_.ecn == EcnMode::On && ece && !cwr;
+    ecn_ok_ = opts_->ecn == EcnMode::On && ece && !cwr;
   }
   if (ecn_ok_) ++ctx_.stats.ecn_connections;
 }

@@ -200,7 +200,7 @@ std::uint32_t Tcb::sendable_len(bool& fin_too) const {
   // full-sized segments before it.
   const bool nothing_unacked = snd_una_ == snd_max_;
   const bool small_in_flight = small_unacked_end_ && seq_gt(*small_unacked_end_, snd_una_);
-  const bool nagle_ok = nothing_unacked || !small_in_flight || opts_.no_delay || fin_queued_;
+  const bool nagle_ok = nothing_unacked || !small_in_flight || opts_->no_delay || fin_queued_;
   const bool send = len == full ||                          // (1) a maximum-sized segment
                     (covers_rest && nagle_ok) ||            // (2) pushed, all queued data
                     (2 * len >= max_snd_wnd_ && nagle_ok);  // (3) >= Fs * max window
@@ -330,7 +330,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   }
   ctx_.out.back().gso_size = static_cast<std::uint16_t>(gso_size);
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
-  ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_.dscp << 2), ecn);
+  ctx_.out.back().dscp_ecn = wire::with_ecn(static_cast<std::uint8_t>(opts_->dscp << 2), ecn);
   ++segs_out_;
   if (flags & TcpFlags::kAck) {
     // MUST-58/59: this ACK covers everything processed so far.
@@ -397,7 +397,7 @@ void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
   }
   ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl,
                                    wire::ChecksumFill::Complete, &ctx_.pool));
-  ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_.dscp << 2);  // SHLD-22
+  ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_->dscp << 2);  // SHLD-22
   ++segs_out_;
 }
 
@@ -579,12 +579,12 @@ void Tcb::update_timers(Instant now) {
     timers_.set(Timer::FinWait2, now + ctx_.config.fin_wait_2_timeout);
   }
   // §3.8.4 keep-alives: only on an idle, synchronized connection (MUST-24..28).
-  if (opts_.keepalive && (state_ == State::Established || state_ == State::CloseWait) &&
+  if (opts_->keepalive && (state_ == State::Established || state_ == State::CloseWait) &&
       flight() == 0) {
     // The first probe after keepalive_idle of silence, then one per interval.
     timers_.set(Timer::Keepalive, keepalive_sent_ == 0
-                                      ? last_rcv_at_ + opts_.keepalive_idle
-                                      : last_keepalive_at_ + opts_.keepalive_interval);
+                                      ? last_rcv_at_ + opts_->keepalive_idle
+                                      : last_keepalive_at_ + opts_->keepalive_interval);
   } else {
     timers_.cancel(Timer::Keepalive);
   }

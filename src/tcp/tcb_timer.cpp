@@ -72,7 +72,7 @@ void Tcb::on_rto(Instant now) {
   // §3.8.3: "When the number of transmissions of the same segment reaches a
   // threshold R2 greater than R1, close the connection" (MUST-20) — R2 as time: at
   // least 3 minutes for a SYN (MUST-23), data_r2() otherwise.
-  const Duration limit = handshake ? ctx_.config.connect_timeout : data_r2(ctx_.config, opts_);
+  const Duration limit = handshake ? ctx_.config.connect_timeout : data_r2(ctx_.config, *opts_);
   if (now - rtx_epoch_ >= limit) {
     // §3.9.2.2 / SHLD-25: report a soft ICMP error recorded meanwhile as the reason.
     terminate(Rule::rfc9293_3_10_8_user_timeout, soft_error_.value_or(ConnError::TimedOut), now);
@@ -85,7 +85,7 @@ void Tcb::on_rto(Instant now) {
   // for data retransmissions, including notification of the application layer".
   if (rto_count_ == ctx_.config.r1_retransmissions) {
     // SHLD-20: the application may have switched the soft report off.
-    if (opts_.report_soft_errors) push_event(EventKind::DeliveryProblem);
+    if (opts_->report_soft_errors) push_event(EventKind::DeliveryProblem);
     // MUST-20: "When the number of transmissions of the same segment reaches or
     // exceeds threshold R1, pass negative advice to the IP layer, to trigger
     // dead-gateway diagnosis" (RFC 1122 §3.3.1.4). Bounded: the oldest entry goes
@@ -215,7 +215,7 @@ void Tcb::on_persist(Instant now) {
 
 void Tcb::on_keepalive(Instant now) {
   timers_.cancel(Timer::Keepalive);
-  if (keepalive_sent_ >= opts_.keepalive_count) {
+  if (keepalive_sent_ >= opts_->keepalive_count) {
     terminate(Rule::rfc9293_3_8_4_keepalive_timeout, ConnError::TimedOut, now);
     return;
   }

@@ -101,7 +101,28 @@ TEST(IdleMemory, HundredThousandEstablishedConnectionsStayCompact) {
   std::printf("heap per idle established endpoint: %.0f B (sizeof(Tcb) %zu B)\n", per_endpoint,
               sizeof(Tcb));
   // A guard against regressions at today's figure, not the goal (docs/PERFORMANCE.md).
-  EXPECT_LE(per_endpoint, 1200.0);
+  EXPECT_LE(per_endpoint, 900.0);
+}
+
+}  // namespace
+}  // namespace synack::tcp
+
+namespace synack::tcp {
+namespace {
+
+TEST(IdleMemory, ConnectionsShareOptionsUntilOneIsChanged) {
+  TcpConfig cfg;
+  SeededRandom rng(3);
+  TcpProtocol p(cfg, rng);
+  auto a = p.connect(Endpoint{kClient, 2000}, Endpoint{kServer, 80}, at(1)).value();
+  auto b = p.connect(Endpoint{kClient, 2001}, Endpoint{kServer, 80}, at(1)).value();
+  EXPECT_EQ(&p.tcb(a)->options(), &p.tcb(b)->options());
+  SocketOptions o = cfg.defaults;
+  o.no_delay = true;
+  ASSERT_TRUE(p.set_options(b, o).ok());
+  EXPECT_NE(&p.tcb(a)->options(), &p.tcb(b)->options());
+  EXPECT_FALSE(p.options(a)->no_delay);
+  EXPECT_TRUE(p.options(b)->no_delay);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "synack/base/bytes.hpp"
@@ -22,7 +23,7 @@ class ByteRing {
   // Bytes of memory allocated now (<= capacity()).
   std::size_t allocated() const { return alloc_; }
   std::size_t size() const { return len_; }
-  std::size_t free() const { return cap_ - len_; }
+  std::size_t free() const { return std::size_t{cap_} - len_; }
   bool empty() const { return len_ == 0; }
 
   // Appends as much of data as fits; returns bytes written.
@@ -49,11 +50,17 @@ class ByteRing {
   // Makes alloc_ >= need (need <= cap_), keeping the contents.
   void grow(std::size_t need);
 
+  // 32-bit sizes (24 B per ring, not 40: two per connection): a ring holds at most
+  // kMaxCapacity bytes, a larger limit is clamped to it.
+  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 31;
+  static std::uint32_t clamp(std::size_t n) {
+    return static_cast<std::uint32_t>(n < kMaxCapacity ? n : kMaxCapacity);
+  }
   std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_ = 0;    // the limit
-  std::size_t alloc_ = 0;  // the allocation; positions are modulo alloc_
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
+  std::uint32_t cap_ = 0;    // the limit
+  std::uint32_t alloc_ = 0;  // the allocation; positions are modulo alloc_
+  std::uint32_t head_ = 0;
+  std::uint32_t len_ = 0;
 };
 
 }  // namespace synack

@@ -21,6 +21,7 @@
 #include <optional>
 #include <variant>
 
+#include "synack/base/compact_optional.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
 #include "synack/tcp/types.hpp"
@@ -119,10 +120,10 @@ class HystartPlusPlus {
   Phase phase_ = Phase::SlowStart;
   bool round_started_ = false;
   SeqNum window_end_;
-  std::optional<Duration> last_round_min_rtt_;
-  std::optional<Duration> current_round_min_rtt_;
+  CompactOptional<Duration> last_round_min_rtt_;
+  CompactOptional<Duration> current_round_min_rtt_;
   std::uint32_t rtt_sample_count_ = 0;
-  std::optional<Duration> css_baseline_;
+  CompactOptional<Duration> css_baseline_;
   std::uint32_t css_rounds_ = 0;
 };
 
@@ -164,13 +165,13 @@ class Cubic {
 
   CcWindow w_;
   HystartPlusPlus hystart_;
-  double w_max_ = 0;                // §4.1 W_max: cwnd just before the last reduction (segments)
-  double k_ = 0;                    // §4.2 K (seconds)
-  double cwnd_prior_ = 0;           // §4.6 cwnd_prior (segments)
-  double w_est_ = 0;                // §4.3 W_est (segments)
-  std::optional<Instant> t_epoch_;  // start of the current congestion avoidance stage
-  bool after_rto_ = false;          // §4.8: the next epoch takes K = 0, W_max = cwnd
-  double acc_ = 0;                  // fractional bytes of cwnd growth not yet applied
+  double w_max_ = 0;                  // §4.1 W_max: cwnd just before the last reduction (segments)
+  double k_ = 0;                      // §4.2 K (seconds)
+  double cwnd_prior_ = 0;             // §4.6 cwnd_prior (segments)
+  double w_est_ = 0;                  // §4.3 W_est (segments)
+  CompactOptional<Instant> t_epoch_;  // start of the current congestion avoidance stage
+  bool after_rto_ = false;            // §4.8: the next epoch takes K = 0, W_max = cwnd
+  double acc_ = 0;                    // fractional bytes of cwnd growth not yet applied
 };
 
 // The Tcb's controller: one algorithm, chosen per connection (SocketOptions::cc).

@@ -29,6 +29,7 @@
 
 #include "synack/base/buffer_pool.hpp"
 #include "synack/base/bytes.hpp"
+#include "synack/base/compact_optional.hpp"
 #include "synack/base/fifo.hpp"
 #include "synack/base/random.hpp"
 #include "synack/base/result.hpp"
@@ -178,11 +179,12 @@ class TcpProtocol {
   };
   // A connection: its Tcb and what the protocol keeps about it, in one allocation.
   struct Conn {
-    Conn(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts)
-        : tcb(ctx, id, local, remote, opts) {}
+    Conn(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
+         std::shared_ptr<const SocketOptions> opts)
+        : tcb(ctx, id, local, remote, std::move(opts)) {}
     Tcb tcb;
     std::size_t charged = 0;             // memory_reserved_ share (buffer limits)
-    std::optional<Instant> scheduled;    // deadline currently in the heap
+    CompactOptional<Instant> scheduled;  // deadline currently in the heap
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
     bool queued = false;                 // in the listener's accept queue
     bool released = false;               // the user called close()/abort()
@@ -229,6 +231,10 @@ class TcpProtocol {
   static Result<std::size_t, RecvError> receive_result(const Tcb& t, std::size_t n);
   std::optional<ListenerId> find_listener(Endpoint local) const;
   ConnId add_conn(const Tuple& t, const SocketOptions& opts);
+  // One shared copy of options many connections use (the last two kinds asked for: a
+  // server's listener options, a client's defaults).
+  std::shared_ptr<const SocketOptions> shared_options(const SocketOptions& opts);
+  std::array<std::shared_ptr<const SocketOptions>, 2> shared_opts_;
   // After any call that may have changed a connection: reschedule, accept-queue,
   // reap when CLOSED.
   void settle(ConnId id);

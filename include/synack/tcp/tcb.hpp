@@ -59,7 +59,10 @@ struct TcbContext {
 class Tcb {
  public:
   // `ctx` is the owner's, shared by all its connections, and outlives the Tcb.
-  Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote, const SocketOptions& opts);
+  // `opts` may be shared with other connections (a listener's children, every connection
+  // with the defaults): set_options gives this one its own copy.
+  Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
+      std::shared_ptr<const SocketOptions> opts);
 
   // --- opens ---
   // OPEN (active), §3.10.1: "select an ISS. Send a SYN segment ... enter SYN-SENT".
@@ -146,7 +149,7 @@ class Tcb {
   // MUST-33: bytes of urgent data still to be read (0 if none pending).
   std::size_t urgent_remaining() const;
   ConnStats stats() const;
-  const SocketOptions& options() const { return opts_; }
+  const SocketOptions& options() const { return *opts_; }
   void set_options(const SocketOptions& o, Instant now);
   // A passive connection reached ESTABLISHED and should join the accept queue (once).
   bool take_accept_ready();
@@ -347,7 +350,7 @@ class Tcb {
   ConnId id_;
   Endpoint local_;
   Endpoint remote_;
-  SocketOptions opts_;
+  std::shared_ptr<const SocketOptions> opts_;  // 16 B, where a copy took 80
   State state_ = State::Closed;
   Rule last_rule_ = Rule::rfc9293_3_10_5_abort;
   bool passive_open_ = false;  // MUST-11: how we reached SYN-RECEIVED

@@ -82,6 +82,7 @@ struct SocketOptions {
   // On an active open: ask for a cookie, or send SYN + cookie + the data given to
   // TcpProtocol::connect when a cookie for the server is cached (bit 1, TFO_CLIENT).
   bool tfo = false;
+  bool operator==(const SocketOptions&) const = default;
 };
 
 // What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
