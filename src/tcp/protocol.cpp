@@ -33,8 +33,34 @@ TcpProtocol::TcpProtocol(const TcpConfig& config, Random& random)
 TcpProtocol::~TcpProtocol() = default;
 
 Tcb* TcpProtocol::find(ConnId id) {
+  Conn* c = thaw(id);
+  return c ? &c->tcb : nullptr;
+}
+
+TcpProtocol::Conn* TcpProtocol::thaw(ConnId id) {
+  if (auto it = conns_.find(id); it != conns_.end()) return it->second.get();
+  auto f = frozen_.find(id);
+  if (f == frozen_.end()) return nullptr;
+  SocketOptions opts = config_.defaults;
+  opts.dscp = f->second.dscp;
+  auto c =
+      std::make_unique<Conn>(*ctx_, id, f->second.local, f->second.remote, shared_options(opts));
+  c->tcb.thaw(f->second);
+  c->released = true;
+  c->time_wait = true;
+  c->scheduled = f->second.expires;
+  frozen_.erase(f);
+  Conn* raw = c.get();
+  conns_.emplace(id, std::move(c));
+  ++stats_.time_wait_thawed;
+  return raw;
+}
+
+void TcpProtocol::freeze(ConnId id) {
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second->tcb;
+  frozen_.emplace(id, it->second->tcb.freeze());
+  conns_.erase(it);
+  ++stats_.time_wait_frozen;
 }
 const Tcb* TcpProtocol::find(ConnId id) const {
   auto it = conns_.find(id);
@@ -312,7 +338,7 @@ bool TcpProtocol::options_valid(const SocketOptions& opts) const {
 }
 
 bool TcpProtocol::admit(const SocketOptions& opts) {
-  if (conns_.size() - time_wait_ >= config_.max_connections) {
+  if (connection_count() - time_wait_ >= config_.max_connections) {
     ++stats_.refused_max_connections;
     return false;
   }
@@ -381,10 +407,11 @@ void TcpProtocol::on_icmp_error(const IcmpErrorIn& err, Instant now) {
 void TcpProtocol::on_timer(Instant now) {
   advance(now);
   // Each entry fires at most once per call; a Tcb reschedules itself in settle().
-  std::size_t budget = timers_.size() + conns_.size() + 1;
+  std::size_t budget = timers_.size() + connection_count() + 1;
   while (!timers_.empty() && timers_.top().at <= now && budget-- > 0) {
     const TimerEntry e = timers_.top();
     timers_.pop();
+    if (auto f = frozen_.find(e.id); f != frozen_.end() && f->second.expires == e.at) thaw(e.id);
     auto it = conns_.find(e.id);
     if (it == conns_.end() || it->second->scheduled != e.at) continue;  // stale
     it->second->scheduled.reset();
@@ -401,16 +428,18 @@ std::optional<Instant> TcpProtocol::next_deadline() const {
 
 void TcpProtocol::purge_heap() {
   auto stale = [&](const TimerEntry& e) {
+    if (auto f = frozen_.find(e.id); f != frozen_.end()) return f->second.expires != e.at;
     auto it = conns_.find(e.id);
     return it == conns_.end() || it->second->scheduled != e.at;
   };
   while (!timers_.empty() && stale(timers_.top())) timers_.pop();
   // Lazy deletion leaves stale entries behind; rebuild when they dominate.
-  if (timers_.size() > 4 * conns_.size() + 64) {
+  if (timers_.size() > 4 * connection_count() + 64) {
     std::vector<TimerEntry> live;
     for (const auto& [id, c] : conns_) {
       if (c->scheduled) live.push_back(TimerEntry{*c->scheduled, id});
     }
+    for (const auto& [id, f] : frozen_) live.push_back(TimerEntry{f.expires, id});
     timers_ = decltype(timers_)(std::greater<>(), std::move(live));
   }
 }
@@ -525,6 +554,12 @@ void TcpProtocol::settle(ConnId id) {
     c.scheduled = d;
     if (d) timers_.push(TimerEntry{*d, id});
   }
+  // A released connection waiting out TIME-WAIT with nothing pending shrinks to its
+  // frozen state (not inside a batch: end_batch still visits it).
+  if (!batching_ && c.released && c.time_wait && !c.listener && !c.tfo_listener &&
+      config_.freeze_time_wait && tcb.freezable()) {
+    freeze(id);
+  }
 }
 
 // ------------------------------------------------------------------------ user API
@@ -602,7 +637,7 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
   if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
     return Err{ConnectError::InvalidAddress};
-  if (conns_.size() - time_wait_ >= config_.max_connections) {
+  if (connection_count() - time_wait_ >= config_.max_connections) {
     ++stats_.refused_max_connections;
     return Err{ConnectError::TooManyConnections};
   }
@@ -614,6 +649,11 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
   auto take_over_time_wait = [&](const Tuple& tuple) {
     const auto it = by_tuple_.find(tuple);
     if (it == by_tuple_.end()) return true;
+    // A frozen connection is judged as it is; only one taken over is thawed.
+    if (auto f = frozen_.find(it->second);
+        f != frozen_.end() && !Tcb::reusable_for_connect(f->second, now)) {
+      return false;
+    }
     Tcb* old = find(it->second);
     if (!old || !old->reusable_for_connect(now)) return false;
     isn_floor = old->snd_max() + 65535u + 1u;  // (Linux: snd_nxt + 65535 + 2)
@@ -774,6 +814,7 @@ std::optional<SocketOptions> TcpProtocol::options(ConnId id) const {
   return t ? std::optional(t->options()) : std::nullopt;
 }
 std::optional<State> TcpProtocol::state(ConnId id) const {
+  if (frozen_.contains(id)) return State::TimeWait;
   const Tcb* t = find(id);
   return t ? std::optional(t->state()) : std::nullopt;
 }

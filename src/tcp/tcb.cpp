@@ -294,10 +294,141 @@ void Tcb::close_for_time_wait_overflow(Instant now) {
   terminate(Rule::impl_time_wait_overflow, std::nullopt, now);
 }
 
+namespace {
+// Tcb::Frozen::flags, one bit per boolean (kFrozenTsOk is bit 3, tcb.hpp).
+enum FrozenFlag : std::uint16_t {
+  kPassiveOpen = 1u << 0,
+  kUserVisible = 1u << 1,
+  kWscaleOk = 1u << 2,
+  kTsOk = 1u << 3,
+  kSynOfferedWs = 1u << 4,
+  kSynOfferedTs = 1u << 5,
+  kSackPermitted = 1u << 6,
+  kSackOk = 1u << 7,
+  kFinQueued = 1u << 8,
+  kFinSent = 1u << 9,
+  kFinReceived = 1u << 10,
+  kUserClosed = 1u << 11,
+  kEcnOk = 1u << 12,
+  kEcnEce = 1u << 13,
+};
+static_assert(kTsOk == Tcb::kFrozenTsOk);
+}  // namespace
+
+bool Tcb::freezable() const {
+  if (state_ != State::TimeWait || ack_now_ || dup_ack_now_ || !snd_buf_.empty() ||
+      !rcv_buf_.empty() || !fin_received_ || !peer_fin_seq_ || *peer_fin_seq_ + 1 != rcv_nxt_ ||
+      eff_mss_ > 0xffff) {
+    return false;
+  }
+  if (extra().rst_reply_ || loss().dsack_ || !loss().ooo_.empty()) return false;
+  // Only the TIME-WAIT timer.
+  for (Timer t :
+       {Timer::Retransmit, Timer::Persist, Timer::Probe, Timer::Reorder, Timer::DelayedAck}) {
+    if (timers_.armed(t)) return false;
+  }
+  return timers_.armed(Timer::TimeWait);
+}
+
+Tcb::Frozen Tcb::freeze() const {
+  Frozen f{};
+  f.local = local_;
+  f.remote = remote_;
+  f.expires = timers_.at(Timer::TimeWait);
+  f.ts_recent_at = ts_recent_at_;
+  f.last_rcv_at = last_rcv_at_;
+  f.snd_una = snd_una_;
+  f.snd_nxt = snd_nxt_;
+  f.snd_max = snd_max_;
+  f.snd_wl1 = snd_wl1_;
+  f.snd_wl2 = snd_wl2_;
+  f.rcv_nxt = rcv_nxt_;
+  f.rcv_adv = rcv_adv_;
+  f.last_ack_sent = last_ack_sent_;
+  f.snd_buf_seq = snd_buf_seq_;
+  f.snd_wnd = snd_wnd_;
+  f.max_snd_wnd = max_snd_wnd_;
+  f.ts_recent = ts_recent_;
+  f.ts_offset = ts_offset_;
+  f.listener = listener_;
+  f.snd_mss = snd_mss_;
+  f.eff_mss = static_cast<std::uint16_t>(eff_mss_);
+  f.path_mtu = path_mtu_;
+  f.snd_wscale = snd_wscale_;
+  f.rcv_wscale = rcv_wscale_;
+  f.dscp = opts_->dscp;
+  f.last_rule = last_rule_;
+  auto bit = [&](bool on, FrozenFlag b) {
+    if (on) f.flags = static_cast<std::uint16_t>(f.flags | b);
+  };
+  bit(passive_open_, kPassiveOpen);
+  bit(user_visible_, kUserVisible);
+  bit(wscale_ok_, kWscaleOk);
+  bit(ts_ok_, kTsOk);
+  bit(syn_offered_ws_, kSynOfferedWs);
+  bit(syn_offered_ts_, kSynOfferedTs);
+  bit(sack_permitted_, kSackPermitted);
+  bit(sack_ok_, kSackOk);
+  bit(fin_queued_, kFinQueued);
+  bit(fin_sent_, kFinSent);
+  bit(fin_received_, kFinReceived);
+  bit(user_closed_, kUserClosed);
+  bit(ecn_ok_, kEcnOk);
+  bit(ecn_ece_, kEcnEce);
+  return f;
+}
+
+void Tcb::thaw(const Frozen& f) {
+  state_ = State::TimeWait;
+  last_rule_ = f.last_rule;
+  ts_recent_at_ = f.ts_recent_at;
+  last_rcv_at_ = f.last_rcv_at;
+  snd_una_ = f.snd_una;
+  snd_nxt_ = f.snd_nxt;
+  snd_max_ = f.snd_max;
+  recover_ = f.snd_max;
+  snd_wl1_ = f.snd_wl1;
+  snd_wl2_ = f.snd_wl2;
+  rcv_nxt_ = f.rcv_nxt;
+  rcv_adv_ = f.rcv_adv;
+  last_ack_sent_ = f.last_ack_sent;
+  snd_buf_seq_ = f.snd_buf_seq;
+  snd_wnd_ = f.snd_wnd;
+  max_snd_wnd_ = f.max_snd_wnd;
+  ts_recent_ = f.ts_recent;
+  ts_offset_ = f.ts_offset;
+  listener_ = f.listener;
+  snd_mss_ = f.snd_mss;
+  eff_mss_ = f.eff_mss;
+  path_mtu_ = f.path_mtu;
+  snd_wscale_ = f.snd_wscale;
+  rcv_wscale_ = f.rcv_wscale;
+  passive_open_ = f.flags & kPassiveOpen;
+  user_visible_ = f.flags & kUserVisible;
+  wscale_ok_ = f.flags & kWscaleOk;
+  ts_ok_ = f.flags & kTsOk;
+  syn_offered_ws_ = f.flags & kSynOfferedWs;
+  syn_offered_ts_ = f.flags & kSynOfferedTs;
+  sack_permitted_ = f.flags & kSackPermitted;
+  sack_ok_ = f.flags & kSackOk;
+  fin_queued_ = f.flags & kFinQueued;
+  fin_sent_ = f.flags & kFinSent;
+  fin_received_ = f.flags & kFinReceived;
+  peer_fin_seq_ = f.rcv_nxt - 1;
+  user_closed_ = f.flags & kUserClosed;
+  ecn_ok_ = f.flags & kEcnOk;
+  ecn_ece_ = f.flags & kEcnEce;
+  timers_.cancel_all();
+  timers_.set(Timer::TimeWait, f.expires);
+  release_memory_for_time_wait();
+}
+
 void Tcb::release_memory_for_time_wait() {
   snd_buf_ = ByteRing();
   rcv_buf_ = ByteRing();
-  std::vector<Assembler::Interval>().swap(loss_w().undo_ranges_);
+  // Nothing is in flight or out of order any more: the loss state goes too (the
+  // counters stay readable until the connection is frozen or gone).
+  loss_.reset();
 }
 
 std::size_t Tcb::urgent_remaining() const {

@@ -295,11 +295,13 @@ void time_wait_reuse(bool timestamps) {
   ASSERT_TRUE(a.stack.tcp().close(*c).ok());  // a closes first: a ends in TIME-WAIT
   a.stack.flush_tcp(seg.now);
   seg.pump();
+  // (Read now: in TIME-WAIT the released connection is frozen, its Tcb gone.)
+  const std::uint32_t old_max = a.stack.tcp().tcb(*c)->snd_max().raw();
   ASSERT_TRUE(b.stack.tcp().close(*ch).ok());
   b.stack.flush_tcp(seg.now);
   seg.pump();
   ASSERT_EQ(a.stack.tcp().state(*c), tcp::State::TimeWait);
-  const std::uint32_t old_max = a.stack.tcp().tcb(*c)->snd_max().raw();
+  EXPECT_EQ(a.stack.tcp().stats().time_wait_frozen, 1u);
   a.events();
   b.events();
   // At once: the TIME-WAIT still protects the 4-tuple.
@@ -313,10 +315,12 @@ void time_wait_reuse(bool timestamps) {
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error(), tcp::ConnectError::NoEphemeralPort);
     EXPECT_EQ(a.stack.tcp().stats().time_wait_reused, 0u);
+    EXPECT_EQ(a.stack.tcp().stats().time_wait_thawed, 0u);  // judged as it was, frozen
     return;
   }
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(a.stack.tcp().stats().time_wait_reused, 1u);
+  EXPECT_EQ(a.stack.tcp().stats().time_wait_thawed, 1u);  // rebuilt to be closed
   EXPECT_NE(a.stack.tcp().state(*c), tcp::State::TimeWait);
   a.stack.flush_tcp(seg.now);
   auto syn = a.drain();

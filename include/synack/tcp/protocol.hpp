@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
 
 #include "synack/base/buffer_pool.hpp"
@@ -130,7 +131,7 @@ class TcpProtocol {
   std::optional<std::size_t> send_space(ConnId id) const;
   // The Tcb itself, read-only, for traces and tests (nullptr if gone).
   const Tcb* tcb(ConnId id) const;
-  std::size_t connection_count() const { return conns_.size(); }
+  std::size_t connection_count() const { return conns_.size() + frozen_.size(); }
   // Of those, released connections in TIME-WAIT (bounded by TcpConfig::max_time_wait).
   std::size_t time_wait_count() const { return time_wait_; }
   // Buffer memory allocated now (send + receive rings of every connection).
@@ -259,6 +260,14 @@ class TcpProtocol {
   // costs a pointer here and a 20-byte slot in the demultiplexer.
   absl::flat_hash_map<ConnId, std::unique_ptr<Conn>, ConnIdHash> conns_;
   absl::flat_hash_map<Tuple, ConnId> by_tuple_;
+  // Released connections in TIME-WAIT with nothing pending, frozen (Tcb::Frozen, 112 B
+  // instead of a Conn): by_tuple_ and the timer heap still name them by id, and thaw()
+  // makes a Conn again when a segment, their timer or a reuse needs one. One node each
+  // (a 128-byte block), so the table's slack is a pointer per slot, not a record.
+  absl::node_hash_map<ConnId, Tcb::Frozen, ConnIdHash> frozen_;
+  void freeze(ConnId id);
+  // The Conn of `id`, thawed if it was frozen; nullptr if there is none.
+  Conn* thaw(ConnId id);
   // Per (local address, remote endpoint): 4-tuples in by_tuple_ whose local port is
   // ephemeral. At the range's size there is no free port and connect() goes straight
   // to the TIME-WAIT takeover instead of probing every port first.

@@ -121,6 +121,36 @@ class Tcb {
   void close_for_reuse(Instant now);
   // Ends TIME-WAIT at once: the TIME-WAIT table is full (TcpConfig::max_time_wait).
   void close_for_time_wait_overflow(Instant now);
+  // A released connection in TIME-WAIT, reduced to what that state still reads:
+  // TcpProtocol keeps this (112 B) instead of the Tcb, and thaw() rebuilds an
+  // equivalent Tcb when a segment, the TIME-WAIT timer or a reuse of the 4-tuple needs
+  // one. Everything else is known in TIME-WAIT: all data sent and acknowledged, the
+  // buffers empty and released, no timer but TIME-WAIT's.
+  struct Frozen {
+    Endpoint local, remote;
+    Instant expires, ts_recent_at, last_rcv_at;
+    // (ISS and IRS are read only before ESTABLISHED: not kept.)
+    SeqNum snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, rcv_nxt, rcv_adv, last_ack_sent,
+        snd_buf_seq;
+    std::uint32_t snd_wnd, max_snd_wnd, ts_recent, ts_offset;
+    ListenerId listener;
+    std::uint16_t snd_mss, eff_mss, path_mtu;
+    std::uint8_t snd_wscale, rcv_wscale, dscp;
+    Rule last_rule;
+    std::uint16_t flags;  // the booleans, one bit each (tcb.cpp)
+  };
+  // In TIME-WAIT with nothing pending (no ACK owed, no timer but TIME-WAIT's).
+  bool freezable() const;
+  Frozen freeze() const;
+  // On a Tcb just constructed for the same connection: becomes the frozen one.
+  void thaw(const Frozen& f);
+  // Whether a frozen connection's 4-tuple may be taken over by an active open (as
+  // reusable_for_connect).
+  static bool reusable_for_connect(const Frozen& f, Instant now) {
+    return (f.flags & kFrozenTsOk) && now - f.ts_recent_at >= std::chrono::seconds(1);
+  }
+  static constexpr std::uint16_t kFrozenTsOk = 1u << 3;
+
   // In TIME-WAIT after the application let go: the buffers are no longer needed
   // (nothing can be sent or read any more); their memory goes back.
   void release_memory_for_time_wait();

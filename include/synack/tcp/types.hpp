@@ -167,6 +167,10 @@ struct TcpConfig {
   // Beyond this many TIME-WAIT connections a connection closes at once instead of
   // entering TIME-WAIT (counted: time_wait_overflow), as Linux does.
   std::size_t max_time_wait = 262144;
+  // A released connection in TIME-WAIT with nothing pending keeps only Tcb::Frozen
+  // (about 120 B) until a segment or its timer needs the whole Tcb again. Off: it keeps
+  // its Tcb (to compare, and for tests that look inside).
+  bool freeze_time_wait = true;
   std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
   // Out-of-order bytes held per connection (they live in the receive ring).
   std::size_t max_ooo_bytes = 256 * 1024;
@@ -359,6 +363,8 @@ struct NegativeAdvice {
   X(rst_ignored_time_wait)     /* RFC 1337: RST in TIME-WAIT dropped */                     \
   X(time_wait_reused)          /* connect() took over a TIME-WAIT 4-tuple (tcp_tw_reuse) */ \
   X(time_wait_overflow)        /* over max_time_wait: closed without TIME-WAIT */           \
+  X(time_wait_frozen)          /* a released TIME-WAIT connection shrank to Tcb::Frozen */  \
+  X(time_wait_thawed)          /* ... and was rebuilt (a segment, its timer, a reuse) */    \
   X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
   X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
   X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
