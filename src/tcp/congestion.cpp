@@ -156,11 +156,17 @@ std::uint32_t HystartPlusPlus::on_ack(const AckSample& a, std::uint32_t mss, boo
 
 // ---------------------------------------------------------------- CUBIC
 
+const Cubic::State& Cubic::state() const {
+  static const State fresh;
+  return s_ ? *s_ : fresh;
+}
+
 void Cubic::on_ack(const AckSample& a) {
   if (w_.in_slow_start()) {
+    State& st = state();
     w_.initial = false;
     bool exit_to_ca = false;
-    const std::uint32_t inc = hystart_.on_ack(a, w_.mss, exit_to_ca);
+    const std::uint32_t inc = st.hystart.on_ack(a, w_.mss, exit_to_ca);
     w_.cwnd = add_sat(w_.cwnd, inc);
     if (exit_to_ca) w_.ssthresh = w_.cwnd;
     return;
@@ -173,39 +179,40 @@ void Cubic::on_ack(const AckSample& a) {
 }
 
 void Cubic::congestion_avoidance(const AckSample& a) {
+  State& st = state();
   const double cwnd = segs(w_.cwnd);
-  if (!t_epoch_) {
+  if (!st.t_epoch) {
     // §4.2: t_epoch is "the time when the current congestion avoidance stage
     // started"; "K = cubic_root((W_max - cwnd_epoch) / C)" with cwnd_epoch the cwnd
     // at that time. §4.8: in the first avoidance stage after a timeout "K is set to 0,
     // and W_max is set to the congestion window size at the beginning of the current
     // congestion avoidance stage"; likewise when cwnd is already beyond W_max (no
     // loss yet, or slow start left by HyStart++).
-    t_epoch_ = a.now;
-    if (after_rto_ || cwnd >= w_max_) {
-      w_max_ = cwnd;
-      k_ = 0;
+    st.t_epoch = a.now;
+    if (st.after_rto || cwnd >= st.w_max) {
+      st.w_max = cwnd;
+      st.k = 0;
     } else {
-      k_ = std::cbrt((w_max_ - cwnd) / kC);
+      st.k = std::cbrt((st.w_max - cwnd) / kC);
     }
-    after_rto_ = false;
+    st.after_rto = false;
     // §4.3: "W_est is set equal to cwnd_epoch at the start of the congestion
     // avoidance stage."
-    w_est_ = cwnd;
-    acc_ = 0;
+    st.w_est = cwnd;
+    st.acc = 0;
   }
-  const double t = seconds(a.now - *t_epoch_);
+  const double t = seconds(a.now - *st.t_epoch);
   const double acked = segs(a.acked);
   // §4.3 Figure 4: "W_est = W_est + alpha_cubic * segments_acked / cwnd", and
   // "once W_est has grown to reach the cwnd at the time of most recently setting
   // ssthresh — that is, W_est >= cwnd_prior — the sender SHOULD set alpha_cubic to 1".
-  const double alpha = w_est_ >= cwnd_prior_ ? 1.0 : kAlpha;
-  w_est_ += alpha * acked / cwnd;
+  const double alpha = st.w_est >= st.cwnd_prior ? 1.0 : kAlpha;
+  st.w_est += alpha * acked / cwnd;
   double next = cwnd;
-  if (w_cubic(t) < w_est_) {
+  if (w_cubic(t) < st.w_est) {
     // §4.3: "If W_cubic(t) is less than W_est ... CUBIC is in the Reno-friendly
     // region and cwnd SHOULD be set to W_est at each reception of a new ACK."
-    next = std::max(cwnd, w_est_);
+    next = std::max(cwnd, st.w_est);
   } else {
     // §4.4/§4.5: target = W_cubic(t + RTT), bounded to [cwnd, 1.5*cwnd]; "cwnd MUST
     // be incremented by (target - cwnd) / cwnd for each received new ACK" (per
@@ -213,30 +220,31 @@ void Cubic::congestion_avoidance(const AckSample& a) {
     const double target = std::clamp(w_cubic(t + seconds(a.srtt)), cwnd, 1.5 * cwnd);
     next = cwnd + (target - cwnd) / cwnd * acked;
   }
-  acc_ += (next - cwnd) * w_.mss;
-  if (acc_ >= 1.0) {
-    const double whole = std::floor(acc_);
+  st.acc += (next - cwnd) * w_.mss;
+  if (st.acc >= 1.0) {
+    const double whole = std::floor(st.acc);
     w_.cwnd = add_sat(w_.cwnd, static_cast<std::uint64_t>(whole));
-    acc_ -= whole;
+    st.acc -= whole;
   }
 }
 
 void Cubic::reduce(std::uint32_t flight) {
+  State& st = state();
   w_.initial = false;
   const double cwnd = segs(w_.cwnd);
   // §4.7 fast convergence: "if (cwnd < W_max and fast_convergence) W_max = cwnd *
   // (1 + beta_cubic) / 2; else W_max = cwnd" — a flow losing ground releases some.
-  w_max_ = cwnd < w_max_ ? cwnd * (1.0 + kBeta) / 2.0 : cwnd;
+  st.w_max = cwnd < st.w_max ? cwnd * (1.0 + kBeta) / 2.0 : cwnd;
   // §4.6: "ssthresh = flight_size * beta_cubic; cwnd_prior = cwnd; ...
   // ssthresh = max(ssthresh, 2)" (2 segments).
-  cwnd_prior_ = cwnd;
+  st.cwnd_prior = cwnd;
   const auto reduced = static_cast<std::uint32_t>(static_cast<double>(flight) * kBeta);
   w_.ssthresh = std::max(reduced, 2 * w_.mss);
-  t_epoch_.reset();
-  acc_ = 0;
+  st.t_epoch.reset();
+  st.acc = 0;
   // RFC 9406 §4.2: a loss during slow start or CSS ends HyStart++; later slow starts
   // are standard ones.
-  hystart_.end();
+  st.hystart.end();
 }
 
 void Cubic::on_congestion_event(std::uint32_t flight, Instant) {
@@ -255,7 +263,7 @@ void Cubic::on_rto(std::uint32_t flight, Instant) {
   // stage starts with K = 0 and W_max = cwnd at that time.
   reduce(flight);
   w_.cwnd = w_.mss;
-  after_rto_ = true;
+  state().after_rto = true;
 }
 
 // ---------------------------------------------------------------- dispatch

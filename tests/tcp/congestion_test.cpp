@@ -99,6 +99,26 @@ TEST(InitialWindow, FollowsTheMssUntilDataIsAcked) {
   EXPECT_EQ(cc.cwnd(), 11000u);
 }
 
+TEST(CubicTest, StateIsAllocatedAtTheFirstAckAndCopiedWhole) {
+  Cubic cc(1448, 10);
+  EXPECT_FALSE(cc.has_state());  // an idle connection holds the window only
+  EXPECT_EQ(cc.w_max_segments(), 0.0);
+  EXPECT_EQ(cc.hystart().phase(), HystartPlusPlus::Phase::SlowStart);
+  const Cubic idle = cc;
+  cc.on_ack({1448, 14480, SeqNum(1449), SeqNum(14481), milliseconds(10), milliseconds(10),
+             Instant::zero()});
+  EXPECT_TRUE(cc.has_state());
+  EXPECT_FALSE(idle.has_state());
+  cc.on_congestion_event(20 * 1448, Instant::zero());
+  EXPECT_GT(cc.w_max_segments(), 0.0);
+  Cubic copy = cc;  // (the undo snapshot is such a copy)
+  copy.on_rto(20 * 1448, Instant::zero());
+  EXPECT_TRUE(copy.has_state());
+  EXPECT_EQ(cc.cwnd(), cc.ssthresh());  // the original is untouched
+  EXPECT_EQ(copy.cwnd(), 1448u);
+  EXPECT_EQ(cc.hystart().phase(), HystartPlusPlus::Phase::Done);
+}
+
 // ------------------------------------------------------------ NewReno
 
 TEST(NewRenoTest, SlowStartAvoidanceAndRecovery) {

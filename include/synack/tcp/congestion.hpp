@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -138,8 +139,21 @@ class Cubic {
   Cubic(std::uint32_t mss, std::uint32_t iw_segments) : w_(mss, iw_segments) {}
   // Taking over a connection (setsockopt): HyStart++ only for the first slow start.
   explicit Cubic(const CcWindow& w) : w_(w) {
-    if (w.ssthresh != std::numeric_limits<std::uint32_t>::max()) hystart_.end();
+    if (w.ssthresh != std::numeric_limits<std::uint32_t>::max()) state().hystart.end();
   }
+  Cubic(const Cubic& o) : w_(o.w_), s_(o.s_ ? std::make_unique<State>(*o.s_) : nullptr) {}
+  Cubic& operator=(const Cubic& o) {
+    if (this != &o) {
+      w_ = o.w_;
+      s_ = o.s_ ? std::make_unique<State>(*o.s_) : nullptr;
+    }
+    return *this;
+  }
+  Cubic(Cubic&&) noexcept = default;
+  Cubic& operator=(Cubic&&) noexcept = default;
+  // CUBIC's own state exists once the first ACK of data or the first reduction needs
+  // it: a connection idle since its handshake holds only the window.
+  bool has_state() const { return s_ != nullptr; }
   void on_ack(const AckSample& a);
   void on_congestion_event(std::uint32_t flight, Instant now);
   void on_recovery_exit(std::uint32_t flight);
@@ -150,28 +164,41 @@ class Cubic {
   const CcWindow& window() const { return w_; }
 
   // For tests and traces (segments / seconds, as the RFC writes them).
-  double w_max_segments() const { return w_max_; }
-  double k_seconds() const { return k_; }
-  double w_est_segments() const { return w_est_; }
-  std::optional<Instant> epoch_start() const { return t_epoch_; }
-  const HystartPlusPlus& hystart() const { return hystart_; }
+  double w_max_segments() const { return state().w_max; }
+  double k_seconds() const { return state().k; }
+  double w_est_segments() const { return state().w_est; }
+  std::optional<Instant> epoch_start() const { return state().t_epoch; }
+  const HystartPlusPlus& hystart() const { return state().hystart; }
   // RFC 9438 §4.2 Figure 1: W_cubic(t) = C*(t-K)^3 + W_max, in segments.
-  double w_cubic(double t) const { return kC * (t - k_) * (t - k_) * (t - k_) + w_max_; }
+  double w_cubic(double t) const {
+    const State& st = state();
+    return kC * (t - st.k) * (t - st.k) * (t - st.k) + st.w_max;
+  }
 
  private:
   void congestion_avoidance(const AckSample& a);
   void reduce(std::uint32_t flight);
   double segs(std::uint32_t bytes) const { return static_cast<double>(bytes) / w_.mss; }
 
+  struct State {
+    HystartPlusPlus hystart;
+    double w_max = 0;       // §4.1 W_max: cwnd just before the last reduction (segments)
+    double k = 0;           // §4.2 K (seconds)
+    double cwnd_prior = 0;  // §4.6 cwnd_prior (segments)
+    double w_est = 0;       // §4.3 W_est (segments)
+    CompactOptional<Instant> t_epoch;  // start of the current congestion avoidance stage
+    bool after_rto = false;            // §4.8: the next epoch takes K = 0, W_max = cwnd
+    double acc = 0;                    // fractional bytes of cwnd growth not yet applied
+  };
+  // Read: the state, or a fresh one's values while none is allocated. Write: allocates.
+  const State& state() const;
+  State& state() {
+    if (!s_) s_ = std::make_unique<State>();
+    return *s_;
+  }
+
   CcWindow w_;
-  HystartPlusPlus hystart_;
-  double w_max_ = 0;                  // §4.1 W_max: cwnd just before the last reduction (segments)
-  double k_ = 0;                      // §4.2 K (seconds)
-  double cwnd_prior_ = 0;             // §4.6 cwnd_prior (segments)
-  double w_est_ = 0;                  // §4.3 W_est (segments)
-  CompactOptional<Instant> t_epoch_;  // start of the current congestion avoidance stage
-  bool after_rto_ = false;            // §4.8: the next epoch takes K = 0, W_max = cwnd
-  double acc_ = 0;                    // fractional bytes of cwnd growth not yet applied
+  std::unique_ptr<State> s_;
 };
 
 // The Tcb's controller: one algorithm, chosen per connection (SocketOptions::cc).
