@@ -377,7 +377,7 @@ ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, shared_options(opts));
   c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
-  c->charged = c->tcb.memory_limit();
+  c->charged = static_cast<std::uint32_t>(c->tcb.memory_limit());
   reserved_ += c->charged;
   conns_.emplace(id, std::move(c));
   by_tuple_[t] = id;
@@ -803,7 +803,7 @@ Status<OptionError> TcpProtocol::set_options(ConnId id, const SocketOptions& opt
   }
   tcb->set_options(opts, now_);
   reserved_ += tcb->memory_limit() - c.charged;
-  c.charged = tcb->memory_limit();
+  c.charged = static_cast<std::uint32_t>(tcb->memory_limit());
   settle(id);
   purge_heap();
   return {};

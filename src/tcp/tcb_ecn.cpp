@@ -90,7 +90,7 @@ wire::Ecn Tcb::ecn_on_send(std::uint8_t& flags, bool new_data) {
   // new data packet sent after the window reduction". Timeouts of the handshake, before
   // the first segment here, reduce nothing.
   const std::uint64_t losses = extra_w().counts.fast_retransmits + extra_w().counts.rto_expirations;
-  if (ecn_losses_ && *ecn_losses_ != losses) ecn_cwr_ = true;
+  if (ecn_losses_ != kNoLosses && ecn_losses_ != losses) ecn_cwr_ = true;
   ecn_losses_ = losses;
   if (!new_data) return wire::Ecn::NotEct;
   if (ecn_cwr_) {

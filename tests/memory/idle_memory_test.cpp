@@ -106,7 +106,7 @@ TEST(IdleMemory, HundredThousandEstablishedConnectionsStayCompact) {
   std::printf("heap per idle established endpoint: %.0f B (sizeof(Tcb) %zu B)\n", per_endpoint,
               sizeof(Tcb));
   // A guard against regressions at today's figure, not the goal (docs/PERFORMANCE.md).
-  EXPECT_LE(per_endpoint, 750.0);
+  EXPECT_LE(per_endpoint, 700.0);
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ class ByteRing {
   void grow(std::size_t need);
 
   // 32-bit sizes (24 B per ring, not 40: two per connection): a ring holds at most
-  // kMaxCapacity bytes, a larger limit is clamped to it.
-  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 31;
+  // kMaxCapacity bytes (two of them still sum below 2^32), a larger limit is clamped.
+  static constexpr std::size_t kMaxCapacity = (std::size_t{1} << 31) - 1;
   static std::uint32_t clamp(std::size_t n) {
     return static_cast<std::uint32_t>(n < kMaxCapacity ? n : kMaxCapacity);
   }

@@ -184,16 +184,17 @@ class TcpProtocol {
          std::shared_ptr<const SocketOptions> opts)
         : tcb(ctx, id, local, remote, std::move(opts)) {}
     Tcb tcb;
-    std::size_t charged = 0;             // memory_reserved_ share (buffer limits)
     CompactOptional<Instant> scheduled;  // deadline currently in the heap
     std::optional<ListenerId> listener;  // set while embryonic or in an accept queue
-    bool queued = false;                 // in the listener's accept queue
-    bool released = false;               // the user called close()/abort()
+    // Counted in this listener's tfo_pending until it leaves SYN-RECEIVED.
+    std::optional<ListenerId> tfo_listener;
+    // memory_reserved_ share (the buffer limits: each ring is below 2 GiB, ByteRing).
+    std::uint32_t charged = 0;
+    bool queued = false;    // in the listener's accept queue
+    bool released = false;  // the user called close()/abort()
     // Released and in TIME-WAIT: counted in time_wait_, not in live connections, and
     // charged nothing to the memory budget.
     bool time_wait = false;
-    // Counted in this listener's tfo_pending until it leaves SYN-RECEIVED.
-    std::optional<ListenerId> tfo_listener;
   };
   struct TimerEntry {
     Instant at;

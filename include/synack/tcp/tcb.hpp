@@ -378,30 +378,30 @@ class Tcb {
 
   TcbContext& ctx_;
   ConnId id_;
+  ListenerId listener_;
   Endpoint local_;
   Endpoint remote_;
   std::shared_ptr<const SocketOptions> opts_;  // 16 B, where a copy took 80
   State state_ = State::Closed;
   Rule last_rule_ = Rule::rfc9293_3_10_5_abort;
   bool passive_open_ = false;  // MUST-11: how we reached SYN-RECEIVED
-  ListenerId listener_;
   bool accept_ready_ = false;
   bool user_visible_ = false;
+  bool snd_up_valid_ = false;  // SND.UP and RCV.UP below hold an urgent pointer
+  bool rcv_up_valid_ = false;
 
   // Send sequence variables (§3.3.1 Figure 2).
   SeqNum iss_, snd_una_, snd_nxt_, snd_wl1_, snd_wl2_, snd_up_;
   SeqNum snd_max_;  // highest sequence number sent + 1 (SND.NXT may go back on RTO)
   std::uint32_t snd_wnd_ = 0;
   std::uint32_t max_snd_wnd_ = 0;
-  bool snd_up_valid_ = false;
   // Receive sequence variables (§3.3.1 Figure 3).
   SeqNum irs_, rcv_nxt_, rcv_up_;
   SeqNum rcv_adv_;  // RCV.NXT + RCV.WND as last advertised (never moves left, SHLD-14)
-  bool rcv_up_valid_ = false;
 
   // Options (§3.7.1, RFC 7323).
-  std::uint16_t snd_mss_ = 536;  // MUST-15: default send MSS
   std::uint32_t eff_mss_ = 536;
+  std::uint16_t snd_mss_ = 536;  // MUST-15: default send MSS
   std::uint16_t path_mtu_;
   std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
   bool wscale_ok_ = false;
@@ -411,18 +411,18 @@ class Tcb {
   bool sack_ok_ = false;
   bool sack_recovery_ = false;
   bool rto_recovery_ = false;  // after a timeout with SACK, until RecoveryPoint is acked
+  Instant ts_recent_at_;       // when TS.Recent was last set (RFC 7323 §5.5)
   std::uint32_t ts_recent_ = 0;
-  Instant ts_recent_at_;  // when TS.Recent was last set (RFC 7323 §5.5)
   SeqNum last_ack_sent_;
   std::uint32_t ts_offset_ = 0;
 
   // Buffers.
   ByteRing snd_buf_;
-  SeqNum snd_buf_seq_;  // sequence number of snd_buf_[0]
+  ByteRing rcv_buf_;
+  SeqNum snd_buf_seq_;                  // sequence number of snd_buf_[0]
+  std::optional<SeqNum> peer_fin_seq_;  // FIN seen (possibly ahead of RCV.NXT)
   bool fin_queued_ = false;
   bool fin_sent_ = false;
-  ByteRing rcv_buf_;
-  std::optional<SeqNum> peer_fin_seq_;  // FIN seen (possibly ahead of RCV.NXT)
   bool fin_received_ = false;
   bool writable_blocked_ = false;
 
@@ -432,10 +432,10 @@ class Tcb {
   TcbTimers timers_;   // every timer of the connection (timers.hpp)
   Instant rtx_epoch_;  // start of the current R1/R2 measurement (§3.8.3)
   std::uint32_t rto_count_ = 0;
+  std::uint32_t dupacks_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;
   std::optional<std::uint32_t> rto_ts_floor_;  // our TSval when the last RTO fired
-  std::uint32_t dupacks_ = 0;
   FastRecovery recovery_;  // RFC 6582 fast recovery (the send quantity while active)
   SeqNum recover_;
   bool fast_rtx_ = false;
@@ -453,8 +453,8 @@ class Tcb {
   std::uint32_t quickacks_ = 0;
   std::uint32_t unacked_bytes_ = 0;
   std::uint32_t persist_backoff_ = 0;
-  bool force_probe_ = false;
   std::uint32_t keepalive_sent_ = 0;
+  bool force_probe_ = false;
   bool keepalive_probe_ = false;
   Instant last_keepalive_at_;
   Instant last_rcv_at_;
@@ -468,8 +468,10 @@ class Tcb {
   // reduction for an ECE until the cumulative ACK passes it.
   std::optional<SeqNum> ecn_high_;
   // Loss reductions (fast retransmits + timeouts) seen by the last data segment sent:
-  // a new one means CWR on the next new data (§6.1.2 "for any reason").
-  std::optional<std::uint64_t> ecn_losses_;
+  // a new one means CWR on the next new data (§6.1.2 "for any reason"); kNoLosses:
+  // none sent yet.
+  static constexpr std::uint64_t kNoLosses = ~std::uint64_t{0};
+  std::uint64_t ecn_losses_ = kNoLosses;
 
   std::optional<ConnError> error_;
   std::optional<ConnError> soft_error_;
