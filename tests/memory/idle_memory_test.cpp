@@ -8,20 +8,15 @@
 #include <cstdio>
 #include <vector>
 
+#include "../tcp/tcp_harness.hpp"
 #include "live_bytes.hpp"
-#include "synack/base/random.hpp"
-#include "synack/tcp/protocol.hpp"
 #include "synack/tcp/tcb.hpp"
 
-namespace synack::tcp {
+namespace synack::tcp::testing {
 namespace {
 
-const wire::Ipv4Addr kClient = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
-const wire::Ipv4Addr kServer = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
-
-Instant at(std::int64_t ms) {
-  return Instant::from_nanos(ms * 1'000'000);
-}
+const wire::Ipv4Addr kClient = kAddrA;
+const wire::Ipv4Addr kServer = kAddrB;
 
 // Moves every queued segment from one protocol to the other until both are quiet.
 // Returns the number of segments moved.
@@ -66,8 +61,8 @@ TEST(IdleMemory, HundredThousandEstablishedConnectionsStayCompact) {
   clients.reserve(kConnections);
   servers.reserve(kConnections);
 
-  const std::size_t before = testing::live_heap_bytes();
-  Instant now = at(1);
+  const std::size_t before = synack::testing::live_heap_bytes();
+  Instant now = at_ms(1);
   for (std::uint32_t i = 0; i < kConnections; ++i) {
     const auto server_port = static_cast<std::uint16_t>(1000 + i / kPortsPerServerPort);
     const auto client_port = static_cast<std::uint16_t>(2000 + i % kPortsPerServerPort);
@@ -84,7 +79,7 @@ TEST(IdleMemory, HundredThousandEstablishedConnectionsStayCompact) {
     for (auto s = server.accept(l); s.ok(); s = server.accept(l)) servers.push_back(*s);
   }
   // The accept queues are drained: what is left is the connections themselves.
-  const std::size_t after = testing::live_heap_bytes();
+  const std::size_t after = synack::testing::live_heap_bytes();
 
   ASSERT_EQ(servers.size(), kConnections);
   std::size_t established = 0, cold = 0;
@@ -110,9 +105,9 @@ TEST(IdleMemory, HundredThousandEstablishedConnectionsStayCompact) {
 }
 
 }  // namespace
-}  // namespace synack::tcp
+}  // namespace synack::tcp::testing
 
-namespace synack::tcp {
+namespace synack::tcp::testing {
 namespace {
 
 // 20,000 connections closed by the client first: every one ends in TIME-WAIT at the
@@ -132,8 +127,8 @@ double time_wait_bytes_per_entry(bool freeze) {
   std::vector<ConnId> clients, servers;
   clients.reserve(kConnections);
   servers.reserve(kConnections);
-  const std::size_t before = testing::live_heap_bytes();
-  const Instant now = at(1);
+  const std::size_t before = synack::testing::live_heap_bytes();
+  const Instant now = at_ms(1);
   // In steps of 1000, as an application would go (queues never hold more).
   for (std::uint32_t i = 0; i < kConnections; ++i) {
     auto c = client.connect(Endpoint{kClient, static_cast<std::uint16_t>(2000 + i)},
@@ -157,7 +152,7 @@ double time_wait_bytes_per_entry(bool freeze) {
   EXPECT_EQ(server.connection_count(), 0u);
   EXPECT_EQ(client.time_wait_count(), kConnections);
   EXPECT_EQ(client.stats().time_wait_frozen, freeze ? kConnections : 0u);
-  const std::size_t after = testing::live_heap_bytes();
+  const std::size_t after = synack::testing::live_heap_bytes();
   const double per_entry = static_cast<double>(after - before) / kConnections;
   std::printf("heap per TIME-WAIT entry, %s: %.0f B (Tcb::Frozen %zu B)\n",
               freeze ? "frozen" : "whole Tcb", per_entry, sizeof(Tcb::Frozen));
@@ -175,8 +170,8 @@ TEST(IdleMemory, ConnectionsShareOptionsUntilOneIsChanged) {
   TcpConfig cfg;
   SeededRandom rng(3);
   TcpProtocol p(cfg, rng);
-  auto a = p.connect(Endpoint{kClient, 2000}, Endpoint{kServer, 80}, at(1)).value();
-  auto b = p.connect(Endpoint{kClient, 2001}, Endpoint{kServer, 80}, at(1)).value();
+  auto a = p.connect(Endpoint{kClient, 2000}, Endpoint{kServer, 80}, at_ms(1)).value();
+  auto b = p.connect(Endpoint{kClient, 2001}, Endpoint{kServer, 80}, at_ms(1)).value();
   EXPECT_EQ(&p.tcb(a)->options(), &p.tcb(b)->options());
   SocketOptions o = cfg.defaults;
   o.no_delay = true;
@@ -187,4 +182,4 @@ TEST(IdleMemory, ConnectionsShareOptionsUntilOneIsChanged) {
 }
 
 }  // namespace
-}  // namespace synack::tcp
+}  // namespace synack::tcp::testing
