@@ -741,9 +741,11 @@ Result<std::size_t, RecvError> TcpProtocol::receive(ConnId id, MutBytes out) {
   Tcb* tcb = find(id);
   if (!tcb) return Err{RecvError::NoSuchConnection};
   const std::size_t n = tcb->receive(out, now_);
+  // The result first: settle() may reap or freeze the connection (tcb would dangle).
+  auto r = receive_result(*tcb, n);
   settle(id);
   purge_heap();
-  return receive_result(*tcb, n);
+  return r;
 }
 
 Result<std::size_t, RecvError> TcpProtocol::peek(ConnId id, MutBytes out) const {

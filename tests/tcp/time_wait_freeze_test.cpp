@@ -119,12 +119,21 @@ TEST(TimeWaitFreeze, AStateQueryOrASynReopensFromFrozen) {
   EXPECT_EQ(c.proto.tcb(c.id), nullptr);
   EXPECT_EQ(c.proto.time_wait_count(), 1u);
   EXPECT_EQ(c.proto.connection_count(), 1u);
+  // The application may still call on the id it released: the connection is thawed
+  // for the call (end of stream: 0) and frozen again after it (fuzz_stack found a
+  // receive() that read the Tcb after that).
+  std::byte buf[16];
+  auto r = c.proto.receive(c.id, buf);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 0u);
+  EXPECT_EQ(c.proto.stats().time_wait_thawed, 1u);
+  EXPECT_EQ(c.proto.stats().time_wait_frozen, 2u);
   // §3.6.1 MAY-2: a new SYN beyond the old sequence space reopens the 4-tuple.
   c.proto.on_segment(c.peer.seg(F::kSyn, c.peer_seq + 100000, 0, 8192), c.now);
   auto out = drain(c.proto);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].flags(), "S.");
-  EXPECT_EQ(c.proto.stats().time_wait_thawed, 1u);
+  EXPECT_EQ(c.proto.stats().time_wait_thawed, 2u);
   EXPECT_EQ(c.proto.time_wait_count(), 0u);
 }
 
