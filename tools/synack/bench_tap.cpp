@@ -21,7 +21,10 @@
 //
 // The kernel clients run in this process: a socket made in a namespace stays there,
 // so this process enters a namespace only to create sockets and devices (setns, and
-// back at once). Every loop is bounded in time; every socket call has a time-out.
+// back at once). synack and the relay run side by side, and the transfers take turns
+// (synack, the relay; then over veth); the echo round trips of (e) go to synack, the
+// relay and veth in turns of a tenth of the run each, so that all three see the same
+// machine. Every loop is bounded in time; every socket call has a time-out.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -648,71 +651,81 @@ double percentile(const std::vector<std::int64_t>& sorted, double p) {
   return static_cast<double>(sorted[k]);
 }
 
-// One connection, TCP_NODELAY; one byte out, the same byte back, timed one by one:
-// 100 round trips not counted (ARP, caches), then as many as fit in `run`, `max` at
-// most. `bytes_sent` counts every byte sent (what the server must have received).
-TapOutcome<TapEcho> client_echo(int ns, std::uint32_t a, Duration run, std::uint64_t max,
-                                std::uint64_t& bytes_sent) {
-  TapOutcome<TapEcho> out;
-  UniqueFd s = connect_from(ns, a, kEcho, 10s, out.why);
-  if (!s.valid()) {
-    out.failed = true;  // everything was set up: the peer should have answered
-    return out;
+// One connection, TCP_NODELAY; one byte out, the same byte back, timed one by one.
+// Measured in slices, so that synack and the references take turns and see the same
+// machine (on this VM a round trip's time depends mostly on whether the CPUs were idle:
+// waking a halted vCPU takes tens of microseconds).
+class EchoClient {
+ public:
+  // Connects and makes 100 round trips that are not counted (ARP, caches).
+  void open(int ns, std::uint32_t a, std::uint64_t max) {
+    s_ = connect_from(ns, a, kEcho, 10s, out_.why);
+    if (!s_.valid()) {
+      out_.failed = true;  // everything was set up: the peer should have answered
+      return;
+    }
+    const int on = 1;
+    ::setsockopt(s_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    rtt_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max, 1'000'000)));
+    const Instant until = now() + 5s;
+    for (int k = 0; k < 100 && now() < until && ok(); ++k) (void)round_trip();
   }
-  const int on = 1;
-  ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  std::uint64_t i = 0;
-  auto round_trip = [&]() -> std::optional<Duration> {
-    const char b = static_cast<char>('a' + i++ % 26);
+  bool ok() const { return s_.valid() && !out_.failed; }
+  // Round trips for `slice`, `max` in all at most.
+  void measure(Duration slice, std::uint64_t max) {
+    const Instant start = now();
+    while (ok() && rtt_.size() < max && now() - start < slice) {
+      if (auto d = round_trip()) rtt_.push_back(d->count());
+    }
+  }
+  // Closes (the server's FIN, 5 s at most) and sums up.
+  TapOutcome<TapEcho> finish() {
+    if (s_.valid()) {
+      ::shutdown(s_.get(), SHUT_WR);
+      char b;
+      (void)::recv(s_.get(), &b, 1, 0);
+      s_.reset();
+    }
+    if (out_.failed || !out_.why.empty()) return out_;
+    if (rtt_.empty()) {
+      out_.why = "no round trip in the time given";
+      out_.failed = true;
+      return out_;
+    }
+    std::sort(rtt_.begin(), rtt_.end());
+    TapEcho e;
+    e.samples = rtt_.size();
+    e.p50_us = percentile(rtt_, 50) / 1e3;
+    e.p99_us = percentile(rtt_, 99) / 1e3;
+    out_.value = e;
+    return out_;
+  }
+  std::uint64_t bytes_sent() const { return sent_; }
+
+ private:
+  std::optional<Duration> round_trip() {
+    const char b = static_cast<char>('a' + sent_ % 26);
     char back = 0;
     const Instant t0 = now();
-    if (::send(s.get(), &b, 1, MSG_NOSIGNAL) != 1) {
-      out.why = sys_text("send");
-      return std::nullopt;
-    }
-    ++bytes_sent;
-    const ssize_t n = ::recv(s.get(), &back, 1, 0);
+    if (::send(s_.get(), &b, 1, MSG_NOSIGNAL) != 1) return fail(sys_text("send"));
+    ++sent_;
+    const ssize_t n = ::recv(s_.get(), &back, 1, 0);
     const Instant t1 = now();
-    if (n != 1 || back != b) {
-      out.why = n == 1 ? "the echo was a different byte" : sys_text("recv");
-      return std::nullopt;
-    }
+    if (n != 1 || back != b)
+      return fail(n == 1 ? "the echo was a different byte" : sys_text("recv"));
     return t1 - t0;
-  };
-  const Instant warm_until = now() + 5s;
-  for (int k = 0; k < 100 && now() < warm_until; ++k) {
-    if (!round_trip()) {
-      out.failed = true;
-      return out;
-    }
   }
-  std::vector<std::int64_t> rtt;
-  rtt.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max, 1'000'000)));
-  const Instant start = now();
-  while (rtt.size() < max && now() - start < run) {
-    const auto d = round_trip();
-    if (!d) {
-      out.failed = true;
-      return out;
-    }
-    rtt.push_back(d->count());
+  std::optional<Duration> fail(const std::string& why) {
+    out_.why = why;
+    out_.failed = true;
+    return std::nullopt;
   }
-  ::shutdown(s.get(), SHUT_WR);
-  char b;
-  (void)::recv(s.get(), &b, 1, 0);  // the server's FIN (5 s at most)
-  if (rtt.empty()) {
-    out.why = "no round trip in the time given";
-    out.failed = true;
-    return out;
-  }
-  std::sort(rtt.begin(), rtt.end());
-  TapEcho e;
-  e.samples = rtt.size();
-  e.p50_us = percentile(rtt, 50) / 1e3;
-  e.p99_us = percentile(rtt, 99) / 1e3;
-  out.value = e;
-  return out;
-}
+
+  UniqueFd s_;
+  TapOutcome<TapEcho> out_;
+  std::vector<std::int64_t> rtt_;
+  std::uint64_t sent_ = 0;
+};
 
 // --- the setup -------------------------------------------------------------------------
 
@@ -821,10 +834,6 @@ class TapBench {
   }
   // The kernel client in S reads synack's chargen (synack sends).
   TapOutcome<TapBulk> from_synack() { return client_recv(s_.get(), kSynack, run_); }
-  TapOutcome<TapEcho> synack_echo(Duration run, std::uint64_t max) {
-    return client_echo(s_.get(), kSynack, run, max, expected_in_);
-  }
-
   // --- the kernel: behind the relay (A -> B) or over veth ---
   void start_relay(bool vnet) {
     relay_.stop(0ms);
@@ -866,12 +875,33 @@ class TapBench {
     srv.wait(5s);
     return r;
   }
-  TapOutcome<TapEcho> kernel_echo(std::uint32_t server, Duration run, std::uint64_t max) {
-    Child srv = spawn({echo_.get()},
-                      [this, run] { return serve_one(echo_.get(), Service::Echo, run + 60s); });
-    std::uint64_t sent = 0;
-    auto r = client_echo(a_.get(), server, run, max, sent);
-    srv.wait(5s);
+  // (e): 1-byte echo round trips to synack (if it runs), to the kernel behind the
+  // relay and to the kernel over veth, three connections measured in turn, ten slices
+  // of `run` / 10 each. Needs synack and the relay running.
+  struct EchoResults {
+    TapOutcome<TapEcho> synack, relay, veth;
+  };
+  EchoResults echo_all(bool with_synack, Duration run, std::uint64_t max) {
+    // One server child per kernel connection; each accepts one and echoes until its FIN.
+    Child srv1 = spawn({echo_.get()},
+                       [this, run] { return serve_one(echo_.get(), Service::Echo, run + 60s); });
+    Child srv2 = spawn({echo_.get()},
+                       [this, run] { return serve_one(echo_.get(), Service::Echo, run + 60s); });
+    EchoClient syn, relay, veth;
+    if (with_synack) syn.open(s_.get(), kSynack, max);
+    relay.open(a_.get(), kRelayB, max);
+    veth.open(a_.get(), kVethB, max);
+    constexpr int kSlices = 10;
+    for (int k = 0; k < kSlices; ++k) {
+      for (EchoClient* c : {&syn, &relay, &veth}) c->measure(run / kSlices, max);
+    }
+    EchoResults r;
+    if (with_synack) r.synack = syn.finish();
+    r.relay = relay.finish();
+    r.veth = veth.finish();
+    expected_in_ += syn.bytes_sent();
+    srv1.wait(5s);
+    srv2.wait(5s);
     return r;
   }
 
@@ -951,46 +981,50 @@ TapResults tap_bench(const TapPlan& plan, const std::function<void(const std::st
       const bool echo_here = plan.echo && on;  // (e) with the default, offload on
       if (!plan.bulk && !echo_here) continue;
       const std::string mode = on ? "offload on" : "offload off";
-      progress("over a TAP, " + mode + ": synack");
-      if (auto why = bench.start_synack(on); !why.empty()) {
-        r.synack_recv[m].why = r.synack_send[m].why = r.synack_echo.why = why;
-        r.synack_recv[m].failed = r.synack_send[m].failed = r.synack_echo.failed = true;
-        (void)bench.stop_synack(on);
-      } else {
-        if (plan.bulk) {
-          r.synack_recv[m] = bench.to_synack();
-          r.synack_send[m] = bench.from_synack();
-        }
-        if (echo_here) r.synack_echo = bench.synack_echo(plan.echo_run, plan.echo_max);
-        if (auto why = bench.stop_synack(on); !why.empty()) {
-          // What synack counted does not match what was sent: no row of this run holds.
-          for (auto* o : {&r.synack_recv[m], &r.synack_send[m]}) {
-            o->failed = true;
-            o->why = why;
-            o->value.reset();
-          }
-          if (echo_here) {
-            r.synack_echo.failed = true;
-            r.synack_echo.why = why;
-            r.synack_echo.value.reset();
-          }
-        }
-      }
-      progress("over a TAP, " + mode + ": the kernel behind a TAP relay");
+      // synack and the relay run side by side; the transfers take turns.
+      progress("over a TAP, " + mode + ": synack and the kernel behind a TAP relay");
+      const std::string failed_start = bench.start_synack(on);
+      const bool synack_up = failed_start.empty();
       bench.start_relay(on);
       if (plan.bulk) {
+        progress("over a TAP, " + mode + ": the kernel client sends");
+        if (synack_up) r.synack_recv[m] = bench.to_synack();
         r.relay_recv[m] = bench.to_kernel(kRelayB);
+        progress("over a TAP, " + mode + ": the kernel client receives");
+        if (synack_up) r.synack_send[m] = bench.from_synack();
         r.relay_send[m] = bench.from_kernel(kRelayB);
       }
-      if (echo_here) r.relay_echo = bench.kernel_echo(kRelayB, plan.echo_run, plan.echo_max);
+      if (echo_here) {
+        progress("over a TAP and veth, " + mode + ": 1-byte echo round trips, in turns");
+        auto e = bench.echo_all(synack_up, plan.echo_run, plan.echo_max);
+        r.synack_echo = e.synack;
+        r.relay_echo = e.relay;
+        r.veth_echo = e.veth;
+      }
       bench.stop_relay();
+      // Not started, or what synack counted does not match what was sent: no synack
+      // figure of this mode holds.
+      std::string why = bench.stop_synack(on);
+      if (!synack_up) why = failed_start;
+      if (!why.empty()) {
+        std::vector<TapOutcome<TapBulk>*> bulk = {&r.synack_recv[m], &r.synack_send[m]};
+        for (auto* o : bulk) {
+          o->failed = true;
+          o->why = why;
+          o->value.reset();
+        }
+        if (echo_here) {
+          r.synack_echo.failed = true;
+          r.synack_echo.why = why;
+          r.synack_echo.value.reset();
+        }
+      }
     }
-    progress("over veth: the kernel on both ends");
     if (plan.bulk) {
+      progress("over veth: the kernel on both ends");
       r.veth_recv = bench.to_kernel(kVethB);
       r.veth_send = bench.from_kernel(kVethB);
     }
-    if (plan.echo) r.veth_echo = bench.kernel_echo(kVethB, plan.echo_run, plan.echo_max);
   } catch (const Unavailable& e) {
     r.unavailable = e.what();
   }
