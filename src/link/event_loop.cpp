@@ -439,10 +439,16 @@ bool EventLoop::write_or_drop(const ByteVec& frame, const stack::TxMeta& tx) {
 }
 
 void EventLoop::write_device(ByteVec frame, stack::TxMeta tx) {
-  if (tx_pending_.empty() && write_or_drop(frame, tx)) return;
+  if (tx_pending_.empty() && write_or_drop(frame, tx)) {
+    // The TAP copied the frame: its buffer goes back to the stack, which builds a later
+    // segment in it (Stack::recycle) instead of allocating one per segment.
+    stack_->recycle(std::move(frame));
+    return;
+  }
   // The TAP's queue is full, or frames wait already (they go first: order is kept).
   if (tx_pending_.size() >= options_.tx_queue_limit) {
     ++stats_.tx_dropped;
+    stack_->recycle(std::move(frame));
     return;
   }
   tx_pending_.push_back(stack::Frame{iface_, std::move(frame), tx});
@@ -452,8 +458,9 @@ void EventLoop::write_device(ByteVec frame, stack::TxMeta tx) {
 
 void EventLoop::drain_pending() {
   while (!tx_pending_.empty()) {
-    const stack::Frame& f = tx_pending_.front();
+    stack::Frame& f = tx_pending_.front();
     if (!write_or_drop(f.bytes, f.tx)) return;  // still full: EPOLLOUT again
+    stack_->recycle(std::move(f.bytes));        // written (or refused for good)
     tx_pending_.pop_front();
   }
   watch_writable(false);

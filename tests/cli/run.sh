@@ -257,20 +257,52 @@ check insecure-elsewhere 2 "$SYNACK" sim handshake --insecure; one_line_err "att
 # synack bench: a smoke run (short runs, small counts — not a result). Every row of
 # the table is measured; as root the kernel's figure (private namespace) stands beside
 # synack's and the ratio is synack/baseline; otherwise the row says root is needed.
+# (d) and (e) run over a TAP in namespaces of their own: as root every one is measured
+# (synack's figure, the kernel behind a TAP relay or over veth, the ratio); without
+# root they say "not measured: needs root" and have no figures at all.
 check bench-quick 0 "$SYNACK" bench --quick --json
 if /usr/bin/python3 - "$TMP/out" "$(id -u)" <<'PY'; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --quick --json:"; cat "$TMP/out"; fi
-import json, sys
-rows = json.load(open(sys.argv[1]))["rows"]
+import json, math, sys
+rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]
 root = sys.argv[2] == "0"
-assert [r["id"] for r in rows] == list("aabbcfff"), [r["id"] for r in rows]
+assert [r["id"] for r in rows] == list("aabbc") + ["d"] * 8 + ["e"] * 2 + list("fff"), [r["id"] for r in rows]
 for r in rows:
-    assert r["synack"] > 0, r
+    if r["id"] in "de" and not root:
+        assert r["synack"] is None and r["baseline"] is None and r["ratio"] is None, r
+        assert "not measured: needs root" in r["note"], r
+        continue
+    assert r["synack"] > 0 and math.isfinite(r["synack"]), r
     if r["baseline_name"] == "kernel" and not root:
         assert r["baseline"] is None and "needs root" in r["note"], r
         continue
-    assert r["baseline"] is not None and r["baseline"] > 0, r
+    assert r["baseline"] is not None and r["baseline"] > 0 and math.isfinite(r["baseline"]), r
     assert abs(r["ratio"] - r["synack"] / r["baseline"]) < 1e-9 * r["ratio"], r
+    assert "FAILED" not in r["note"] and "not measured" not in r["note"], r
+if root:
+    d = [r for r in rows if r["id"] == "d"]
+    e = [r for r in rows if r["id"] == "e"]
+    # (d): each synack transfer beside the kernel behind a TAP relay, then over veth.
+    for relay, veth in zip(d[0::2], d[1::2]):
+        assert relay["baseline_name"] == "kernel, TAP relay" and veth["baseline_name"] == "kernel, veth", (relay, veth)
+        assert relay["what"] == veth["what"] and relay["synack"] == veth["synack"], (relay, veth)
+        assert relay["unit"] == "Gbit/s" and relay["higher_is_better"], relay
+        assert relay["synack"] < 1000 and relay["baseline"] < 1000 and veth["baseline"] < 1000, (relay, veth)
+    whats = [r["what"] for r in d[0::2]]
+    assert whats == ["TAP, kernel → synack (discard), offload on", "TAP, kernel → synack (discard), offload off",
+                     "TAP, synack → kernel (chargen), offload on", "TAP, synack → kernel (chargen), offload off"], whats
+    # One veth reference per direction, whatever synack's offloads.
+    assert d[1]["baseline"] == d[3]["baseline"] and d[5]["baseline"] == d[7]["baseline"], d
+    # (e): p50 then p99 of the same round trips, in microseconds; lower is better.
+    assert [r["what"] for r in e] == ["TAP, 1-byte echo round trip p50, offload on",
+                                      "TAP, 1-byte echo round trip p99, offload on"], e
+    for r in e:
+        assert r["unit"] == "µs" and not r["higher_is_better"] and r["baseline_name"] == "kernel, TAP relay", r
+        assert r["synack"] < 1e6 and r["baseline"] < 1e6, r
+    assert e[0]["synack"] <= e[1]["synack"] and e[0]["baseline"] <= e[1]["baseline"], e
 PY
+check bench-only-e 0 "$SYNACK" bench --quick --only e --json
+if /usr/bin/python3 -c 'import json, sys; rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]; assert [r["id"] for r in rows] == ["e", "e"], rows' "$TMP/out"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --only e:"; cat "$TMP/out"; fi
 check bench-bad-only 2 "$SYNACK" bench --only z; one_line_err "only"
 
 echo "cli: $pass passed, $fail failed"

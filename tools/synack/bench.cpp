@@ -1,11 +1,14 @@
 // `synack bench`: the benchmark table of issue 12 / docs/PERFORMANCE.md — each row
 // synack's figure next to a baseline measured in the same run (the kernel over
-// loopback in a private network namespace, or memcpy), with the ratio. Progress
-// goes to stderr, the table (or --json) to stdout. `--micro` runs the Google
-// Benchmark micro-suite (bench/, synack_bench) instead.
+// loopback in a private network namespace, the kernel behind a TAP relay or over
+// veth, or memcpy), with the ratio. Progress goes to stderr, the table (or --json) to
+// stdout. A row that cannot be measured here (not root) says why and the exit code is
+// 0; one whose run went wrong (bytes lost or changed) says so and the exit code is 1.
+// `--micro` runs the Google Benchmark micro-suite (bench/, synack_bench) instead.
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -26,10 +29,11 @@ struct Row {
   std::string what;  // the workload
   std::string unit;
   bool higher_is_better = true;
-  double synack = 0;
+  std::optional<double> synack;  // nullopt: not measured (the note says why)
   std::optional<double> baseline;
-  std::string baseline_name;  // "kernel", "memcpy"
+  std::string baseline_name;  // "kernel", "kernel, TAP relay", "kernel, veth", "memcpy"
   std::string note;           // why there is no baseline, or extra figures
+  bool failed = false;        // the run went wrong: exit code 1
 };
 
 struct Plan {
@@ -37,6 +41,10 @@ struct Plan {
   std::vector<std::uint64_t> idle = {10'000, 100'000, 1'000'000};
   // The kernel's 1 M would take ~7 GiB and 250 worker processes: not measured.
   std::uint64_t kernel_idle_max = 100'000;
+  // (d): each bulk transfer over a TAP or veth; (e): each latency run.
+  Duration tap_transfer = 4s;
+  Duration echo_run = 2s;
+  std::uint64_t echo_max = 200'000;
 };
 
 std::string number(double v) {
@@ -69,7 +77,7 @@ class Runner {
     progress(what + ": kernel");
     std::string why;
     const auto k = bench::kernel_bulk(mtu, plan_.run, why);
-    Row r{"a", what, "Gbit/s", true, s.gbps, std::nullopt, "kernel", {}};
+    Row r{"a", what, "Gbit/s", true, s.gbps, std::nullopt, "kernel", {}, false};
     if (k) r.baseline = k->gbps;
     r.note = fmt::format("{:.0f} ns and {:.2f} allocations per data segment{}", s.ns_per_segment,
                          s.allocs_per_segment, k ? "" : "; kernel: " + why);
@@ -85,7 +93,7 @@ class Runner {
     progress(what + ": kernel");
     std::string why;
     const auto k = bench::kernel_conn_rate(plan_.run, first, why);
-    Row r{"b", what, "conn/s", true, s.per_second, std::nullopt, "kernel", {}};
+    Row r{"b", what, "conn/s", true, s.per_second, std::nullopt, "kernel", {}, false};
     if (k) r.baseline = k->per_second;
     r.note =
         fmt::format("synack {} connections, {} waits for a port", s.connections, s.port_stalls);
@@ -102,7 +110,7 @@ class Runner {
     const std::string what = fmt::format("memory per idle established endpoint, {} connections", n);
     progress(what + ": synack");
     const auto s = bench::synack_idle_memory(n);
-    Row r{"c", what, "bytes", false, s.bytes_per_endpoint, std::nullopt, "kernel", {}};
+    Row r{"c", what, "bytes", false, s.bytes_per_endpoint, std::nullopt, "kernel", {}, false};
     if (s.connections != n) {
       r.note = fmt::format("synack stopped at {} connections{}; ", s.connections,
                            s.error ? fmt::format(" ({})", api::to_string(*s.error)) : "");
@@ -129,20 +137,69 @@ class Runner {
     const Duration run = plan_.run / 4;
     const double gbs = header ? bench::ipv4_header_checksum_gbytes_per_s(run)
                               : bench::checksum_gbytes_per_s(size, run);
-    Row r{"f", what, "GB/s", true, gbs, std::nullopt, "memcpy", {}};
+    Row r{"f", what, "GB/s", true, gbs, std::nullopt, "memcpy", {}, false};
     r.baseline = bench::memcpy_gbytes_per_s(size, run);
     rows_.push_back(r);
+  }
+
+  // (d) and (e): over a TAP, the kernel as the client (bench_tap.cpp).
+  void tap(bool bulk, bool echo) {
+    bench::TapPlan tp;
+    tp.transfer = plan_.tap_transfer;
+    tp.echo_run = plan_.echo_run;
+    tp.echo_max = plan_.echo_max;
+    tp.bulk = bulk;
+    tp.echo = echo;
+    const auto t = bench::tap_bench(tp, [this](const std::string& s) { progress(s); });
+    if (bulk) {
+      for (const bool synack_sends : {false, true}) {
+        for (const int m : {1, 0}) {
+          const std::string what =
+              fmt::format("TAP, {}, offload {}",
+                          synack_sends ? "synack → kernel (chargen)" : "kernel → synack (discard)",
+                          m == 1 ? "on" : "off");
+          const auto& s = synack_sends ? t.synack_send[m] : t.synack_recv[m];
+          const auto& relay = synack_sends ? t.relay_send[m] : t.relay_recv[m];
+          const auto& veth = synack_sends ? t.veth_send : t.veth_recv;
+          tap_row("d", what, "Gbit/s", true, s, relay, "kernel, TAP relay", t.unavailable,
+                  [](const bench::TapBulk& b) { return b.gbps; });
+          tap_row("d", what, "Gbit/s", true, s, veth, "kernel, veth", t.unavailable,
+                  [](const bench::TapBulk& b) { return b.gbps; });
+        }
+      }
+    }
+    if (echo) {
+      for (const bool p99 : {false, true}) {
+        auto pick = [p99](const bench::TapEcho& e) { return p99 ? e.p99_us : e.p50_us; };
+        tap_row("e", fmt::format("TAP, 1-byte echo round trip {}, offload on", p99 ? "p99" : "p50"),
+                "µs", false, t.synack_echo, t.relay_echo, "kernel, TAP relay", t.unavailable, pick);
+        Row& r = rows_.back();
+        const auto& sv = t.synack_echo.value;
+        if (sv) r.note = join(r.note, fmt::format("synack {} round trips", sv->samples));
+        if (const auto& v = t.veth_echo.value) {
+          r.note = join(r.note, fmt::format("kernel over veth {} µs ({} round trips)",
+                                            number(pick(*v)), v->samples));
+        } else if (!t.veth_echo.why.empty()) {
+          r.note = join(r.note, "kernel over veth: " + t.veth_echo.why);
+        }
+        if (t.veth_echo.failed) r.failed = true;
+      }
+    }
+  }
+
+  bool any_failed() const {
+    return std::any_of(rows_.begin(), rows_.end(), [](const Row& r) { return r.failed; });
   }
 
   void print_table() const {
     fmt::print("{:<3} {:<66} {:>10} {:>10} {:>7}  {}\n", "", "workload", "synack", "baseline",
                "ratio", "unit, notes");
     for (const Row& r : rows_) {
+      const std::string syn = r.synack ? number(*r.synack) : "—";
       const std::string base = r.baseline ? number(*r.baseline) : "—";
-      const std::string ratio =
-          r.baseline && *r.baseline > 0 ? fmt::format("{:.2f}×", r.synack / *r.baseline) : "—";
+      const std::string ratio = ratio_of(r) ? fmt::format("{:.2f}×", *ratio_of(r)) : "—";
       fmt::print("({}) {:<66} {:>10} {:>10} {:>7}  {} ({}: {}, {} is better){}{}\n", r.id, r.what,
-                 number(r.synack), base, ratio, r.unit, "baseline", r.baseline_name,
+                 syn, base, ratio, r.unit, "baseline", r.baseline_name,
                  r.higher_is_better ? "higher" : "lower", r.note.empty() ? "" : "; ", r.note);
     }
   }
@@ -154,15 +211,49 @@ class Runner {
       fmt::print(
           "  {{\"id\": {}, \"what\": {}, \"unit\": {}, \"higher_is_better\": {}, \"synack\": "
           "{}, \"baseline\": {}, \"baseline_name\": {}, \"ratio\": {}, \"note\": {}}}{}\n",
-          json_string(r.id), json_string(r.what), json_string(r.unit), r.higher_is_better, r.synack,
+          json_string(r.id), json_string(r.what), json_string(r.unit), r.higher_is_better,
+          r.synack ? fmt::format("{}", *r.synack) : "null",
           r.baseline ? fmt::format("{}", *r.baseline) : "null", json_string(r.baseline_name),
-          r.baseline && *r.baseline > 0 ? fmt::format("{}", r.synack / *r.baseline) : "null",
-          json_string(r.note), i + 1 < rows_.size() ? "," : "");
+          ratio_of(r) ? fmt::format("{}", *ratio_of(r)) : "null", json_string(r.note),
+          i + 1 < rows_.size() ? "," : "");
     }
     fmt::print("]}}\n");
   }
 
  private:
+  static std::optional<double> ratio_of(const Row& r) {
+    if (!r.synack || !r.baseline || *r.baseline <= 0) return std::nullopt;
+    return *r.synack / *r.baseline;
+  }
+  static std::string join(const std::string& a, const std::string& b) {
+    return a.empty() ? b : b.empty() ? a : a + "; " + b;
+  }
+
+  // A row of synack's outcome next to a baseline's; `unavailable` is why neither could
+  // be measured (not root, no /dev/net/tun).
+  template <class T, class Pick>
+  void tap_row(const std::string& id, const std::string& what, const std::string& unit,
+               bool higher_is_better, const bench::TapOutcome<T>& s,
+               const bench::TapOutcome<T>& base, const std::string& base_name,
+               const std::string& unavailable, Pick pick) {
+    Row r{id, what, unit, higher_is_better, std::nullopt, std::nullopt, base_name, {}, false};
+    if (s.value) r.synack = pick(*s.value);
+    if (base.value) r.baseline = pick(*base.value);
+    if (!s.value && !base.value && !unavailable.empty()) {
+      r.note = "not measured: " + unavailable;
+    } else {
+      if (!s.value)
+        r.note = join(r.note, "synack not measured: " + (s.why.empty() ? unavailable : s.why));
+      if (!base.value) {
+        r.note =
+            join(r.note, "kernel not measured: " + (base.why.empty() ? unavailable : base.why));
+      }
+    }
+    r.failed = s.failed || base.failed;
+    if (r.failed) r.note = "FAILED: " + r.note;
+    rows_.push_back(r);
+  }
+
   Plan plan_;
   bool quiet_;
   std::vector<Row> rows_;
@@ -195,18 +286,18 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
     bool json = false;
     bool quick = false;
     bool micro = false;
-    std::string only = "abcf";
+    std::string only = "abcdef";
     std::string filter;
   };
   auto o = std::make_shared<Opts>();
   sub->add_flag("--json", o->json, "Machine-readable output on stdout");
   sub->add_flag("--quick", o->quick, "Short runs and small counts (a smoke test, not a result)");
-  sub->add_option("--only", o->only, "Rows to run, by letter (default abcf)")
+  sub->add_option("--only", o->only, "Rows to run, by letter (default abcdef)")
       ->type_name("LETTERS")
       ->check([](const std::string& s) {
-        return s.find_first_not_of("abcf") == std::string::npos && !s.empty()
+        return s.find_first_not_of("abcdef") == std::string::npos && !s.empty()
                    ? std::string()
-                   : std::string("--only takes letters among a, b, c, f");
+                   : std::string("--only takes letters among a, b, c, d, e, f");
       });
   sub->add_flag("--micro", o->micro, "Run the Google Benchmark micro-suite (synack_bench)");
   sub->add_option("--filter", o->filter, "With --micro: only benchmarks matching this regex")
@@ -219,6 +310,9 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
         plan.run = 200ms;
         plan.idle = {1000};
         plan.kernel_idle_max = 1000;
+        plan.tap_transfer = 400ms;
+        plan.echo_run = 200ms;
+        plan.echo_max = 20'000;
       }
       bench::pin_to_one_cpu();
       Runner runner(plan, false);
@@ -234,6 +328,7 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
       if (wants('c')) {
         for (auto n : plan.idle) runner.idle_memory(n);
       }
+      if (wants('d') || wants('e')) runner.tap(wants('d'), wants('e'));
       if (wants('f')) {
         runner.checksum(20);
         runner.checksum(1500);
@@ -244,7 +339,7 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
       } else {
         runner.print_table();
       }
-      return kExitOk;
+      return runner.any_failed() ? kExitRuntime : kExitOk;
     };
   });
 }

@@ -6,11 +6,15 @@
 // Kernel side (bench_kernel.cpp): the same workload over loopback TCP in a private
 // network namespace made for the measurement (a forked child that unshares its
 // network namespace, so nothing outside it is touched), pinned to the same core.
+// Over a TAP (bench_tap.cpp): `synack serve` with the kernel as the client, next to the
+// kernel behind the same kind of TAP (a relay joins two) and kernel-to-kernel over
+// veth, in namespaces made for the run; both cores, as those setups run in use.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -54,6 +58,47 @@ IdleMemoryResult synack_idle_memory(std::uint64_t connections);
 std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why);
 std::optional<ConnRateResult> kernel_conn_rate(Duration run, Closer first, std::string& why);
 std::optional<IdleMemoryResult> kernel_idle_memory(std::uint64_t connections, std::string& why);
+
+// --- over a TAP: rows (d) and (e) -------------------------------------------------------
+
+// One bulk transfer between the kernel client and a server.
+struct TapBulk {
+  double gbps = 0;  // application bytes over the transfer's time, in Gbit/s
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+};
+// 1-byte echo round trips, one connection, the kernel as the client.
+struct TapEcho {
+  double p50_us = 0;
+  double p99_us = 0;
+  std::uint64_t samples = 0;
+};
+template <class T>
+struct TapOutcome {
+  std::optional<T> value;
+  std::string why;      // why there is no value
+  bool failed = false;  // the run went wrong (bytes lost or changed, a peer gone), as root
+};
+struct TapPlan {
+  Duration transfer{};  // each bulk transfer (the sender sends, or the receiver reads, this long)
+  Duration echo_run{};  // each latency run
+  std::uint64_t echo_max = 0;  // round trips per latency run, at most
+  bool bulk = true;            // (d)
+  bool echo = true;            // (e)
+};
+// [0] offload off, [1] offload on. "recv": the kernel client sends, the server receives
+// (synack's discard); "send": the server sends (chargen), the kernel client reads and
+// checks every byte.
+struct TapResults {
+  std::string unavailable;  // not empty: not measured (or not all), this is why
+  TapOutcome<TapBulk> synack_recv[2], synack_send[2];
+  TapOutcome<TapBulk> relay_recv[2], relay_send[2];        // the kernel behind a TAP relay
+  TapOutcome<TapBulk> veth_recv, veth_send;                // the kernel over veth
+  TapOutcome<TapEcho> synack_echo, relay_echo, veth_echo;  // offload on
+};
+// Needs root (network namespaces, TAPs, veth); otherwise `unavailable` says so.
+// `progress` gets a line before each step.
+TapResults tap_bench(const TapPlan& plan, const std::function<void(const std::string&)>& progress);
 
 // Internet checksum and memcpy over one buffer of `size` bytes, GB/s.
 double checksum_gbytes_per_s(std::size_t size, Duration run);
