@@ -304,6 +304,10 @@ check bench-only-e 0 "$SYNACK" bench --quick --only e --json
 if /usr/bin/python3 -c 'import json, sys; rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]; assert [r["id"] for r in rows] == ["e", "e"], rows' "$TMP/out"; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --only e:"; cat "$TMP/out"; fi
 check bench-bad-only 2 "$SYNACK" bench --only z; one_line_err "only"
+check bench-bad-idle 2 "$SYNACK" bench --only c --idle 0; one_line_err "idle"
+check bench-idle 0 "$SYNACK" bench --only c --idle 300,600 --json
+if /usr/bin/python3 -c 'import json, sys; rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]; assert [r["what"].split()[-2] for r in rows] == ["300", "600"] and all(r["synack"] > 0 for r in rows), rows' "$TMP/out"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --idle:"; cat "$TMP/out"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -287,6 +287,7 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
     bool quick = false;
     bool micro = false;
     std::string only = "abcdef";
+    std::vector<std::uint64_t> idle;
     std::string filter;
   };
   auto o = std::make_shared<Opts>();
@@ -300,6 +301,11 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
                    : std::string("--only takes letters among a, b, c, d, e, f");
       });
   sub->add_flag("--micro", o->micro, "Run the Google Benchmark micro-suite (synack_bench)");
+  sub->add_option("--idle", o->idle,
+                  "Row (c) at these connection counts (default 10000,100000,1000000)")
+      ->type_name("N,...")
+      ->delimiter(',')
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{20'000'000}));
   sub->add_option("--filter", o->filter, "With --micro: only benchmarks matching this regex")
       ->type_name("REGEX");
   sub->callback([&action, o, argv0] {
@@ -314,6 +320,7 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
         plan.echo_run = 200ms;
         plan.echo_max = 20'000;
       }
+      if (!o->idle.empty()) plan.idle = o->idle;
       bench::pin_to_one_cpu();
       Runner runner(plan, false);
       auto wants = [&](char c) { return o->only.find(c) != std::string::npos; };
