@@ -411,11 +411,10 @@ void TcpProtocol::on_timer(Instant now) {
   while (!timers_.empty() && timers_.top().at <= now && budget-- > 0) {
     const TimerEntry e = timers_.top();
     timers_.pop();
-    if (auto f = frozen_.find(e.id); f != frozen_.end() && f->second.expires == e.at) thaw(e.id);
-    auto it = conns_.find(e.id);
-    if (it == conns_.end() || it->second->scheduled != e.at) continue;  // stale
-    it->second->scheduled.reset();
-    it->second->tcb.on_timer(now);
+    if (!timer_live(e)) continue;
+    Conn& c = *thaw(e.id);
+    c.scheduled.reset();
+    c.tcb.on_timer(now);
     settle(e.id);
   }
   purge_heap();
@@ -426,13 +425,14 @@ std::optional<Instant> TcpProtocol::next_deadline() const {
   return timers_.top().at;
 }
 
+bool TcpProtocol::timer_live(const TimerEntry& e) const {
+  if (auto f = frozen_.find(e.id); f != frozen_.end()) return f->second.expires == e.at;
+  auto it = conns_.find(e.id);
+  return it != conns_.end() && it->second->scheduled == e.at;
+}
+
 void TcpProtocol::purge_heap() {
-  auto stale = [&](const TimerEntry& e) {
-    if (auto f = frozen_.find(e.id); f != frozen_.end()) return f->second.expires != e.at;
-    auto it = conns_.find(e.id);
-    return it == conns_.end() || it->second->scheduled != e.at;
-  };
-  while (!timers_.empty() && stale(timers_.top())) timers_.pop();
+  while (!timers_.empty() && !timer_live(timers_.top())) timers_.pop();
   // Lazy deletion leaves stale entries behind; rebuild when they dominate.
   if (timers_.size() > 4 * connection_count() + 64) {
     std::vector<TimerEntry> live;
@@ -780,11 +780,12 @@ Status<CloseError> TcpProtocol::abort(ConnId id) {
 }
 
 Status<CloseError> TcpProtocol::release(ConnId id, void (Tcb::*how)(Instant)) {
-  // CLOSE and ABORT both hand the connection back: it is reaped once CLOSED.
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return Err{CloseError::NoSuchConnection};
-  it->second->released = true;
-  Tcb& tcb = it->second->tcb;
+  // CLOSE and ABORT both hand the connection back: it is reaped once CLOSED. (A
+  // frozen connection was released already; thawed, it answers as it did before.)
+  Conn* c = thaw(id);
+  if (!c) return Err{CloseError::NoSuchConnection};
+  c->released = true;
+  Tcb& tcb = c->tcb;
   if (!tcb.finished()) (tcb.*how)(now_);
   settle(id);
   purge_heap();

@@ -282,10 +282,6 @@ void Tcb::close_for_reopen(Instant now) {
   terminate(Rule::rfc9293_3_6_1_time_wait_reopen, std::nullopt, now);
 }
 
-bool Tcb::reusable_for_connect(Instant now) const {
-  return state_ == State::TimeWait && ts_ok_ && now - ts_recent_at_ >= std::chrono::seconds(1);
-}
-
 void Tcb::close_for_reuse(Instant now) {
   terminate(Rule::impl_time_wait_reuse, std::nullopt, now);
 }
@@ -293,27 +289,6 @@ void Tcb::close_for_reuse(Instant now) {
 void Tcb::close_for_time_wait_overflow(Instant now) {
   terminate(Rule::impl_time_wait_overflow, std::nullopt, now);
 }
-
-namespace {
-// Tcb::Frozen::flags, one bit per boolean (kFrozenTsOk is bit 3, tcb.hpp).
-enum FrozenFlag : std::uint16_t {
-  kPassiveOpen = 1u << 0,
-  kUserVisible = 1u << 1,
-  kWscaleOk = 1u << 2,
-  kTsOk = 1u << 3,
-  kSynOfferedWs = 1u << 4,
-  kSynOfferedTs = 1u << 5,
-  kSackPermitted = 1u << 6,
-  kSackOk = 1u << 7,
-  kFinQueued = 1u << 8,
-  kFinSent = 1u << 9,
-  kFinReceived = 1u << 10,
-  kUserClosed = 1u << 11,
-  kEcnOk = 1u << 12,
-  kEcnEce = 1u << 13,
-};
-static_assert(kTsOk == Tcb::kFrozenTsOk);
-}  // namespace
 
 bool Tcb::freezable() const {
   if (state_ != State::TimeWait || ack_now_ || dup_ack_now_ || !snd_buf_.empty() ||
@@ -358,23 +333,23 @@ Tcb::Frozen Tcb::freeze() const {
   f.rcv_wscale = rcv_wscale_;
   f.dscp = opts_->dscp;
   f.last_rule = last_rule_;
-  auto bit = [&](bool on, FrozenFlag b) {
+  auto bit = [&](bool on, Frozen::Flag b) {
     if (on) f.flags = static_cast<std::uint16_t>(f.flags | b);
   };
-  bit(passive_open_, kPassiveOpen);
-  bit(user_visible_, kUserVisible);
-  bit(wscale_ok_, kWscaleOk);
-  bit(ts_ok_, kTsOk);
-  bit(syn_offered_ws_, kSynOfferedWs);
-  bit(syn_offered_ts_, kSynOfferedTs);
-  bit(sack_permitted_, kSackPermitted);
-  bit(sack_ok_, kSackOk);
-  bit(fin_queued_, kFinQueued);
-  bit(fin_sent_, kFinSent);
-  bit(fin_received_, kFinReceived);
-  bit(user_closed_, kUserClosed);
-  bit(ecn_ok_, kEcnOk);
-  bit(ecn_ece_, kEcnEce);
+  bit(passive_open_, Frozen::kPassiveOpen);
+  bit(user_visible_, Frozen::kUserVisible);
+  bit(wscale_ok_, Frozen::kWscaleOk);
+  bit(ts_ok_, Frozen::kTsOk);
+  bit(syn_offered_ws_, Frozen::kSynOfferedWs);
+  bit(syn_offered_ts_, Frozen::kSynOfferedTs);
+  bit(sack_permitted_, Frozen::kSackPermitted);
+  bit(sack_ok_, Frozen::kSackOk);
+  bit(fin_queued_, Frozen::kFinQueued);
+  bit(fin_sent_, Frozen::kFinSent);
+  bit(fin_received_, Frozen::kFinReceived);
+  bit(user_closed_, Frozen::kUserClosed);
+  bit(ecn_ok_, Frozen::kEcnOk);
+  bit(ecn_ece_, Frozen::kEcnEce);
   return f;
 }
 
@@ -403,21 +378,21 @@ void Tcb::thaw(const Frozen& f) {
   path_mtu_ = f.path_mtu;
   snd_wscale_ = f.snd_wscale;
   rcv_wscale_ = f.rcv_wscale;
-  passive_open_ = f.flags & kPassiveOpen;
-  user_visible_ = f.flags & kUserVisible;
-  wscale_ok_ = f.flags & kWscaleOk;
-  ts_ok_ = f.flags & kTsOk;
-  syn_offered_ws_ = f.flags & kSynOfferedWs;
-  syn_offered_ts_ = f.flags & kSynOfferedTs;
-  sack_permitted_ = f.flags & kSackPermitted;
-  sack_ok_ = f.flags & kSackOk;
-  fin_queued_ = f.flags & kFinQueued;
-  fin_sent_ = f.flags & kFinSent;
-  fin_received_ = f.flags & kFinReceived;
+  passive_open_ = f.flags & Frozen::kPassiveOpen;
+  user_visible_ = f.flags & Frozen::kUserVisible;
+  wscale_ok_ = f.flags & Frozen::kWscaleOk;
+  ts_ok_ = f.flags & Frozen::kTsOk;
+  syn_offered_ws_ = f.flags & Frozen::kSynOfferedWs;
+  syn_offered_ts_ = f.flags & Frozen::kSynOfferedTs;
+  sack_permitted_ = f.flags & Frozen::kSackPermitted;
+  sack_ok_ = f.flags & Frozen::kSackOk;
+  fin_queued_ = f.flags & Frozen::kFinQueued;
+  fin_sent_ = f.flags & Frozen::kFinSent;
+  fin_received_ = f.flags & Frozen::kFinReceived;
   peer_fin_seq_ = f.rcv_nxt - 1;
-  user_closed_ = f.flags & kUserClosed;
-  ecn_ok_ = f.flags & kEcnOk;
-  ecn_ece_ = f.flags & kEcnEce;
+  user_closed_ = f.flags & Frozen::kUserClosed;
+  ecn_ok_ = f.flags & Frozen::kEcnOk;
+  ecn_ece_ = f.flags & Frozen::kEcnEce;
   timers_.cancel_all();
   timers_.set(Timer::TimeWait, f.expires);
   release_memory_for_time_wait();

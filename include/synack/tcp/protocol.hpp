@@ -244,6 +244,9 @@ class TcpProtocol {
   Status<CloseError> release(ConnId id, void (Tcb::*how)(Instant));
   void detach_from_listener(Conn& c, ConnId id);
   void reap(ConnId id);
+  // Whether a heap entry is its connection's current deadline (lazy deletion leaves
+  // stale ones behind), frozen or not.
+  bool timer_live(const TimerEntry& e) const;
   void purge_heap();
   void advance(Instant now) {
     if (now > now_) now_ = now;

@@ -116,7 +116,9 @@ class Tcb {
   // An active open may take over this TIME-WAIT 4-tuple (TcpProtocol::connect): timestamps
   // were in use and the last one arrived at least a second ago, so PAWS at both ends
   // tells the new incarnation's segments from the old one's (as Linux's tcp_tw_reuse).
-  bool reusable_for_connect(Instant now) const;
+  bool reusable_for_connect(Instant now) const {
+    return state_ == State::TimeWait && reuse_allowed(ts_ok_, ts_recent_at_, now);
+  }
   // Ends TIME-WAIT for that reuse.
   void close_for_reuse(Instant now);
   // Ends TIME-WAIT at once: the TIME-WAIT table is full (TcpConfig::max_time_wait).
@@ -137,7 +139,24 @@ class Tcb {
     std::uint16_t snd_mss, eff_mss, path_mtu;
     std::uint8_t snd_wscale, rcv_wscale, dscp;
     Rule last_rule;
-    std::uint16_t flags;  // the booleans, one bit each (tcb.cpp)
+    // The booleans, one bit each.
+    enum Flag : std::uint16_t {
+      kPassiveOpen = 1u << 0,
+      kUserVisible = 1u << 1,
+      kWscaleOk = 1u << 2,
+      kTsOk = 1u << 3,
+      kSynOfferedWs = 1u << 4,
+      kSynOfferedTs = 1u << 5,
+      kSackPermitted = 1u << 6,
+      kSackOk = 1u << 7,
+      kFinQueued = 1u << 8,
+      kFinSent = 1u << 9,
+      kFinReceived = 1u << 10,
+      kUserClosed = 1u << 11,
+      kEcnOk = 1u << 12,
+      kEcnEce = 1u << 13,
+    };
+    std::uint16_t flags;
   };
   // In TIME-WAIT with nothing pending (no ACK owed, no timer but TIME-WAIT's).
   bool freezable() const;
@@ -147,9 +166,8 @@ class Tcb {
   // Whether a frozen connection's 4-tuple may be taken over by an active open (as
   // reusable_for_connect).
   static bool reusable_for_connect(const Frozen& f, Instant now) {
-    return (f.flags & kFrozenTsOk) && now - f.ts_recent_at >= std::chrono::seconds(1);
+    return reuse_allowed(f.flags & Frozen::kTsOk, f.ts_recent_at, now);
   }
-  static constexpr std::uint16_t kFrozenTsOk = 1u << 3;
 
   // In TIME-WAIT after the application let go: the buffers are no longer needed
   // (nothing can be sent or read any more); their memory goes back.
@@ -213,6 +231,10 @@ class Tcb {
   bool holds_extras() const { return extra_ != nullptr; }
 
  private:
+  // The rule of reusable_for_connect, for a Tcb and a Frozen alike.
+  static bool reuse_allowed(bool ts_ok, Instant ts_recent_at, Instant now) {
+    return ts_ok && now - ts_recent_at >= std::chrono::seconds(1);
+  }
   // Outcome of one §3.10.7.4 step.
   enum class Step : std::uint8_t {
     Continue,    // go on with the next step
