@@ -38,5 +38,33 @@ TEST(BufferPool, ReusesGivenBuffersUpToItsBound) {
   EXPECT_EQ(other.kept(), 0u);
 }
 
+// With a large class, super-segment buffers are made at the large capacity (whatever
+// the first one asked), kept in their own bounded list and reused for the next super-
+// segment, never for an ordinary frame; frame buffers never land in the large list.
+TEST(BufferPool, KeepsSuperSegmentBuffersInTheirOwnBoundedList) {
+  BufferPool pool(4, 1514, 2, 65549);
+  ByteVec big = pool.take(20000);
+  EXPECT_EQ(big.size(), 20000u);
+  EXPECT_GE(big.capacity(), 65549u);
+  const std::byte* storage = big.data();
+  pool.give(std::move(big));
+  EXPECT_EQ(pool.kept_large(), 1u);
+  EXPECT_EQ(pool.kept(), 0u);
+  ByteVec frame = pool.take(1514);  // an ordinary frame does not take the large buffer
+  EXPECT_NE(frame.data(), storage);
+  EXPECT_EQ(pool.kept_large(), 1u);
+  ByteVec again = pool.take(65549);
+  EXPECT_EQ(again.data(), storage);
+  EXPECT_EQ(again.size(), 65549u);
+  EXPECT_EQ(pool.reused(), 1u);
+  pool.give(std::move(frame));
+  EXPECT_EQ(pool.kept(), 1u);
+  EXPECT_EQ(pool.kept_large(), 0u);
+  for (int i = 0; i < 3; ++i) pool.give(ByteVec(70000));
+  EXPECT_EQ(pool.kept_large(), 2u);  // the large bound
+  pool.give(ByteVec(200000));        // far larger than the class: not kept
+  EXPECT_EQ(pool.kept_large(), 2u);
+}
+
 }  // namespace
 }  // namespace synack

@@ -258,14 +258,7 @@ struct TsoWire {
       while (auto f = a.pop_frame()) {
         moved = true;
         from_a.push_back(*f);
-        RxMeta m;
-        if (f->tx.needs_checksum()) {
-          m.checksum = RxChecksum::Partial;
-          m.csum_start = f->tx.csum_start;
-          m.csum_offset = f->tx.csum_offset;
-        }
-        m.gso_size = f->tx.gso_size;
-        b.on_frame(ib, f->bytes, m, now);
+        b.on_frame(ib, f->bytes, f->tx.as_received(), now);
       }
       while (auto f = b.pop_frame()) {
         moved = true;

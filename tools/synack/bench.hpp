@@ -28,6 +28,7 @@ struct BulkResult {
   double gbps = 0;                 // application bytes received per second, in Gbit/s
   double allocs_per_segment = -1;  // heap allocations per data segment after warm-up (synack)
   double ns_per_segment = 0;       // wall time per data segment (synack)
+  double bytes_per_segment = 0;    // payload per data segment (synack; > MSS with TSO)
 };
 
 // New connections per second: connect, 1-byte echo, close. Who closes first decides
@@ -49,7 +50,10 @@ struct IdleMemoryResult {
 };
 
 // synack, in this process.
-BulkResult synack_bulk(std::uint16_t mtu, Duration run);
+// With `offload` both stacks' links take partial checksums and 64 KB TSO super-segments
+// and hand them over whole (TxMeta::as_received), as the kernel's loopback does at any
+// MTU: segments of the MTU's MSS on a real wire, one super-segment here.
+BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload = false);
 ConnRateResult synack_conn_rate(Duration run, Closer first);
 IdleMemoryResult synack_idle_memory(std::uint64_t connections);
 

@@ -24,12 +24,15 @@ constexpr std::uint16_t kPort = 9;
 // Two hosts, 10.77.0.1 (client) and 10.77.0.2 (server), on one /24.
 class BackToBack {
  public:
-  explicit BackToBack(const stack::StackConfig& cfg, std::uint16_t mtu = 1500)
+  // With `offloads` (checksum, TSO) the wire hands each frame over whole with what its
+  // TxMeta asked (a partial checksum, a super-segment), as the kernel's loopback does.
+  explicit BackToBack(const stack::StackConfig& cfg, std::uint16_t mtu = 1500,
+                      stack::LinkOffloads offloads = {})
       : client_rng_(1), server_rng_(2), client(cfg, client_rng_), server(cfg, server_rng_) {
     client_if_ = client.add_interface(wire::MacAddr{{2, 0, 0, 0, 0, 1}},
-                                      wire::Ipv4Cidr{client_addr, 24}, mtu);
+                                      wire::Ipv4Cidr{client_addr, 24}, mtu, offloads);
     server_if_ = server.add_interface(wire::MacAddr{{2, 0, 0, 0, 0, 2}},
-                                      wire::Ipv4Cidr{server_addr, 24}, mtu);
+                                      wire::Ipv4Cidr{server_addr, 24}, mtu, offloads);
   }
 
   // Moves frames both ways until neither stack has one queued, running timers that
@@ -57,10 +60,14 @@ class BackToBack {
   // Hands every frame `from` has queued to `to` in one batch.
   bool carry(stack::Stack& from, stack::Stack& to, stack::IfaceId to_if, Instant now) {
     frames_.clear();
-    while (auto f = from.pop_frame()) frames_.push_back(std::move(f->bytes));
+    meta_.clear();
+    while (auto f = from.pop_frame()) {
+      frames_.push_back(std::move(f->bytes));
+      meta_.push_back(f->tx.as_received());
+    }
     if (frames_.empty()) return false;
     views_.assign(frames_.begin(), frames_.end());
-    to.on_frames(to_if, views_, now);
+    to.on_frames(to_if, views_, meta_, now);
     for (ByteVec& f : frames_) from.recycle(std::move(f));  // as a NIC driver would
     return true;
   }
@@ -75,6 +82,7 @@ class BackToBack {
   stack::IfaceId client_if_{}, server_if_{};
   std::vector<ByteVec> frames_;
   std::vector<Bytes> views_;
+  std::vector<stack::RxMeta> meta_;
 };
 
 Instant now() {
@@ -99,10 +107,12 @@ double seconds(Duration d) {
 
 }  // namespace
 
-BulkResult synack_bulk(std::uint16_t mtu, Duration run) {
+BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload) {
   stack::StackConfig cfg;
   cfg.tcp.mtu = mtu;
-  BackToBack net(cfg, mtu);
+  BackToBack net(
+      cfg, mtu,
+      offload ? stack::LinkOffloads{.tx_checksum = true, .tso_max = 65535} : stack::LinkOffloads{});
   auto listener = api::TcpListener::listen(net.server, kPort, 16).value();
   auto client = api::TcpStream::connect(net.client, net.server_addr, kPort, now()).value();
   net.pump(now());
@@ -128,6 +138,7 @@ BulkResult synack_bulk(std::uint16_t mtu, Duration run) {
   for_wall_time(run / 5, step);
   received = 0;
   const std::uint64_t segs_before = client.stats()->segs_out;
+  const std::uint64_t bytes_before = client.stats()->bytes_out;
   const std::uint64_t allocs_before = allocations();
   const Duration took = for_wall_time(run, step);
   const std::uint64_t allocs = allocations() - allocs_before;
@@ -138,6 +149,8 @@ BulkResult synack_bulk(std::uint16_t mtu, Duration run) {
   if (segs > 0) {
     r.allocs_per_segment = static_cast<double>(allocs) / static_cast<double>(segs);
     r.ns_per_segment = seconds(took) * 1e9 / static_cast<double>(segs);
+    r.bytes_per_segment =
+        static_cast<double>(client.stats()->bytes_out - bytes_before) / static_cast<double>(segs);
   }
   return r;
 }

@@ -62,6 +62,20 @@ struct TxMeta {
   bool gso_ecn = false;
 
   bool needs_checksum() const { return csum_start != 0; }
+  // What the host at the other end of a virtual wire gets with this frame when the
+  // wire hands it over whole (two stacks in one process, the kernel's loopback): a
+  // checksum left partial stays unverified-and-unneeded, a super-segment arrives as
+  // one (GRO).
+  RxMeta as_received() const {
+    RxMeta m;
+    if (needs_checksum()) {
+      m.checksum = RxChecksum::Partial;
+      m.csum_start = csum_start;
+      m.csum_offset = csum_offset;
+    }
+    m.gso_size = gso_size;
+    return m;
+  }
   bool operator==(const TxMeta&) const = default;
 };
 

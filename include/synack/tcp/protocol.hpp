@@ -290,7 +290,9 @@ class TcpProtocol {
   std::function<void(const Transition&)> trace_;
   ProtocolStats stats_;
   // Full frames at this MTU; a few hundred kept (a window's worth in flight at once).
-  BufferPool pool_{512, config_.mtu + 14u};
+  // With TSO, a few super-segments' buffers too (an IPv4 packet of up to 64 KB and its
+  // Ethernet header): 16 is ~1 MiB, about what a 64-frame window of them needs.
+  BufferPool pool_{512, config_.mtu + 14u, 16, 65535u + 14u};
   ChallengeAckLimiter challenge_limit_;
   // What every Tcb refers to (one copy, not one per connection); made in the constructor.
   std::unique_ptr<TcbContext> ctx_;
