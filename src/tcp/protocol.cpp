@@ -158,21 +158,23 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
   const Tuple t{Endpoint{in.dst, in.seg.dst_port}, Endpoint{in.src, in.seg.src_port}};
   if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
     const ConnId id = it->second;
-    Tcb* tcb = find(id);
-    auto l = find_listener(t.local);
-    if (l && tcb->accepts_reopen(in.seg, now)) {
+    Conn* c = thaw(id);
+    Tcb* tcb = &c->tcb;
+    // (The listener is looked up only for a SYN that could reopen: not per segment.)
+    std::optional<ListenerId> l;
+    if (tcb->accepts_reopen(in.seg, now) && (l = find_listener(t.local))) {
       // §3.6.1 MAY-2: "it MAY accept a new SYN from the remote TCP endpoint to reopen
       // the connection directly from TIME-WAIT state, if it: (1) assigns its initial
       // sequence number for the new connection to be larger than the largest sequence
       // number it used on the previous connection incarnation".
       const SeqNum floor = tcb->snd_max();
       tcb->close_for_reopen(now);
-      settle(id);
+      settle(id, *c);
       on_listener_segment(*l, in, now, floor);
       purge_heap();
       return;
     }
-    if (completes_into_full_accept_queue(id, in.seg)) {
+    if (completes_into_full_accept_queue(*c, in.seg)) {
       // As Linux: the last ACK of a handshake is dropped while the listener's accept
       // queue is full (the backlog is a hard bound); our SYN,ACK retransmission makes
       // the peer send it again, by when the application may have accepted.
@@ -180,7 +182,7 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
       return;
     }
     tcb->on_segment(in.seg, now, in.ecn);
-    settle(id);
+    settle(id, *c);
     purge_heap();
     return;
   }
@@ -195,8 +197,7 @@ void TcpProtocol::on_segment(const SegmentIn& in, Instant now) {
   reply_reset(in);
 }
 
-bool TcpProtocol::completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const {
-  const Conn& c = *conns_.at(id);
+bool TcpProtocol::completes_into_full_accept_queue(const Conn& c, const wire::TcpRepr& seg) const {
   if (!c.listener || c.queued || c.tcb.state() != State::SynReceived) return false;
   if (!seg.flags.ack() || seg.flags.rst() || seg.flags.syn()) return false;
   auto lit = listeners_.find(*c.listener);
@@ -426,9 +427,10 @@ std::optional<Instant> TcpProtocol::next_deadline() const {
 }
 
 bool TcpProtocol::timer_live(const TimerEntry& e) const {
-  if (auto f = frozen_.find(e.id); f != frozen_.end()) return f->second.expires == e.at;
-  auto it = conns_.find(e.id);
-  return it != conns_.end() && it->second->scheduled == e.at;
+  // (An id is in one of the two tables at most; the whole Tcbs are the common case.)
+  if (auto it = conns_.find(e.id); it != conns_.end()) return it->second->scheduled == e.at;
+  auto f = frozen_.find(e.id);
+  return f != frozen_.end() && f->second.expires == e.at;
 }
 
 void TcpProtocol::purge_heap() {
@@ -519,10 +521,13 @@ void TcpProtocol::reap(ConnId id) {
 void TcpProtocol::settle(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
+  settle(id, *it->second);
+}
+
+void TcpProtocol::settle(ConnId id, Conn& c) {
   // Whatever touched the connection during a batch (a segment, a timer, a user call)
   // may have left a pure ACK deferred: end_batch sends it.
   if (batching_) batch_touched_.push_back(id);
-  Conn& c = *it->second;
   Tcb& tcb = c.tcb;
   tfo_settle(c, false);
   if (tcb.take_accept_ready() && c.listener && !c.queued) {

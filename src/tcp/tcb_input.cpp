@@ -27,10 +27,58 @@ void Tcb::on_segment(const wire::TcpRepr& in, Instant now, wire::Ecn ecn) {
       on_syn_sent(seg, now);
       break;
     default:
-      on_synchronized(seg, now);
+      if (!predicted(seg, now)) on_synchronized(seg, now);
       break;
   }
   output(now);
+}
+
+// Header prediction (Van Jacobson's fast path, as 4.4BSD's tcp_input and Linux's
+// tcp_rcv_established): on an ESTABLISHED connection where nothing unusual is going on
+// (no recovery, nothing held out of order, no FIN seen), the two commonest segments
+// skip the checks that cannot fire for them and run the very steps the full §3.10.7.4
+// processing would run, in its order — the same state, the same segments out:
+//   - a pure ACK of new data at RCV.NXT (we are sending): the fifth step's ACK
+//     processing, then TS.Recent;
+//   - the next in-order data while nothing of ours is in flight (we are receiving):
+//     the window update, TS.Recent, ECN, delivery. Its ACK field repeats SND.UNA, which
+//     the fifth step would find changes nothing (no duplicate without a flight, no loss
+//     state that a no-news ACK could move).
+// Anything else — flags beyond ACK/PSH, SACK blocks, a timestamp PAWS would look at
+// twice, data that does not fit the window — takes the full path.
+bool Tcb::predicted(const Seg& seg, Instant now) {
+  if (state_ != State::Established || !ctx_.config.header_prediction) return false;
+  if (!seg.ack_flag || seg.syn || seg.rst || seg.fin || seg.urg || seg.ece || seg.cwr) return false;
+  if (seg.seq != rcv_nxt_ || seg.opts->sack_count != 0 || peer_fin_seq_) return false;
+  // RFC 7323 PAWS (the first check): a timestamp that is there and not older.
+  if (ts_ok_ && (!seg.opts->timestamps ||
+                 static_cast<std::int32_t>(seg.opts->timestamps->tsval - ts_recent_) < 0 ||
+                 !ts_recent_valid(now)))
+    return false;
+  if (sack_recovery_ || rto_recovery_ || recovery_.active()) return false;
+  if (loss_ && !loss_->ooo_.empty()) return false;
+  if (seg.data.empty()) {
+    // SND.UNA < SEG.ACK =< SND.MAX: acceptable, new (the sequence test passes at RCV.NXT
+    // whatever the window; the RFC 5961 range holds above SND.UNA).
+    if (!seq_gt(seg.ack, snd_una_) || seq_gt(seg.ack, snd_max_)) return false;
+    ++ctx_.stats.predicted_acks;
+    accept_ack(seg, now);
+    update_ts_recent(seg, now);
+    return true;
+  }
+  // Data: all of it inside the window (nothing to trim), nothing of ours in flight and
+  // an ACK that says so, and no loss-recovery state that an ACK could still move.
+  if (seg.data.size() > rcv_wnd() || seg.ack != snd_una_ || flight() != 0 || user_closed_)
+    return false;
+  if (loss_ && (loss_->frto_ != Frto::Off || loss_->tlp_end_ || loss_->cc_undo_ ||
+                loss_->rack_.advanced() || loss_->rack_.has_clean_rtt()))
+    return false;
+  ++ctx_.stats.predicted_data;
+  update_send_window(seg);
+  update_ts_recent(seg, now);
+  ecn_on_arrival(seg);
+  deliver_in_order(seg.data, now);
+  return true;
 }
 
 void Tcb::process_syn_options(const wire::TcpOptions& o) {
@@ -395,31 +443,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
   // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
   // drop the segment, and return." (SND.NXT here is the highest ever sent.)
   if (seq_gt(seg.ack, snd_max_)) return Step::DropAndAck;
-  // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
-  const std::uint64_t rtt_samples = rtt_.samples();
-  const std::uint32_t newly_sacked = take_sack_blocks(seg, now);
-  const SeqNum una_before = snd_una_;
-  if (seq_gt(seg.ack, snd_una_)) {
-    // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
-    process_new_ack(seg, now);
-  } else if (seg.ack == snd_una_) {
-    process_dup_ack(seg, now);
-  }
-  if (sack_ok_ && loss_) {
-    // (No loss state: nothing but the SYN was ever sent, there is nothing to judge.)
-    // Without timestamps one segment at a time is timed, and none across a timeout
-    // (Karn) — after a loss the timer can stay backed off for long. Every segment
-    // sent once and now delivered, SACKed or acknowledged, is a clean sample too
-    // (RFC 6298 §3 leaves the choice open; Linux takes one an ACK from the SACK
-    // scoreboard, its sack_rtt).
-    const auto clean = loss_w().rack_.take_clean_rtt();
-    if (clean && !ts_ok_ && rtt_.samples() == rtt_samples) rtt_.sample(*clean);
-    sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
-  }
-  // RFC 3168 §6.1.2: ECE is a congestion signal (after loss recovery has had its say).
-  if (ecn_ok_ && seg.ece) ecn_on_ece(static_cast<std::uint32_t>(snd_max_ - una_before), now);
-  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
-  if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
+  accept_ack(seg, now);
 
   switch (state_) {
     case State::FinWait1:
@@ -449,6 +473,34 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
       break;
   }
   return Step::Continue;
+}
+
+void Tcb::accept_ack(const Seg& seg, Instant now) {
+  // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
+  const std::uint64_t rtt_samples = rtt_.samples();
+  const std::uint32_t newly_sacked = take_sack_blocks(seg, now);
+  const SeqNum una_before = snd_una_;
+  if (seq_gt(seg.ack, snd_una_)) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
+    process_new_ack(seg, now);
+  } else if (seg.ack == snd_una_) {
+    process_dup_ack(seg, now);
+  }
+  if (sack_ok_ && loss_) {
+    // (No loss state: nothing but the SYN was ever sent, there is nothing to judge.)
+    // Without timestamps one segment at a time is timed, and none across a timeout
+    // (Karn) — after a loss the timer can stay backed off for long. Every segment
+    // sent once and now delivered, SACKed or acknowledged, is a clean sample too
+    // (RFC 6298 §3 leaves the choice open; Linux takes one an ACK from the SACK
+    // scoreboard, its sack_rtt).
+    const auto clean = loss_w().rack_.take_clean_rtt();
+    if (clean && !ts_ok_ && rtt_.samples() == rtt_samples) rtt_.sample(*clean);
+    sack_after_ack(static_cast<std::uint32_t>(snd_una_ - una_before), newly_sacked, now);
+  }
+  // RFC 3168 §6.1.2: ECE is a congestion signal (after loss recovery has had its say).
+  if (ecn_ok_ && seg.ece) ecn_on_ece(static_cast<std::uint32_t>(snd_max_ - una_before), now);
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated."
+  if (seq_le(snd_una_, seg.ack)) update_send_window(seg);
 }
 
 void Tcb::syn_acked(const Seg& seg, Instant now) {
@@ -986,33 +1038,7 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
     return Step::Closed;
   }
   if (seg.seq == rcv_nxt_) {
-    const bool filled_gap = !loss().ooo_.empty();
-    std::size_t n = rcv_buf_.write(seg.data);
-    rcv_nxt_ += static_cast<std::uint32_t>(n);
-    if (auto end = loss_w().ooo_.pop_contiguous(rcv_nxt_)) {
-      const auto extra = static_cast<std::uint32_t>(*end - rcv_nxt_);
-      rcv_buf_.commit(extra);
-      rcv_nxt_ = *end;
-      n += extra;
-    }
-    loss_w().ooo_.discard_before(rcv_nxt_);
-    bytes_in_ += n;
-    push_event(EventKind::Readable);
-    // SHLD-19: "An ACK SHOULD be generated for at least every second full-sized
-    // segment or 2*RMSS bytes of new data"; RFC 5681 §4.2: ACK at once when a
-    // segment fills in all or part of a gap. A full-sized segment is rcv_mss() bytes
-    // (1448 with timestamps), so two of them must reach the threshold.
-    unacked_bytes_ += static_cast<std::uint32_t>(n);
-    if (filled_gap) quickacks_ = kQuickAcks;
-    if (filled_gap || unacked_bytes_ >= 2 * rcv_mss()) {
-      ack_now_ = true;
-    } else if (quickacks_ > 0) {
-      --quickacks_;
-      ack_now_ = true;
-    } else if (!timers_.armed(Timer::DelayedAck)) {
-      // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.
-      timers_.set(Timer::DelayedAck, now + ctx_.config.delayed_ack);
-    }
+    deliver_in_order(seg.data, now);
     return Step::Continue;
   }
   // Out of order: SHLD-31 "Segments with higher beginning sequence numbers SHOULD be
@@ -1041,6 +1067,39 @@ Tcb::Step Tcb::process_text(const Seg& seg, Instant now) {
   ack_now_ = true;
   dup_ack_now_ = true;
   return Step::Continue;
+}
+
+void Tcb::deliver_in_order(Bytes data, Instant now) {
+  // (No loss state: nothing is held out of order, none is made for this.)
+  const bool filled_gap = loss_ && !loss_->ooo_.empty();
+  std::size_t n = rcv_buf_.write(data);
+  rcv_nxt_ += static_cast<std::uint32_t>(n);
+  if (loss_) {
+    if (auto end = loss_->ooo_.pop_contiguous(rcv_nxt_)) {
+      const auto extra = static_cast<std::uint32_t>(*end - rcv_nxt_);
+      rcv_buf_.commit(extra);
+      rcv_nxt_ = *end;
+      n += extra;
+    }
+    loss_->ooo_.discard_before(rcv_nxt_);
+  }
+  bytes_in_ += n;
+  push_event(EventKind::Readable);
+  // SHLD-19: "An ACK SHOULD be generated for at least every second full-sized
+  // segment or 2*RMSS bytes of new data"; RFC 5681 §4.2: ACK at once when a
+  // segment fills in all or part of a gap. A full-sized segment is rcv_mss() bytes
+  // (1448 with timestamps), so two of them must reach the threshold.
+  unacked_bytes_ += static_cast<std::uint32_t>(n);
+  if (filled_gap) quickacks_ = kQuickAcks;
+  if (filled_gap || unacked_bytes_ >= 2 * rcv_mss()) {
+    ack_now_ = true;
+  } else if (quickacks_ > 0) {
+    --quickacks_;
+    ack_now_ = true;
+  } else if (!timers_.armed(Timer::DelayedAck)) {
+    // SHLD-18 / MUST-40: a delayed ACK, well under 0.5 s.
+    timers_.set(Timer::DelayedAck, now + ctx_.config.delayed_ack);
+  }
 }
 
 Tcb::Step Tcb::check_fin(const Seg& seg, Instant now) {

@@ -513,6 +513,7 @@ void Tcb::send_new_probe_segments(Instant now) {
 }
 
 std::uint32_t Tcb::sack_option_len(const wire::TcpOptions& o) {
+  if (o.sack_count == 0) return 0;  // nearly every segment: no copy, no lengths
   wire::TcpOptions without = o;
   without.sack_count = 0;
   return static_cast<std::uint32_t>(o.encoded_len() - without.encoded_len());

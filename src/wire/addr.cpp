@@ -1,6 +1,7 @@
 #include "synack/wire/addr.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace synack::wire {
 
@@ -37,7 +38,8 @@ MacAddr MacAddr::load(Bytes b, std::size_t off) {
 }
 
 void MacAddr::store(MutBytes b, std::size_t off) const {
-  for (std::size_t i = 0; i < octets.size(); ++i) store_u8(b, off + i, octets[i]);
+  // One bounds check and one 6-byte copy (two per frame sent: not a byte at a time).
+  std::memcpy(b.subspan(off, octets.size()).data(), octets.data(), octets.size());
 }
 
 std::optional<MacAddr> MacAddr::parse(std::string_view text) {

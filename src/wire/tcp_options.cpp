@@ -116,6 +116,7 @@ std::size_t base_len(const TcpOptions& o) {
 // SACK blocks that fit after the other options: RFC 2018 §3 lets the sender cut
 // the list; the first block (most recent) is kept.
 std::size_t sack_blocks_to_send(const TcpOptions& o) {
+  if (o.sack_count == 0) return 0;
   std::size_t room = kMaxOptionsLen - base_len(o);
   std::size_t fit = room >= 4 + kSackBlockLen ? (room - 4) / kSackBlockLen : 0;
   return std::min<std::size_t>({o.sack_count, fit, 4});

@@ -211,7 +211,7 @@ class TcpProtocol {
   void reply_reset(const SegmentIn& in);
   // Would this segment complete an embryonic connection whose listener's accept
   // queue is already full?
-  bool completes_into_full_accept_queue(ConnId id, const wire::TcpRepr& seg) const;
+  bool completes_into_full_accept_queue(const Conn& c, const wire::TcpRepr& seg) const;
   SeqNum choose_isn(const Tuple& t, Instant now);
   // RFC 6056 §3.3.4 Algorithm 4 (double-hash port selection, as Linux): the secret
   // offset F(local, remote) and the table bucket G(local, remote) for a connection
@@ -240,6 +240,7 @@ class TcpProtocol {
   // After any call that may have changed a connection: reschedule, accept-queue,
   // reap when CLOSED.
   void settle(ConnId id);
+  void settle(ConnId id, Conn& c);  // `c` is conns_'s entry for `id`
   Result<std::size_t, SendError> send_data(ConnId id, Bytes data, bool urgent);
   Status<CloseError> release(ConnId id, void (Tcb::*how)(Instant));
   void detach_from_listener(Conn& c, ConnId id);

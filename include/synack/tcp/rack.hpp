@@ -118,6 +118,7 @@ class Rack {
   // (cumulatively or by SACK; Karn's rule holds), then cleared: an RTT sample for the
   // retransmission timer where timestamps are off (as Linux's seq_rtt / sack_rtt).
   std::optional<Duration> take_clean_rtt();
+  bool has_clean_rtt() const { return clean_rtt_.has_value(); }
   // Marks the first un-SACKed segment lost unless it was retransmitted (RFC 6675's
   // rule for DupThresh duplicate ACKs). Returns its bytes.
   std::uint32_t mark_first_lost();

@@ -268,6 +268,15 @@ class Tcb {
   // RFC 5961: a challenge ACK (if the §7 rate limit allows), counted in `counter`.
   Step challenge_ack(std::uint64_t& counter, Instant now);
   Step check_ack(const Seg& seg, Instant now);
+  // The fifth step for an acceptable ACK: SACK blocks, new or duplicate ACK, SACK-based
+  // recovery, ECE, the send window.
+  void accept_ack(const Seg& seg, Instant now);
+  // Header prediction: handles `seg` by the fast path if it is one of the two common
+  // cases (see the definition); false: the full steps must run.
+  bool predicted(const Seg& seg, Instant now);
+  // The seventh step for text at RCV.NXT: into the receive buffer, with the held
+  // out-of-order text it makes contiguous, and the ACK it calls for.
+  void deliver_in_order(Bytes data, Instant now);
   void syn_acked(const Seg& seg, Instant now);
   Step check_ack_syn_received(const Seg& seg, Instant now);
   void process_new_ack(const Seg& seg, Instant now);

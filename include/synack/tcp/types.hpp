@@ -171,6 +171,11 @@ struct TcpConfig {
   // (about 120 B) until a segment or its timer needs the whole Tcb again. Off: it keeps
   // its Tcb (to compare, and for tests that look inside).
   bool freeze_time_wait = true;
+  // Header prediction (Van Jacobson's fast path; Tcb::predicted): the next in-order
+  // data on an ESTABLISHED connection that is only receiving, and a pure ACK of new
+  // data, skip the checks that cannot fire for them. Off: every segment takes the full
+  // §3.10.7.4 steps (to compare: the same bytes, states and events either way).
+  bool header_prediction = true;
   std::uint32_t max_ooo_segments = 64;  // out-of-order assembler: intervals kept
   // Out-of-order bytes held per connection (they live in the receive ring).
   std::size_t max_ooo_bytes = 256 * 1024;
@@ -365,6 +370,8 @@ struct NegativeAdvice {
   X(time_wait_overflow)        /* over max_time_wait: closed without TIME-WAIT */           \
   X(time_wait_frozen)          /* a released TIME-WAIT connection shrank to Tcb::Frozen */  \
   X(time_wait_thawed)          /* ... and was rebuilt (a segment, its timer, a reuse) */    \
+  X(predicted_acks)            /* header prediction: pure ACKs of new data */               \
+  X(predicted_data)            /* header prediction: in-order data, nothing in flight */    \
   X(ecn_connections)           /* RFC 3168 §6.1.1: connections that negotiated ECN */      \
   X(ecn_ce_in)                 /* §6.1.3: data segments received marked CE */              \
   X(ecn_ece_in)                /* §6.1.2: ACKs received with ECE */                        \
