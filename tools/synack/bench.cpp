@@ -5,6 +5,7 @@
 // stdout. A row that cannot be measured here (not root) says why and the exit code is
 // 0; one whose run went wrong (bytes lost or changed) says so and the exit code is 1.
 // `--micro` runs the Google Benchmark micro-suite (bench/, synack_bench) instead.
+#include <fstream>
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include "bench.hpp"
 #include "cli.hpp"
+#include "svg_chart.hpp"
 
 namespace synack::cli {
 namespace {
@@ -201,6 +203,55 @@ class Runner {
     }
   }
 
+  // Row (a)'s bulk transfer at each application write size (MTU 1500) or each MTU
+  // (64 KiB writes): synack segment by segment, synack with TSO/GRO between its stacks,
+  // and the kernel over loopback, each point measured side by side. Rows for the table
+  // and, with `svg`, a line chart of the three.
+  void sweep(const std::string& kind, const std::string& svg_path) {
+    const bool by_write = kind == "write";
+    const std::vector<double> xs = by_write ? std::vector<double>{512, 2048, 8192, 32768, 131072}
+                                            : std::vector<double>{1500, 3000, 6000, 9000, 16000};
+    LineChart chart;
+    chart.title = by_write ? "Bulk throughput vs application write size (MTU 1500), one run"
+                           : "Bulk throughput vs MTU (64 KiB writes), one run";
+    chart.x_label = by_write ? "write size (bytes)" : "MTU (bytes)";
+    chart.y_label = "Gbit/s";
+    chart.log_x = by_write;
+    chart.x = xs;
+    chart.series = {{"synack", "#1f77b4", {}},
+                    {"synack, TSO/GRO", "#2ca02c", {}},
+                    {"kernel, loopback", "#d62728", {}}};
+    for (double x : xs) {
+      const auto mtu = static_cast<std::uint16_t>(by_write ? 1500 : x);
+      const auto write = static_cast<std::size_t>(by_write ? x : 65536);
+      const std::string what = fmt::format("bulk, MTU {}, {}-byte writes", mtu, write);
+      progress(what);
+      const auto s = bench::synack_bulk(mtu, plan_.run, false, write);
+      const auto so = bench::synack_bulk(mtu, plan_.run, true, write);
+      std::string why;
+      const auto k = bench::kernel_bulk(mtu, plan_.run, why, write);
+      for (const auto* b : {&s, &so}) {
+        Row r{"a", b == &so ? what + ", TSO/GRO" : what, "Gbit/s", true, b->gbps,
+              std::nullopt, "kernel", {}, false};
+        if (k) r.baseline = k->gbps;
+        if (!k) r.note = "kernel: " + why;
+        rows_.push_back(r);
+      }
+      chart.series[0].y.push_back(s.gbps);
+      chart.series[1].y.push_back(so.gbps);
+      chart.series[2].y.push_back(k ? std::optional<double>(k->gbps) : std::nullopt);
+    }
+    if (!svg_path.empty()) {
+      std::ofstream out(svg_path);
+      out << render_svg(chart);
+      if (!out.flush()) {
+        Row r{"a", "chart " + svg_path, "", true, std::nullopt, std::nullopt, "", {}, true};
+        r.note = "FAILED: cannot write " + svg_path;
+        rows_.push_back(r);
+      }
+    }
+  }
+
   bool any_failed() const {
     return std::any_of(rows_.begin(), rows_.end(), [](const Row& r) { return r.failed; });
   }
@@ -303,6 +354,8 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
     std::string only = "abcdef";
     std::vector<std::uint64_t> idle;
     std::string filter;
+    std::string sweep;
+    std::string svg;
   };
   auto o = std::make_shared<Opts>();
   sub->add_flag("--json", o->json, "Machine-readable output on stdout");
@@ -315,6 +368,13 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
                    : std::string("--only takes letters among a, b, c, d, e, f");
       });
   sub->add_flag("--micro", o->micro, "Run the Google Benchmark micro-suite (synack_bench)");
+  auto* sweep = sub->add_option("--sweep", o->sweep,
+                                "Instead of the rows: row (a) at several write sizes or MTUs")
+                    ->type_name("write|mtu")
+                    ->check(CLI::IsMember({"write", "mtu"}));
+  sub->add_option("--svg", o->svg, "With --sweep: also draw it as a line chart in FILE")
+      ->type_name("FILE")
+      ->needs(sweep);
   sub->add_option("--idle", o->idle,
                   "Row (c) at these connection counts (default 10000,100000,1000000)")
       ->type_name("N,...")
@@ -338,6 +398,15 @@ void register_bench(CLI::App& app, Action& action, const std::string& argv0) {
       bench::pin_to_one_cpu();
       Runner runner(plan, false);
       auto wants = [&](char c) { return o->only.find(c) != std::string::npos; };
+      if (!o->sweep.empty()) {
+        runner.sweep(o->sweep, o->svg);
+        if (o->json) {
+          runner.print_json();
+        } else {
+          runner.print_table();
+        }
+        return runner.any_failed() ? kExitRuntime : kExitOk;
+      }
       if (wants('a')) {
         runner.bulk(1500, true);
         runner.bulk(9000, false);

@@ -53,13 +53,16 @@ struct IdleMemoryResult {
 // With `offload` both stacks' links take partial checksums and 64 KB TSO super-segments
 // and hand them over whole (TxMeta::as_received), as the kernel's loopback does at any
 // MTU: segments of the MTU's MSS on a real wire, one super-segment here.
-BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload = false);
+// `write` is the application's write (and read) size.
+BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload = false,
+                       std::size_t write = 64 * 1024);
 ConnRateResult synack_conn_rate(Duration run, Closer first);
 IdleMemoryResult synack_idle_memory(std::uint64_t connections);
 
 // The kernel, in a private network namespace (needs root: CAP_SYS_ADMIN for
 // unshare(CLONE_NEWNET)). nullopt with `why` set when it cannot run.
-std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why);
+std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why,
+                                      std::size_t write = 64 * 1024);
 std::optional<ConnRateResult> kernel_conn_rate(Duration run, Closer first, std::string& why);
 std::optional<IdleMemoryResult> kernel_idle_memory(std::uint64_t connections, std::string& why);
 

@@ -164,14 +164,15 @@ std::optional<std::uint64_t> slab_bytes() {
 
 }  // namespace
 
-std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why) {
-  return in_private_netns<BulkResult>(mtu, why, [run]() -> std::optional<BulkResult> {
+std::optional<BulkResult> kernel_bulk(std::uint16_t mtu, Duration run, std::string& why,
+                                      std::size_t write) {
+  return in_private_netns<BulkResult>(mtu, why, [run, write]() -> std::optional<BulkResult> {
     const int l = listen_on(9, 16);
     const int c = l < 0 ? -1 : connect_to(1, 9);
     const int s = c < 0 ? -1 : ::accept(l, nullptr, nullptr);
     if (s < 0) return child_failed<BulkResult>("listen/connect/accept");
     for (int fd : {c, s}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    std::vector<char> out(64 * 1024, 0x5a), in(64 * 1024);
+    std::vector<char> out(write, 0x5a), in(write);
     std::uint64_t received = 0;
     auto step = [&] {
       while (::send(c, out.data(), out.size(), 0) > 0) {

@@ -107,7 +107,7 @@ double seconds(Duration d) {
 
 }  // namespace
 
-BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload) {
+BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload, std::size_t write) {
   stack::StackConfig cfg;
   cfg.tcp.mtu = mtu;
   BackToBack net(
@@ -118,7 +118,7 @@ BulkResult synack_bulk(std::uint16_t mtu, Duration run, bool offload) {
   net.pump(now());
   auto server = listener.accept(now()).value();
 
-  std::vector<std::byte> out(64 * 1024, std::byte{0x5a}), in(64 * 1024);
+  std::vector<std::byte> out(write, std::byte{0x5a}), in(write);
   std::uint64_t received = 0;
   auto step = [&](Instant t) {
     for (;;) {
