@@ -113,24 +113,24 @@ std::string_view to_string(RunOutcome o) {
 // at one instant arrived together, as one TAP read does (MUST-59, Stack::on_frames).
 class EventLoop::Sink final : public ImpairSink {
  public:
-  explicit Sink(EventLoop& loop) : loop_(loop) {}
-  void to_device(ByteVec frame, Instant) override { loop_.write_device(std::move(frame)); }
+  Sink(EventLoop& loop, Port& port) : loop_(loop), port_(port) {}
+  void to_device(ByteVec frame, Instant) override { loop_.write_device(port_, std::move(frame)); }
   void to_stack(ByteVec frame, Instant) override { inbound_.push_back(std::move(frame)); }
   void deliver(Instant now) {
     if (inbound_.empty()) return;
     const std::vector<Bytes> frames(inbound_.begin(), inbound_.end());
-    loop_.deliver_in(frames, {}, now);
+    loop_.deliver_in(port_, frames, {}, now);
     inbound_.clear();
   }
 
  private:
   EventLoop& loop_;
+  Port& port_;
   std::vector<ByteVec> inbound_;
 };
 
-EventLoop::EventLoop(stack::Stack& stack, TapLink& tap, stack::IfaceId iface,
-                     const LoopOptions& options)
-    : stack_(&stack), tap_(&tap), iface_(iface), options_(options) {
+EventLoop::EventLoop(stack::Stack& stack, const LoopOptions& options)
+    : stack_(&stack), options_(options) {
   // Captures carry wall-clock time (what Wireshark shows); the stack runs on the
   // monotonic clock, which does not jump.
   timespec real{};
@@ -142,12 +142,58 @@ EventLoop::EventLoop(stack::Stack& stack, TapLink& tap, stack::IfaceId iface,
 
 EventLoop::~EventLoop() = default;
 
-Result<std::unique_ptr<EventLoop>, LoopError> EventLoop::create(stack::Stack& stack, TapLink& tap,
-                                                                stack::IfaceId iface,
+Result<std::unique_ptr<EventLoop>, LoopError> EventLoop::create(stack::Stack& stack,
                                                                 const LoopOptions& options) {
-  std::unique_ptr<EventLoop> loop(new EventLoop(stack, tap, iface, options));
+  std::unique_ptr<EventLoop> loop(new EventLoop(stack, options));
   if (auto st = loop->setup(); !st) return Err{st.error()};
   return loop;
+}
+
+Result<std::unique_ptr<EventLoop>, LoopError> EventLoop::create(stack::Stack& stack, Link& link,
+                                                                stack::IfaceId iface,
+                                                                const LoopOptions& options) {
+  auto loop = create(stack, options);
+  if (!loop) return loop;
+  if (auto id = (*loop)->add_link(link, iface); !id) return Err{id.error()};
+  return loop;
+}
+
+Result<EventLoop::LinkId, LoopError> EventLoop::add_link(Link& link, stack::IfaceId iface) {
+  if (stack_->interface(iface) == nullptr) return Err{LoopError{EINVAL, "add_link"}};
+  const int fd = link.poll_fd();
+  for (const auto& p : ports_) {
+    if (p->iface == iface || p->link == &link) return Err{LoopError{EEXIST, "add_link"}};
+  }
+  if (fd >= 0) {
+    if (fds_.count(fd) != 0 || is_link_fd(fd) || fd == timer_.get() || fd == signal_.get()) {
+      return Err{LoopError{EEXIST, "add_link"}};
+    }
+    if (auto st = watch(fd, EPOLLIN); !st) return Err{st.error()};
+  }
+  auto port = std::make_unique<Port>();
+  port->link = &link;
+  port->iface = iface;
+  port->fd = fd;
+  ports_.push_back(std::move(port));
+  return ports_.size() - 1;
+}
+
+bool EventLoop::is_link_fd(int fd) const {
+  if (fd < 0) return false;
+  return std::any_of(ports_.begin(), ports_.end(), [fd](const auto& p) { return p->fd == fd; });
+}
+
+EventLoop::Port* EventLoop::port_for(stack::IfaceId iface) {
+  for (auto& p : ports_) {
+    if (p->iface == iface) return p.get();
+  }
+  return nullptr;
+}
+
+std::size_t EventLoop::tx_pending() const {
+  std::size_t n = 0;
+  for (const auto& p : ports_) n += p->pending.size();
+  return n;
 }
 
 Status<LoopError> EventLoop::setup() {
@@ -155,7 +201,6 @@ Status<LoopError> EventLoop::setup() {
   if (!epoll_.valid()) return Err{LoopError{errno, "epoll_create1"}};
   timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer_.valid()) return Err{LoopError{errno, "timerfd_create"}};
-  if (auto st = watch(tap_->fd(), EPOLLIN); !st) return st;
   if (auto st = watch(timer_.get(), EPOLLIN); !st) return st;
   if (options_.handle_signals) {
     sigset_t set = shutdown_signals();
@@ -177,7 +222,7 @@ Status<LoopError> EventLoop::watch(int fd, std::uint32_t events) {
 }
 
 Status<LoopError> EventLoop::add_fd(int fd, std::uint32_t epoll_events, FdHandler h) {
-  if (fds_.count(fd) != 0 || fd == tap_->fd() || fd == timer_.get() || fd == signal_.get()) {
+  if (fds_.count(fd) != 0 || is_link_fd(fd) || fd == timer_.get() || fd == signal_.get()) {
     return Err{LoopError{EEXIST, "add_fd"}};
   }
   if (auto st = watch(fd, epoll_events); !st) return st;
@@ -220,6 +265,8 @@ Result<RunOutcome, LoopError> EventLoop::run(std::optional<Duration> limit) {
   const std::optional<Instant> run_deadline =
       limit ? std::optional<Instant>(start + *limit) : std::nullopt;
   run_due(start);
+  auto busy = service_fdless(start);
+  if (!busy) return Err{busy.error()};
   std::vector<epoll_event> events(std::max<std::size_t>(options_.max_events, 1));
   for (;;) {
     if (auto done = finished(monotonic_now(), run_deadline)) {
@@ -227,7 +274,10 @@ Result<RunOutcome, LoopError> EventLoop::run(std::optional<Duration> limit) {
       return *done;
     }
     if (auto st = arm_timer(next_wakeup(run_deadline)); !st) return Err{st.error()};
-    const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+    // A link without an fd that gave frames may have more (or its peer in this loop
+    // answered): look again without sleeping.
+    const int n =
+        ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), *busy ? 0 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Err{LoopError{errno, "epoll_wait"}};
@@ -237,6 +287,8 @@ Result<RunOutcome, LoopError> EventLoop::run(std::optional<Duration> limit) {
       if (auto st = dispatch(events[i].data.fd, events[i].events); !st) return Err{st.error()};
     }
     run_due(monotonic_now());
+    busy = service_fdless(monotonic_now());
+    if (!busy) return Err{busy.error()};
   }
 }
 
@@ -247,7 +299,9 @@ std::optional<RunOutcome> EventLoop::finished(Instant now,
   if (shutdown_deadline_) {
     // Frames still held by the impairer (a delayed FIN) or waiting for the TAP count as
     // not done yet.
-    const bool quiet = (!impairer_ || impairer_->in_flight() == 0) && tx_pending_.empty();
+    const bool quiet = std::all_of(ports_.begin(), ports_.end(), [](const auto& p) {
+      return (!p->impairer || p->impairer->in_flight() == 0) && p->pending.empty();
+    });
     if (quiet && (!done_ || done_())) return RunOutcome::ShutdownDone;
     if (now >= *shutdown_deadline_) return RunOutcome::ShutdownTimeout;
   }
@@ -257,7 +311,9 @@ std::optional<RunOutcome> EventLoop::finished(Instant now,
 
 std::optional<Instant> EventLoop::next_wakeup(std::optional<Instant> run_deadline) const {
   std::optional<Instant> when = earliest(stack_->next_deadline(), run_deadline);
-  if (impairer_) when = earliest(when, impairer_->next_deadline());
+  for (const auto& p : ports_) {
+    if (p->impairer) when = earliest(when, p->impairer->next_deadline());
+  }
   if (!timers_.empty()) when = earliest(when, timers_.begin()->first);
   return earliest(when, shutdown_deadline_);
 }
@@ -280,9 +336,13 @@ Status<LoopError> EventLoop::arm_timer(std::optional<Instant> when) {
 
 Status<LoopError> EventLoop::dispatch(int fd, std::uint32_t events) {
   const Instant now = monotonic_now();
-  if (fd == tap_->fd()) {
-    if (events & EPOLLOUT) drain_pending();
-    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) return read_tap(now);
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    Port& p = *ports_[i];
+    if (p.fd != fd) continue;
+    if (events & EPOLLOUT) drain_pending(p);
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+      if (auto n = read_link(p, now); !n) return Err{n.error()};
+    }
     return {};
   }
   if (fd == timer_.get()) {
@@ -301,32 +361,48 @@ Status<LoopError> EventLoop::dispatch(int fd, std::uint32_t events) {
   return {};
 }
 
-Status<LoopError> EventLoop::read_tap(Instant now) {
-  auto n = tap_->read_batch();
-  if (!n) {
+Result<std::size_t, LoopError> EventLoop::read_link(Port& p, Instant now) {
+  auto batch = p.link->receive();
+  if (!batch) {
+    ++p.stats.rx_errors;
     ++stats_.rx_errors;
-    return Err{LoopError{n.error().sys_errno, "read(tap)"}};
+    return Err{LoopError{batch.error().sys_errno, batch.error().step}};
   }
-  const auto& frames = tap_->batch();
-  const auto& meta = tap_->batch_meta();
+  const auto frames = batch->frames;
+  const auto meta = batch->meta;
   for (std::size_t i = 0; i < frames.size(); ++i) {
+    ++p.stats.frames_in;
     ++stats_.frames_in;
+    p.stats.bytes_in += frames[i].size();
     stats_.bytes_in += frames[i].size();
-    if (!impairer_) continue;
+    if (!p.impairer) continue;
     // The Impairer may corrupt the frame, so the stack must verify it: finish a
     // checksum the kernel left partial, and pass no RxMeta (see deliver()).
     ByteVec copy(frames[i].begin(), frames[i].end());
     if (i < meta.size() && meta[i].checksum == stack::RxChecksum::Partial) {
       wire::finish_partial_checksum(copy, meta[i].csum_start, meta[i].csum_offset);
     }
-    impairer_->from_device(std::move(copy), now);
+    p.impairer->from_device(std::move(copy), now);
   }
   // The frames of one read arrived together: the stack takes them as one batch and
   // acknowledges them once (MUST-58/59). With an impairer they reach the stack when it
   // releases them (flush).
-  if (!impairer_) deliver_in(frames, meta, now);
+  if (!p.impairer) deliver_in(p, frames, meta, now);
   flush(now);
-  return {};
+  return frames.size();
+}
+
+Result<bool, LoopError> EventLoop::service_fdless(Instant now) {
+  bool got = false;
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    Port& p = *ports_[i];
+    if (p.fd >= 0) continue;
+    if (!p.pending.empty()) drain_pending(p);
+    auto n = read_link(p, now);
+    if (!n) return Err{n.error()};
+    if (*n > 0) got = true;
+  }
+  return got;
 }
 
 void EventLoop::read_timerfd() {
@@ -363,10 +439,14 @@ void EventLoop::run_due(Instant now) {
 }
 
 std::size_t EventLoop::release_impaired(Instant now) {
-  if (!impairer_) return 0;
-  Sink sink(*this);
-  const std::size_t n = impairer_->release(now, sink);
-  sink.deliver(now);
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    Port& p = *ports_[i];
+    if (!p.impairer) continue;
+    Sink sink(*this, p);
+    n += p.impairer->release(now, sink);
+    sink.deliver(now);
+  }
   return n;
 }
 
@@ -381,104 +461,118 @@ void EventLoop::flush(Instant now) {
     }
     while (auto f = stack_->pop_frame()) {
       progress = true;
-      if (f->iface != iface_) {
+      Port* p = port_for(f->iface);
+      if (p == nullptr) {
         ++stats_.tx_other_iface;
         continue;
       }
-      send_out(std::move(f->bytes), f->tx, now);
+      send_out(*p, std::move(f->bytes), f->tx, now);
     }
     if (release_impaired(now) > 0) progress = true;
   }
 }
 
-void EventLoop::send_out(ByteVec frame, stack::TxMeta tx, Instant now) {
-  if (pcap_ != nullptr && tx != stack::TxMeta{}) {
-    capture(frame, Direction::Outbound, now,
+void EventLoop::send_out(Port& p, ByteVec frame, stack::TxMeta tx, Instant now) {
+  if (p.pcap != nullptr && tx != stack::TxMeta{}) {
+    capture(p, frame, Direction::Outbound, now,
             offload_comment(frame.size(), tx.gso_size, tx.needs_checksum(), false));
   } else {
-    capture(frame, Direction::Outbound, now);
+    capture(p, frame, Direction::Outbound, now);
   }
-  if (impairer_ && tx.gso_size == 0) {
+  if (p.impairer && tx.gso_size == 0) {
     // The Impairer keeps bytes only: the checksum is finished here. (A super-segment
     // cannot be impaired as the segments it stands for; NetHost offers the stack no TSO
     // when it impairs, and one that arrives anyway goes straight to the device.)
     if (tx.needs_checksum()) wire::finish_partial_checksum(frame, tx.csum_start, tx.csum_offset);
-    impairer_->from_stack(std::move(frame), now);
+    p.impairer->from_stack(std::move(frame), now);
   } else {
-    write_device(std::move(frame), tx);
+    write_device(p, std::move(frame), tx);
   }
 }
 
-void EventLoop::deliver_in(std::span<const Bytes> frames, std::span<const stack::RxMeta> meta,
-                           Instant now) {
+void EventLoop::deliver_in(Port& p, std::span<const Bytes> frames,
+                           std::span<const stack::RxMeta> meta, Instant now) {
   if (frames.empty()) return;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (pcap_ != nullptr && i < meta.size() &&
+    if (p.pcap != nullptr && i < meta.size() &&
         (meta[i].gso_size != 0 || meta[i].checksum != stack::RxChecksum::Unverified)) {
-      capture(frames[i], Direction::Inbound, now,
+      capture(p, frames[i], Direction::Inbound, now,
               offload_comment(frames[i].size(), meta[i].gso_size,
                               meta[i].checksum == stack::RxChecksum::Partial,
                               meta[i].checksum == stack::RxChecksum::Verified));
     } else {
-      capture(frames[i], Direction::Inbound, now);
+      capture(p, frames[i], Direction::Inbound, now);
     }
   }
-  stack_->on_frames(iface_, frames, meta, now);
+  stack_->on_frames(p.iface, frames, meta, now);
 }
 
-bool EventLoop::write_or_drop(const ByteVec& frame, const stack::TxMeta& tx) {
-  if (auto st = tap_->write(frame, tx)) {
-    ++stats_.frames_out;
-    stats_.bytes_out += frame.size();
-  } else if (st.error().code == TapErrorCode::WouldBlock) {
-    return false;
-  } else {
-    ++stats_.tx_dropped;
+bool EventLoop::write_or_drop(Port& p, const ByteVec& frame, const stack::TxMeta& tx) {
+  switch (p.link->transmit(frame, tx)) {
+    case TxStatus::Sent:
+      ++p.stats.frames_out;
+      ++stats_.frames_out;
+      p.stats.bytes_out += frame.size();
+      stats_.bytes_out += frame.size();
+      return true;
+    case TxStatus::WouldBlock:
+      return false;
+    case TxStatus::Dropped:
+      break;
   }
+  ++p.stats.tx_dropped;
+  ++stats_.tx_dropped;
   return true;
 }
 
-void EventLoop::write_device(ByteVec frame, stack::TxMeta tx) {
-  if (tx_pending_.empty() && write_or_drop(frame, tx)) {
-    // The TAP copied the frame: its buffer goes back to the stack, which builds a later
+void EventLoop::write_device(Port& p, ByteVec frame, stack::TxMeta tx) {
+  if (p.pending.empty() && write_or_drop(p, frame, tx)) {
+    // The link copied the frame: its buffer goes back to the stack, which builds a later
     // segment in it (Stack::recycle) instead of allocating one per segment.
     stack_->recycle(std::move(frame));
     return;
   }
-  // The TAP's queue is full, or frames wait already (they go first: order is kept).
-  if (tx_pending_.size() >= options_.tx_queue_limit) {
+  // The link's queue is full, or frames wait already (they go first: order is kept).
+  if (p.pending.size() >= options_.tx_queue_limit) {
+    ++p.stats.tx_dropped;
     ++stats_.tx_dropped;
     stack_->recycle(std::move(frame));
     return;
   }
-  tx_pending_.push_back(stack::Frame{iface_, std::move(frame), tx});
+  p.pending.push_back(stack::Frame{p.iface, std::move(frame), tx});
+  ++p.stats.tx_queued;
   ++stats_.tx_queued;
-  watch_writable(true);
+  watch_writable(p, true);
 }
 
-void EventLoop::drain_pending() {
-  while (!tx_pending_.empty()) {
-    stack::Frame& f = tx_pending_.front();
-    if (!write_or_drop(f.bytes, f.tx)) return;  // still full: EPOLLOUT again
-    stack_->recycle(std::move(f.bytes));        // written (or refused for good)
-    tx_pending_.pop_front();
+void EventLoop::drain_pending(Port& p) {
+  while (!p.pending.empty()) {
+    stack::Frame& f = p.pending.front();
+    if (!write_or_drop(p, f.bytes, f.tx)) return;  // still full: EPOLLOUT again
+    stack_->recycle(std::move(f.bytes));           // written (or refused for good)
+    p.pending.pop_front();
   }
-  watch_writable(false);
+  watch_writable(p, false);
 }
 
-void EventLoop::watch_writable(bool on) {
-  if (on == watching_out_) return;
+void EventLoop::watch_writable(Port& p, bool on) {
+  // A link without an fd is retried after every wake-up instead.
+  if (on == p.watching_out || p.fd < 0) return;
   epoll_event ev{};
   ev.events = EPOLLIN | (on ? EPOLLOUT : 0u);
-  ev.data.fd = tap_->fd();
+  ev.data.fd = p.fd;
   // (EPOLL_CTL_MOD of a registered fd cannot fail short of a bug; if it did, the frames
   // would wait for the next wake-up instead, which drains them too.)
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, tap_->fd(), &ev) == 0) watching_out_ = on;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, p.fd, &ev) == 0) p.watching_out = on;
 }
 
-void EventLoop::capture(Bytes frame, Direction dir, Instant now, std::string_view comment) {
-  if (pcap_ == nullptr) return;
-  if (!pcap_->write(pcap_iface_, now + wall_offset_, frame, dir, comment)) ++stats_.pcap_errors;
+void EventLoop::capture(Port& p, Bytes frame, Direction dir, Instant now,
+                        std::string_view comment) {
+  if (p.pcap == nullptr) return;
+  if (!p.pcap->write(p.pcap_iface, now + wall_offset_, frame, dir, comment)) {
+    ++p.stats.pcap_errors;
+    ++stats_.pcap_errors;
+  }
 }
 
 }  // namespace synack::link

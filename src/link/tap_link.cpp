@@ -337,4 +337,16 @@ Status<TapError> TapLink::write(Bytes frame, const stack::TxMeta& tx) {
   return {};
 }
 
+Result<RxBatch, LinkError> TapLink::receive() {
+  auto n = read_batch();
+  if (!n) return Err{LinkError{n.error().sys_errno, "read(tap)"}};
+  return RxBatch{batch_, meta_};
+}
+
+TxStatus TapLink::transmit(Bytes frame, const stack::TxMeta& tx) {
+  auto st = write(frame, tx);
+  if (st) return TxStatus::Sent;
+  return st.error().code == TapErrorCode::WouldBlock ? TxStatus::WouldBlock : TxStatus::Dropped;
+}
+
 }  // namespace synack::link

@@ -1,28 +1,42 @@
-// EventLoop: drives one sans-I/O Stack over a TapLink in real time.
+// EventLoop: drives one sans-I/O Stack over any number of Links in real time.
 //
-// epoll waits on the TAP fd, a timerfd (CLOCK_MONOTONIC) armed to the earliest of
-// the stack's next_deadline(), the impairer's next release and the user timers,
+// Each Link (a TapLink, a MemoryLink, ...) carries one stack interface: frames it
+// receives go to the stack with that interface's IfaceId, and every frame the stack
+// emits goes to the link of its interface (frames for an interface without a link are
+// counted in tx_other_iface and dropped). create(stack, link, iface) gives the loop its
+// first link; add_link() adds more, before or during run().
+//
+// epoll waits on the links' fds, a timerfd (CLOCK_MONOTONIC) armed to the earliest of
+// the stack's next_deadline(), the impairers' next release and the user timers,
 // a signalfd for SIGINT/SIGTERM and any fds the application registers (stdin for
 // nc, ...). When idle the timerfd is the only thing that can wake it: no polling.
+// A link without an fd (Link::poll_fd() < 0) is read after every wake-up; while such
+// a link still gives frames the loop does not block in epoll_wait.
 //
 // After every step (frames read, timer fired, fd callback, user timer) the loop
 // drains stack.pop_event() into the event handler and stack.pop_frame() into the
-// TAP (through the Impairer if configured) and the optional capture, until both
-// are empty, so callbacks may call into the stack freely.
+// links (each through its Impairer if configured) and the optional capture, until
+// both are empty, so callbacks may call into the stack freely.
 //
-// Backpressure: a frame the TAP refuses for now (EAGAIN: its queue is full) is kept, in
-// order, with every frame generated after it, and the loop waits for EPOLLOUT to write
-// them; never dropped because the device was momentarily full. The queue is bounded
-// (LoopOptions::tx_queue_limit): past it a frame is dropped and counted (tx_dropped),
-// like a full NIC ring. Shutdown waits for the queue to drain (within the grace).
+// Backpressure, per link: a frame the link refuses for now (TxStatus::WouldBlock: its
+// queue is full) is kept, in order, with every frame generated after it for that link,
+// and the loop waits for EPOLLOUT on the link's fd to write them (a link without an fd
+// is retried after every wake-up); never dropped because the device was momentarily
+// full. The queue is bounded (LoopOptions::tx_queue_limit, per link): past it a frame is
+// dropped and counted (tx_dropped), like a full NIC ring. Shutdown waits for the queues
+// to drain (within the grace).
 //
-// Offloads: what the TAP's virtio_net_hdr says about a received frame (a checksum
-// verified or never computed, a super-frame) goes to the stack with it
-// (Stack::on_frames with RxMeta); what the stack asks of the link for a frame it sends
-// (Frame::tx: a checksum to finish) goes into the header. Through an Impairer, which
+// Offloads: what a link says about a received frame (RxMeta: a checksum verified or
+// never computed, a super-frame; a TAP's virtio_net_hdr) goes to the stack with it
+// (Stack::on_frames); what the stack asks of the link for a frame it sends
+// (Frame::tx: a checksum to finish) goes to Link::transmit. Through an Impairer, which
 // may corrupt frames, a frame carries nothing: partial checksums are finished in
 // software first and the stack verifies every checksum. A capture notes super-frames
 // and partial checksums in the packet's comment.
+//
+// Impairment and capture are per link (set_impairment / set_capture with a LinkId; the
+// forms without one are for the first link). Counters are per link (stats(LinkId))
+// and summed over the links (stats()).
 //
 // Shutdown: on SIGINT/SIGTERM (or request_shutdown()) the shutdown callback runs
 // once (an app closes its connections with FIN there); the loop keeps running
@@ -48,6 +62,7 @@
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
 #include "synack/link/impair.hpp"
+#include "synack/link/link.hpp"
 #include "synack/link/pcapng.hpp"
 #include "synack/link/tap_link.hpp"
 #include "synack/stack/stack.hpp"
@@ -76,19 +91,32 @@ struct LoopOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM via signalfd start the shutdown
   Duration shutdown_grace = std::chrono::seconds(2);
   std::size_t max_events = 64;  // epoll_wait batch
-  // Frames kept while the TAP refuses writes (EAGAIN), at most.
+  // Frames kept per link while it refuses writes (WouldBlock), at most.
   std::size_t tx_queue_limit = 4096;
 };
 
+// What the loop counted for one link.
+struct LinkLoopStats {
+  std::uint64_t frames_in = 0;   // frames read from the link
+  std::uint64_t frames_out = 0;  // frames the link took
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t tx_dropped = 0;   // dropped: tx_queue_limit reached, or refused for good
+  std::uint64_t tx_queued = 0;    // frames that waited for the link (its queue full)
+  std::uint64_t rx_errors = 0;    // read errors
+  std::uint64_t pcap_errors = 0;  // capture writes that failed
+};
+
+// The loop's counters: the per-link ones summed over its links, and its own.
 struct LoopStats {
-  std::uint64_t frames_in = 0;   // frames read from the TAP
-  std::uint64_t frames_out = 0;  // frames written to the TAP
+  std::uint64_t frames_in = 0;   // frames read from the links
+  std::uint64_t frames_out = 0;  // frames the links took
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t tx_dropped = 0;      // dropped: tx_queue_limit reached, or a write error
-  std::uint64_t tx_queued = 0;       // frames that waited for EPOLLOUT (TAP queue full)
-  std::uint64_t tx_other_iface = 0;  // stack frames for an interface this loop does not drive
-  std::uint64_t rx_errors = 0;       // TAP read errors
+  std::uint64_t tx_queued = 0;       // frames that waited for a link (its queue full)
+  std::uint64_t tx_other_iface = 0;  // stack frames for an interface no link carries
+  std::uint64_t rx_errors = 0;       // link read errors
   std::uint64_t pcap_errors = 0;     // capture writes that failed
   std::uint64_t wakeups = 0;         // epoll_wait returns
   std::uint64_t timer_fires = 0;     // timerfd expirations seen
@@ -104,24 +132,43 @@ class EventLoop {
   using ShutdownHandler = std::function<void(Instant now)>;
   using DoneCheck = std::function<bool()>;
   using TimerId = std::uint64_t;
+  // A link's index in the loop: 0 for create()'s, then in add_link() order.
+  using LinkId = std::size_t;
 
-  // The Stack and TapLink must outlive the loop; `iface` is the stack interface
-  // the TAP carries.
-  static Result<std::unique_ptr<EventLoop>, LoopError> create(stack::Stack& stack, TapLink& tap,
+  // The Stack and the Links must outlive the loop; `iface` is the stack interface
+  // `link` carries (LinkId 0).
+  static Result<std::unique_ptr<EventLoop>, LoopError> create(stack::Stack& stack, Link& link,
                                                               stack::IfaceId iface,
+                                                              const LoopOptions& options = {});
+  // A loop without links yet: add_link() gives it some.
+  static Result<std::unique_ptr<EventLoop>, LoopError> create(stack::Stack& stack,
                                                               const LoopOptions& options = {});
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
+  // --- links ------------------------------------------------------------------
+  // `link` carries the stack interface `iface` from now on. Fails (EINVAL) for an
+  // interface the stack does not have, (EEXIST) for one that has a link already or a
+  // link or fd the loop watches already.
+  Result<LinkId, LoopError> add_link(Link& link, stack::IfaceId iface);
+  std::size_t link_count() const { return ports_.size(); }
+  Link& link(LinkId id = 0) { return *ports_.at(id)->link; }
+  stack::IfaceId link_iface(LinkId id = 0) const { return ports_.at(id)->iface; }
+
   // --- configuration (before or during run) ---------------------------------
-  void set_impairment(const ImpairSpec& spec) { impairer_.emplace(spec); }
-  // Captures every frame the stack receives (after inbound impairment) and sends
-  // (before outbound impairment) on `pcap` interface `pcap_iface`, stamped with
-  // wall-clock time.
+  // Impairs what link `id` carries, both ways (its own Impairer).
+  void set_impairment(LinkId id, const ImpairSpec& spec) { ports_.at(id)->impairer.emplace(spec); }
+  void set_impairment(const ImpairSpec& spec) { set_impairment(0, spec); }
+  // Captures every frame the stack receives on link `id` (after inbound impairment)
+  // and sends on it (before outbound impairment) on `pcap` interface `pcap_iface`,
+  // stamped with wall-clock time. Links may share a writer (one interface each).
+  void set_capture(LinkId id, PcapngWriter* pcap, std::uint32_t pcap_iface) {
+    ports_.at(id)->pcap = pcap;
+    ports_.at(id)->pcap_iface = pcap_iface;
+  }
   void set_capture(PcapngWriter* pcap, std::uint32_t pcap_iface) {
-    pcap_ = pcap;
-    pcap_iface_ = pcap_iface;
+    set_capture(0, pcap, pcap_iface);
   }
   void on_event(EventHandler h) { on_event_ = std::move(h); }
   void on_shutdown(ShutdownHandler h) { on_shutdown_ = std::move(h); }
@@ -150,55 +197,74 @@ class EventLoop {
   // outside a loop callback (inside one, the loop does it afterwards).
   void flush(Instant now);
 
+  // Summed over the links, plus the loop's own counters.
   const LoopStats& stats() const { return stats_; }
-  // Frames waiting for the TAP to take them (EAGAIN), oldest first.
-  std::size_t tx_pending() const { return tx_pending_.size(); }
-  const Impairer* impairer() const { return impairer_ ? &*impairer_ : nullptr; }
+  const LinkLoopStats& stats(LinkId id) const { return ports_.at(id)->stats; }
+  // Frames waiting for a link to take them (WouldBlock): on all links, or on one.
+  std::size_t tx_pending() const;
+  std::size_t tx_pending(LinkId id) const { return ports_.at(id)->pending.size(); }
+  const Impairer* impairer(LinkId id = 0) const {
+    return id < ports_.size() && ports_[id]->impairer ? &*ports_[id]->impairer : nullptr;
+  }
   stack::Stack& stack() { return *stack_; }
-  TapLink& tap() { return *tap_; }
 
  private:
   struct Timer {
     TimerId id;
     TimerHandler handler;
   };
+  // One link and what the loop keeps for it.
+  struct Port {
+    Link* link = nullptr;
+    stack::IfaceId iface;
+    int fd = -1;  // link->poll_fd() when added (negative: none)
+    std::optional<Impairer> impairer;
+    PcapngWriter* pcap = nullptr;
+    std::uint32_t pcap_iface = 0;
+    std::deque<stack::Frame> pending;  // refused for now, oldest first (iface unused)
+    bool watching_out = false;
+    LinkLoopStats stats;
+  };
   class Sink;
 
-  EventLoop(stack::Stack& stack, TapLink& tap, stack::IfaceId iface, const LoopOptions& options);
+  EventLoop(stack::Stack& stack, const LoopOptions& options);
   Status<LoopError> setup();
   Status<LoopError> watch(int fd, std::uint32_t events);
   Status<LoopError> arm_timer(std::optional<Instant> when);
   std::optional<Instant> next_wakeup(std::optional<Instant> run_deadline) const;
   std::optional<RunOutcome> finished(Instant now, std::optional<Instant> run_deadline) const;
   Status<LoopError> dispatch(int fd, std::uint32_t events);
-  Status<LoopError> read_tap(Instant now);
+  // One batch from the link; the number of frames read.
+  Result<std::size_t, LoopError> read_link(Port& p, Instant now);
+  // Links without an fd: retries what they refused and reads a batch from each. True
+  // if any gave frames (the loop does not block then).
+  Result<bool, LoopError> service_fdless(Instant now);
   void read_timerfd();
   void read_signals(Instant now);
   void run_due(Instant now);
-  void send_out(ByteVec frame, stack::TxMeta tx, Instant now);
+  Port* port_for(stack::IfaceId iface);
+  bool is_link_fd(int fd) const;
+  void send_out(Port& p, ByteVec frame, stack::TxMeta tx, Instant now);
   // Frames that arrived together go to the stack as one batch (Stack::on_frames).
-  void deliver_in(std::span<const Bytes> frames, std::span<const stack::RxMeta> meta, Instant now);
-  // Hands over what the impairer holds for `now`; the count it released.
+  void deliver_in(Port& p, std::span<const Bytes> frames, std::span<const stack::RxMeta> meta,
+                  Instant now);
+  // Hands over what the impairers hold for `now`; the count they released.
   std::size_t release_impaired(Instant now);
-  void write_device(ByteVec frame, stack::TxMeta tx = {});
-  // One write: true when the TAP took the frame or refused it for good (counted in
+  void write_device(Port& p, ByteVec frame, stack::TxMeta tx = {});
+  // One write: true when the link took the frame or refused it for good (counted in
   // tx_dropped), false when its queue is full for now.
-  bool write_or_drop(const ByteVec& frame, const stack::TxMeta& tx);
-  // Writes the kept frames while the TAP takes them; stops watching EPOLLOUT once empty.
-  void drain_pending();
-  void watch_writable(bool on);
-  void capture(Bytes frame, Direction dir, Instant now, std::string_view comment = {});
+  bool write_or_drop(Port& p, const ByteVec& frame, const stack::TxMeta& tx);
+  // Writes the kept frames while the link takes them; stops watching EPOLLOUT once empty.
+  void drain_pending(Port& p);
+  void watch_writable(Port& p, bool on);
+  void capture(Port& p, Bytes frame, Direction dir, Instant now, std::string_view comment = {});
 
   stack::Stack* stack_;
-  TapLink* tap_;
-  stack::IfaceId iface_;
   LoopOptions options_;
+  std::vector<std::unique_ptr<Port>> ports_;  // by LinkId; stable while links are added
   UniqueFd epoll_;
   UniqueFd timer_;
   UniqueFd signal_;
-  std::optional<Impairer> impairer_;
-  PcapngWriter* pcap_ = nullptr;
-  std::uint32_t pcap_iface_ = 0;
   Duration wall_offset_{0};  // CLOCK_REALTIME - CLOCK_MONOTONIC, for capture timestamps
   EventHandler on_event_;
   ShutdownHandler on_shutdown_;
@@ -207,8 +273,6 @@ class EventLoop {
   std::multimap<Instant, Timer> timers_;
   TimerId next_timer_id_ = 1;
   std::optional<Instant> armed_;
-  std::deque<stack::Frame> tx_pending_;  // (iface unused: there is one)
-  bool watching_out_ = false;
   std::optional<Instant> shutdown_deadline_;
   bool stopped_ = false;
   bool second_signal_ = false;

@@ -18,6 +18,7 @@
 
 #include "synack/base/bytes.hpp"
 #include "synack/base/result.hpp"
+#include "synack/link/link.hpp"
 #include "synack/stack/types.hpp"
 #include "synack/wire/addr.hpp"
 
@@ -82,14 +83,10 @@ enum class TapFraming : std::uint8_t {
   VnetHdr,  // each preceded by a 10-byte virtio_net_hdr (IFF_VNET_HDR)
 };
 
-struct TapStats {
-  std::uint64_t rx_frames = 0;
-  std::uint64_t rx_bytes = 0;
-  std::uint64_t rx_errors = 0;  // read() failed with something other than EAGAIN
-  std::uint64_t tx_frames = 0;
-  std::uint64_t tx_bytes = 0;
-  std::uint64_t tx_would_block = 0;  // write() returned EAGAIN (the frame is the caller's)
-  std::uint64_t tx_errors = 0;       // write() failed otherwise (e.g. EIO while the link is down)
+// LinkStats (rx_errors: read() failed with something other than EAGAIN, or a frame
+// was cut; tx_would_block: write() returned EAGAIN, the frame is the caller's;
+// tx_errors: write() failed otherwise, e.g. EIO while the link is down) and:
+struct TapStats : LinkStats {
   // With offloads (IFF_VNET_HDR):
   std::uint64_t rx_bad_vnet_hdr = 0;  // frames dropped: header inconsistent with the frame
   std::uint64_t rx_super_frames = 0;  // GSO/GRO super-frames (gso_type TCPV4/6)
@@ -99,7 +96,7 @@ struct TapStats {
   std::uint64_t tx_csum_partial = 0;  // writes whose checksum the kernel finishes
 };
 
-class TapLink {
+class TapLink final : public Link {
  public:
   static constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1
 
@@ -118,7 +115,7 @@ class TapLink {
   TapLink& operator=(TapLink&&) noexcept = default;
 
   int fd() const { return fd_.get(); }
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
   // True if open() created the interface (it vanishes when this TapLink closes).
   bool created() const { return created_; }
   TapFraming framing() const { return framing_; }
@@ -127,7 +124,7 @@ class TapLink {
   // What the kernel finishes for frames we write: with a virtio_net_hdr it takes
   // NEEDS_CSUM and TCPv4 GSO frames (up to a 64 KB IP packet) whatever TUNSETOFFLOAD
   // said, which is about the other direction.
-  stack::LinkOffloads tx_offloads() const;
+  stack::LinkOffloads tx_offloads() const override;
 
   // The interface MTU (SIOCGIFMTU): the largest IP packet, not counting Ethernet.
   Result<std::size_t, TapError> mtu() const;
@@ -151,7 +148,12 @@ class TapLink {
   // stack only asks links that offered (tx_offloads()).
   Status<TapError> write(Bytes frame, const stack::TxMeta& tx = {});
 
-  const TapStats& stats() const { return stats_; }
+  const TapStats& stats() const override { return stats_; }
+
+  // --- Link: what an EventLoop uses (the fd, read_batch(), write()) ----------------
+  int poll_fd() const override { return fd_.get(); }
+  Result<RxBatch, LinkError> receive() override;
+  TxStatus transmit(Bytes frame, const stack::TxMeta& tx) override;
 
  private:
   TapLink(UniqueFd fd, std::string name, bool created, std::size_t batch, std::size_t frame_cap,
