@@ -317,6 +317,35 @@ check bench-bad-idle 2 "$SYNACK" bench --only c --idle 0; one_line_err "idle"
 check bench-idle 0 "$SYNACK" bench --only c --idle 300,600 --json
 if /usr/bin/python3 -c 'import json, sys; rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]; assert [r["what"].split()[-2] for r in rows] == ["300", "600"] and all(r["synack"] > 0 for r in rows), rows' "$TMP/out"; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --idle:"; cat "$TMP/out"; fi
+# --sweep: row (a) at five MTUs, synack twice (segment by segment, TSO/GRO) beside the
+# kernel at each; --svg draws it: valid SVG with one line per series through every
+# measured point, that rsvg-convert renders.
+check bench-bad-sweep 2 "$SYNACK" bench --sweep bogus; one_line_err "sweep"
+check bench-svg-needs-sweep 2 "$SYNACK" bench --svg "$TMP/x.svg"; one_line_err "sweep"
+check bench-sweep 0 "$SYNACK" bench --quick --sweep mtu --json --svg "$TMP/sweep.svg"
+if /usr/bin/python3 - "$TMP/out" "$TMP/sweep.svg" "$(id -u)" <<'PY'; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench --sweep:"; cat "$TMP/out"; fi
+import json, sys
+import xml.etree.ElementTree as ET
+rows = json.load(open(sys.argv[1], encoding="utf-8"))["rows"]
+root = sys.argv[3] == "0"
+mtus = [1500, 3000, 6000, 9000, 16000]
+assert [r["what"] for r in rows] == [w for m in mtus for w in (f"bulk, MTU {m}, 65536-byte writes", f"bulk, MTU {m}, 65536-byte writes, TSO/GRO")], rows
+assert all(r["synack"] > 0 for r in rows), rows
+assert all((r["baseline"] is not None) == root for r in rows), rows
+ns = {"s": "http://www.w3.org/2000/svg"}
+svg = ET.parse(sys.argv[2]).getroot()
+assert svg.tag == "{http://www.w3.org/2000/svg}svg", svg.tag
+series = svg.findall("s:g", ns)
+assert [g.find("s:text", ns).text for g in series] == ["synack", "synack, TSO/GRO", "kernel, loopback"], series
+for g, n in zip(series, [5, 5, 5 if root else 0]):
+    lines = g.findall("s:polyline", ns)
+    assert len(g.findall("s:circle", ns)) == n, (g, n)
+    assert sum(len(l.get("points").split()) for l in lines) == n, lines
+ticks = [t.text for t in svg.findall("s:text", ns)]
+assert all(str(m) in ticks for m in mtus), ticks
+PY
+if rsvg-convert "$TMP/sweep.svg" -o "$TMP/sweep.png" && [ "$(head -c 4 "$TMP/sweep.png" | od -An -tx1 | tr -d ' ')" = "89504e47" ]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL rsvg-convert of the sweep chart"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -5,9 +5,9 @@
 // stdout. A row that cannot be measured here (not root) says why and the exit code is
 // 0; one whose run went wrong (bytes lost or changed) says so and the exit code is 1.
 // `--micro` runs the Google Benchmark micro-suite (bench/, synack_bench) instead.
-#include <fstream>
 #include <fmt/core.h>
 #include <unistd.h>
+#include <fstream>
 
 #include <algorithm>
 #include <chrono>
@@ -231,8 +231,11 @@ class Runner {
       std::string why;
       const auto k = bench::kernel_bulk(mtu, plan_.run, why, write);
       for (const auto* b : {&s, &so}) {
-        Row r{"a", b == &so ? what + ", TSO/GRO" : what, "Gbit/s", true, b->gbps,
-              std::nullopt, "kernel", {}, false};
+        Row r{"a",      b == &so ? what + ", TSO/GRO" : what,
+              "Gbit/s", true,
+              b->gbps,  std::nullopt,
+              "kernel", {},
+              false};
         if (k) r.baseline = k->gbps;
         if (!k) r.note = "kernel: " + why;
         rows_.push_back(r);

@@ -15,11 +15,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -119,8 +128,7 @@ std::string render_svg(const LineChart& c) {
     o += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke-width=\"2\"/>\n"
         "<text x=\"{3}\" y=\"{4}\" stroke=\"none\" fill=\"#000\">{5}</text>\n</g>\n",
-        kLeft + plot_w + 12, kLeft + plot_w + 34, ly, kLeft + plot_w + 40, ly + 4,
-        escape(s.name));
+        kLeft + plot_w + 12, kLeft + plot_w + 34, ly, kLeft + plot_w + 40, ly + 4, escape(s.name));
   }
   o += "</svg>\n";
   return o;

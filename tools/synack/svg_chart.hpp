@@ -12,7 +12,7 @@ namespace synack::cli {
 
 struct ChartSeries {
   std::string name;
-  std::string color;                   // any SVG colour, e.g. "#1f77b4"
+  std::string color;                     // any SVG colour, e.g. "#1f77b4"
   std::vector<std::optional<double>> y;  // one per x; nullopt: not measured (a gap)
 };
 
