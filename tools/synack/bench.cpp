@@ -237,7 +237,8 @@ class Runner {
               "kernel", {},
               false};
         if (k) r.baseline = k->gbps;
-        if (!k) r.note = "kernel: " + why;
+        r.note = fmt::format("{:.0f} ns and {:.0f} payload bytes per data segment{}",
+                             b->ns_per_segment, b->bytes_per_segment, k ? "" : "; kernel: " + why);
         rows_.push_back(r);
       }
       chart.series[0].y.push_back(s.gbps);
