@@ -9,12 +9,14 @@
 
 namespace {
 std::size_t g_live = 0;
+std::size_t g_allocations = 0;
 
 void* counted(std::size_t n) {
   if (n == 0) n = 1;
   void* p = std::malloc(n);
   if (p == nullptr) throw std::bad_alloc();
   g_live += ::malloc_usable_size(p);
+  ++g_allocations;
   return p;
 }
 
@@ -28,6 +30,9 @@ void release(void* p) noexcept {
 namespace synack::testing {
 std::size_t live_heap_bytes() {
   return g_live;
+}
+std::size_t heap_allocations() {
+  return g_allocations;
 }
 }  // namespace synack::testing
 

@@ -7,4 +7,6 @@
 
 namespace synack::testing {
 std::size_t live_heap_bytes();
+// operator new calls so far (every one, whatever was freed since).
+std::size_t heap_allocations();
 }  // namespace synack::testing
