@@ -90,29 +90,45 @@ std::uint64_t sum_scalar(const std::byte* p, std::size_t n, std::uint64_t acc) {
 // constant, put back at the end (65536 per lane and vector summed). A lane moves by at
 // most 65536 per vector, so four accumulators of at most 2^12 + 3 vectors each (512 KiB)
 // still add up within a signed 32-bit lane before they are emptied into the 64-bit sum.
-__attribute__((target("avx2"))) inline __m256i pair_sums(const std::byte* p) {
+__attribute__((target("avx2"))) inline __m256i pair_sums(__m256i v) {
   const __m256i flip = _mm256_set1_epi16(static_cast<short>(0x8000));
-  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm256_madd_epi16(_mm256_xor_si256(v, flip), _mm256_set1_epi16(1));
 }
 
-__attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::byte* p, std::size_t n,
-                                                       std::uint64_t acc) {
+// 32 bytes at p + at as pair sums; with kCopy also stored at d + at.
+template <bool kCopy>
+__attribute__((target("avx2"))) inline __m256i take(const std::byte* p, std::byte* d,
+                                                    std::size_t at) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+  if constexpr (kCopy) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + at), v);
+  return pair_sums(v);
+}
+
+// With kCopy each 32 bytes loaded are also stored at `d` (the same offset): the copy
+// and the sum in one pass.
+template <bool kCopy>
+__attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::byte* p, std::byte* d,
+                                                       std::size_t n, std::uint64_t acc) {
   constexpr std::size_t kChunk = std::size_t{1} << 12;  // vectors per accumulator
   while (n >= 32) {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
     std::size_t vectors = 0;
     for (std::size_t t = 0; t < kChunk && n >= 128; ++t) {
-      a0 = _mm256_add_epi32(a0, pair_sums(p));
-      a1 = _mm256_add_epi32(a1, pair_sums(p + 32));
-      a2 = _mm256_add_epi32(a2, pair_sums(p + 64));
-      a3 = _mm256_add_epi32(a3, pair_sums(p + 96));
+      a0 = _mm256_add_epi32(a0, take<kCopy>(p, d, 0));
+      a1 = _mm256_add_epi32(a1, take<kCopy>(p, d, 32));
+      a2 = _mm256_add_epi32(a2, take<kCopy>(p, d, 64));
+      a3 = _mm256_add_epi32(a3, take<kCopy>(p, d, 96));
       p += 128;
+      if constexpr (kCopy) d += 128;
       n -= 128;
       vectors += 4;
     }
     if (n < 128) {  // the last 32..127 bytes, a vector each, in the same accumulators
-      for (; n >= 32; p += 32, n -= 32, ++vectors) a0 = _mm256_add_epi32(a0, pair_sums(p));
+      for (; n >= 32; n -= 32, ++vectors) {
+        a0 = _mm256_add_epi32(a0, take<kCopy>(p, d, 0));
+        p += 32;
+        if constexpr (kCopy) d += 32;
+      }
     }
     const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
     // Eight signed lanes widened to 64 bits and added, then the constant put back.
@@ -124,6 +140,7 @@ __attribute__((target("avx2"))) std::uint64_t sum_avx2(const std::byte* p, std::
         lanes[0] + lanes[1] + lanes[2] + lanes[3] + static_cast<std::int64_t>(vectors) * 8 * 65536;
     acc = add64(acc, static_cast<std::uint64_t>(total));
   }
+  if constexpr (kCopy) std::memcpy(d, p, n);
   return sum_scalar(p, n, acc);
 }
 
@@ -137,23 +154,51 @@ bool g_force_scalar = false;
 
 std::uint64_t sum_native(const std::byte* p, std::size_t n, std::uint64_t acc) {
 #if defined(__x86_64__)
-  if (n >= 128 && !g_force_scalar && cpu_has_avx2()) return sum_avx2(p, n, acc);
+  if (n >= 128 && !g_force_scalar && cpu_has_avx2()) return sum_avx2<false>(p, nullptr, n, acc);
 #endif
   return sum_scalar(p, n, acc);
 }
 
+// The sum of `n` bytes at `p`, copied to `d` on the way.
+std::uint64_t copy_sum_native(std::byte* d, const std::byte* p, std::size_t n, std::uint64_t acc) {
+#if defined(__x86_64__)
+  if (n >= 128 && !g_force_scalar && cpu_has_avx2()) return sum_avx2<true>(p, d, n, acc);
+#endif
+  std::memcpy(d, p, n);
+  return sum_scalar(d, n, acc);
+}
+
 }  // namespace
 
-Checksum& Checksum::add(Bytes data) {
-  if (data.empty()) return *this;
-  // The native sum of a chunk that starts at an odd offset is byte-swapped relative
-  // to the running sum (RFC 1071 §2(B)); fold and swap it into place.
-  std::uint16_t part = fold(sum_native(data.data(), data.size(), 0));
+// The native sum of a chunk that starts at an odd offset is byte-swapped relative to
+// the running sum (RFC 1071 §2(B)); fold and swap it into place.
+Checksum& Checksum::add_native(std::uint64_t native_sum, std::size_t len) {
+  std::uint16_t part = fold(native_sum);
   static_assert(std::endian::native == std::endian::little, "big-endian hosts: drop the swap");
   part = bswap16(part);  // native little-endian words -> network order
   if (odd_) part = bswap16(part);
   acc_ += part;
-  if (data.size() % 2 == 1) odd_ = !odd_;
+  if (len % 2 == 1) odd_ = !odd_;
+  return *this;
+}
+
+Checksum& Checksum::add(Bytes data) {
+  if (data.empty()) return *this;
+  return add_native(sum_native(data.data(), data.size(), 0), data.size());
+}
+
+Checksum& Checksum::add_copy(MutBytes dst, Bytes src) {
+  if (src.empty()) return *this;
+  return add_native(copy_sum_native(dst.first(src.size()).data(), src.data(), src.size(), 0),
+                    src.size());
+}
+
+Checksum& Checksum::add(const Checksum& other) {
+  // `other` summed its bytes from an even position: in network order already, swapped
+  // into place if they follow an odd number of bytes.
+  const std::uint16_t part = fold(other.acc_);
+  acc_ += odd_ ? bswap16(part) : part;
+  if (other.odd_) odd_ = !odd_;
   return *this;
 }
 

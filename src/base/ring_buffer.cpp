@@ -65,6 +65,17 @@ std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
   return n;
 }
 
+std::size_t ByteRing::peek(std::size_t off, MutBytes out, Checksum& sum) const {
+  if (off >= len_) return 0;
+  std::size_t n = std::min<std::size_t>(out.size(), len_ - off);
+  if (n == 0) return 0;
+  std::size_t pos = (head_ + off) % alloc_;
+  std::size_t first = std::min<std::size_t>(n, alloc_ - pos);
+  sum.add_copy(out, Bytes(buf_.get() + pos, first));
+  sum.add_copy(out.subspan(first), Bytes(buf_.get(), n - first));
+  return n;
+}
+
 std::size_t ByteRing::read(MutBytes out) {
   std::size_t n = peek(0, out);
   consume(n);

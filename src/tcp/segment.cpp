@@ -34,10 +34,18 @@ OutSegment build_segment(wire::Ipv4Addr src, wire::Ipv4Addr dst, wire::TcpRepr r
   out.checksum_partial = fill == wire::ChecksumFill::PseudoHeaderOnly;
   out.buffer = new_buffer(kSegmentHeadroom + header_len + payload_len, pool);
   const MutBytes payload = MutBytes(out.buffer).subspan(kSegmentHeadroom + header_len);
-  from.peek(offset, payload);
-  // Already where emit would put it: emit writes the header in front and checksums.
+  // Already where emit would put it: emit writes the header in front.
   repr.payload = payload;
-  repr.emit(MutBytes(out.buffer).subspan(kSegmentHeadroom), wire::PseudoHeader{src, dst}, fill);
+  const MutBytes segment = MutBytes(out.buffer).subspan(kSegmentHeadroom);
+  if (fill == wire::ChecksumFill::Complete) {
+    // The payload summed as it is copied (one pass), the header added by emit.
+    Checksum payload_sum;
+    from.peek(offset, payload, payload_sum);
+    repr.emit(segment, wire::PseudoHeader{src, dst}, payload_sum);
+  } else {
+    from.peek(offset, payload);  // the link sums it (checksum offload)
+    repr.emit(segment, wire::PseudoHeader{src, dst}, fill);
+  }
   return out;
 }
 

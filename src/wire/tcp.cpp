@@ -46,23 +46,31 @@ Result<TcpRepr, WireError> TcpRepr::parse(Bytes segment, PseudoHeader ph, Checks
   return r;
 }
 
-std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph, ChecksumFill fill) const {
-  std::size_t hlen = header_len();
-  std::size_t total = hlen + payload.size();
-  assert(out.size() >= total && total <= 0xffff);
+namespace {
+// Everything but the checksum field's value: the header and options in front of the
+// payload (moved into place if it is not there yet). Returns the header's length.
+std::size_t emit_header(const TcpRepr& r, MutBytes out) {
+  const std::size_t hlen = r.header_len();
+  assert(out.size() >= hlen + r.payload.size() && hlen + r.payload.size() <= 0xffff);
   // Payload first: it may sit where the options go if the caller guessed a
   // different header length, and memmove must not clobber freshly written options.
-  detail::place_payload(out, hlen, payload);
-  store_be16(out, 0, src_port);
-  store_be16(out, 2, dst_port);
-  store_be32(out, 4, seq.raw());
-  store_be32(out, 8, ack.raw());
+  detail::place_payload(out, hlen, r.payload);
+  store_be16(out, 0, r.src_port);
+  store_be16(out, 2, r.dst_port);
+  store_be32(out, 4, r.seq.raw());
+  store_be32(out, 8, r.ack.raw());
   store_u8(out, 12, static_cast<std::uint8_t>((hlen / 4) << 4));
-  store_u8(out, 13, flags.bits);
-  store_be16(out, 14, window);
+  store_u8(out, 13, r.flags.bits);
+  store_be16(out, 14, r.window);
   store_be16(out, 16, 0);
-  store_be16(out, 18, urgent);
-  emit_tcp_options(options, out.subspan(kMinHeaderLen, hlen - kMinHeaderLen));
+  store_be16(out, 18, r.urgent);
+  emit_tcp_options(r.options, out.subspan(TcpRepr::kMinHeaderLen, hlen - TcpRepr::kMinHeaderLen));
+  return hlen;
+}
+}  // namespace
+
+std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph, ChecksumFill fill) const {
+  const std::size_t total = emit_header(*this, out) + payload.size();
   if (fill == ChecksumFill::PseudoHeaderOnly) {
     // The link sums from the TCP header to the end on top of this and stores the
     // complement (virtio_net_hdr csum_start/csum_offset): the pseudo-header with the
@@ -73,6 +81,16 @@ std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph, ChecksumFill fill) cons
     std::uint16_t sum = detail::transport_sum(ph, IpProto::Tcp, Bytes(out.first(total))).finish();
     store_be16(out, kChecksumOffset, sum);
   }
+  return total;
+}
+
+std::size_t TcpRepr::emit(MutBytes out, PseudoHeader ph, const Checksum& payload_sum) const {
+  const std::size_t hlen = emit_header(*this, out);
+  const std::size_t total = hlen + payload.size();
+  // The header is a multiple of 4 bytes long: the payload's sum follows it as is.
+  Checksum c = detail::pseudo_header_sum(ph, IpProto::Tcp, total);
+  c.add(Bytes(out.first(hlen))).add(payload_sum);
+  store_be16(out, kChecksumOffset, c.finish());
   return total;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "synack/base/random.hpp"
@@ -96,6 +97,46 @@ TEST(Checksum, LongBuffersAcrossTheVectorLoopsChunks) {
       checksum_force_scalar(true);
       ASSERT_EQ(internet_checksum(b), want) << len;
       checksum_force_scalar(false);
+    }
+  }
+}
+
+// add_copy copies exactly the source (nothing past it) and sums what add() would, for
+// every length across the vector loop's bounds, both loops, after an odd or even start.
+TEST(Checksum, AddCopyCopiesAndSumsAsAdd) {
+  SeededRandom rng(7);
+  const ByteVec src = random_bytes(rng, 1200);
+  for (bool scalar : {false, true}) {
+    checksum_force_scalar(scalar);
+    for (std::size_t lead : {0u, 1u, 2u}) {
+      for (std::size_t len = 0; len + 3 <= src.size(); len += (len < 300 ? 1 : 37)) {
+        const Bytes in(src.data() + 3, len);
+        ByteVec dst(len + 8, std::byte{0xee});
+        Checksum plain, fused;
+        plain.add(Bytes(src.data(), lead)).add(in);
+        fused.add(Bytes(src.data(), lead)).add_copy(MutBytes(dst).subspan(4), in);
+        ASSERT_EQ(fused.finish(), plain.finish()) << "len " << len << " lead " << lead;
+        ASSERT_TRUE(std::equal(in.begin(), in.end(), dst.begin() + 4)) << len;
+        ASSERT_EQ(dst[3], std::byte{0xee});
+        ASSERT_EQ(dst[len + 4], std::byte{0xee}) << "wrote past the copy, len " << len;
+      }
+    }
+  }
+  checksum_force_scalar(false);
+}
+
+// A sum of bytes that follow (add(Checksum)) is the sum of their concatenation, after
+// an odd or an even number of bytes, whatever the second part's own parity.
+TEST(Checksum, AddingASumOfTheBytesThatFollowEqualsAddingThem) {
+  SeededRandom rng(8);
+  const ByteVec data = random_bytes(rng, 700);
+  for (std::size_t split = 0; split <= 300; ++split) {
+    for (std::size_t end : {split + 1, split + 2, std::size_t{700}}) {
+      Checksum whole, first, second;
+      whole.add(Bytes(data.data(), end));
+      first.add(Bytes(data.data(), split));
+      second.add(Bytes(data.data() + split, end - split));
+      ASSERT_EQ(first.add(second).finish(), whole.finish()) << split << " " << end;
     }
   }
 }

@@ -38,6 +38,27 @@ TEST(ByteRing, WrapsAndPreservesOrderAgainstModel) {
   }
 }
 
+// peek with a sum copies what peek copies and sums exactly those bytes, also when the
+// range wraps around the end of the ring (two parts, the first of odd length).
+TEST(ByteRing, PeekWithASumCopiesAndSumsAcrossTheWrap) {
+  ByteRing r(4096);
+  std::vector<std::byte> fill(4096);
+  for (std::size_t i = 0; i < fill.size(); ++i) fill[i] = std::byte(i * 7 + 1);
+  ASSERT_EQ(r.write(fill), 4096u);
+  r.consume(3001);                                     // head near the end
+  ASSERT_EQ(r.write(Bytes(fill).first(2999)), 2999u);  // wraps
+  for (std::size_t off : {0u, 1u, 1094u, 1095u}) {
+    for (std::size_t n : {1u, 200u, 1448u, 3000u}) {
+      std::vector<std::byte> a(n), b(n);
+      Checksum sum;
+      const std::size_t got = r.peek(off, b, sum);
+      ASSERT_EQ(r.peek(off, a), got);
+      ASSERT_EQ(a, b) << off << " " << n;
+      EXPECT_EQ(sum.finish(), internet_checksum(Bytes(a).first(got))) << off << " " << n;
+    }
+  }
+}
+
 TEST(ByteRing, WriteAtThenCommitForOutOfOrderData) {
   ByteRing ring(8);
   ring.write(as_bytes("ab"));

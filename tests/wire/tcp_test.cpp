@@ -131,6 +131,27 @@ TEST(Tcp, EmitWithPayloadInPlace) {
   EXPECT_EQ(ByteVec(r->payload.begin(), r->payload.end()), test::bytes_of("abc"));
 }
 
+// A payload summed while it was copied into place (Checksum::add_copy) gives the same
+// segment, checksum included, as emit summing it itself: odd and even lengths, across
+// the vector loop's bounds.
+TEST(Tcp, EmitWithTheCallersPayloadSumMatchesEmitSummingIt) {
+  for (std::size_t len : {1u, 2u, 127u, 128u, 1448u, 1449u, 8948u}) {
+    ByteVec src(len);
+    for (std::size_t i = 0; i < len; ++i) src[i] = std::byte(i * 29 + 3);
+    TcpRepr t = sample();
+    ByteVec plain(t.header_len() + len), fused(t.header_len() + len);
+    std::copy(src.begin(), src.end(), plain.begin() + static_cast<long>(t.header_len()));
+    t.payload = Bytes(plain.data() + t.header_len(), len);
+    ASSERT_EQ(t.emit(plain, kPh), plain.size());
+    Checksum payload_sum;
+    payload_sum.add_copy(MutBytes(fused).subspan(t.header_len()), src);
+    t.payload = Bytes(fused.data() + t.header_len(), len);
+    ASSERT_EQ(t.emit(fused, kPh, payload_sum), fused.size());
+    EXPECT_EQ(fused, plain) << len;
+    EXPECT_TRUE(TcpRepr::parse(view(fused), kPh).ok()) << len;  // the checksum verifies
+  }
+}
+
 TEST(Tcp, EmitMovesPayloadStagedInsideTheHeaderArea) {
   // A caller staged the payload right after a 20-byte header, then added options.
   ByteVec out(60);

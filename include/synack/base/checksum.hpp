@@ -15,6 +15,11 @@ namespace synack {
 class Checksum {
  public:
   Checksum& add(Bytes data);
+  // Copies `src` into the start of `dst` (dst.size() >= src.size()) and adds it, in one
+  // pass over the bytes where the vector loop runs (as the kernel's csum_and_copy).
+  Checksum& add_copy(MutBytes dst, Bytes src);
+  // Adds the bytes `other` summed, as if they followed those added so far.
+  Checksum& add(const Checksum& other);
   Checksum& add_u16(std::uint16_t v);  // a host-order 16-bit field as it would appear on the wire
   Checksum& add_u32(std::uint32_t v);
   // The folded, complemented checksum ready to store (big-endian) in a header.
@@ -23,6 +28,7 @@ class Checksum {
   std::uint16_t sum16() const;
 
  private:
+  Checksum& add_native(std::uint64_t native_sum, std::size_t len);
   std::uint64_t acc_ = 0;
   bool odd_ = false;  // an odd number of bytes has been added so far
 };

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "synack/base/bytes.hpp"
+#include "synack/base/checksum.hpp"
 
 namespace synack {
 
@@ -35,6 +36,8 @@ class ByteRing {
   void commit(std::size_t n);
   // Copies up to out.size() bytes starting `off` bytes past the head, without consuming.
   std::size_t peek(std::size_t off, MutBytes out) const;
+  // The same, adding the bytes copied to `sum` on the way (one pass: Checksum::add_copy).
+  std::size_t peek(std::size_t off, MutBytes out, Checksum& sum) const;
   // Copies out and consumes up to out.size() bytes.
   std::size_t read(MutBytes out);
   // Drops n bytes from the head (n <= size()).

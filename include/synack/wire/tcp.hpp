@@ -6,6 +6,7 @@
 #include <string>
 
 #include "synack/base/bytes.hpp"
+#include "synack/base/checksum.hpp"
 #include "synack/base/result.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/wire/error.hpp"
@@ -90,6 +91,10 @@ struct TcpRepr {
   // Writes header + options + payload (copied unless already in place) with the
   // checksum, or with only the pseudo-header sum for a link that finishes it.
   std::size_t emit(MutBytes out, PseudoHeader ph, ChecksumFill fill = ChecksumFill::Complete) const;
+  // The same, for a payload already in place in `out` (after the header) whose sum the
+  // caller took while copying it there (Checksum::add_copy): the complete checksum
+  // is the pseudo-header, the header and `payload_sum`, without reading the payload.
+  std::size_t emit(MutBytes out, PseudoHeader ph, const Checksum& payload_sum) const;
   // Where the checksum field is, from the start of the TCP header.
   static constexpr std::size_t kChecksumOffset = 16;
 };
