@@ -202,18 +202,6 @@ Checksum& Checksum::add(const Checksum& other) {
   return *this;
 }
 
-// A whole 16-bit word goes straight into the accumulator (in network order, as the
-// folded parts are); after an odd number of bytes it straddles two words: swapped.
-Checksum& Checksum::add_u16(std::uint16_t v) {
-  acc_ += odd_ ? bswap16(v) : v;
-  return *this;
-}
-
-Checksum& Checksum::add_u32(std::uint32_t v) {
-  add_u16(static_cast<std::uint16_t>(v >> 16));
-  return add_u16(static_cast<std::uint16_t>(v));
-}
-
 void checksum_force_scalar(bool on) {
   g_force_scalar = on;
 }

@@ -20,8 +20,18 @@ class Checksum {
   Checksum& add_copy(MutBytes dst, Bytes src);
   // Adds the bytes `other` summed, as if they followed those added so far.
   Checksum& add(const Checksum& other);
-  Checksum& add_u16(std::uint16_t v);  // a host-order 16-bit field as it would appear on the wire
-  Checksum& add_u32(std::uint32_t v);
+  // A host-order 16-bit field as it would appear on the wire. A whole word goes straight
+  // into the accumulator (in network order, as the folded parts are); after an odd number
+  // of bytes it straddles two words: swapped. Inline: the pseudo-header of every segment
+  // is four of these.
+  Checksum& add_u16(std::uint16_t v) {
+    acc_ += odd_ ? static_cast<std::uint16_t>((v << 8) | (v >> 8)) : v;
+    return *this;
+  }
+  Checksum& add_u32(std::uint32_t v) {
+    add_u16(static_cast<std::uint16_t>(v >> 16));
+    return add_u16(static_cast<std::uint16_t>(v));
+  }
   // The folded, complemented checksum ready to store (big-endian) in a header.
   std::uint16_t finish() const;
   // The folded one's-complement sum without the final complement.
