@@ -33,19 +33,20 @@ void RttEstimator::restart_after_syn_timeout() {
 }
 
 void RttEstimator::backoff() {
-  if (rto() < max_) ++backoff_shift_;
+  if (rto() < max()) ++backoff_shift_;
 }
 
 Duration RttEstimator::base_rto() const {
   // RFC 6298 (2.4): "Whenever RTO is computed, if it is less than 1 second, then
   // the RTO SHOULD be rounded up to 1 second" (min configurable); (2.5) a maximum.
-  return std::clamp(rto_, min_, max_);
+  return std::clamp(rto_, min(), max());
 }
 
 Duration RttEstimator::rto() const {
   Duration r = base_rto();
-  for (int i = 0; i < backoff_shift_ && r < max_; ++i) r *= 2;
-  return std::min(r, max_);
+  const Duration top = max();
+  for (int i = 0; i < backoff_shift_ && r < top; ++i) r *= 2;
+  return std::min(r, top);
 }
 
 Duration backoff_span(std::uint32_t retransmissions, Duration base, Duration max) {

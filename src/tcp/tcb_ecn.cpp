@@ -62,17 +62,17 @@ void Tcb::ecn_on_ece(std::uint32_t flight_before, Instant now) {
   // more than once every window of data", so not again for the window already
   // answered (its ECEs keep coming until our CWR reaches the peer) nor during loss
   // recovery (the loss already reduced the window).
-  if (ecn_cwr_ || (ecn_high_ && seq_le(snd_una_, *ecn_high_))) return;
+  if (ecn_cwr_ || (extra().ecn_high_ && seq_le(snd_una_, *extra().ecn_high_))) return;
   if (sack_recovery_ || recovery_.active() || seq_lt(snd_una_, recover_)) {
     // The loss already halved the window: only tell the peer (CWR), as Linux does.
-    ecn_high_ = recover_;
+    extra_w().ecn_high_ = recover_;
     ecn_cwr_ = true;
     return;
   }
   // The window reduction of a congestion event, without any retransmission: the
   // FlightSize is the data outstanding before this ACK (the data the CE mark was on).
   cc_.on_congestion_event(flight_before, now);
-  ecn_high_ = snd_max_;
+  extra_w().ecn_high_ = snd_max_;
   ecn_cwr_ = true;
   ++extra_w().counts.ecn_cwnd_reductions;
   ++ctx_.stats.ecn_cwnd_reductions;
@@ -90,8 +90,8 @@ wire::Ecn Tcb::ecn_on_send(std::uint8_t& flags, bool new_data) {
   // new data packet sent after the window reduction". Timeouts of the handshake, before
   // the first segment here, reduce nothing.
   const std::uint64_t losses = extra_w().counts.fast_retransmits + extra_w().counts.rto_expirations;
-  if (ecn_losses_ != kNoLosses && ecn_losses_ != losses) ecn_cwr_ = true;
-  ecn_losses_ = losses;
+  if (extra().ecn_losses_ != kNoLosses && extra().ecn_losses_ != losses) ecn_cwr_ = true;
+  extra_w().ecn_losses_ = losses;
   if (!new_data) return wire::Ecn::NotEct;
   if (ecn_cwr_) {
     flags |= TcpFlags::kCwr;

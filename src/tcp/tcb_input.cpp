@@ -477,7 +477,7 @@ Tcb::Step Tcb::check_ack(const Seg& seg, Instant now) {
 
 void Tcb::accept_ack(const Seg& seg, Instant now) {
   // RFC 2018 §5: the SACK blocks of an acceptable ACK go to the scoreboard first.
-  const std::uint64_t rtt_samples = rtt_.samples();
+  const std::uint32_t rtt_samples = rtt_.samples();
   const std::uint32_t newly_sacked = take_sack_blocks(seg, now);
   const SeqNum una_before = snd_una_;
   if (seq_gt(seg.ack, snd_una_)) {
@@ -561,7 +561,8 @@ void Tcb::rtt_sample_on_ack(const Seg& seg, Instant now) {
     // Karn's rule carried over to timestamps: an echo older than our last timeout
     // names a transmission from before the retransmission, and the peer may have
     // held it across the loss (its TS.Recent only moves in order) — no sample.
-    if (rto_ts_floor_ && static_cast<std::int32_t>(tsecr - *rto_ts_floor_) < 0) return;
+    if (loss().rto_ts_floor_ && static_cast<std::int32_t>(tsecr - *loss().rto_ts_floor_) < 0)
+      return;
     const std::uint32_t ms = ts_now(now) - tsecr;
     if (ms < 0x7fffffffu) rtt_.sample(std::chrono::milliseconds(ms));
     return;
@@ -576,7 +577,7 @@ void Tcb::rtt_sample_on_ack(const Seg& seg, Instant now) {
 void Tcb::process_new_ack(const Seg& seg, Instant now) {
   const std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
   const std::uint32_t flight_before = flight();
-  const std::uint64_t rtt_samples = rtt_.samples();
+  const std::uint32_t rtt_samples = rtt_.samples();
   rtt_sample_on_ack(seg, now);
   // "Any segments on the retransmission queue that are thereby entirely
   // acknowledged are removed."

@@ -132,7 +132,7 @@ void Tcb::on_rto(Instant now) {
   dupacks_ = 0;
   recover_ = snd_max_;
   rtt_seq_.reset();  // Karn
-  rto_ts_floor_ = ts_now(now);
+  loss_w().rto_ts_floor_ = ts_now(now);
   fast_rtx_ = false;
   if (sack_ok_ && !handshake && snd_wnd_ > 0) {
     // With SACK (RFC 8985 §6.3, as Linux's tcp_timeout_mark_lost): everything not

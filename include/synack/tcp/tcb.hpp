@@ -441,11 +441,16 @@ class Tcb {
   bool sack_permitted_ = false;
   bool sack_ok_ = false;
   bool sack_recovery_ = false;
-  bool rto_recovery_ = false;  // after a timeout with SACK, until RecoveryPoint is acked
-  Instant ts_recent_at_;       // when TS.Recent was last set (RFC 7323 §5.5)
+  bool rto_recovery_ = false;     // after a timeout with SACK, until RecoveryPoint is acked
+  bool force_probe_ = false;      // a window probe is due (persist timer)
+  bool keepalive_probe_ = false;  // a keepalive is due
+  Instant ts_recent_at_;          // when TS.Recent was last set (RFC 7323 §5.5)
   std::uint32_t ts_recent_ = 0;
   SeqNum last_ack_sent_;
   std::uint32_t ts_offset_ = 0;
+  // (Here, not with the other rare fields: they fill what would be padding.)
+  std::optional<ConnError> error_;
+  std::optional<ConnError> soft_error_;
 
   // Buffers.
   ByteRing snd_buf_;
@@ -466,14 +471,13 @@ class Tcb {
   std::uint32_t dupacks_ = 0;
   std::optional<SeqNum> rtt_seq_;  // timed segment end (no timestamps)
   Instant rtt_sent_at_;
-  std::optional<std::uint32_t> rto_ts_floor_;  // our TSval when the last RTO fired
   FastRecovery recovery_;  // RFC 6582 fast recovery (the send quantity while active)
   SeqNum recover_;
-  bool fast_rtx_ = false;
   // Minshall's Nagle (as Linux's snd_sml): the end of the last sub-MSS segment of new
   // data sent, while it is unacknowledged.
   std::optional<SeqNum> small_unacked_end_;
   bool ack_now_ = false;
+  bool fast_rtx_ = false;  // a fast retransmission is due (RFC 6582 / RFC 6675)
   // An out-of-order segment's duplicate ACK: sent at once even inside a batch.
   bool dup_ack_now_ = false;
   // After a loss (data out of order, a gap filled) the sender's window is small and its
@@ -485,8 +489,6 @@ class Tcb {
   std::uint32_t unacked_bytes_ = 0;
   std::uint32_t persist_backoff_ = 0;
   std::uint32_t keepalive_sent_ = 0;
-  bool force_probe_ = false;
-  bool keepalive_probe_ = false;
   Instant last_keepalive_at_;
   Instant last_rcv_at_;
   bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
@@ -495,17 +497,8 @@ class Tcb {
   bool ecn_ok_ = false;   // §6.1.1: both SYNs agreed
   bool ecn_ece_ = false;  // §6.1.3: CE arrived, ECE on every ACK until a CWR arrives
   bool ecn_cwr_ = false;  // §6.1.2: the window was reduced, CWR on the next new data
-  // §6.1.2: the highest sequence sent when the window was last reduced; no further
-  // reduction for an ECE until the cumulative ACK passes it.
-  std::optional<SeqNum> ecn_high_;
-  // Loss reductions (fast retransmits + timeouts) seen by the last data segment sent:
-  // a new one means CWR on the next new data (§6.1.2 "for any reason"); kNoLosses:
-  // none sent yet.
+  // (ecn_high_ and ecn_losses_, the sender's reaction state, are in Extras.)
   static constexpr std::uint64_t kNoLosses = ~std::uint64_t{0};
-  std::uint64_t ecn_losses_ = kNoLosses;
-
-  std::optional<ConnError> error_;
-  std::optional<ConnError> soft_error_;
 
   // ---- Cold state, allocated on first use ----
   // A connection idle since its handshake holds none of it: its Tcb is the hot state
@@ -558,6 +551,7 @@ class Tcb {
     // kMaxUndoRanges retransmissions the episode cannot be undone.
     std::vector<Assembler::Interval> undo_ranges_;
     std::optional<std::uint32_t> eifel_tsval_;
+    std::optional<std::uint32_t> rto_ts_floor_;  // our TSval when the last RTO fired
   };
   struct RstReply {
     SeqNum seq;
@@ -575,6 +569,13 @@ class Tcb {
     std::uint32_t tfo_syn_data_ = 0;           // data bytes the first SYN carried
     std::uint16_t tfo_peer_mss_ = 0;           // the server's cached MSS (0: unknown)
     bool tfo_child_ = false;  // passive: took a SYN's data, may send in SYN-RECEIVED
+    // ECN (RFC 3168 §6.1.2), the sender's reaction: the highest sequence sent when the
+    // window was last reduced (no further reduction for an ECE until the cumulative ACK
+    // passes it), and the loss reductions (fast retransmits + timeouts) seen by the
+    // last data segment sent — a new one means CWR on the next new data ("for any
+    // reason"); kNoLosses: none sent yet.
+    std::optional<SeqNum> ecn_high_;
+    std::uint64_t ecn_losses_ = kNoLosses;
   };
   const LossState& loss() const { return loss_ ? *loss_ : empty_loss(); }
   LossState& loss_w() {
