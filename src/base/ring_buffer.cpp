@@ -54,26 +54,26 @@ std::size_t ByteRing::write(Bytes data) {
   return n;
 }
 
-std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
+template <class Copy>
+std::size_t ByteRing::copy_out(std::size_t off, MutBytes out, Copy copy) const {
   if (off >= len_) return 0;
   std::size_t n = std::min<std::size_t>(out.size(), len_ - off);
   if (n == 0) return 0;
   std::size_t pos = (head_ + off) % alloc_;
   std::size_t first = std::min<std::size_t>(n, alloc_ - pos);
-  std::memcpy(out.data(), buf_.get() + pos, first);
-  std::memcpy(out.data() + first, buf_.get(), n - first);
+  copy(out, Bytes(buf_.get() + pos, first));
+  copy(out.subspan(first), Bytes(buf_.get(), n - first));
   return n;
 }
 
+std::size_t ByteRing::peek(std::size_t off, MutBytes out) const {
+  return copy_out(off, out, [](MutBytes dst, Bytes src) {
+    if (!src.empty()) std::memcpy(dst.data(), src.data(), src.size());
+  });
+}
+
 std::size_t ByteRing::peek(std::size_t off, MutBytes out, Checksum& sum) const {
-  if (off >= len_) return 0;
-  std::size_t n = std::min<std::size_t>(out.size(), len_ - off);
-  if (n == 0) return 0;
-  std::size_t pos = (head_ + off) % alloc_;
-  std::size_t first = std::min<std::size_t>(n, alloc_ - pos);
-  sum.add_copy(out, Bytes(buf_.get() + pos, first));
-  sum.add_copy(out.subspan(first), Bytes(buf_.get(), n - first));
-  return n;
+  return copy_out(off, out, [&sum](MutBytes dst, Bytes src) { sum.add_copy(dst, src); });
 }
 
 std::size_t ByteRing::read(MutBytes out) {

@@ -52,6 +52,10 @@ class ByteRing {
  private:
   // Makes alloc_ >= need (need <= cap_), keeping the contents.
   void grow(std::size_t need);
+  // The bytes `off` past the head that fit `out`, handed to copy(dst, src) in at most
+  // two parts (the ring may wrap); returns how many. Both peeks are this.
+  template <class Copy>
+  std::size_t copy_out(std::size_t off, MutBytes out, Copy copy) const;
 
   // 32-bit sizes (24 B per ring, not 40: two per connection): a ring holds at most
   // kMaxCapacity bytes (two of them still sum below 2^32), a larger limit is clamped.
