@@ -177,7 +177,7 @@ class AttackRun {
   std::array<Node, 3> nodes_;
   Instant now_;
   Scheduled timers_;
-  Ladder ladder_{"", "", false};  // describes the frames that are not TCP (ARP)
+  view::Ladder ladder_{"", "", false};  // describes the frames that are not TCP (ARP)
   using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
   std::map<Key, SeqNum> isn_;  // per direction, learned from genuine SYNs
   std::deque<std::string> recent_;

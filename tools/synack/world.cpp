@@ -38,6 +38,9 @@ World::World(const WorldOptions& opt)
     pcap_iface_ = pcap_->add_interface("client-eth0");
   }
   out_ += ladder_.header();
+  recording_.left_title = fmt::format("client {}", a_.ip.to_string());
+  recording_.right_title = fmt::format("server {}", b_.ip.to_string());
+  recording_.absolute_seq = opt.absolute_seq;
 }
 
 void World::note(Host& h, const std::string& text) {
@@ -46,6 +49,13 @@ void World::note(Host& h, const std::string& text) {
 
 void World::note_at(Host& h, Instant t, const std::string& text) {
   out_ += ladder_.note_line(t, h.side, text);
+  view::RecordedNote n{t, h.side, text, "", false};
+  // A state change reads "FROM -> TO  [rule]": the rule goes where pictures show it.
+  if (auto open = text.rfind("  ["); open != std::string::npos && text.back() == ']') {
+    n.text = text.substr(0, open);
+    n.rule = text.substr(open + 3, text.size() - open - 4);
+  }
+  recording_.add_note(std::move(n));
 }
 
 void World::pump() {
@@ -58,6 +68,7 @@ void World::pump() {
       bool lost = link_.stats(from).lost + link_.stats(from).queue_dropped != lost_before;
       ++h->frames_sent;
       out_ += ladder_.frame_line(now_, h->side, copy, lost);
+      recording_.add_frame({now_, h->side, lost, view::LinkType::Ethernet, copy});
       if (pcap_ && h == &a_) {
         (void)pcap_->write(pcap_iface_, now_, copy, link::Direction::Outbound,
                            lost ? "lost on the simulated link" : "");

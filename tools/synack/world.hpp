@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ladder.hpp"
+#include "recording.hpp"
 #include "scheduled.hpp"
 #include "synack/base/random.hpp"
 #include "synack/link/pcapng.hpp"
@@ -17,6 +18,9 @@
 #include "synack/stack/stack.hpp"
 
 namespace synack::cli {
+
+using view::Ladder;
+using view::Side;
 
 struct Host {
   std::string name;
@@ -62,6 +66,8 @@ class World {
   // Flushes the capture; returns false (with a message on stderr) on a write error.
   bool finish_capture();
   const std::string& output() const { return out_; }
+  // Every frame and note so far, for the pictures (--svg, --plot, --html).
+  const view::Recording& recording() const { return recording_; }
 
  private:
   void pump();
@@ -77,6 +83,7 @@ class World {
   Scheduled timers_;
   Instant now_;
   std::string out_;
+  view::Recording recording_;
 };
 
 }  // namespace synack::cli

@@ -9,7 +9,7 @@
 #include "synack/wire/tcp.hpp"
 #include "synack/wire/udp.hpp"
 
-namespace synack::cli {
+namespace synack::view {
 namespace {
 
 // Layout: time | client notes | arrow | segment text or server notes. Frames in both
@@ -119,4 +119,4 @@ std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes seg
   return out;
 }
 
-}  // namespace synack::cli
+}  // namespace synack::view

@@ -1,6 +1,6 @@
-// The ladder diagram: one line per frame between two hosts drawn as columns, as in
-// the textbook figures of the 3-way handshake and the 4-way close. Used by
-// `synack sim` (live) and, later, `synack trace` (from a capture).
+// The ladder diagram as text: one line per frame between two hosts drawn as columns,
+// as in the textbook figures of the 3-way handshake and the 4-way close. `synack sim`
+// prints it live; render_ladder() prints a whole Recording (`synack trace`).
 #pragma once
 
 #include <cstdint>
@@ -10,11 +10,10 @@
 
 #include "synack/base/bytes.hpp"
 #include "synack/base/seqnum.hpp"
+#include "recording.hpp"
 #include "synack/base/time.hpp"
 
-namespace synack::cli {
-
-enum class Side { Left, Right };
+namespace synack::view {
 
 class Ladder {
  public:
@@ -38,4 +37,4 @@ class Ladder {
   std::map<Key, SeqNum> isn_;  // initial sequence number per direction, learned from SYNs
 };
 
-}  // namespace synack::cli
+}  // namespace synack::view
