@@ -219,6 +219,7 @@ class Analyzer {
     c.first = Instant();
     out_.connections.push_back(std::move(c));
     dirs_.emplace_back();
+    pending_.emplace_back();
     std::size_t ci = out_.connections.size() - 1;
     index_[k] = ci;
     return {ci, swap ? Dir::BtoA : Dir::AtoB};
@@ -428,6 +429,19 @@ class Analyzer {
   }
 
   // The RFC 9293 state machine of both ends, run on what each sent and received.
+  //
+  // A capture shows when a segment passed the capture point, not when its receiver
+  // processed it. ACKs and RSTs take effect at once; a SYN or a FIN (which occupy
+  // sequence space) is taken as received only once the receiver acknowledges it —
+  // until then the receiver may still be sending on its own, as in a simultaneous
+  // open or close. What is never acknowledged is taken as received at the end.
+  struct Pending {
+    SegmentInfo at;  // the segment (its frame, time, flags)
+    std::uint64_t end = 0;
+    bool syn = false, ack = false, fin = false;
+    std::uint64_t ack_value = 0;
+  };
+
   void infer_states(Connection& c, std::size_t ci, const SegmentInfo& s, const wire::TcpRepr& seg,
                     bool have_ack, std::uint64_t ack, std::uint64_t end) {
     const Dir me = s.dir, peer = me == Dir::AtoB ? Dir::BtoA : Dir::AtoB;
@@ -445,16 +459,28 @@ class Analyzer {
       rx.high = 1;
       rx.syn_sent = true;
     }
+    // What the sender must have received before it sent this acknowledgement.
+    if (have_ack) {
+      auto& q = pending_[ci][static_cast<int>(me)];
+      while (!q.empty() && q.front().end <= ack) {
+        Pending p = q.front();
+        q.erase(q.begin());
+        p.at.frame = s.frame;
+        p.at.t = s.t;
+        // A SYN answered by RST found no listener: its receiver stays CLOSED.
+        if (!(p.syn && seg.flags.rst())) receive_syn_fin(c, ci, me, p, true);
+      }
+    }
     // The sender's side, before the segment.
     if (seg.flags.syn() && !seg.flags.ack() && (!tx.state_known || tx.state == State::Closed)) {
       tx.state = State::Closed;
       tx.state_known = true;
       set_state(c, ci, me, State::SynSent, Rule::rfc9293_3_10_1_open_active, s, true,
                 "sent SYN: active open");
-      if (!rx.state_known) {
-        rx.state = State::Listen;
-        rx.state_known = true;
-      }
+    }
+    if (seg.flags.syn() && seg.flags.ack() && !tx.state_known) {
+      tx.state = State::Listen;  // answered a SYN it had not been seen sending: passive
+      tx.state_known = true;
     }
     if (seg.flags.fin()) {
       if (tx.state == State::Established || tx.state == State::SynReceived) {
@@ -477,7 +503,17 @@ class Analyzer {
     }
     if (s.lost) return;  // the receiver never saw it
 
-    // The receiver's side, after the segment arrives.
+    // The receiver's side. Segments from one sender arrive in order: whatever SYN or
+    // FIN this sender sent before, its receiver has taken in by now.
+    {
+      auto& q = pending_[ci][static_cast<int>(peer)];
+      for (Pending p : q) {
+        p.at.frame = s.frame;
+        p.at.t = s.t;
+        receive_syn_fin(c, ci, peer, p, false);
+      }
+      q.clear();
+    }
     if (seg.flags.rst()) {
       if (rx.state == State::SynSent) {
         if (have_ack && ack == rx.high)
@@ -493,59 +529,97 @@ class Analyzer {
       }
       return;
     }
-    if (seg.flags.syn()) {
-      if (!seg.flags.ack() && rx.state == State::Listen) {
-        set_state(c, ci, peer, State::SynReceived, Rule::rfc9293_3_10_7_2_listen_syn, s, false,
+    if (have_ack && !seg.flags.syn()) receive_ack(c, ci, peer, s, ack);
+    if (seg.flags.syn() || (seg.flags.fin() && !tx.fin_seen_by_peer)) {
+      if (seg.flags.fin()) tx.fin_seen_by_peer = true;
+      auto& q = pending_[ci][static_cast<int>(peer)];
+      bool dup = seg.flags.syn() && !q.empty() && q.back().syn;  // a SYN retransmitted
+      if (!dup) q.push_back({s, end, seg.flags.syn(), seg.flags.ack(), seg.flags.fin(), ack});
+    }
+  }
+
+  // `end` took in an acknowledgement of its own SYN or FIN.
+  void receive_ack(Connection& c, std::size_t ci, Dir end, const SegmentInfo& s,
+                   std::uint64_t ack) {
+    DirState& rx = dirs_[ci][static_cast<int>(end)];
+    if (rx.state == State::SynReceived && ack >= 1) {
+      set_state(c, ci, end, State::Established, Rule::rfc9293_3_10_7_4_syn_received_ack, s, false,
+                "received the ACK of its SYN,ACK");
+    }
+    bool fin_acked = rx.fin_sent && ack >= rx.fin_end;
+    if (fin_acked && rx.state == State::FinWait1) {
+      set_state(c, ci, end, State::FinWait2, Rule::rfc9293_3_10_7_4_fin_wait_1_ack, s, false,
+                "its FIN was acknowledged");
+    } else if (fin_acked && rx.state == State::Closing) {
+      set_state(c, ci, end, State::TimeWait, Rule::rfc9293_3_10_7_4_closing_ack, s, false,
+                "its FIN was acknowledged after both sent FIN");
+    } else if (fin_acked && rx.state == State::LastAck) {
+      set_state(c, ci, end, State::Closed, Rule::rfc9293_3_10_7_4_last_ack_ack, s, false,
+                "its FIN was acknowledged: connection closed");
+    }
+  }
+
+  // `end` took in the other end's SYN or FIN (segment p).
+  void receive_syn_fin(Connection& c, std::size_t ci, Dir end, const Pending& p, bool before) {
+    DirState& rx = dirs_[ci][static_cast<int>(end)];
+    const SegmentInfo& s = p.at;
+    if (p.syn) {
+      if (!rx.state_known) {
+        rx.state = State::Listen;
+        rx.state_known = true;
+      }
+      if (!p.ack && rx.state == State::Listen) {
+        set_state(c, ci, end, State::SynReceived, Rule::rfc9293_3_10_7_2_listen_syn, s, before,
                   "received SYN on a listening socket");
-      } else if (!seg.flags.ack() && rx.state == State::SynSent) {
+      } else if (!p.ack && rx.state == State::SynSent) {
         rx.syn_sent_active = true;
-        set_state(c, ci, peer, State::SynReceived, Rule::rfc9293_3_10_7_3_syn_sent_syn, s, false,
+        set_state(c, ci, end, State::SynReceived, Rule::rfc9293_3_10_7_3_syn_sent_syn, s, before,
                   "received SYN while its own SYN is out: simultaneous open");
-      } else if (seg.flags.ack() && rx.state == State::SynSent && have_ack && ack == rx.high) {
-        set_state(c, ci, peer, State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, s,
-                  false, "received SYN,ACK acknowledging its SYN");
+      } else if (p.ack && rx.state == State::SynSent && p.ack_value >= 1) {
+        set_state(c, ci, end, State::Established, Rule::rfc9293_3_10_7_3_syn_sent_syn_ack, s,
+                  before, "received SYN,ACK acknowledging its SYN");
+      } else if (p.ack && rx.state == State::SynReceived && p.ack_value >= 1) {
+        set_state(c, ci, end, State::Established, Rule::rfc9293_3_10_7_4_syn_received_ack, s,
+                  before, "received SYN,ACK acknowledging its SYN");
       }
     }
-    if (have_ack && seg.flags.ack()) {
-      if (rx.state == State::SynReceived && ack >= 1 && !seg.flags.syn()) {
-        set_state(c, ci, peer, State::Established, Rule::rfc9293_3_10_7_4_syn_received_ack, s,
-                  false, "received the ACK of its SYN,ACK");
-      } else if (rx.state == State::SynReceived && seg.flags.syn() && ack == rx.high) {
-        set_state(c, ci, peer, State::Established, Rule::rfc9293_3_10_7_4_syn_received_ack, s,
-                  false, "received SYN,ACK acknowledging its SYN");
-      }
-      bool fin_acked = rx.fin_sent && ack >= rx.fin_end;
-      if (fin_acked && rx.state == State::FinWait1) {
-        set_state(c, ci, peer, State::FinWait2, Rule::rfc9293_3_10_7_4_fin_wait_1_ack, s, false,
-                  "its FIN was acknowledged");
-      } else if (fin_acked && rx.state == State::Closing) {
-        set_state(c, ci, peer, State::TimeWait, Rule::rfc9293_3_10_7_4_closing_ack, s, false,
-                  "its FIN was acknowledged after both sent FIN");
-      } else if (fin_acked && rx.state == State::LastAck) {
-        set_state(c, ci, peer, State::Closed, Rule::rfc9293_3_10_7_4_last_ack_ack, s, false,
-                  "its FIN was acknowledged: connection closed");
-      }
-    }
-    if (seg.flags.fin() && !tx.fin_seen_by_peer) {
-      tx.fin_seen_by_peer = true;
+    if (p.fin) {
       if (rx.state == State::Established) {
-        set_state(c, ci, peer, State::CloseWait, Rule::rfc9293_3_10_7_4_fin_established, s, false,
+        set_state(c, ci, end, State::CloseWait, Rule::rfc9293_3_10_7_4_fin_established, s, before,
                   "received FIN: the peer has finished sending");
       } else if (rx.state == State::FinWait1) {
-        set_state(c, ci, peer, State::Closing, Rule::rfc9293_3_10_7_4_fin_fin_wait_1, s, false,
+        set_state(c, ci, end, State::Closing, Rule::rfc9293_3_10_7_4_fin_fin_wait_1, s, before,
                   "received FIN before its own FIN was acknowledged: simultaneous close");
       } else if (rx.state == State::FinWait2) {
-        set_state(c, ci, peer, State::TimeWait, Rule::rfc9293_3_10_7_4_fin_fin_wait_2, s, false,
+        set_state(c, ci, end, State::TimeWait, Rule::rfc9293_3_10_7_4_fin_fin_wait_2, s, before,
                   "received FIN after its own FIN was acknowledged");
-      } else {
-        tx.fin_seen_by_peer = false;  // not in a state that takes it (out of order?)
       }
     }
   }
 
+ public:
+  // SYNs and FINs never acknowledged: taken as received where they passed.
+  void finish() {
+    for (std::size_t ci = 0; ci < pending_.size(); ++ci) {
+      for (int e = 0; e < 2; ++e) {
+        for (const Pending& p : pending_[ci][e])
+          receive_syn_fin(out_.connections[ci], ci, static_cast<Dir>(e), p, false);
+        pending_[ci][e].clear();
+      }
+      // Notes in the order of the frames they belong to (a flushed receipt is late).
+      std::stable_sort(out_.connections[ci].states.begin(), out_.connections[ci].states.end(),
+                       [](const InferredState& x, const InferredState& y) {
+                         return x.frame != y.frame ? x.frame < y.frame
+                                                   : x.before_frame && !y.before_frame;
+                       });
+    }
+  }
+
+ private:
   Analysis& out_;
   std::map<Key, std::size_t> index_;
   std::vector<std::array<DirState, 2>> dirs_;
+  std::vector<std::array<std::vector<Pending>, 2>> pending_;  // per connection, per receiving end
 };
 
 }  // namespace
@@ -555,6 +629,7 @@ Analysis analyze(std::span<const RecordedFrame> frames) {
   a.frames = frames.size();
   Analyzer an(a);
   for (std::size_t i = 0; i < frames.size(); ++i) an.frame(i, frames[i]);
+  an.finish();
   return a;
 }
 

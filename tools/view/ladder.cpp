@@ -139,7 +139,15 @@ std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes seg
   out += fmt::format(" win {}", s->window);
   if (!s->payload.empty()) out += fmt::format(" len {}", s->payload.size());
   if (s->flags.urg()) out += fmt::format(" urg {}", s->urgent);
-  std::string opts = wire::format_tcp_options(s->options);
+  // SACK blocks count from the data sender's ISN too, as tcpdump prints them.
+  wire::TcpOptions shown = s->options;
+  if (auto it = isn_.find(rev); !absolute_ && it != isn_.end()) {
+    for (std::size_t b = 0; b < shown.sack_count; ++b) {
+      shown.sack_blocks[b].left = SeqNum(shown.sack_blocks[b].left - it->second);
+      shown.sack_blocks[b].right = SeqNum(shown.sack_blocks[b].right - it->second);
+    }
+  }
+  std::string opts = wire::format_tcp_options(shown);
   if (!opts.empty()) out += " " + opts;
   return out;
 }
