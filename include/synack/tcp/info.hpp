@@ -37,7 +37,7 @@ struct TcpInfo {
   bool passive = false;        // accepted from a listener (else an active open)
   bool frozen = false;         // a released TIME-WAIT connection kept as Tcb::Frozen:
                                // only the endpoints, state, options and windows are known
-  bool user_released = false;  // the application closed or aborted it (no reader left)
+  bool user_released = false;  // the application called close() (no reader left)
 
   // --- RTT (RFC 6298); nullopt before the first sample ---
   std::optional<Duration> srtt, rttvar;
@@ -108,7 +108,7 @@ struct TcpInfo {
   bool timestamps = false;  // RFC 7323 timestamps
   bool sack = false;        // RFC 2018 (both SYNs, and our config)
   bool ecn = false;         // RFC 3168 (both SYNs agreed)
-  bool tfo = false;         // RFC 7413: data went on our SYN and was acked, or came on the peer's
+  bool tfo = false;         // RFC 7413: our SYN carried data, or the peer's SYN's data was taken
 };
 
 }  // namespace synack::tcp
