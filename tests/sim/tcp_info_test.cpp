@@ -340,9 +340,15 @@ TEST(ConnTable, ProgressLine) {
   ASSERT_TRUE(a && a->srtt);
   EXPECT_EQ(cli::progress_line(1'000'000, std::chrono::seconds(2), nullptr),
             "1000000 bytes in 2.0 s (4.0 Mbit/s)");
-  EXPECT_EQ(cli::progress_line(1'000'000, std::chrono::seconds(2), &*a),
-            fmt::format("1000000 bytes in 2.0 s (4.0 Mbit/s) rtt {:g} ms cwnd {} retrans 0",
-                        static_cast<double>(to_micros(*a->srtt)) / 1000.0, a->cwnd / a->snd_mss));
+  EXPECT_EQ(
+      cli::progress_line(1'000'000, std::chrono::seconds(2), &*a),
+      fmt::format("1000000 bytes in 2.0 s (4.0 Mbit/s) rtt {:g} ms cwnd {} retrans 0 acked {}",
+                  static_cast<double>(to_micros(*a->srtt)) / 1000.0, a->cwnd / a->snd_mss, kBytes));
+  // The receiving end has acknowledged nothing of its own: no "acked".
+  const auto b = t.server->info(t.net.now);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(cli::progress_line(kBytes, std::chrono::seconds(1), &*b).find("acked"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -159,6 +159,8 @@ std::string progress_line(std::uint64_t bytes, Duration elapsed, const tcp::TcpI
     if (info->srtt) line += fmt::format(" rtt {} ms", ms(*info->srtt));
     line += fmt::format(" cwnd {}", segments(info->cwnd, info->snd_mss));
     line += fmt::format(" retrans {}", info->retrans_segs);
+    // nc also sends: what of it the peer has acknowledged.
+    if (info->bytes_acked > 0) line += fmt::format(" acked {}", info->bytes_acked);
   }
   return line;
 }

@@ -28,8 +28,11 @@ std::string conn_detail_line(const tcp::TcpInfo& i);
 // line first ("connections at ..., N total").
 std::string format_conn_table(const std::vector<tcp::TcpInfo>& conns, const std::string& title);
 
-// One progress line: "12345678 bytes in 3.2 s (30.9 Mbit/s) rtt 1.2 ms cwnd 42 retrans 3".
-// Without `info` (no connection yet, or gone) only bytes, time and rate.
+// One progress line: "12345678 bytes in 3.2 s (30.9 Mbit/s) rtt 1.2 ms cwnd 42 retrans 3
+// acked 1000": the bytes the application received, their rate, then from `info` the
+// smoothed RTT (once there is a sample), cwnd in segments, segments retransmitted and the
+// bytes we sent that the peer acknowledged (if any). Without `info` (no connection yet)
+// only bytes, time and rate.
 std::string progress_line(std::uint64_t bytes, Duration elapsed, const tcp::TcpInfo* info);
 
 }  // namespace synack::cli

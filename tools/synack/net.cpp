@@ -12,7 +12,10 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,8 +29,9 @@
 namespace synack::cli {
 namespace {
 
-// One signal, blocked for the process's lifetime of this object and read from a
-// signalfd instead of a handler (the previous mask comes back afterwards).
+// One signal, blocked while this object lives and read from a signalfd instead of a
+// handler; the previous mask comes back afterwards (after any pending one is read, so
+// that unblocking it does not deliver it with its default action).
 class SignalFd {
  public:
   explicit SignalFd(int sig) {
@@ -44,6 +48,7 @@ class SignalFd {
     }
   }
   ~SignalFd() {
+    drain();
     ::close(fd_);
     ::sigprocmask(SIG_SETMASK, &old_, nullptr);
   }
