@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <set>
@@ -106,32 +107,44 @@ class Transfer {
     return d;
   }
 
-  // Runs until B has read every byte and A has all of it acknowledged.
-  bool run() {
+  // Runs until B has read every byte and A has all of it acknowledged (or, given
+  // `until`, until that holds), one instant at a time: the application reads and writes
+  // after every step, and `until` sees every moment something happened.
+  bool run(const std::function<bool()>& until = {}) {
+    const Instant end = net.now + std::chrono::seconds(30);
+    for (;;) {
+      pump();
+      if (until ? until() : done()) return true;
+      net.transmit();  // what the application's calls queued, so that its arrival counts
+      const auto next = net.next_deadline();
+      if (!next || *next > end) return false;
+      net.run_until(std::max(*next, net.now));
+    }
+  }
+
+  void pump() {
+    if (!server) {
+      auto s = listener->accept(net.now);
+      if (s.ok()) server.emplace(std::move(*s));
+    }
+    while (sent < kBytes) {
+      auto n = client->send(Bytes(data).subspan(sent), net.now);
+      if (!n.ok() || *n == 0) break;
+      sent += *n;
+    }
+    if (!server) return;
     std::vector<std::byte> buf(64 * 1024);
-    return net.run_until_true(
-        [&] {
-          if (!server) {
-            auto s = listener->accept(net.now);
-            if (s.ok()) server.emplace(std::move(*s));
-          }
-          while (sent < kBytes) {
-            auto n = client->send(Bytes(data).subspan(sent), net.now);
-            if (!n.ok() || *n == 0) break;
-            sent += *n;
-          }
-          if (server) {
-            for (;;) {
-              auto n = server->receive(buf, net.now);
-              if (!n.ok() || *n == 0) break;
-              for (std::size_t i = 0; i < *n; ++i) EXPECT_EQ(buf[i], data[received + i]);
-              received += *n;
-            }
-          }
-          auto i = client->info(net.now);
-          return received == kBytes && i && i->unacked == 0;
-        },
-        std::chrono::seconds(30));
+    for (;;) {
+      auto n = server->receive(buf, net.now);
+      if (!n.ok() || *n == 0) break;
+      for (std::size_t i = 0; i < *n; ++i) EXPECT_EQ(buf[i], data[received + i]);
+      received += *n;
+    }
+  }
+
+  bool done() const {
+    auto i = client->info(net.now);
+    return received == kBytes && i && i->unacked == 0;
   }
 
   TwoHosts net;
@@ -260,6 +273,54 @@ TEST(TcpInfo, OneDroppedAndOneDuplicatedSegment) {
   // After the episode: recovery over, ssthresh set by it.
   EXPECT_EQ(a->ca_state, tcp::CaState::Open);
   EXPECT_NE(a->ssthresh, UINT32_MAX);
+}
+
+TEST(TcpInfo, LostTailAndLostProbeEndInOneTimeout) {
+  // The last data segment and its first retransmission (RFC 8985's tail loss probe: no
+  // new data is left to probe with) are both dropped; the retransmission timer repairs
+  // the tail.
+  Transfer t(0, 0);
+  std::optional<std::uint32_t> iss;
+  std::size_t tail_len = 0;
+  int tail_sends = 0;
+  t.net.copies = [&](link::End from, Bytes f) {
+    auto seg = tcp_of(f);
+    if (from != link::End::A || !seg) return 1;
+    if (seg->flags.syn()) iss = seg->seq.raw();
+    const bool tail =
+        iss && !seg->payload.empty() && seg->seq.raw() + seg->payload.size() == *iss + 1 + kBytes;
+    if (!tail || ++tail_sends > 2) return 1;
+    tail_len = seg->payload.size();
+    return 0;
+  };
+  // The moment the timeout's retransmission left: in loss recovery, backed off once.
+  ASSERT_TRUE(t.run([&] { return tail_sends == 3; }));
+  const auto mid = t.client->info(t.net.now);
+  ASSERT_TRUE(mid);
+  EXPECT_EQ(mid->ca_state, tcp::CaState::Loss);
+  EXPECT_EQ(mid->backoff, 1u);
+  EXPECT_EQ(mid->timeouts, 1u);
+  EXPECT_EQ(mid->tlp_probes, 1u);
+  EXPECT_EQ(mid->unacked, tail_len);
+  EXPECT_EQ(mid->bytes_acked, kBytes - tail_len);
+  EXPECT_EQ(mid->send_unsent, 0u);
+  EXPECT_EQ(mid->send_queued, tail_len);
+  EXPECT_EQ(*mid->since_data_sent, std::chrono::milliseconds(0));
+
+  ASSERT_TRUE(t.run());
+  ASSERT_EQ(tail_sends, 3);  // the original, the probe, the timeout's retransmission
+  const auto a = t.client->info(t.net.now);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->tlp_probes, 1u);
+  EXPECT_EQ(a->timeouts, 1u);
+  EXPECT_EQ(a->retrans_segs, 2u);
+  EXPECT_EQ(a->bytes_retrans, 2 * tail_len);
+  EXPECT_EQ(a->fast_retransmits, 0u);
+  EXPECT_EQ(a->bytes_acked, kBytes);
+  EXPECT_EQ(a->unacked, 0u);
+  // Past the episode: the timeout's backoff was reset by the new ACK.
+  EXPECT_EQ(a->backoff, 0u);
+  EXPECT_EQ(a->ca_state, tcp::CaState::Open);
 }
 
 TEST(TcpInfo, EnumeratesConnectionsAndKeepsTimeWait) {
