@@ -59,7 +59,9 @@ struct Watch {
 // A is dropped / delivered twice.
 class Transfer {
  public:
-  Transfer(std::uint32_t drop_nth, std::uint32_t dup_nth) : net(11, link_cfg(), link_cfg()) {
+  Transfer(std::uint32_t drop_nth, std::uint32_t dup_nth, const stack::StackConfig& cfg_a = {},
+           const stack::StackConfig& cfg_b = {})
+      : net(11, link_cfg(), link_cfg(), cfg_a, cfg_b) {
     net.on_send = [this](link::End from, Bytes f, Instant) {
       if (from == link::End::A && tcp_of(f)) ++w.tcp_from_a;
     };
@@ -321,6 +323,36 @@ TEST(TcpInfo, LostTailAndLostProbeEndInOneTimeout) {
   // Past the episode: the timeout's backoff was reset by the new ACK.
   EXPECT_EQ(a->backoff, 0u);
   EXPECT_EQ(a->ca_state, tcp::CaState::Open);
+}
+
+TEST(TcpInfo, OptionsAreWhatTheSynsAgreed) {
+  // A asks for ECN (RFC 3168) and offers no timestamps; B offers no SACK. What the
+  // snapshot reports is the agreement, not either side's configuration.
+  stack::StackConfig cfg_a, cfg_b;
+  cfg_a.tcp.defaults.ecn = tcp::EcnMode::On;
+  cfg_a.tcp.timestamps = false;
+  cfg_b.tcp.sack = false;
+  cfg_b.tcp.defaults.cc = tcp::CcAlgorithm::NewReno;
+  Transfer t(0, 0, cfg_a, cfg_b);
+  ASSERT_TRUE(t.run());
+  const auto a = t.client->info(t.net.now);
+  const auto b = t.server->info(t.net.now);
+  ASSERT_TRUE(a && b);
+  for (const auto& i : {*a, *b}) {
+    EXPECT_TRUE(i.ecn);
+    EXPECT_FALSE(i.timestamps);
+    EXPECT_FALSE(i.sack);
+    EXPECT_TRUE(i.wscale);
+    EXPECT_FALSE(i.tfo);
+  }
+  EXPECT_EQ(a->cc, tcp::CcAlgorithm::Cubic);
+  EXPECT_EQ(b->cc, tcp::CcAlgorithm::NewReno);
+  EXPECT_FALSE(a->min_rtt);  // RACK runs only with SACK
+  // Without timestamps the RTT is timed with the real clock, one segment at a time.
+  ASSERT_TRUE(a->srtt);
+  EXPECT_GE(*a->srtt, 2 * kDelay);
+  EXPECT_LE(*a->srtt, 2 * kDelay + stack::StackConfig{}.tcp.delayed_ack);
+  EXPECT_EQ(a->bytes_acked, kBytes);
 }
 
 TEST(TcpInfo, EnumeratesConnectionsAndKeepsTimeWait) {
