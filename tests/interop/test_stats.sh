@@ -111,5 +111,17 @@ cmp "$WORK/data" "$WORK/get.out" || fail "get --progress: stdout is not exactly 
 final=$(tr '\r' '\n' <"$WORK/get.err" | grep -v '^ *$' | tail -1)
 echo "$final" | grep -Eq '^400000 bytes in [0-9.]+ s \([0-9.]+ Mbit/s\) rtt [0-9.]+ ms cwnd [0-9]+ retrans [0-9]+' ||
   fail "get --progress final line: '$final'"
-echo "--progress: stdout exact (nc, get), final line: $final"
+# A slower transfer (25 ms each way on synack's side): the line is rewritten ('\r')
+# while the body arrives, then ends with the final line.
+head -c 3000000 /dev/urandom >"$WORK/www/big.bin"
+nsx timeout 30 "$SYNACK" get --progress --impair delay=25 --tap "$TAP" --ip 10.77.0.2/24 \
+  http://10.77.0.1:8000/big.bin >"$WORK/big.out" 2>"$WORK/big.err" ||
+  fail "synack get (slow) exited $?: $(cat "$WORK/big.err")"
+cmp "$WORK/www/big.bin" "$WORK/big.out" || fail "get --progress (slow): stdout is not the body"
+updates=$(tr -cd '\r' <"$WORK/big.err" | wc -c)
+[ "$updates" -ge 1 ] || fail "get --progress (slow): no live update before the end: $(cat "$WORK/big.err")"
+final=$(tr '\r' '\n' <"$WORK/big.err" | grep -v '^ *$' | tail -1)
+echo "$final" | grep -Eq '^3000000 bytes in [0-9.]+ s \([0-9.]+ Mbit/s\) rtt [0-9.]+ ms cwnd [0-9]+ retrans [0-9]+' ||
+  fail "get --progress (slow) final line: '$final'"
+echo "--progress: stdout exact (nc, get), $updates live updates, final line: $final"
 true

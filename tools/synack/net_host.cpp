@@ -255,10 +255,12 @@ void Progress::print(Instant now, const char* end) {
   if (stream_ != nullptr) {
     if (auto i = stream_->info(now)) info_ = *i;
   }
-  // "\x1b[K" would clear the rest of a longer previous line; the line only grows
-  // while the counters do, so padding is enough.
-  fmt::print(stderr, "{:<70}{}", progress_line(bytes_, now - start_, info_ ? &*info_ : nullptr),
-             end);
+  // Spaces cover what is left of a longer previous line (no terminal escapes: stderr
+  // may be a file).
+  const std::string line = progress_line(bytes_, now - start_, info_ ? &*info_ : nullptr);
+  const std::size_t pad = shown_ > line.size() ? shown_ - line.size() : 0;
+  fmt::print(stderr, "{}{:{}}{}", line, "", pad, end);
+  shown_ = end[0] == '\n' ? 0 : line.size();
 }
 
 }  // namespace synack::cli

@@ -88,6 +88,7 @@ class Progress {
   Instant start_;
   Instant last_;
   std::uint64_t bytes_ = 0;
+  std::size_t shown_ = 0;  // length of the line on screen
   const api::TcpStream* stream_ = nullptr;
   link::EventLoop* loop_ = nullptr;
   std::optional<link::EventLoop::TimerId> timer_;
