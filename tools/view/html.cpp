@@ -308,9 +308,12 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
       if (auto b = a.connections[i].dir[static_cast<int>(d)].bytes; b > 0) dirs.push_back({i, d, b});
   std::stable_sort(dirs.begin(), dirs.end(), [](const Dirn& x, const Dirn& y) { return x.bytes > y.bytes; });
   if (dirs.size() > opt.max_plots) dirs.resize(opt.max_plots);
-  for (const auto& dn : dirs) {
+  for (std::size_t k = 0; k < dirs.size(); ++k) {
+    const auto& dn = dirs[k];
     o += "<section class=\"block plot\"><h2>Time-sequence graph</h2>\n";
-    o += inline_svg(render_time_sequence(a.connections[dn.c], dn.d));
+    PlotOptions po;
+    po.id = fmt::format("tsg{}", k);
+    o += inline_svg(render_time_sequence(a.connections[dn.c], dn.d, po));
     o += "</section>\n";
   }
 

@@ -40,6 +40,7 @@ double nice_step(double range, int n) {
 }
 
 std::string trim_num(double v) {
+  if (std::fabs(v) < 1e-9) v = 0;
   std::string s = fmt::format("{:.3f}", v);
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
@@ -131,11 +132,14 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   const double unit_ns = secs ? 1e9 : 1e6;
   const double tmin = from_zero ? static_cast<double>(t_first) / unit_ns : 0.0;
   const double tmax = (static_cast<double>(t_last) - origin) / unit_ns;
-  const double tspan = std::max(tmax - tmin, 1e-9);
+  const double tspan0 = std::max(tmax - tmin, 1e-9);
+  // A little room at both ends, so the first and last segments are not on the frame.
+  const double tpad = tspan0 * 0.02;
+  const double tspan = tspan0 + 2 * tpad;
   auto tx = [&](Instant t) { return (static_cast<double>(t.nanos()) - origin) / unit_ns; };
-  auto xpix = [&](double tv) { return kLeft + (tv - tmin) / tspan * pw; };
+  auto xpix = [&](double tv) { return kLeft + (tv - tmin + tpad) / tspan * pw; };
   auto col_of = [&](double tv) {
-    auto c0 = static_cast<std::ptrdiff_t>((tv - tmin) / tspan * pw);
+    auto c0 = static_cast<std::ptrdiff_t>((tv - tmin + tpad) / tspan * pw);
     return static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(c0, 0, static_cast<std::ptrdiff_t>(ncols - 1)));
   };
   auto col_x = [&](std::size_t col) { return kLeft + static_cast<double>(col); };
@@ -154,7 +158,7 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   double ymin = std::numeric_limits<double>::max(), ymax = 0;
   std::uint64_t retrans = 0, probes = 0, lost = 0, data_segs = 0;
   bool have_una = false;
-  double snd_una = 0, snd_max = 0, ack_max = 0, flight_max = 0;
+  double snd_una = 0, snd_max = 0, ack_max = 0, flight_max = 0, win_max = 0;
   bool any_ack = false;
   for (const auto& s : c.segments) {
     const double tv = tx(s.t);
@@ -191,9 +195,13 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
       ack[col].add(ack_max);
       const double edge = a + static_cast<double>(s.window);
       win[col].add(edge);
-      ymax = std::max({ymax, ack_max, edge});
+      ymax = std::max(ymax, ack_max);
+      win_max = std::max(win_max, edge);
       ymin = std::min(ymin, ack_max);
-      for (const auto& b : s.sack) sack[col].add_range(b.left, b.right);
+      for (const auto& b : s.sack) {
+        sack[col].add_range(b.left, b.right);
+        ymax = std::max(ymax, static_cast<double>(b.right));
+      }
       if (have_una) snd_una = std::max(snd_una, a);
     }
     if (have_una) {
@@ -203,6 +211,10 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     }
   }
   if (ymin > ymax) ymin = ymax = 0;
+  // The window's edge is drawn when it is near the data; far above (a big receive
+  // buffer) it would flatten everything else, so it is cut at the top and says so.
+  const bool window_cut = win_max > ymax + std::max(ymax - ymin, 1.0) * 0.5;
+  if (!window_cut) ymax = std::max(ymax, win_max);
   const bool merge_marked = marked.size() > opt.max_marked;
   if (!merge_marked) {
     // Drawn one by one below; keep them out of the merged bars.
@@ -225,10 +237,13 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
                    num(kLeft), xml_escape(title));
   const auto& pd = c.dir[static_cast<int>(d)];
   o += fmt::format(
-      "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments, {} bytes, {} retransmitted, {} "
-      "TLP probes{}</text>\n",
-      num(kLeft), data_segs, pd.bytes, retrans, probes,
-      lost ? fmt::format(", {} lost on the link", lost) : "");
+      "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments sent ({} retransmissions, {} TLP "
+      "probes), {} bytes{}</text>\n",
+      num(kLeft), data_segs, retrans, probes, pd.bytes,
+      (lost ? fmt::format(", {} lost on the link", lost) : "") +
+          (window_cut ? fmt::format("; ACK + window reaches {} bytes, above the graph",
+                                    static_cast<std::uint64_t>(win_max))
+                      : ""));
 
   // Legend.
   struct Entry {
@@ -250,13 +265,13 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
                        e.color);
     }
     o += fmt::format("<text x=\"{}\" y=\"58\" fill=\"#222\">{}</text>\n", num(lx + 20), e.text);
-    lx += 20 + static_cast<double>(std::string_view(e.text).size()) * 6.8 + 16;
+    lx += 20 + static_cast<double>(std::string_view(e.text).size()) * 6.4 + 18;
   }
 
   // Axes and grids.
   const double x_step = nice_step(tspan, 10);
   auto x_ticks = [&](double top, double bottom, bool labels) {
-    for (double v = std::ceil(tmin / x_step) * x_step; v <= tmax + x_step * 1e-9; v += x_step) {
+    for (double v = std::ceil((tmin - tpad) / x_step) * x_step; v <= tmax + tpad + x_step * 1e-9; v += x_step) {
       const double x = xpix(v);
       o += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#e6e6e6\"/>", num(x),
                        num(top), num(bottom));
@@ -328,7 +343,10 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     o += fmt::format("<path class=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", cls,
                      d_attr, color, num(w), extra);
   };
-  path_el("window", step_path(win, main), kWin, 1.5);
+  o += fmt::format("<clipPath id=\"{}-main\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\n",
+                   opt.id, num(kLeft), num(kMainTop), num(pw), num(kMainH));
+  const std::string clip = fmt::format(" clip-path=\"url(#{}-main)\"", opt.id);
+  path_el("window", step_path(win, main), kWin, 1.5, clip.c_str());
   path_el("sack", bars_path(sack, main), kSackC, 3, " stroke-opacity=\"0.7\"");
   path_el("ack", step_path(ack, main), kAck, 1.5);
   path_el("data", bars_path(bars[kNormal], main), kData, 1.5);

@@ -26,6 +26,7 @@ struct PlotOptions {
   // this many; beyond it they are merged per pixel column as the other segments are.
   std::size_t max_marked = 1000;
   std::size_t max_rtt_points = 500;  // more samples: merged per pixel column
+  std::string id = "tsg";  // prefix of the SVG's ids (several graphs in one page need their own)
 };
 
 // The graph as a standalone SVG document (no scripts, no external resources).
