@@ -34,6 +34,18 @@ check long-tap 2 "$SYNACK" serve --tap abcdefghijklmnopq --ip 10.77.0.2/24 echo:
 check bad-service 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/24 gopher:70; one_line_err "gopher"
 check bad-service-port 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/24 echo:0; one_line_err "echo:0"
 check trace-missing 1 "$SYNACK" trace "$TMP/none.pcap"; one_line_err "none.pcap"
+# trace: anything that is not a capture, or a capture without TCP, is one line and exit 1
+# naming the file and where reading stopped; a good capture reads.
+printf 'not a capture\n' >"$TMP/garbage.pcap"
+check trace-garbage 1 "$SYNACK" trace "$TMP/garbage.pcap"; one_line_err "garbage.pcap': at byte 0: "
+head -c 100 "$(dirname "$0")/../vectors/kernel.pcap" >"$TMP/cut.pcap"
+check trace-truncated 1 "$SYNACK" trace "$TMP/cut.pcap"; one_line_err "cut.pcap': at byte "
+"$SYNACK" sim ping-udp --pcap "$TMP/udp.pcapng" >/dev/null
+check trace-no-tcp 1 "$SYNACK" trace "$TMP/udp.pcapng"; one_line_err "no IPv4 TCP segment among its"
+"$SYNACK" sim --pcap "$TMP/sim.pcapng" >/dev/null
+check trace-reads 0 "$SYNACK" trace "$TMP/sim.pcapng"
+check trace-conn-range 1 "$SYNACK" trace --conn 2 "$TMP/sim.pcapng"; one_line_err "not one of its connections 1..1"
+check trace-conn-zero 2 "$SYNACK" trace --conn 0 "$TMP/sim.pcapng"; one_line_err "conn"
 
 # Every class of usage error: exit 2 and exactly one stderr line that names what was
 # wrong (the unknown word, the bad value, the missing piece) and what would be right.

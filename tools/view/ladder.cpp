@@ -1,5 +1,7 @@
 #include "ladder.hpp"
 
+#include "analysis.hpp"
+
 #include <fmt/core.h>
 
 #include "synack/wire/arp.hpp"
@@ -54,9 +56,17 @@ std::string Ladder::note_line(Instant t, Side side, const std::string& text) con
 }
 
 std::string Ladder::frame_line(Instant t, Side from, Bytes frame, bool lost) {
+  return frame_line_text(t, from, lost, describe(frame));
+}
+
+std::string Ladder::frame_line(Instant t, Side from, const RecordedFrame& f) {
+  return frame_line_text(t, from, f.lost, describe(f));
+}
+
+std::string Ladder::frame_line_text(Instant t, Side from, bool lost, const std::string& text) {
   const char* arrow =
       from == Side::Left ? (lost ? kRightLost : kRight) : (lost ? kLeftLost : kLeft);
-  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, arrow, describe(frame));
+  return fmt::format("{}  {:<{}}{}{}\n", time_col(t), "", kColumn, arrow, text);
 }
 
 std::string Ladder::describe(Bytes frame) {
@@ -74,8 +84,21 @@ std::string Ladder::describe(Bytes frame) {
   if (eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4)) {
     return fmt::format("ethertype 0x{:04x}", eth->ethertype);
   }
-  auto ip = wire::Ipv4Repr::parse(eth->payload);
+  return describe_ip(eth->payload);
+}
+
+std::string Ladder::describe(const RecordedFrame& f) {
+  return f.link == LinkType::Ethernet ? describe(Bytes(f.bytes)) : describe_ip(f.bytes);
+}
+
+std::string Ladder::describe_ip(Bytes packet) {
+  if (!packet.empty() && (std::to_integer<int>(packet[0]) >> 4) == 6) return "IPv6";
+  auto ip = wire::Ipv4Repr::parse(packet);
   if (!ip) return fmt::format("IPv4 ({})", wire::to_string(ip.error()));
+  if (ip->is_fragment()) {
+    return fmt::format("IPv4 fragment id {} offset {}{}", ip->ident, ip->fragment_offset * 8,
+                       ip->more_fragments ? " +" : "");
+  }
   wire::PseudoHeader ph{ip->src, ip->dst};
   switch (static_cast<wire::IpProto>(ip->protocol)) {
     case wire::IpProto::Icmp: {
@@ -94,7 +117,9 @@ std::string Ladder::describe(Bytes frame) {
 }
 
 std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes segment) {
-  auto s = wire::TcpRepr::parse(segment, {{src}, {dst}});
+  auto s = wire::TcpRepr::parse(
+      segment, {{src}, {dst}},
+      verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
   if (!s) return fmt::format("TCP ({})", wire::to_string(s.error()));
   Key fwd{src, s->src_port, dst, s->dst_port};
   Key rev{dst, s->dst_port, src, s->src_port};
@@ -114,8 +139,58 @@ std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes seg
   out += fmt::format(" win {}", s->window);
   if (!s->payload.empty()) out += fmt::format(" len {}", s->payload.size());
   if (s->flags.urg()) out += fmt::format(" urg {}", s->urgent);
-  std::string opts = wire::format_tcp_options(s->options);
+  // SACK blocks count from the data sender's ISN too, as tcpdump prints them.
+  wire::TcpOptions shown = s->options;
+  if (auto it = isn_.find(rev); !absolute_ && it != isn_.end()) {
+    for (std::size_t b = 0; b < shown.sack_count; ++b) {
+      shown.sack_blocks[b].left = SeqNum(shown.sack_blocks[b].left - it->second);
+      shown.sack_blocks[b].right = SeqNum(shown.sack_blocks[b].right - it->second);
+    }
+  }
+  std::string opts = wire::format_tcp_options(shown);
   if (!opts.empty()) out += " " + opts;
+  return out;
+}
+
+}  // namespace synack::view
+
+namespace synack::view {
+
+std::string render_ladder(const Recording& r, const Analysis* a) {
+  Ladder l(r.left_title, r.right_title, r.absolute_seq);
+  std::string out = l.header();
+  const Connection* conn = a && a->connections.size() == 1 ? &a->connections.front() : nullptr;
+  if (a) l.verify_checksums(false);
+  if (conn) {
+    // Relative numbers from what the analysis counted from (the ISN, or the first
+    // number seen when the capture starts mid-connection).
+    const auto& A = conn->a;
+    const auto& B = conn->b;
+    if (conn->dir[0].base) l.set_base(A.ip.value, A.port, B.ip.value, B.port, *conn->dir[0].base);
+    if (conn->dir[1].base) l.set_base(B.ip.value, B.port, A.ip.value, A.port, *conn->dir[1].base);
+  }
+  for (const auto& e : r.events) {
+    if (e.kind == Recording::Event::Kind::Note) {
+      const RecordedNote& n = r.notes[e.index];
+      std::string text = n.text;
+      if (n.inferred) text += " (inferred)";
+      if (!n.rule.empty()) text += fmt::format("  [{}]", n.rule);
+      out += l.note_line(n.t, n.side, text);
+      continue;
+    }
+    const RecordedFrame& f = r.frames[e.index];
+    std::string line = l.frame_line(f.t, f.from, f);
+    if (a) {
+      for (const auto& c : a->connections) {
+        if (const SegmentInfo* s = segment_of(c, e.index)) {
+          std::string marks = describe_marks(s->marks & ~mark::kLost, s->dup_ack_count);
+          if (!marks.empty()) line.insert(line.size() - 1, fmt::format("  ({})", marks));
+          break;
+        }
+      }
+    }
+    out += line;
+  }
   return out;
 }
 

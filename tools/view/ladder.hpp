@@ -8,9 +8,9 @@
 #include <string>
 #include <tuple>
 
+#include "recording.hpp"
 #include "synack/base/bytes.hpp"
 #include "synack/base/seqnum.hpp"
-#include "recording.hpp"
 #include "synack/base/time.hpp"
 
 namespace synack::view {
@@ -23,18 +23,40 @@ class Ladder {
   std::string header() const;
   // A frame sent by `from`; `lost` marks one the link dropped.
   std::string frame_line(Instant t, Side from, Bytes frame, bool lost);
+  std::string frame_line(Instant t, Side from, const RecordedFrame& f);
   // A note in one host's column (a state change, an application action).
   std::string note_line(Instant t, Side side, const std::string& text) const;
 
   // One frame as text, independent of direction ("ARP who-has ...", "TCP 49152 > 7 S ...").
   std::string describe(Bytes frame);
+  std::string describe(const RecordedFrame& f);
+  // A capture taken where checksums are offloaded holds unfinished ones: describe
+  // such segments anyway (the analysis marks bad checksums).
+  void verify_checksums(bool on) { verify_checksums_ = on; }
+  // The same starting at the IP header.
+  std::string describe_ip(Bytes packet);
+  // Relative numbers of one direction count from `base` (a capture that does not
+  // start with the SYN); a SYN seen later still resets it.
+  void set_base(std::uint32_t src, std::uint16_t sport, std::uint32_t dst, std::uint16_t dport,
+                SeqNum base) {
+    isn_[{src, sport, dst, dport}] = base;
+  }
 
  private:
+  static std::string frame_line_text(Instant t, Side from, bool lost, const std::string& text);
   std::string describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes segment);
   using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
   std::string left_, right_;
   bool absolute_;
+  bool verify_checksums_ = true;
   std::map<Key, SeqNum> isn_;  // initial sequence number per direction, learned from SYNs
 };
+
+struct Analysis;
+
+// A whole Recording as text: the header, then one line per note and frame. With an
+// analysis of recording.frames, each TCP frame's line ends with its marks
+// ("(retransmission, SACK)") and each inferred note says so.
+std::string render_ladder(const Recording& r, const Analysis* a = nullptr);
 
 }  // namespace synack::view

@@ -33,9 +33,9 @@ struct RecordedFrame {
 struct RecordedNote {
   Instant t;
   Side side = Side::Left;
-  std::string text;      // "SYN-SENT -> ESTABLISHED", "connect(10.77.0.2:80)"
-  std::string rule;      // the RFC rule behind a state change ("rfc9293_3_10_7_3_..."), or ""
-  bool inferred = false; // worked out from a capture, not reported by the stack itself
+  std::string text;       // "SYN-SENT -> ESTABLISHED", "connect(10.77.0.2:80)"
+  std::string rule;       // the RFC rule behind a state change ("rfc9293_3_10_7_3_..."), or ""
+  bool inferred = false;  // worked out from a capture, not reported by the stack itself
 };
 
 struct Recording {

@@ -1,0 +1,257 @@
+// The capture reader behind `synack trace`: the link types tcpdump writes, pcap and
+// pcapng, and a clear error naming the offset for anything else. Files are written
+// here with libpcap's own writer (pcap_dump), from segments built with the wire layer.
+#include <gtest/gtest.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analysis.hpp"
+#include "capture.hpp"
+#include "connection_view.hpp"
+#include "ladder.hpp"
+#include "synack/wire/ipv4.hpp"
+#include "synack/wire/tcp.hpp"
+
+namespace synack::view {
+namespace {
+
+const wire::Ipv4Addr kA = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+const wire::Ipv4Addr kB = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
+
+struct Seg {
+  bool from_a;
+  std::uint32_t seq, ack;
+  std::uint8_t flags;
+  std::size_t len = 0;
+  std::uint16_t window = 1000;
+};
+
+// An IPv4 packet holding one TCP segment between kA:40000 and kB:80.
+ByteVec packet(const Seg& s) {
+  std::vector<std::byte> payload(s.len, std::byte{'x'});
+  wire::TcpRepr t;
+  t.src_port = s.from_a ? 40000 : 80;
+  t.dst_port = s.from_a ? 80 : 40000;
+  t.seq = SeqNum(s.seq);
+  t.ack = SeqNum(s.ack);
+  t.flags.bits = s.flags;
+  t.window = s.window;
+  t.payload = payload;
+  wire::Ipv4Repr ip;
+  ip.src = s.from_a ? kA : kB;
+  ip.dst = s.from_a ? kB : kA;
+  ip.protocol = static_cast<std::uint8_t>(wire::IpProto::Tcp);
+  ByteVec out(20 + t.total_len());
+  t.emit(MutBytes(out).subspan(20), {ip.src, ip.dst});
+  ip.payload = Bytes(out).subspan(20);
+  ip.emit(out);
+  return out;
+}
+
+using F = wire::TcpFlags;
+// A connection with a lost-and-retransmitted segment and a dup ACK: SYN, SYN-ACK,
+// ACK, data 1..101, data 101..201, dup ACK 101, data 101..201 again, ACK 201, FINs.
+std::vector<Seg> conversation() {
+  return {{true, 1000, 0, F::kSyn},
+          {false, 5000, 1001, F::kSyn | F::kAck},
+          {true, 1001, 5001, F::kAck},
+          {true, 1001, 5001, F::kAck | F::kPsh, 100},
+          {true, 1101, 5001, F::kAck | F::kPsh, 100},
+          {false, 5001, 1101, F::kAck},
+          {false, 5001, 1101, F::kAck},
+          {true, 1101, 5001, F::kAck | F::kPsh, 100},
+          {false, 5001, 1201, F::kAck},
+          {true, 1201, 5001, F::kAck | F::kFin},
+          {false, 5001, 1202, F::kAck | F::kFin},
+          {true, 1202, 5002, F::kAck}};
+}
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("synack-capture-" + std::to_string(::getpid()) + "-" + name))
+      .string();
+}
+
+// Writes the conversation with libpcap as link type `dlt`, each packet behind `prefix`
+// (an Ethernet or Linux cooked header).
+std::string write_pcap(const std::string& name, int dlt,
+                       const std::function<ByteVec(const ByteVec&)>& frame) {
+  std::string path = temp(name);
+  pcap_t* dead = pcap_open_dead(dlt, 65535);
+  pcap_dumper_t* d = pcap_dump_open(dead, path.c_str());
+  EXPECT_NE(d, nullptr) << pcap_geterr(dead);
+  int i = 0;
+  for (const auto& s : conversation()) {
+    ByteVec f = frame(packet(s));
+    pcap_pkthdr h{};
+    h.ts.tv_sec = 1'700'000'000;
+    h.ts.tv_usec = 1000 * i++;  // 1 ms apart
+    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
+    pcap_dump(reinterpret_cast<u_char*>(d), &h, reinterpret_cast<const u_char*>(f.data()));
+  }
+  pcap_dump_close(d);
+  pcap_close(dead);
+  return path;
+}
+
+ByteVec ethernet(const ByteVec& ip) {
+  ByteVec f(14 + ip.size());
+  f[12] = std::byte{0x08};
+  std::memcpy(f.data() + 14, ip.data(), ip.size());
+  return f;
+}
+
+ByteVec sll(const ByteVec& ip) {  // Linux cooked v1: 16 bytes, protocol at 14
+  ByteVec f(16 + ip.size());
+  f[14] = std::byte{0x08};
+  std::memcpy(f.data() + 16, ip.data(), ip.size());
+  return f;
+}
+
+void expect_conversation(const Capture& cap) {
+  ASSERT_EQ(cap.frames.size(), conversation().size());
+  EXPECT_EQ(cap.frames[1].t, Instant::from_nanos(1'000'000));  // times from the first frame
+  EXPECT_EQ(cap.start_ns, 1'700'000'000LL * 1'000'000'000);
+  Analysis a = analyze(cap.frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  EXPECT_EQ(c.a.to_string(), "10.77.0.1:40000");
+  EXPECT_EQ(c.b.to_string(), "10.77.0.2:80");
+  EXPECT_TRUE(c.saw_syn);
+  EXPECT_EQ(c.dir[0].bytes, 200u);
+  EXPECT_EQ(c.dir[0].retransmissions, 1u);
+  EXPECT_EQ(c.dir[0].retransmitted_bytes, 100u);
+  ASSERT_EQ(c.segments.size(), 12u);
+  EXPECT_EQ(c.segments[3].seq, 1u);  // relative to the ISN
+  EXPECT_EQ(c.segments[5].ack, 101u);
+  EXPECT_TRUE(c.segments[6].marks & mark::kDupAck);
+  EXPECT_EQ(c.segments[6].dup_ack_count, 1u);
+  EXPECT_FALSE(c.segments[5].marks & mark::kDupAck);
+  EXPECT_TRUE(c.segments[7].marks & mark::kRetransmission);
+  // 2 ms after the first sending, far below any RTO, no dup ACK before it? There was
+  // one: so not a tail loss probe.
+  EXPECT_FALSE(c.segments[7].marks & mark::kProbe);
+  // Karn: the retransmitted segment gives no RTT sample; SYN and first data do.
+  for (const auto& r : c.rtt) EXPECT_NE(r.t, c.segments[8].t);
+  // Both ends closed: A actively (TIME-WAIT), B passively (CLOSED).
+  std::vector<std::string> a_states, b_states;
+  for (const auto& s : c.states) (s.end == Dir::AtoB ? a_states : b_states).push_back(s.to);
+  EXPECT_EQ(a_states, (std::vector<std::string>{"SYN-SENT", "ESTABLISHED", "FIN-WAIT-1",
+                                                "FIN-WAIT-2", "TIME-WAIT"}));
+  EXPECT_EQ(b_states, (std::vector<std::string>{"SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT",
+                                                "LAST-ACK", "CLOSED"}));
+}
+
+TEST(Capture, ReadsEthernetPcap) {
+  auto path = write_pcap("eth.pcap", DLT_EN10MB, ethernet);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->link_name, "EN10MB");
+  EXPECT_EQ(cap->frames[0].link, LinkType::Ethernet);
+  expect_conversation(*cap);
+}
+
+TEST(Capture, ReadsRawIpPcap) {
+  auto path = write_pcap("raw.pcap", DLT_RAW, [](const ByteVec& ip) { return ip; });
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames[0].link, LinkType::RawIp);
+  expect_conversation(*cap);
+}
+
+TEST(Capture, ReadsLinuxCookedPcap) {  // tcpdump -i any
+  auto path = write_pcap("sll.pcap", DLT_LINUX_SLL, sll);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->link_name, "LINUX_SLL");
+  expect_conversation(*cap);
+}
+
+TEST(Capture, RefusesOtherLinkTypesByName) {
+  auto path = write_pcap("wifi.pcap", DLT_IEEE802_11, ethernet);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(cap);
+  EXPECT_NE(cap.error().find("IEEE802_11"), std::string::npos) << cap.error();
+}
+
+TEST(Capture, GarbageIsRefusedAtByteZero) {
+  std::string junk = "this is not a capture file at all, just text\n";
+  auto cap = read_capture_bytes({reinterpret_cast<const std::byte*>(junk.data()), junk.size()});
+  ASSERT_FALSE(cap);
+  EXPECT_EQ(cap.error().rfind("at byte 0: ", 0), 0u) << cap.error();
+  auto empty = read_capture_bytes({});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error(), "at byte 0: empty file");
+}
+
+TEST(Capture, TruncatedFileNamesWhereItStopped) {
+  auto path = write_pcap("cut.pcap", DLT_EN10MB, ethernet);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  std::filesystem::remove(path);
+  // pcap: 24-byte file header, then per packet a 16-byte record header and the frame.
+  // Cut in the middle of the third packet's bytes.
+  std::size_t first = 24 + 16 + (14 + 40), second = first + 16 + (14 + 40);
+  std::size_t cut = second + 16 + 10;
+  ASSERT_LT(cut, bytes.size());
+  auto cap = read_capture_bytes({reinterpret_cast<const std::byte*>(bytes.data()), cut});
+  ASSERT_FALSE(cap);
+  EXPECT_EQ(cap.error().rfind("at byte " + std::to_string(second) + ": ", 0), 0u) << cap.error();
+}
+
+TEST(Capture, KernelCaptureReadsAsTcpdumpShowsIt) {
+  // tests/vectors/kernel.pcap: Linux to Linux over a veth (tests/vectors/capture.sh).
+  auto cap = read_capture_file(std::string(SYNACK_SOURCE_DIR) + "/tests/vectors/kernel.pcap");
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames.size(), 17u);  // `tcpdump -r kernel.pcap | wc -l`
+  Analysis a = analyze(cap->frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  EXPECT_EQ(c.b.port, 8080);
+  EXPECT_EQ(c.dir[0].bytes, 10u);  // the client's request
+  EXPECT_EQ(c.dir[1].bytes, 17u);  // the server's answer
+  EXPECT_EQ(c.dir[0].wscale, 10);
+  EXPECT_EQ(c.dir[0].mss, 1460);
+  EXPECT_EQ(a.skipped, 17u - 10u);  // ARP, ICMP, UDP
+  // Windows are scaled by the sender's shift once both SYNs offered scaling.
+  EXPECT_EQ(c.segments[2].window, std::uint64_t{c.segments[2].raw_window} << 10);
+}
+
+TEST(Capture, MidConnectionCaptureCountsFromTheFirstNumberSeen) {
+  std::vector<RecordedFrame> frames;
+  auto conv = conversation();
+  for (std::size_t i = 3; i < conv.size(); ++i) {
+    frames.push_back({Instant::from_nanos(static_cast<std::int64_t>(i)), Side::Left, false,
+                      LinkType::RawIp, packet(conv[i])});
+  }
+  Analysis a = analyze(frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  EXPECT_FALSE(c.saw_syn);
+  EXPECT_EQ(c.segments[0].seq, 0u);
+  EXPECT_EQ(c.segments[1].seq, 100u);
+  ASSERT_FALSE(c.states.empty());
+  EXPECT_EQ(c.states.front().from, "ESTABLISHED");  // synchronized before the capture
+  auto v = connection_view(frames, c);
+  std::string text = render_ladder(v.recording, &v.analysis);
+  EXPECT_NE(text.find("seq 0:100 ack 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("(retransmission)"), std::string::npos) << text;
+  EXPECT_NE(text.find("(dup ack #1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("ESTABLISHED -> FIN-WAIT-1 (inferred)  [rfc9293_3_10_4_close_established]"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace synack::view
