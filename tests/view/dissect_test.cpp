@@ -50,7 +50,8 @@ wire::TcpRepr syn_repr() {
 
 TEST(Dissect, TcpSynEveryHeaderField) {
   const ByteVec bytes = tcp_frame(syn_repr(), /*dscp_ecn=*/0xb8 | 0b10);  // EF, ECT(0)
-  const auto ls = dissect(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet, bytes});
+  const auto ls =
+      dissect(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet, bytes});
   ASSERT_EQ(ls.size(), 3u);  // no payload layer for a SYN without data
 
   const Layer* eth = layer(ls, "Ethernet II");
@@ -165,7 +166,8 @@ TEST(Dissect, WrongChecksumsAreReportedNotRefused) {
   EXPECT_NE(field(tcp, "checksum").find("incorrect, should be 0x"), std::string::npos);
   // The right value is the one the emitter wrote.
   const std::uint16_t right = load_be16(bytes, 34 + 16) ^ 0xff00;
-  EXPECT_NE(field(tcp, "checksum").find(fmt::format("should be 0x{:04x}", right)), std::string::npos)
+  EXPECT_NE(field(tcp, "checksum").find(fmt::format("should be 0x{:04x}", right)),
+            std::string::npos)
       << field(tcp, "checksum");
   EXPECT_NE(field(layer(ls, "Internet Protocol Version 4"), "header checksum").find("incorrect"),
             std::string::npos);
@@ -185,8 +187,9 @@ TEST(Dissect, RawIpFrames) {
 TEST(Dissect, UdpAndIcmp) {
   const std::string msg = "ping";
   wire::UdpRepr u{5353, 53, as_bytes(msg)};
-  const ByteVec ub =
-      ipv4_frame(17, u.total_len(), [&](MutBytes out) { return u.emit(out, {kIpA, kIpB}); });
+  const ByteVec ub = ipv4_frame(17, u.total_len(), [&](MutBytes out) {
+    return u.emit(out, {kIpA, kIpB});
+  });
   auto ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet, ub});
   const Layer* udp = layer(ls, "User Datagram Protocol");
   ASSERT_NE(udp, nullptr);
@@ -216,10 +219,12 @@ TEST(Dissect, UdpAndIcmp) {
 
 TEST(Dissect, TruncatedFramesSayWhatIsWrong) {
   const ByteVec eth = tcp_frame(syn_repr());
-  auto ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet, ByteVec(eth.begin(), eth.begin() + 40)});
+  auto ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                     ByteVec(eth.begin(), eth.begin() + 40)});
   ASSERT_FALSE(ls.empty());
   EXPECT_EQ(ls.back().name, "Malformed");
-  ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet, ByteVec(eth.begin(), eth.begin() + 10)});
+  ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                ByteVec(eth.begin(), eth.begin() + 10)});
   ASSERT_EQ(ls.size(), 1u);
   EXPECT_EQ(ls[0].name, "Malformed");
 }
@@ -239,7 +244,8 @@ TEST(Dissect, SimulatedRun) {
   EXPECT_EQ(field(arp, "target IP address"), "10.77.0.2");
   ls = dissect(r.frames[1]);
   EXPECT_EQ(field(layer(ls, "Address Resolution Protocol"), "opcode"), "2 (reply)");
-  EXPECT_EQ(field(layer(ls, "Address Resolution Protocol"), "sender MAC address"), "02:00:00:00:00:02");
+  EXPECT_EQ(field(layer(ls, "Address Resolution Protocol"), "sender MAC address"),
+            "02:00:00:00:00:02");
 
   // The SYN: what the wire parser reads, the dissector shows.
   const RecordedFrame& syn = r.frames[2];

@@ -28,7 +28,8 @@ TEST(Html, SelfContainedPageWithTheFramesFields) {
   const Recording r = sim_recording("request-response");
   const Analysis a = analyze(r.frames);
   const std::string page = render_html(r, a);
-  if (const char* dir = std::getenv("SYNACK_VIEW_OUT")) write_whole_file(std::string(dir) + "/page.html", page);
+  if (const char* dir = std::getenv("SYNACK_VIEW_OUT"))
+    write_whole_file(std::string(dir) + "/page.html", page);
   EXPECT_TRUE(page.starts_with("<!DOCTYPE html>"));
   // Nothing from the network: no URL at all, no element that loads anything.
   EXPECT_EQ(page.find("http://"), std::string::npos);
@@ -37,7 +38,7 @@ TEST(Html, SelfContainedPageWithTheFramesFields) {
   EXPECT_EQ(page.find("href="), std::string::npos);
   EXPECT_EQ(page.find("@import"), std::string::npos);
   EXPECT_EQ(count(page, "url("), count(page, "url(#"));  // only references inside the page
-  EXPECT_EQ(count(page, "<script"), 2u);  // the JSON and the page's own script
+  EXPECT_EQ(count(page, "<script"), 2u);                 // the JSON and the page's own script
   // The ladder, inline, one clickable group per frame.
   EXPECT_EQ(count(page, "<svg class=\"ladder\""), 1u);
   EXPECT_EQ(count(page, "<g class=\"frame"), r.frames.size());
@@ -51,16 +52,21 @@ TEST(Html, SelfContainedPageWithTheFramesFields) {
     std::string hex;
     for (std::byte b : r.frames[i].bytes) hex += fmt::format("{:02x}", static_cast<unsigned>(b));
     EXPECT_NE(json.find("\"hex\":\"" + hex + "\""), std::string::npos) << i;
-    for (const Layer& l : dissect(r.frames[i], nullptr)) {
+    const SegmentInfo* seg = a.connections.empty() ? nullptr : segment_of(a.connections[0], i);
+    EXPECT_EQ(seg == nullptr, i < 2) << i;  // all but the two ARP frames are the connection's
+    for (const Layer& l : dissect(r.frames[i], seg)) {
       EXPECT_NE(json.find(json_string(l.name)), std::string::npos);
       for (const Field& f : l.fields) {
-        if (f.name.find("relative") != std::string::npos) continue;  // needs the analysis
-        EXPECT_NE(json.find(fmt::format("[{},{},", json_string(f.name), json_string(f.value))), std::string::npos)
+        EXPECT_NE(json.find(fmt::format("[{},{},", json_string(f.name), json_string(f.value))),
+                  std::string::npos)
             << f.name << " = " << f.value;
       }
     }
   }
   EXPECT_NE(json.find("[\"opcode\",\"1 (request)\","), std::string::npos);
+  // The analysis gave the request its relative numbers: seq 1, ack 1 (frame 4).
+  EXPECT_NE(json.find("[\"sequence number (relative)\",\"1\","), std::string::npos);
+  ASSERT_EQ(a.connections.size(), 1u);
   // The packet list and the pane the script fills.
   EXPECT_EQ(count(page, "<tr><td>") + count(page, "<tr class=\"lost\"><td>"), r.frames.size());
   EXPECT_NE(page.find("<aside id=\"detail\">"), std::string::npos);
@@ -92,7 +98,8 @@ TEST(Html, PlotsEveryDirectionThatCarriedData) {
   page = render_html(r, a);
   EXPECT_EQ(count(page, "<svg class=\"tsg\""), 2u);
   // The busiest first.
-  EXPECT_LT(page.find("10.77.0.2:80 &gt; 10.77.0.1:49152"), page.find("10.77.0.1:49152 &gt; 10.77.0.2:80"));
+  EXPECT_LT(page.find("10.77.0.2:80 &gt; 10.77.0.1:49152"),
+            page.find("10.77.0.1:49152 &gt; 10.77.0.2:80"));
   // No data, no graph.
   EXPECT_EQ(count(render_html(r, Analysis{}), "<svg class=\"tsg\""), 0u);
 }

@@ -65,7 +65,8 @@ Connection base() {
 Connection small() {
   Connection c = base();
   std::int64_t t = 1000;
-  for (std::uint32_t k = 0; k < 10; ++k) c.segments.push_back(data(t + k * 10, 1 + k * kMss, 0, k == 2));
+  for (std::uint32_t k = 0; k < 10; ++k)
+    c.segments.push_back(data(t + k * 10, 1 + k * kMss, 0, k == 2));
   c.segments.push_back(ack(3000, 1 + 2 * kMss));
   c.segments.push_back(ack(3010, 1 + 2 * kMss, {{1 + 3 * kMss, 1 + 10 * kMss}}));
   c.segments.push_back(data(3020, 1 + 2 * kMss, mark::kRetransmission));
@@ -87,13 +88,15 @@ TEST(TimeSequence, DrawsEveryPart) {
   EXPECT_EQ(xml_problem(svg), "");
   keep_for_a_look("tsg-small.svg", svg);
   EXPECT_NE(svg.find("time-sequence graph: 10.77.0.1:49152 &gt; 10.77.0.2:80"), std::string::npos);
-  EXPECT_NE(svg.find("12 data segments sent (1 retransmissions, 1 TLP probes), 14480 bytes, 1 lost on the link"),
+  EXPECT_NE(svg.find("12 data segments sent (1 retransmissions, 1 TLP probes), 14480 bytes, 1 lost "
+                     "on the link"),
             std::string::npos);
   // Each retransmission and probe its own mark, with what it was on hover.
   EXPECT_EQ(count(svg, "<line class=\"retransmission\""), 1u);
   EXPECT_EQ(count(svg, "<line class=\"probe\""), 1u);
   EXPECT_NE(svg.find("<title>retransmission seq 2897:4345 at 3.02 ms</title>"), std::string::npos);
-  EXPECT_NE(svg.find("<title>tail loss probe seq 13033:14481 at 5.1 ms</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>tail loss probe seq 13033:14481 at 5.1 ms</title>"),
+            std::string::npos);
   for (const char* cls : {"data", "lost", "ack", "window", "sack", "flight"})
     EXPECT_NE(svg.find(fmt::format("<path class=\"{}\"", cls)), std::string::npos) << cls;
   // The RTT panel holds this direction's two samples, not the other direction's.
@@ -131,7 +134,8 @@ Connection big(std::uint32_t rtx_every) {
       std::vector<SackRange> sack;
       if (k % 50 == 1) sack.push_back({1 + (k + 1) * kMss, 1 + (k + 3) * kMss});
       c.segments.push_back(ack(t + 6, 1 + (k - 1) * kMss, sack));
-      c.rtt.push_back({Instant::from_nanos((t + 6) * 1000), Dir::AtoB, Duration((400 + k % 97) * 1000)});
+      c.rtt.push_back(
+          {Instant::from_nanos((t + 6) * 1000), Dir::AtoB, Duration((400 + k % 97) * 1000)});
     }
     if (rtx_every && k % rtx_every == rtx_every - 1) {
       c.segments.push_back(data(t + 3, 1 + next_rtx * kMss, mark::kRetransmission));
@@ -155,7 +159,9 @@ TEST(TimeSequence, BoundedForAHundredMebibytes) {
   // 1,400 retransmissions are more than are drawn one by one: merged, but still drawn.
   EXPECT_EQ(count(svg, "<line class=\"retransmission\""), 0u);
   EXPECT_NE(svg.find("<path class=\"retransmission\""), std::string::npos);
-  EXPECT_NE(svg.find("71400 data segments sent (1400 retransmissions, 0 TLP probes), 101360000 bytes<"), std::string::npos);
+  EXPECT_NE(
+      svg.find("71400 data segments sent (1400 retransmissions, 0 TLP probes), 101360000 bytes<"),
+      std::string::npos);
   EXPECT_NE(svg.find("<path class=\"rtt\""), std::string::npos);
   EXPECT_EQ(count(svg, "<circle"), 0u);
   // The sequence axis is in MiB, ticks every 20 MiB up to the transfer's end (96.7 MiB).

@@ -57,7 +57,8 @@ TEST(SvgLadder, HandshakeRecording) {
   for (const auto& n : r.notes) {
     if (n.rule.empty()) continue;
     ++states;
-    EXPECT_NE(svg.find("<title>" + xml_escape(n.text) + "\nrule: " + n.rule + "</title>"), std::string::npos)
+    EXPECT_NE(svg.find("<title>" + xml_escape(n.text) + "\nrule: " + n.rule + "</title>"),
+              std::string::npos)
         << n.text;
   }
   EXPECT_GE(states, 8u);  // 4 on each side at least: open, established, close, closed
@@ -92,7 +93,8 @@ TEST(SvgLadder, EscapesAllText) {
   Recording r;
   r.left_title = "client <a&b> \"quoted\"";
   r.right_title = "server 'x'";
-  r.add_note({Instant::zero(), Side::Left, "app wrote <script>alert(1)</script> & left", "", false});
+  r.add_note(
+      {Instant::zero(), Side::Left, "app wrote <script>alert(1)</script> & left", "", false});
   r.add_note({Instant::zero(), Side::Right, "LISTEN -> SYN-RECEIVED", "rule<&>", false});
   r.add_frame({Instant::zero(), Side::Left, false, LinkType::Ethernet, ByteVec(5)});  // malformed
   const std::string svg = render_svg_ladder(r, nullptr);
@@ -111,9 +113,10 @@ TEST(SvgLadder, ElidesTheMiddleOfLongRuns) {
   r.left_title = hs.left_title;
   r.right_title = hs.right_title;
   for (int k = 0; k < 1000; ++k) {
-    r.add_frame({Instant::from_nanos(k * 1000), k % 2 ? Side::Right : Side::Left, false, LinkType::Ethernet,
-                 hs.frames[2].bytes});
-    if (k % 100 == 0) r.add_note({Instant::from_nanos(k * 1000), Side::Left, fmt::format("note {}", k), "", false});
+    r.add_frame({Instant::from_nanos(k * 1000), k % 2 ? Side::Right : Side::Left, false,
+                 LinkType::Ethernet, hs.frames[2].bytes});
+    if (k % 100 == 0)
+      r.add_note({Instant::from_nanos(k * 1000), Side::Left, fmt::format("note {}", k), "", false});
   }
   const std::string svg = render_svg_ladder(r, nullptr, {.max_frames = 400});
   EXPECT_EQ(xml_problem(svg), "");
@@ -165,7 +168,8 @@ TEST(SvgLadder, MarksFromTheAnalysisColourTheArrow) {
 TEST(SvgLadder, StateNotes) {
   EXPECT_TRUE(is_state_note({Instant::zero(), Side::Left, "SYN-SENT -> ESTABLISHED", "", false}));
   EXPECT_TRUE(is_state_note({Instant::zero(), Side::Left, "anything", "rfc9293_x", false}));
-  EXPECT_FALSE(is_state_note({Instant::zero(), Side::Left, "accept() -> new socket for 10.77.0.1:1", "", false}));
+  EXPECT_FALSE(is_state_note(
+      {Instant::zero(), Side::Left, "accept() -> new socket for 10.77.0.1:1", "", false}));
   EXPECT_FALSE(is_state_note({Instant::zero(), Side::Left, "connected", "", false}));
 }
 

@@ -26,8 +26,8 @@ inline constexpr wire::Ipv4Addr kIpB = wire::Ipv4Addr::from_octets(10, 77, 0, 2)
 
 // An Ethernet + IPv4 frame around a transport payload written by `emit_l4` at offset 34.
 template <typename EmitL4>
-ByteVec ipv4_frame(std::uint8_t proto, std::size_t l4_len, EmitL4 emit_l4, std::uint8_t dscp_ecn = 0,
-                   std::uint16_t ident = 0x1234) {
+ByteVec ipv4_frame(std::uint8_t proto, std::size_t l4_len, EmitL4 emit_l4,
+                   std::uint8_t dscp_ecn = 0, std::uint16_t ident = 0x1234) {
   ByteVec f(14 + 20 + l4_len);
   const std::size_t n = emit_l4(MutBytes(f).subspan(34));
   EXPECT_EQ(n, l4_len);
@@ -47,8 +47,12 @@ ByteVec ipv4_frame(std::uint8_t proto, std::size_t l4_len, EmitL4 emit_l4, std::
 }
 
 inline ByteVec tcp_frame(const wire::TcpRepr& t, std::uint8_t dscp_ecn = 0) {
-  return ipv4_frame(6, t.total_len(),
-                    [&](MutBytes out) { return t.emit(out, {kIpA, kIpB}); }, dscp_ecn);
+  return ipv4_frame(
+      6, t.total_len(),
+      [&](MutBytes out) {
+        return t.emit(out, {kIpA, kIpB});
+      },
+      dscp_ecn);
 }
 
 // The recording of `synack sim SCENARIO` with the defaults (seed 1, 1 ms each way).
@@ -103,8 +107,10 @@ inline std::string xml_problem(std::string_view x) {
     char quote = 0;
     for (; k < x.size(); ++k) {
       if (quote) {
-        if (x[k] == quote) quote = 0;
-        else if (x[k] == '<') return "raw < in an attribute";
+        if (x[k] == quote)
+          quote = 0;
+        else if (x[k] == '<')
+          return "raw < in an attribute";
       } else if (x[k] == '"' || x[k] == '\'') {
         quote = x[k];
       } else if (x[k] == '>') {
@@ -154,7 +160,9 @@ inline std::string xml_problem(std::string_view x) {
 // How many times `needle` occurs in `hay`.
 inline std::size_t count(std::string_view hay, std::string_view needle) {
   std::size_t n = 0;
-  for (auto p = hay.find(needle); p != std::string_view::npos; p = hay.find(needle, p + needle.size())) ++n;
+  for (auto p = hay.find(needle); p != std::string_view::npos;
+       p = hay.find(needle, p + needle.size()))
+    ++n;
   return n;
 }
 
@@ -162,7 +170,9 @@ inline std::size_t count(std::string_view hay, std::string_view needle) {
 inline std::size_t elements(std::string_view x) {
   std::size_t n = 0;
   for (std::size_t i = 0; i + 1 < x.size(); ++i)
-    if (x[i] == '<' && ((x[i + 1] >= 'a' && x[i + 1] <= 'z') || (x[i + 1] >= 'A' && x[i + 1] <= 'Z'))) ++n;
+    if (x[i] == '<' &&
+        ((x[i + 1] >= 'a' && x[i + 1] <= 'z') || (x[i + 1] >= 'A' && x[i + 1] <= 'Z')))
+      ++n;
   return n;
 }
 

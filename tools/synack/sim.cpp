@@ -14,10 +14,10 @@
 #include "cli.hpp"
 #include "html.hpp"
 #include "plot.hpp"
-#include "svg_ladder.hpp"
-#include "svg_util.hpp"
 #include "sim_attack.hpp"
 #include "sim_scenarios.hpp"
+#include "svg_ladder.hpp"
+#include "svg_util.hpp"
 #include "world.hpp"
 
 namespace synack::cli {
@@ -90,9 +90,12 @@ bool write_pictures(const SimArgs& a, const view::Recording& rec) {
   if (!a.plot.empty()) {
     // The direction that carried the most data (a transfer's sender).
     if (auto b = view::busiest_direction(an)) {
-      ok = put("--plot", a.plot, view::render_time_sequence(an.connections[b->connection], b->dir)) && ok;
+      ok = put("--plot", a.plot,
+               view::render_time_sequence(an.connections[b->connection], b->dir)) &&
+           ok;
     } else {
-      fmt::print(stderr, "synack sim: --plot: no TCP connection in this run to plot; '{}' not written\n",
+      fmt::print(stderr,
+                 "synack sim: --plot: no TCP connection in this run to plot; '{}' not written\n",
                  a.plot);
       ok = false;
     }

@@ -15,8 +15,12 @@ namespace {
 using wire::Ipv4Addr;
 using wire::MacAddr;
 
-std::string mac_at(Bytes b, std::size_t off) { return MacAddr::load(b, off).to_string(); }
-std::string ip_at(Bytes b, std::size_t off) { return Ipv4Addr::load(b, off).to_string(); }
+std::string mac_at(Bytes b, std::size_t off) {
+  return MacAddr::load(b, off).to_string();
+}
+std::string ip_at(Bytes b, std::size_t off) {
+  return Ipv4Addr::load(b, off).to_string();
+}
 
 // Builds one layer; every field names the bytes it came from (offsets relative to the
 // layer's start, stored absolute).
@@ -49,41 +53,61 @@ Layer problem(std::string what, std::uint32_t off, std::uint32_t len) {
 
 const char* ethertype_name(std::uint16_t t) {
   switch (t) {
-    case 0x0800: return "IPv4";
-    case 0x0806: return "ARP";
-    case 0x86dd: return "IPv6";
-    case 0x8100: return "802.1Q VLAN";
-    default: return "unknown";
+    case 0x0800:
+      return "IPv4";
+    case 0x0806:
+      return "ARP";
+    case 0x86dd:
+      return "IPv6";
+    case 0x8100:
+      return "802.1Q VLAN";
+    default:
+      return "unknown";
   }
 }
 
 const char* ecn_name(std::uint8_t e) {
   switch (e & 3) {
-    case 0: return "Not-ECT";
-    case 1: return "ECT(1)";
-    case 2: return "ECT(0)";
-    default: return "CE (congestion experienced)";
+    case 0:
+      return "Not-ECT";
+    case 1:
+      return "ECT(1)";
+    case 2:
+      return "ECT(0)";
+    default:
+      return "CE (congestion experienced)";
   }
 }
 
 const char* proto_name(std::uint8_t p) {
   switch (p) {
-    case 1: return "ICMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    default: return "unknown";
+    case 1:
+      return "ICMP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    default:
+      return "unknown";
   }
 }
 
 const char* icmp_type_name(std::uint8_t t) {
   switch (t) {
-    case 0: return "echo reply";
-    case 3: return "destination unreachable";
-    case 4: return "source quench";
-    case 8: return "echo request";
-    case 11: return "time exceeded";
-    case 12: return "parameter problem";
-    default: return "other";
+    case 0:
+      return "echo reply";
+    case 3:
+      return "destination unreachable";
+    case 4:
+      return "source quench";
+    case 8:
+      return "echo request";
+    case 11:
+      return "time exceeded";
+    case 12:
+      return "parameter problem";
+    default:
+      return "other";
   }
 }
 
@@ -260,9 +284,8 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   l.add("sequence number (raw)", fmt::format("{}", seq), 4, 4);
   const std::uint32_t seglen = plen + (flags.syn() ? 1 : 0) + (flags.fin() ? 1 : 0);
   if (seglen > 0) {
-    l.add("next sequence number", fmt::format("{}{}", (seg ? seg->seq : seq) + seglen,
-                                              seg ? " (relative)" : ""),
-          0, 0);
+    l.add("next sequence number",
+          fmt::format("{}{}", (seg ? seg->seq : seq) + seglen, seg ? " (relative)" : ""), 0, 0);
   }
   if (seg && flags.ack())
     l.add("acknowledgment number (relative)", fmt::format("{}", seg->ack), 8, 4);
@@ -285,8 +308,9 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   }
   std::string setlist;
   for (const auto& s : set) setlist += (setlist.empty() ? "" : ", ") + s;
-  l.add("flags", fmt::format("0x{:03x} ({})", ((load_u8(t, 12) & 0x0f) << 8) | fl,
-                             setlist.empty() ? "none" : setlist),
+  l.add("flags",
+        fmt::format("0x{:03x} ({})", ((load_u8(t, 12) & 0x0f) << 8) | fl,
+                    setlist.empty() ? "none" : setlist),
         12, 2);
   l.add("reserved", fmt::format("{}", load_u8(t, 12) & 0x0f), 12, 1, 1);
   for (const auto& [bit, name] : kFlags) l.add(name, (fl & bit) ? "1 (set)" : "0", 13, 1, 1);
@@ -300,9 +324,10 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   }
   l.add("checksum", checksum_text(load_be16(t, 16), transport_checksum(ip, 6, t, 16)), 16, 2);
   const std::uint16_t urp = load_be16(t, 18);
-  l.add("urgent pointer", flags.urg() ? fmt::format("{}", urp)
-                                      : fmt::format("{}{}", urp, urp ? " (URG not set)" : ""),
-        18, 2);
+  l.add(
+      "urgent pointer",
+      flags.urg() ? fmt::format("{}", urp) : fmt::format("{}{}", urp, urp ? " (URG not set)" : ""),
+      18, 2);
   if (hlen > 20) {
     l.add("options", fmt::format("{} bytes", hlen - 20), 20, static_cast<std::uint32_t>(hlen - 20));
     for (std::size_t i = 20; i < hlen;) {
@@ -359,7 +384,8 @@ void dissect_icmp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes m) {
   if (type == 0 || type == 8) {
     l.add("identifier", fmt::format("{}", load_be16(m, 4)), 4, 2);
     l.add("sequence number", fmt::format("{}", load_be16(m, 6)), 6, 2);
-    l.add("data", fmt::format("{} bytes", m.size() - 8), 8, static_cast<std::uint32_t>(m.size() - 8));
+    l.add("data", fmt::format("{} bytes", m.size() - 8), 8,
+          static_cast<std::uint32_t>(m.size() - 8));
   } else {
     if (type == 3 && code == 4) l.add("next-hop MTU", fmt::format("{}", load_be16(m, 6)), 6, 2);
     if (type == 12) l.add("pointer", fmt::format("{}", load_u8(m, 4)), 4, 1);
@@ -403,8 +429,8 @@ void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const Segme
   l.add("identification", fmt::format("0x{:04x} ({})", load_be16(p, 4), load_be16(p, 4)), 4, 2);
   std::string fnames = (frag & 0x4000) ? "DF" : "";
   if (frag & 0x2000) fnames += fnames.empty() ? "MF" : ", MF";
-  l.add("flags", fmt::format("0x{:x}{}", frag >> 13, fnames.empty() ? "" : " (" + fnames + ")"),
-        6, 1);
+  l.add("flags", fmt::format("0x{:x}{}", frag >> 13, fnames.empty() ? "" : " (" + fnames + ")"), 6,
+        1);
   l.add("reserved", fmt::format("{}", (frag >> 15) & 1), 6, 1, 1);
   l.add("don't fragment", (frag & 0x4000) ? "1 (set)" : "0", 6, 1, 1);
   l.add("more fragments", (frag & 0x2000) ? "1 (set)" : "0", 6, 1, 1);
@@ -430,10 +456,17 @@ void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const Segme
     return;
   }
   switch (proto) {
-    case 6: dissect_tcp(out, f, po, ip, payload, seg); break;
-    case 17: dissect_udp(out, f, po, ip, payload); break;
-    case 1: dissect_icmp(out, f, po, payload); break;
-    default: payload_layer(out, f, po, static_cast<std::uint32_t>(payload.size()));
+    case 6:
+      dissect_tcp(out, f, po, ip, payload, seg);
+      break;
+    case 17:
+      dissect_udp(out, f, po, ip, payload);
+      break;
+    case 1:
+      dissect_icmp(out, f, po, payload);
+      break;
+    default:
+      payload_layer(out, f, po, static_cast<std::uint32_t>(payload.size()));
   }
 }
 
@@ -451,7 +484,8 @@ std::vector<Layer> dissect(const RecordedFrame& fr, const SegmentInfo* seg) {
     return out;
   }
   if (f.size() < 14) {
-    out.push_back(problem("Ethernet: fewer than 14 bytes", 0, static_cast<std::uint32_t>(f.size())));
+    out.push_back(
+        problem("Ethernet: fewer than 14 bytes", 0, static_cast<std::uint32_t>(f.size())));
     return out;
   }
   LayerBuilder eth("Ethernet II", 0, 14);

@@ -15,9 +15,9 @@
 namespace synack::view {
 
 struct Field {
-  std::string name;   // "sequence number (raw)", "SYN"
-  std::string value;  // "1237512020", "set"
-  int depth = 0;      // 0: a field of the layer; 1, 2: a part of the field above
+  std::string name;                      // "sequence number (raw)", "SYN"
+  std::string value;                     // "1237512020", "set"
+  int depth = 0;                         // 0: a field of the layer; 1, 2: a part of the field above
   std::uint32_t offset = 0, length = 0;  // its bytes in the frame (length 0: none)
 };
 

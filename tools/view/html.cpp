@@ -218,7 +218,7 @@ std::string frames_json(const Recording& r, const Analysis& a, const SvgLadderOp
   for (const auto& c : a.connections)
     for (const auto& s : c.segments) seg_of.emplace(s.frame, &s);
   const LadderSelection sel = select_ladder_events(r, std::max<std::size_t>(lo.max_frames, 2));
-  Ladder ladder(r.left_title, r.right_title, r.absolute_seq);
+  Ladder ladder = ladder_for(r, &a);
   std::string o = "{\"frames\":[";
   bool first = true;
   for (std::size_t e = 0; e < r.events.size(); ++e) {
@@ -233,29 +233,31 @@ std::string frames_json(const Recording& r, const Analysis& a, const SvgLadderOp
     if (seg) {
       for (const auto& t : mark_tags(*seg)) marks += (marks.empty() ? "" : ", ") + t.text;
     }
-    if (f.lost && marks.find("lost") == std::string::npos) marks = marks.empty() ? "lost" : "lost, " + marks;
+    if (f.lost && marks.find("lost") == std::string::npos)
+      marks = marks.empty() ? "lost" : "lost, " + marks;
     std::string hex;
     hex.reserve(f.bytes.size() * 2);
     for (std::byte b : f.bytes) hex += fmt::format("{:02x}", static_cast<unsigned>(b));
     if (!first) o += ",\n";
     first = false;
-    o += fmt::format("{{\"i\":{},\"t\":\"{:.3f}\",\"from\":\"{}\",\"dir\":{},\"lost\":{},\"size\":{},", i,
-                     static_cast<double>(f.t.nanos()) / 1e6, f.from == Side::Left ? "left" : "right",
-                     json_string(side_name(r, f.from) + " \u2192 " +
-                                 side_name(r, f.from == Side::Left ? Side::Right : Side::Left)),
-                     f.lost ? "true" : "false", f.bytes.size());
+    o += fmt::format(
+        "{{\"i\":{},\"t\":\"{:.3f}\",\"from\":\"{}\",\"dir\":{},\"lost\":{},\"size\":{},", i,
+        static_cast<double>(f.t.nanos()) / 1e6, f.from == Side::Left ? "left" : "right",
+        json_string(side_name(r, f.from) + " \u2192 " +
+                    side_name(r, f.from == Side::Left ? Side::Right : Side::Left)),
+        f.lost ? "true" : "false", f.bytes.size());
     o += fmt::format("\"desc\":{},\"marks\":{},\"hex\":\"{}\",\"layers\":[", json_string(desc),
                      json_string(marks), hex);
     bool lfirst = true;
     for (const Layer& l : dissect(f, seg)) {
       if (!lfirst) o += ",";
       lfirst = false;
-      o += fmt::format("{{\"name\":{},\"summary\":{},\"off\":{},\"len\":{},\"fields\":[", json_string(l.name),
-                       json_string(l.summary), l.offset, l.length);
+      o += fmt::format("{{\"name\":{},\"summary\":{},\"off\":{},\"len\":{},\"fields\":[",
+                       json_string(l.name), json_string(l.summary), l.offset, l.length);
       for (std::size_t k = 0; k < l.fields.size(); ++k) {
         const Field& fl = l.fields[k];
-        o += fmt::format("{}[{},{},{},{},{}]", k ? "," : "", json_string(fl.name), json_string(fl.value),
-                         fl.depth, fl.offset, fl.length);
+        o += fmt::format("{}[{},{},{},{},{}]", k ? "," : "", json_string(fl.name),
+                         json_string(fl.value), fl.depth, fl.offset, fl.length);
       }
       o += "]}";
     }
@@ -270,21 +272,28 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
   std::string o;
   o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   o += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  o += "<title>synack: " + xml_escape(title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n";
+  o += "<title>synack: " + xml_escape(title) + "</title>\n<style>" + kCss +
+       "</style>\n</head>\n<body>\n";
   o += "<header><h1>" + xml_escape(title) + "</h1>\n";
   std::size_t lost = 0;
   for (const auto& f : r.frames) lost += f.lost ? 1 : 0;
-  o += fmt::format("<p>{} frames ({} lost on the link), {} TCP connection{}.", r.frames.size(), lost,
-                   a.connections.size(), a.connections.size() == 1 ? "" : "s");
+  o += fmt::format("<p>{} frames ({} lost on the link), {} TCP connection{}.", r.frames.size(),
+                   lost, a.connections.size(), a.connections.size() == 1 ? "" : "s");
   for (const auto& c : a.connections) {
     const auto& ab = c.dir[0];
     const auto& ba = c.dir[1];
     std::string srtt;
-    if (auto s = c.srtt()) srtt = fmt::format(", smoothed RTT {:.3f} ms", static_cast<double>(s->count()) / 1e6);
-    o += " " + xml_escape(fmt::format("{} \u2192 {}: {} bytes in {} segments ({} retransmitted); back: {} "
-                                      "bytes in {} segments ({} retransmitted){}.",
-                                      c.a.to_string(), c.b.to_string(), ab.bytes, ab.segments,
-                                      ab.retransmissions, ba.bytes, ba.segments, ba.retransmissions, srtt));
+    for (Dir d : {Dir::AtoB, Dir::BtoA}) {
+      if (auto s = c.srtt(d)) {
+        srtt += fmt::format(", smoothed RTT of {} data {:.3f} ms", d == Dir::AtoB ? "A→B" : "B→A",
+                            static_cast<double>(s->count()) / 1e6);
+      }
+    }
+    o += " " + xml_escape(fmt::format(
+                   "{} \u2192 {}: {} bytes in {} segments ({} retransmitted); back: {} "
+                   "bytes in {} segments ({} retransmitted){}.",
+                   c.a.to_string(), c.b.to_string(), ab.bytes, ab.segments, ab.retransmissions,
+                   ba.bytes, ba.segments, ba.retransmissions, srtt));
   }
   o += "</p>\n<p class=\"hint\">Click an arrow (or a row of the packet list) to see its fields; "
        "<kbd>\u2190</kbd> <kbd>\u2192</kbd> or <kbd>j</kbd> <kbd>k</kbd> step through the frames. "
@@ -305,8 +314,10 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
   std::vector<Dirn> dirs;
   for (std::size_t i = 0; i < a.connections.size(); ++i)
     for (Dir d : {Dir::AtoB, Dir::BtoA})
-      if (auto b = a.connections[i].dir[static_cast<int>(d)].bytes; b > 0) dirs.push_back({i, d, b});
-  std::stable_sort(dirs.begin(), dirs.end(), [](const Dirn& x, const Dirn& y) { return x.bytes > y.bytes; });
+      if (auto b = a.connections[i].dir[static_cast<int>(d)].bytes; b > 0)
+        dirs.push_back({i, d, b});
+  std::stable_sort(dirs.begin(), dirs.end(),
+                   [](const Dirn& x, const Dirn& y) { return x.bytes > y.bytes; });
   if (dirs.size() > opt.max_plots) dirs.resize(opt.max_plots);
   for (std::size_t k = 0; k < dirs.size(); ++k) {
     const auto& dn = dirs[k];
@@ -318,14 +329,17 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
   }
 
   // Packet list, from the same JSON (the rows are built here so the page works at once).
-  o += "<section class=\"block\"><h2>Packets</h2><div id=\"packet-scroll\"><table id=\"packets\"><thead><tr>"
-       "<th>No.</th><th>Time (ms)</th><th>From</th><th>Description</th><th>Marks</th></tr></thead><tbody>\n";
+  o += "<section class=\"block\"><h2>Packets</h2><div id=\"packet-scroll\"><table "
+       "id=\"packets\"><thead><tr>"
+       "<th>No.</th><th>Time "
+       "(ms)</th><th>From</th><th>Description</th><th>Marks</th></tr></thead><tbody>\n";
   {
     std::unordered_map<std::size_t, const SegmentInfo*> seg_of;
     for (const auto& c : a.connections)
       for (const auto& s : c.segments) seg_of.emplace(s.frame, &s);
-    const LadderSelection sel = select_ladder_events(r, std::max<std::size_t>(opt.ladder.max_frames, 2));
-    Ladder ladder(r.left_title, r.right_title, r.absolute_seq);
+    const LadderSelection sel =
+        select_ladder_events(r, std::max<std::size_t>(opt.ladder.max_frames, 2));
+    Ladder ladder = ladder_for(r, &a);
     for (std::size_t e = 0; e < r.events.size(); ++e) {
       if (r.events[e].kind != Recording::Event::Kind::Frame) continue;
       const std::size_t i = r.events[e].index;
@@ -335,15 +349,18 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
       std::string marks;
       if (auto it = seg_of.find(i); it != seg_of.end())
         for (const auto& t : mark_tags(*it->second)) marks += (marks.empty() ? "" : ", ") + t.text;
-      if (f.lost && marks.find("lost") == std::string::npos) marks = marks.empty() ? "lost" : "lost, " + marks;
-      o += fmt::format("<tr{}><td>{}</td><td>{:.3f}</td><td>{}</td><td class=\"d\">{}</td><td>{}</td></tr>\n",
-                       f.lost ? " class=\"lost\"" : "", i, static_cast<double>(f.t.nanos()) / 1e6,
-                       f.from == Side::Left ? "left" : "right", xml_escape(desc), xml_escape(marks));
+      if (f.lost && marks.find("lost") == std::string::npos)
+        marks = marks.empty() ? "lost" : "lost, " + marks;
+      o += fmt::format(
+          "<tr{}><td>{}</td><td>{:.3f}</td><td>{}</td><td class=\"d\">{}</td><td>{}</td></tr>\n",
+          f.lost ? " class=\"lost\"" : "", i, static_cast<double>(f.t.nanos()) / 1e6,
+          f.from == Side::Left ? "left" : "right", xml_escape(desc), xml_escape(marks));
     }
   }
   o += "</tbody></table></div></section>\n";
   o += "<pre id=\"selftest\" hidden></pre>\n";
-  o += "<script type=\"application/json\" id=\"frames-data\">" + frames_json(r, a, opt.ladder) + "</script>\n";
+  o += "<script type=\"application/json\" id=\"frames-data\">" + frames_json(r, a, opt.ladder) +
+       "</script>\n";
   o += std::string("<script>") + kScript + "</script>\n</body>\n</html>\n";
   return o;
 }

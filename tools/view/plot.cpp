@@ -140,7 +140,8 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   auto xpix = [&](double tv) { return kLeft + (tv - tmin + tpad) / tspan * pw; };
   auto col_of = [&](double tv) {
     auto c0 = static_cast<std::ptrdiff_t>((tv - tmin + tpad) / tspan * pw);
-    return static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(c0, 0, static_cast<std::ptrdiff_t>(ncols - 1)));
+    return static_cast<std::size_t>(
+        std::clamp<std::ptrdiff_t>(c0, 0, static_cast<std::ptrdiff_t>(ncols - 1)));
   };
   auto col_x = [&](std::size_t col) { return kLeft + static_cast<double>(col); };
 
@@ -229,12 +230,14 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
       "viewBox=\"0 0 {0} {1}\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
       "font-size=\"12\">\n",
       num(width), num(kHeight));
-  const std::string title = fmt::format("time-sequence graph: {} > {}", from.to_string(), to.to_string());
+  const std::string title =
+      fmt::format("time-sequence graph: {} > {}", from.to_string(), to.to_string());
   o += "<title>" + xml_escape(title) + "</title>\n";
-  o += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", num(width),
-                   num(kHeight));
-  o += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\" font-weight=\"bold\" fill=\"#111\">{}</text>\n",
-                   num(kLeft), xml_escape(title));
+  o += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n",
+                   num(width), num(kHeight));
+  o += fmt::format(
+      "<text x=\"{}\" y=\"22\" font-size=\"15\" font-weight=\"bold\" fill=\"#111\">{}</text>\n",
+      num(kLeft), xml_escape(title));
   const auto& pd = c.dir[static_cast<int>(d)];
   o += fmt::format(
       "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments sent ({} retransmissions, {} TLP "
@@ -251,30 +254,35 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     const char* text;
     bool line;
   };
-  const Entry legend[] = {{kData, "data", false},          {kLostC, "lost on the link", false},
-                          {kRtx, "retransmission", false}, {kProbeC, "TLP probe", false},
-                          {kAck, "ACK", true},             {kWin, "ACK + window", true},
+  const Entry legend[] = {{kData, "data", false},
+                          {kLostC, "lost on the link", false},
+                          {kRtx, "retransmission", false},
+                          {kProbeC, "TLP probe", false},
+                          {kAck, "ACK", true},
+                          {kWin, "ACK + window", true},
                           {kSackC, "SACK block", false}};
   double lx = kLeft;
   for (const auto& e : legend) {
     if (e.line) {
-      o += fmt::format("<line x1=\"{}\" y1=\"54\" x2=\"{}\" y2=\"54\" stroke=\"{}\" stroke-width=\"2\"/>",
-                       num(lx), num(lx + 16), e.color);
+      o += fmt::format(
+          "<line x1=\"{}\" y1=\"54\" x2=\"{}\" y2=\"54\" stroke=\"{}\" stroke-width=\"2\"/>",
+          num(lx), num(lx + 16), e.color);
     } else {
-      o += fmt::format("<rect x=\"{}\" y=\"47\" width=\"4\" height=\"14\" fill=\"{}\"/>", num(lx + 6),
-                       e.color);
+      o += fmt::format("<rect x=\"{}\" y=\"47\" width=\"4\" height=\"14\" fill=\"{}\"/>",
+                       num(lx + 6), e.color);
     }
     o += fmt::format("<text x=\"{}\" y=\"58\" fill=\"#222\">{}</text>\n", num(lx + 20), e.text);
-    lx += 20 + static_cast<double>(std::string_view(e.text).size()) * 6.4 + 18;
+    lx += 20 + static_cast<double>(std::string_view(e.text).size()) * 6.0 + 18;
   }
 
   // Axes and grids.
   const double x_step = nice_step(tspan, 10);
   auto x_ticks = [&](double top, double bottom, bool labels) {
-    for (double v = std::ceil((tmin - tpad) / x_step) * x_step; v <= tmax + tpad + x_step * 1e-9; v += x_step) {
+    for (double v = std::ceil((tmin - tpad) / x_step) * x_step; v <= tmax + tpad + x_step * 1e-9;
+         v += x_step) {
       const double x = xpix(v);
-      o += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#e6e6e6\"/>", num(x),
-                       num(top), num(bottom));
+      o += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#e6e6e6\"/>",
+                       num(x), num(top), num(bottom));
       if (labels) {
         o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
                          num(x), num(bottom + 15), trim_num(v));
@@ -284,24 +292,28 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   };
   auto frame = [&](const Panel& p, const std::string& ylabel, auto fmt_tick, double y_step) {
     x_ticks(p.top(), p.bottom(), true);
-    for (double v = std::ceil(p.ymin() / y_step) * y_step; v <= p.ymax() + y_step * 1e-9; v += y_step) {
+    for (double v = std::ceil(p.ymin() / y_step) * y_step; v <= p.ymax() + y_step * 1e-9;
+         v += y_step) {
       o += fmt::format(
           "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#e6e6e6\"/>"
           "<text x=\"{3}\" y=\"{4}\" text-anchor=\"end\" fill=\"#444\">{5}</text>",
           num(kLeft), num(p.y(v)), num(kLeft + pw), num(kLeft - 6), num(p.y(v) + 4), fmt_tick(v));
     }
     o += fmt::format(
-        "\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", num(kLeft),
-        num(p.top()), num(pw), num(p.bottom() - p.top()));
+        "\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
+        num(kLeft), num(p.top()), num(pw), num(p.bottom() - p.top()));
     o += fmt::format(
-        "<text x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" fill=\"#222\" transform=\"rotate(-90 {0} {1})\">{2}"
+        "<text x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" fill=\"#222\" transform=\"rotate(-90 {0} "
+        "{1})\">{2}"
         "</text>\n",
         num(16), num((p.top() + p.bottom()) / 2), xml_escape(ylabel));
   };
   auto byte_axis = [&](const Panel& p, const std::string& what) {
     const ByteUnit u = byte_unit(p.ymax());
     const double step = nice_step((p.ymax() - p.ymin()) / u.div, 6) * u.div;
-    frame(p, fmt::format("{} ({})", what, u.name), [&](double v) { return trim_num(v / u.div); }, step);
+    frame(
+        p, fmt::format("{} ({})", what, u.name), [&](double v) { return trim_num(v / u.div); },
+        step);
   };
 
   // The main panel.
@@ -340,30 +352,34 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   auto path_el = [&](const std::string& cls, const std::string& d_attr, const char* color, double w,
                      const char* extra = "") {
     if (d_attr.empty()) return;
-    o += fmt::format("<path class=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", cls,
-                     d_attr, color, num(w), extra);
+    o += fmt::format(
+        "<path class=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", cls,
+        d_attr, color, num(w), extra);
   };
-  o += fmt::format("<clipPath id=\"{}-main\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\n",
-                   opt.id, num(kLeft), num(kMainTop), num(pw), num(kMainH));
+  o += fmt::format(
+      "<clipPath id=\"{}-main\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>\n",
+      opt.id, num(kLeft), num(kMainTop), num(pw), num(kMainH));
   const std::string clip = fmt::format(" clip-path=\"url(#{}-main)\"", opt.id);
   path_el("window", step_path(win, main), kWin, 1.5, clip.c_str());
   path_el("sack", bars_path(sack, main), kSackC, 3, " stroke-opacity=\"0.7\"");
   path_el("ack", step_path(ack, main), kAck, 1.5);
   path_el("data", bars_path(bars[kNormal], main), kData, 1.5);
-  path_el("lost", bars_path(bars[kLostK], main), kLostC, 2);
-  path_el("retransmission", bars_path(bars[kRtxK], main), kRtx, 2.5);
-  path_el("probe", bars_path(bars[kProbeK], main), kProbeC, 2.5);
+  // Wider than the data bars, so a lost or repeated segment in a burst stands out.
+  path_el("lost", bars_path(bars[kLostK], main), kLostC, 4);
+  path_el("retransmission", bars_path(bars[kRtxK], main), kRtx, 4);
+  path_el("probe", bars_path(bars[kProbeK], main), kProbeC, 4);
   if (!merge_marked) {
     for (const auto& m : marked) {
       const double x = xpix(m.t);
       const double y1 = main.y(m.lo), y2 = main.y(m.hi);
       o += fmt::format(
-          "<line class=\"{}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\">"
+          "<line class=\"{}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
+          "stroke-width=\"4\">"
           "<title>{} seq {}:{} at {} {}</title></line>\n",
-          m.kind == kRtxK ? "retransmission" : "probe", num(x), num(std::max(y1, (y1 + y2) / 2 + 2)), num(x),
-          num(std::min(y2, (y1 + y2) / 2 - 2)), m.kind == kRtxK ? kRtx : kProbeC,
-          m.kind == kRtxK ? "retransmission" : "tail loss probe", m.seq, m.seq + m.len, trim_num(m.t),
-          secs ? "s" : "ms");
+          m.kind == kRtxK ? "retransmission" : "probe", num(x),
+          num(std::max(y1, (y1 + y2) / 2 + 2)), num(x), num(std::min(y2, (y1 + y2) / 2 - 2)),
+          m.kind == kRtxK ? kRtx : kProbeC, m.kind == kRtxK ? "retransmission" : "tail loss probe",
+          m.seq, m.seq + m.len, trim_num(m.t), secs ? "s" : "ms");
     }
   }
 
@@ -376,20 +392,25 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     rtt_max = std::max(rtt_max, static_cast<double>(r.rtt.count()) / 1e6);
   }
   const Panel rp(kLeft, pw, kRttTop, kRttH, 0, rtt_max > 0 ? rtt_max * 1.1 : 1);
-  frame(rp, "RTT (ms)", [](double v) { return trim_num(v); }, nice_step(rp.ymax(), 4));
+  frame(
+      rp, "RTT (ms)", [](double v) { return trim_num(v); }, nice_step(rp.ymax(), 4));
   if (rtts.empty()) {
-    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#888\">no RTT samples</text>\n",
-                     num(kLeft + pw / 2), num(kRttTop + kRttH / 2));
+    o += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#888\">no RTT samples</text>\n",
+        num(kLeft + pw / 2), num(kRttTop + kRttH / 2));
   } else if (rtts.size() <= opt.max_rtt_points) {
     for (const RttSample* r : rtts) {
       const double v = static_cast<double>(r->rtt.count()) / 1e6;
       o += fmt::format(
-          "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"><title>RTT {} ms at {} {}</title></circle>\n",
-          num(xpix(tx(r->t))), num(rp.y(v)), kRttC, trim_num(v), trim_num(tx(r->t)), secs ? "s" : "ms");
+          "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"><title>RTT {} ms at {} "
+          "{}</title></circle>\n",
+          num(xpix(tx(r->t))), num(rp.y(v)), kRttC, trim_num(v), trim_num(tx(r->t)),
+          secs ? "s" : "ms");
     }
   } else {
     std::vector<Column> cols(ncols);
-    for (const RttSample* r : rtts) cols[col_of(tx(r->t))].add(static_cast<double>(r->rtt.count()) / 1e6);
+    for (const RttSample* r : rtts)
+      cols[col_of(tx(r->t))].add(static_cast<double>(r->rtt.count()) / 1e6);
     std::string path;
     for (std::size_t i = 0; i < ncols; ++i) {
       if (!cols[i].any) continue;
@@ -397,15 +418,16 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     }
     path_el("rtt", path, kRttC, 3, " stroke-linecap=\"round\"");
   }
-  o += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#222\">RTT samples ({})</text>\n", num(kLeft + 6),
-                   num(kRttTop - 6), rtts.size());
+  o += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#222\">RTT samples ({})</text>\n",
+                   num(kLeft + 6), num(kRttTop - 6), rtts.size());
 
   // Bytes in flight.
   const Panel fp(kLeft, pw, kFlightTop, kFlightH, 0, flight_max > 0 ? flight_max * 1.1 : 1);
   byte_axis(fp, "in flight");
   path_el("flight", step_path(flight, fp), kFlightC, 1.5);
   o += fmt::format(
-      "<text x=\"{}\" y=\"{}\" fill=\"#222\">bytes in flight (seen on the wire): highest sequence sent "
+      "<text x=\"{}\" y=\"{}\" fill=\"#222\">bytes in flight (seen on the wire): highest sequence "
+      "sent "
       "minus highest ACK received; not the congestion window</text>\n",
       num(kLeft + 6), num(kFlightTop - 6));
   o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#222\">{}</text>\n",

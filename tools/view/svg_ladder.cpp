@@ -22,7 +22,9 @@ constexpr double kRow = 30;         // one event
 constexpr double kDrop = 14;        // how far an arrow falls while crossing
 constexpr double kCharW = 6.6;      // 11px monospace
 
-std::string ms(Instant t) { return fmt::format("{:.3f}", static_cast<double>(t.nanos()) / 1e6); }
+std::string ms(Instant t) {
+  return fmt::format("{:.3f}", static_cast<double>(t.nanos()) / 1e6);
+}
 
 // The text ladder's description without the option list and with single spaces:
 // "58407 > 80 S seq 0 win 65535" (the full text is on hover).
@@ -47,12 +49,22 @@ struct Colors {
 }  // namespace
 
 std::string describe_frame(Ladder& ladder, const RecordedFrame& f) {
-  if (f.link == LinkType::Ethernet) return ladder.describe(f.bytes);
-  // Raw IP: the describer reads Ethernet; give it a header saying IPv4.
-  ByteVec eth(14, std::byte{0});
-  eth[12] = std::byte{0x08};
-  eth.insert(eth.end(), f.bytes.begin(), f.bytes.end());
-  return ladder.describe(eth);
+  return ladder.describe(f);
+}
+
+Ladder ladder_for(const Recording& r, const Analysis* a) {
+  // As render_ladder() (synack trace) sets it up: with an analysis, checksums are not
+  // required and a connection seen without its SYN counts from its first number.
+  Ladder l(r.left_title, r.right_title, r.absolute_seq);
+  if (a) {
+    l.verify_checksums(false);
+    if (a->connections.size() == 1) {
+      const Connection& c = a->connections.front();
+      if (c.dir[0].base) l.set_base(c.a.ip.value, c.a.port, c.b.ip.value, c.b.port, *c.dir[0].base);
+      if (c.dir[1].base) l.set_base(c.b.ip.value, c.b.port, c.a.ip.value, c.a.port, *c.dir[1].base);
+    }
+  }
+  return l;
 }
 
 bool is_state_note(const RecordedNote& n) {
@@ -94,6 +106,7 @@ std::vector<MarkTag> mark_tags(const SegmentInfo& s) {
       {mark::kEcnEcho, "ECE", "#2471a3"},
       {mark::kCwr, "CWR", "#2471a3"},
       {mark::kBadChecksum, "bad checksum", "#c0392b"},
+      {mark::kGap, "gap before (not captured)", "#7f8c8d"},
   };
   std::vector<MarkTag> out;
   for (const auto& m : kMarks) {
@@ -153,13 +166,14 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
   }
   // Describe every frame in order (the describer learns each direction's ISN from SYNs),
   // also those the picture elides.
-  Ladder ladder(r.left_title, r.right_title, r.absolute_seq);
+  Ladder ladder = ladder_for(r, analysis);
   std::vector<std::string> desc;
   desc.reserve(r.frames.size());
   for (const auto& f : r.frames) desc.push_back(describe_frame(ladder, f));
 
   const LadderSelection sel = select_ladder_events(r, std::max<std::size_t>(options.max_frames, 2));
-  const std::size_t rows = sel.head_end + (r.events.size() - sel.tail_begin) + (sel.elided() ? 1 : 0);
+  const std::size_t rows =
+      sel.head_end + (r.events.size() - sel.tail_begin) + (sel.elided() ? 1 : 0);
   const double height = kTop + static_cast<double>(rows) * kRow + 40;
 
   std::string o;
@@ -180,7 +194,8 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
   // Column titles and timelines.
   o += fmt::format("<text x=\"{}\" y=\"18\" text-anchor=\"end\" fill=\"#555\">time (ms)</text>\n",
                    num(kTimeRight));
-  for (auto [x, title] : {std::pair{kLeftLine, &r.left_title}, std::pair{kRightLine, &r.right_title}}) {
+  for (auto [x, title] :
+       {std::pair{kLeftLine, &r.left_title}, std::pair{kRightLine, &r.right_title}}) {
     o += fmt::format(
         "<text class=\"host\" x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"14\" "
         "font-weight=\"bold\" fill=\"#111\">{}</text>\n",
@@ -195,8 +210,9 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
   auto time_cell = [&](Instant t) {
     std::string s = ms(t);
     if (s != prev_time) {
-      o += fmt::format("<text class=\"time\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#555\">{}</text>\n",
-                       num(kTimeRight), num(y + 4), s);
+      o += fmt::format(
+          "<text class=\"time\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#555\">{}</text>\n",
+          num(kTimeRight), num(y + 4), s);
     }
     prev_time = s;
   };
@@ -205,8 +221,8 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     const bool left = n.side == Side::Left;
     const bool state = is_state_note(n);
     const double room = left ? kLeftLine - 13 - kTimeRight - 6 : kWidth - kRightLine - 16;
-    const std::string text = clip(n.text + (n.inferred ? " (inferred)" : ""),
-                                  static_cast<std::size_t>(room / kCharW));
+    const std::string text =
+        clip(n.text + (n.inferred ? " (inferred)" : ""), static_cast<std::size_t>(room / kCharW));
     const double w = static_cast<double>(text.size()) * kCharW + 10;
     const double x = left ? kLeftLine - 8 : kRightLine + 8;
     std::string hover = n.text;
@@ -216,11 +232,13 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     o += "<title>" + xml_escape(hover) + "</title>";
     if (state) {
       o += fmt::format(
-          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"17\" rx=\"3\" fill=\"{}\" stroke=\"{}\"{}/>",
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"17\" rx=\"3\" fill=\"{}\" "
+          "stroke=\"{}\"{}/>",
           num(left ? x - w : x), num(y - 8.5), num(w), Colors::kStateFill, Colors::kState,
           n.inferred ? " stroke-dasharray=\"3,2\"" : "");
       o += fmt::format(
-          "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" font-weight=\"bold\">{}</text>",
+          "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
+          "font-weight=\"bold\">{}</text>",
           num(left ? x - w / 2 : x + w / 2), num(y + 4), Colors::kState, xml_escape(text));
     } else {
       o += fmt::format(
@@ -239,18 +257,23 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     auto it = seg_of.find(i);
     const SegmentInfo* seg = it == seg_of.end() ? nullptr : it->second;
     std::vector<MarkTag> tags = seg ? mark_tags(*seg) : std::vector<MarkTag>{};
-    if (f.lost && (!seg || !(seg->marks & mark::kLost))) tags.insert(tags.begin(), {"lost", Colors::kLost});
-    const char* color = f.lost ? Colors::kLost : (!tags.empty() ? tags.front().color : Colors::kArrow);
+    if (f.lost && (!seg || !(seg->marks & mark::kLost)))
+      tags.insert(tags.begin(), {"lost", Colors::kLost});
+    const char* color =
+        f.lost ? Colors::kLost : (!tags.empty() ? tags.front().color : Colors::kArrow);
     std::string hover = fmt::format("frame {} at {} ms, {} bytes{}\n{}", i, ms(f.t), f.bytes.size(),
                                     f.lost ? ", lost on the link" : "", desc[i]);
     for (const auto& t : tags) hover += "\n" + t.text;
-    o += fmt::format("<g class=\"frame{}\" data-frame=\"{}\" id=\"frame-{}\">", f.lost ? " lost" : "", i, i);
+    o += fmt::format("<g class=\"frame{}\" data-frame=\"{}\" id=\"frame-{}\">",
+                     f.lost ? " lost" : "", i, i);
     o += "<title>" + xml_escape(hover) + "</title>";
     // A wide transparent band makes the thin arrow easy to click.
-    o += fmt::format("<rect class=\"hit\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"transparent\"/>",
-                     num(kLeftLine), num(y - kRow / 2), num(kRightLine - kLeftLine), num(kRow));
+    o += fmt::format(
+        "<rect class=\"hit\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"transparent\"/>",
+        num(kLeftLine), num(y - kRow / 2), num(kRightLine - kLeftLine), num(kRow));
     // Text reads left to right along the arrow: rising for an arrow that goes right to left.
-    const double angle = std::atan2(ltr ? kDrop : -kDrop, kRightLine - kLeftLine) * 180 / 3.14159265358979;
+    const double angle =
+        std::atan2(ltr ? kDrop : -kDrop, kRightLine - kLeftLine) * 180 / 3.14159265358979;
     const double mx = (kLeftLine + kRightLine) / 2;
     if (f.lost) {
       // Stops 60 % of the way across, where the link dropped it, at an x.
@@ -260,7 +283,8 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
           "stroke-width=\"1.6\" stroke-dasharray=\"6,3\"/>",
           num(x1), num(y1), num(ex), num(ey), color);
       o += fmt::format(
-          "<path class=\"cross\" d=\"M{},{} l8,8 m0,-8 l-8,8\" stroke=\"{}\" stroke-width=\"2.2\"/>",
+          "<path class=\"cross\" d=\"M{},{} l8,8 m0,-8 l-8,8\" stroke=\"{}\" "
+          "stroke-width=\"2.2\"/>",
           num(ex - 4), num(ey - 4), Colors::kLost);
     } else {
       o += fmt::format(
@@ -273,18 +297,19 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     o += fmt::format(
         "<text class=\"label\" x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" fill=\"{2}\" "
         "transform=\"rotate({3} {0} {4})\">{5}</text>",
-        num(mx), num(mid_y - (f.lost ? 7 : 4)), f.lost ? Colors::kLost : "#111", num(angle), num(mid_y),
-        xml_escape(clip(short_label(desc[i]), max_chars)));
+        num(mx), num(mid_y - (f.lost ? 7 : 4)), f.lost ? Colors::kLost : "#111", num(angle),
+        num(mid_y), xml_escape(clip(short_label(desc[i]), max_chars)));
     if (!tags.empty()) {
       // Under the arrow, each tag in its colour.
       std::string line;
       std::size_t chars = 0;
       for (std::size_t k = 0; k < tags.size(); ++k) {
         if (k) {
-          line += "<tspan fill=\"#999\">, </tspan>";
+          line += "<tspan fill=\"#999\">,&#160;</tspan>";  // a space no renderer trims
           chars += 2;
         }
-        line += fmt::format("<tspan fill=\"{}\">{}</tspan>", tags[k].color, xml_escape(tags[k].text));
+        line +=
+            fmt::format("<tspan fill=\"{}\">{}</tspan>", tags[k].color, xml_escape(tags[k].text));
         chars += tags[k].text.size();
       }
       (void)chars;
@@ -303,8 +328,10 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
         if (sel.elided_notes) what += fmt::format(" and {} notes", sel.elided_notes);
         what += " not drawn ...";
         o += fmt::format(
-            "<g class=\"elided\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"20\" fill=\"#f3f3f3\"/>"
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\" font-style=\"italic\">{}</text></g>\n",
+            "<g class=\"elided\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"20\" "
+            "fill=\"#f3f3f3\"/>"
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\" "
+            "font-style=\"italic\">{}</text></g>\n",
             num(kTimeRight + 8), num(y - 10), num(kWidth - kTimeRight - 16),
             num((kLeftLine + kRightLine) / 2), num(y + 4), xml_escape(what));
         y += kRow;

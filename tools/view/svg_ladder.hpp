@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "analysis.hpp"
+#include "ladder.hpp"
 #include "recording.hpp"
 
 namespace synack::view {
@@ -52,8 +53,11 @@ struct MarkTag {
 };
 std::vector<MarkTag> mark_tags(const SegmentInfo& s);
 
-// The frame's description by the text ladder (Ladder::describe), raw-IP frames included.
-class Ladder;
+// The text ladder's describer set up as render_ladder() sets it up for `r` and `a`
+// (relative numbers from the analysis' bases, checksums not required with an analysis),
+// and a frame's description by it. Call describe_frame for every frame in order: it
+// learns each direction's ISN from the SYNs.
+Ladder ladder_for(const Recording& r, const Analysis* a);
 std::string describe_frame(Ladder& ladder, const RecordedFrame& f);
 
 }  // namespace synack::view
