@@ -88,7 +88,7 @@ TEST(TimeSequence, DrawsEveryPart) {
   EXPECT_EQ(xml_problem(svg), "");
   keep_for_a_look("tsg-small.svg", svg);
   EXPECT_NE(svg.find("time-sequence graph: 10.77.0.1:49152 &gt; 10.77.0.2:80"), std::string::npos);
-  EXPECT_NE(svg.find("12 data segments sent (1 retransmissions, 1 TLP probes), 14480 bytes, 1 lost "
+  EXPECT_NE(svg.find("12 data segments sent (1 retransmission, 1 TLP probe), 14480 bytes, 1 lost "
                      "on the link"),
             std::string::npos);
   // Each retransmission and probe its own mark, with what it was on hover.

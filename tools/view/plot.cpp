@@ -240,9 +240,9 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
       num(kLeft), xml_escape(title));
   const auto& pd = c.dir[static_cast<int>(d)];
   o += fmt::format(
-      "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments sent ({} retransmissions, {} TLP "
-      "probes), {} bytes{}</text>\n",
-      num(kLeft), data_segs, retrans, probes, pd.bytes,
+      "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments sent ({} retransmission{}, {} TLP "
+      "probe{}), {} bytes{}</text>\n",
+      num(kLeft), data_segs, retrans, retrans == 1 ? "" : "s", probes, probes == 1 ? "" : "s", pd.bytes,
       (lost ? fmt::format(", {} lost on the link", lost) : "") +
           (window_cut ? fmt::format("; ACK + window reaches {} bytes, above the graph",
                                     static_cast<std::uint64_t>(win_max))
@@ -337,14 +337,15 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     if (!path.empty()) path += fmt::format("H{}", num(kLeft + pw));
     return path;
   };
-  auto bars_path = [&](const std::vector<Column>& cols, const Panel& p) {
+  // One vertical bar per column, at least 2 * min_half pixels tall, so a single
+  // segment shows next to a long transfer.
+  auto bars_path = [&](const std::vector<Column>& cols, const Panel& p, double min_half) {
     std::string path;
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (!cols[i].any) continue;
       const double y1 = p.y(cols[i].lo), y2 = p.y(cols[i].hi);
-      // At least 2 pixels tall, so a segment small next to the axis still shows.
       const double mid = (y1 + y2) / 2;
-      const double a = std::max(y1, mid + 1), b = std::min(y2, mid - 1);
+      const double a = std::max(y1, mid + min_half), b = std::min(y2, mid - min_half);
       path += fmt::format("M{},{}V{}", num(col_x(i) + 0.5), num(a), num(b));
     }
     return path;
@@ -361,23 +362,23 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
       opt.id, num(kLeft), num(kMainTop), num(pw), num(kMainH));
   const std::string clip = fmt::format(" clip-path=\"url(#{}-main)\"", opt.id);
   path_el("window", step_path(win, main), kWin, 1.5, clip.c_str());
-  path_el("sack", bars_path(sack, main), kSackC, 3, " stroke-opacity=\"0.7\"");
+  path_el("sack", bars_path(sack, main, 1), kSackC, 2, " stroke-opacity=\"0.6\"");
   path_el("ack", step_path(ack, main), kAck, 1.5);
-  path_el("data", bars_path(bars[kNormal], main), kData, 1.5);
+  path_el("data", bars_path(bars[kNormal], main, 1), kData, 1.5);
   // Wider than the data bars, so a lost or repeated segment in a burst stands out.
-  path_el("lost", bars_path(bars[kLostK], main), kLostC, 4);
-  path_el("retransmission", bars_path(bars[kRtxK], main), kRtx, 4);
-  path_el("probe", bars_path(bars[kProbeK], main), kProbeC, 4);
+  path_el("lost", bars_path(bars[kLostK], main, 3.5), kLostC, 4);
+  path_el("retransmission", bars_path(bars[kRtxK], main, 3.5), kRtx, 4);
+  path_el("probe", bars_path(bars[kProbeK], main, 3.5), kProbeC, 4);
   if (!merge_marked) {
     for (const auto& m : marked) {
       const double x = xpix(m.t);
       const double y1 = main.y(m.lo), y2 = main.y(m.hi);
       o += fmt::format(
           "<line class=\"{}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
-          "stroke-width=\"4\">"
+          "stroke-width=\"5\">"
           "<title>{} seq {}:{} at {} {}</title></line>\n",
           m.kind == kRtxK ? "retransmission" : "probe", num(x),
-          num(std::max(y1, (y1 + y2) / 2 + 2)), num(x), num(std::min(y2, (y1 + y2) / 2 - 2)),
+          num(std::max(y1, (y1 + y2) / 2 + 5)), num(x), num(std::min(y2, (y1 + y2) / 2 - 5)),
           m.kind == kRtxK ? kRtx : kProbeC, m.kind == kRtxK ? "retransmission" : "tail loss probe",
           m.seq, m.seq + m.len, trim_num(m.t), secs ? "s" : "ms");
     }

@@ -346,6 +346,10 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     }
     y += kRow;
   }
+  o += fmt::format(
+      "<text x=\"{}\" y=\"{}\" fill=\"#888\" font-size=\"10\">one row per event, evenly spaced: "
+      "not to scale in time</text>\n",
+      num(kTimeRight - 60), num(height - 6));
   o += "</svg>\n";
   return o;
 }
