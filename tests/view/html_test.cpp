@@ -116,6 +116,26 @@ TEST(Html, EscapesTitlesAndNotes) {
   EXPECT_EQ(json_blob(page).find('<'), std::string::npos);
 }
 
+TEST(Html, LongRunsHoldTheFramesTheLadderDraws) {
+  const Recording hs = sim_recording("handshake");
+  Recording r;
+  r.left_title = hs.left_title;
+  r.right_title = hs.right_title;
+  for (int k = 0; k < 1000; ++k) {
+    r.add_frame({Instant::from_nanos(k * 1000), k % 2 ? Side::Right : Side::Left, false,
+                 LinkType::Ethernet, hs.frames[k % hs.frames.size()].bytes});
+  }
+  const std::string page = render_html(r, analyze(r.frames));
+  EXPECT_NE(page.find("the 600 between are left out"), std::string::npos);
+  EXPECT_EQ(count(page, "<g class=\"frame"), 400u);
+  const std::string json = json_blob(page);
+  EXPECT_EQ(count(json, "{\"i\":"), 400u);
+  EXPECT_NE(json.find("{\"i\":199,"), std::string::npos);
+  EXPECT_EQ(json.find("{\"i\":200,"), std::string::npos);
+  EXPECT_NE(json.find("{\"i\":800,"), std::string::npos);
+  EXPECT_LT(page.size(), 2'000'000u);
+}
+
 TEST(Html, JsonStrings) {
   EXPECT_EQ(json_string("a\"b\\c\n</script>"), "\"a\\\"b\\\\c\\n\\u003c/script\\u003e\"");
   EXPECT_EQ(json_string(std::string("\x01", 1)), "\"\\u0001\"");

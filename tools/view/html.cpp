@@ -31,7 +31,7 @@ svg.ladder g.frame.selected line.arrow { stroke-width: 2.6; }
 #detail { flex: 0 0 470px; overflow: auto; background: #fff; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; }
 #detail h2 { font-size: 15px; margin: 2px 0 4px; }
 #detail .marks { color: #b03a2e; font-weight: 600; margin: 2px 0 6px; }
-#detail .desc { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; color: var(--muted); margin-bottom: 6px; word-break: break-all; }
+#detail .desc { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; color: var(--muted); margin-bottom: 6px; overflow-wrap: anywhere; }
 #detail details { border-top: 1px solid var(--line); padding: 3px 0; }
 #detail summary { cursor: pointer; font-weight: 600; }
 #detail summary span { font-weight: normal; color: var(--muted); }
@@ -295,7 +295,16 @@ std::string render_html(const Recording& r, const Analysis& a, const HtmlOptions
                    c.a.to_string(), c.b.to_string(), ab.bytes, ab.segments, ab.retransmissions,
                    ba.bytes, ba.segments, ba.retransmissions, srtt));
   }
-  o += "</p>\n<p class=\"hint\">Click an arrow (or a row of the packet list) to see its fields; "
+  o += "</p>\n";
+  if (const LadderSelection sel =
+          select_ladder_events(r, std::max<std::size_t>(opt.ladder.max_frames, 2));
+      sel.elided()) {
+    o += fmt::format(
+        "<p>The ladder and the packet list hold the first and last frames; the {} between are "
+        "left out.</p>\n",
+        sel.elided_frames);
+  }
+  o += "<p class=\"hint\">Click an arrow (or a row of the packet list) to see its fields; "
        "<kbd>\u2190</kbd> <kbd>\u2192</kbd> or <kbd>j</kbd> <kbd>k</kbd> step through the frames. "
        "Hover a field to highlight its bytes; hover an arrow or a state for its description "
        "and RFC rule.</p></header>\n";

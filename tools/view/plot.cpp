@@ -242,7 +242,8 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   o += fmt::format(
       "<text x=\"{}\" y=\"40\" fill=\"#444\">{} data segments sent ({} retransmission{}, {} TLP "
       "probe{}), {} bytes{}</text>\n",
-      num(kLeft), data_segs, retrans, retrans == 1 ? "" : "s", probes, probes == 1 ? "" : "s", pd.bytes,
+      num(kLeft), data_segs, retrans, retrans == 1 ? "" : "s", probes, probes == 1 ? "" : "s",
+      pd.bytes,
       (lost ? fmt::format(", {} lost on the link", lost) : "") +
           (window_cut ? fmt::format("; ACK + window reaches {} bytes, above the graph",
                                     static_cast<std::uint64_t>(win_max))
@@ -366,21 +367,25 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
   path_el("ack", step_path(ack, main), kAck, 1.5);
   path_el("data", bars_path(bars[kNormal], main, 1), kData, 1.5);
   // Wider than the data bars, so a lost or repeated segment in a burst stands out.
-  path_el("lost", bars_path(bars[kLostK], main, 3.5), kLostC, 4);
-  path_el("retransmission", bars_path(bars[kRtxK], main, 3.5), kRtx, 4);
-  path_el("probe", bars_path(bars[kProbeK], main, 3.5), kProbeC, 4);
+  // (A few: big enough to find. Many: thin, or they would hide the data they repeat.)
+  const bool few = marked.size() + lost <= 60;
+  const double mark_half = few ? 3.5 : 1.5, mark_w = few ? 4 : 2;
+  path_el("lost", bars_path(bars[kLostK], main, mark_half), kLostC, mark_w);
+  path_el("retransmission", bars_path(bars[kRtxK], main, mark_half), kRtx, mark_w);
+  path_el("probe", bars_path(bars[kProbeK], main, mark_half), kProbeC, mark_w);
   if (!merge_marked) {
     for (const auto& m : marked) {
       const double x = xpix(m.t);
       const double y1 = main.y(m.lo), y2 = main.y(m.hi);
       o += fmt::format(
           "<line class=\"{}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
-          "stroke-width=\"5\">"
+          "stroke-width=\"{}\">"
           "<title>{} seq {}:{} at {} {}</title></line>\n",
           m.kind == kRtxK ? "retransmission" : "probe", num(x),
-          num(std::max(y1, (y1 + y2) / 2 + 5)), num(x), num(std::min(y2, (y1 + y2) / 2 - 5)),
-          m.kind == kRtxK ? kRtx : kProbeC, m.kind == kRtxK ? "retransmission" : "tail loss probe",
-          m.seq, m.seq + m.len, trim_num(m.t), secs ? "s" : "ms");
+          num(std::max(y1, (y1 + y2) / 2 + mark_half + 1.5)), num(x),
+          num(std::min(y2, (y1 + y2) / 2 - mark_half - 1.5)), m.kind == kRtxK ? kRtx : kProbeC,
+          num(mark_w + 1), m.kind == kRtxK ? "retransmission" : "tail loss probe", m.seq,
+          m.seq + m.len, trim_num(m.t), secs ? "s" : "ms");
     }
   }
 

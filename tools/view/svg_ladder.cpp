@@ -186,8 +186,9 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
   o += "<title>" + xml_escape(r.left_title + " and " + r.right_title + ": ladder diagram") +
        "</title>\n";
   o += "<defs>"
-       "<marker id=\"ah\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" "
-       "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
+       "<marker id=\"ah\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"11\" "
+       "markerHeight=\"11\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path "
+       "d=\"M0,0 L10,5 L0,10 z\" "
        "fill=\"context-stroke\"/></marker></defs>\n";
   o += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n",
                    num(kWidth), num(height));
