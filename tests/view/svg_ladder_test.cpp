@@ -161,6 +161,14 @@ TEST(SvgLadder, MarksFromTheAnalysisColourTheArrow) {
   EXPECT_NE(g5.find(">dup ACK #2</tspan>"), std::string::npos) << g5;
   EXPECT_NE(g5.find(">SACK 1449-2897</tspan>"), std::string::npos) << g5;
   EXPECT_NE(g5.find("\ndup ACK #2\nSACK 1449-2897</title>"), std::string::npos) << g5;
+  // Many marks: as many as fit under the arrow, the rest counted; all on hover.
+  a.connections[0].segments[0].marks = mark::kRetransmission | mark::kSpurious | mark::kOutOfOrder |
+                                       mark::kZeroWindow | mark::kEcnCe | mark::kEcnEcho |
+                                       mark::kCwr | mark::kKeepAlive | mark::kBadChecksum;
+  const std::string many = frame_group(render_svg_ladder(r, &a), 4);
+  EXPECT_NE(many.find(" more</tspan>"), std::string::npos) << many;
+  EXPECT_NE(many.find("\nbad checksum</title>"), std::string::npos) << many;
+  EXPECT_EQ(many.find(">bad checksum</tspan>"), std::string::npos) << many;
   // Unmarked frames keep the plain arrow.
   EXPECT_EQ(frame_group(svg, 2).find("class=\"marks\""), std::string::npos);
 }

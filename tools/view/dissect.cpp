@@ -368,7 +368,7 @@ void dissect_udp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   payload_layer(out, f, o + 8, static_cast<std::uint32_t>(u.size() - 8));
 }
 
-void dissect_icmp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes m) {
+void dissect_icmp(std::vector<Layer>& out, std::uint32_t o, Bytes m) {
   if (m.size() < 8) {
     out.push_back(problem("ICMP: truncated header", o, static_cast<std::uint32_t>(m.size())));
     return;
@@ -398,7 +398,6 @@ void dissect_icmp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes m) {
     }
   }
   out.push_back(l.take());
-  (void)f;
 }
 
 void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const SegmentInfo* seg) {
@@ -463,7 +462,7 @@ void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const Segme
       dissect_udp(out, f, po, ip, payload);
       break;
     case 1:
-      dissect_icmp(out, f, po, payload);
+      dissect_icmp(out, po, payload);
       break;
     default:
       payload_layer(out, f, po, static_cast<std::uint32_t>(payload.size()));

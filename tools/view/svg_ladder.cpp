@@ -302,9 +302,16 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
         num(mid_y), xml_escape(clip(short_label(desc[i]), max_chars)));
     if (!tags.empty()) {
       // Under the arrow, each tag in its colour.
+      // Up to what fits between the timelines (9.5px monospace); all of them on hover.
+      const auto room = static_cast<std::size_t>((kRightLine - kLeftLine - 20) / 5.8);
       std::string line;
       std::size_t chars = 0;
       for (std::size_t k = 0; k < tags.size(); ++k) {
+        const std::string more = fmt::format(" +{} more", tags.size() - k);
+        if (k && chars + 2 + tags[k].text.size() + more.size() > room) {
+          line += fmt::format("<tspan fill=\"#999\">{}</tspan>", xml_escape(more));
+          break;
+        }
         if (k) {
           line += "<tspan fill=\"#999\">,&#160;</tspan>";  // a space no renderer trims
           chars += 2;
@@ -313,7 +320,6 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
             fmt::format("<tspan fill=\"{}\">{}</tspan>", tags[k].color, xml_escape(tags[k].text));
         chars += tags[k].text.size();
       }
-      (void)chars;
       o += fmt::format(
           "<text class=\"marks\" x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" font-size=\"9.5\" "
           "font-weight=\"bold\" transform=\"rotate({2} {0} {3})\">{4}</text>",
