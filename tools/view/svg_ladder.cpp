@@ -13,7 +13,7 @@ namespace synack::view {
 namespace {
 
 // Geometry (pixels). Monospace text, so a label's width is known from its length.
-constexpr double kWidth = 1150;
+constexpr double kWidth = 1180;
 constexpr double kTimeRight = 76;   // the time column ends here (right-aligned)
 constexpr double kLeftLine = 370;   // the left host's timeline
 constexpr double kRightLine = 850;  // the right host's timeline
@@ -221,7 +221,7 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
     time_cell(n.t);
     const bool left = n.side == Side::Left;
     const bool state = is_state_note(n);
-    const double room = left ? kLeftLine - 13 - kTimeRight - 6 : kWidth - kRightLine - 16;
+    const double room = left ? kLeftLine - 13 - kTimeRight - 6 : kWidth - kRightLine - 13 - 6;
     const std::string text =
         clip(n.text + (n.inferred ? " (inferred)" : ""), static_cast<std::size_t>(room / kCharW));
     const double w = static_cast<double>(text.size()) * kCharW + 10;
@@ -242,10 +242,24 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
           "font-weight=\"bold\">{}</text>",
           num(left ? x - w / 2 : x + w / 2), num(y + 4), Colors::kState, xml_escape(text));
     } else {
-      o += fmt::format(
-          "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" fill=\"{}\" font-style=\"italic\">{}</text>",
-          num(left ? x - 5 : x + 5), num(y + 4), left ? "end" : "start", Colors::kApp,
-          xml_escape(text));
+      // An application note too long for its column takes two lines (10px), cut at a space.
+      const std::string full = n.text + (n.inferred ? " (inferred)" : "");
+      const auto max2 = static_cast<std::size_t>(room / 6.0);
+      const double tx = left ? x - 5 : x + 5;
+      const auto split = full.rfind(' ', max2);
+      if (full.size() > text.size() && split != std::string::npos && split > 0) {
+        o += fmt::format(
+            "<text x=\"{0}\" y=\"{1}\" text-anchor=\"{2}\" fill=\"{3}\" font-style=\"italic\" "
+            "font-size=\"10\"><tspan x=\"{0}\">{4}</tspan><tspan x=\"{0}\" "
+            "dy=\"11\">{5}</tspan></text>",
+            num(tx), num(y - 1), left ? "end" : "start", Colors::kApp,
+            xml_escape(full.substr(0, split)), xml_escape(clip(full.substr(split + 1), max2)));
+      } else {
+        o += fmt::format(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" fill=\"{}\" "
+            "font-style=\"italic\">{}</text>",
+            num(tx), num(y + 4), left ? "end" : "start", Colors::kApp, xml_escape(text));
+      }
     }
     o += "</g>\n";
   };
@@ -313,7 +327,7 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
           break;
         }
         if (k) {
-          line += "<tspan fill=\"#999\">,&#160;</tspan>";  // a space no renderer trims
+          line += "<tspan fill=\"#999\">, </tspan>";
           chars += 2;
         }
         line +=
@@ -321,7 +335,8 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
         chars += tags[k].text.size();
       }
       o += fmt::format(
-          "<text class=\"marks\" x=\"{0}\" y=\"{1}\" text-anchor=\"middle\" font-size=\"9.5\" "
+          "<text class=\"marks\" xml:space=\"preserve\" style=\"white-space:pre\" x=\"{0}\" "
+          "y=\"{1}\" text-anchor=\"middle\" font-size=\"9.5\" "
           "font-weight=\"bold\" transform=\"rotate({2} {0} {3})\">{4}</text>",
           num(mx), num(mid_y + 12), num(angle), num(mid_y), line);
     }
