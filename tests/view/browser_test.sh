@@ -66,6 +66,8 @@ expect eth "$TMP/pane.txt" "type	0x0800 (IPv4)"
 expect hex "$TMP/pane.txt" "0000  02 00 00 00 00 02 02 00  00 00 00 01 08 00 45 00"
 expect arrow-key "$TMP/pane.txt" "after ArrowRight: selected $((N + 1)), expected $((N + 1))"
 expect arrow-key-pane "$TMP/pane.txt" "pane heading now: Frame $((N + 1)) · "
+expect k-key "$TMP/pane.txt" "after k: selected $N"
+expect hover-bytes "$TMP/pane.txt" "hover source port: bytes $(printf '%02x %02x' $((sport >> 8)) $((sport & 255)))"
 # The loss run's page: a lost frame, selected.
 lost=$(grep -oE 'class="frame lost" data-frame="[0-9]+' "$OUT/loss.html" | head -1 | grep -oE '[0-9]+$')
 if [ -n "$lost" ]; then

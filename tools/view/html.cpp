@@ -191,6 +191,24 @@ constexpr const char* kScript = R"JS(
       out.push('after ArrowRight: selected ' + (sel ? sel.getAttribute('data-frame') : 'none') +
                ', expected ' + (frames[before + 1] ? frames[before + 1].i : 'none'));
       out.push('pane heading now: ' + head.querySelector('h2').textContent);
+      document.dispatchEvent(new KeyboardEvent('keydown', {key: 'k', bubbles: true}));
+      sel = document.querySelector('svg.ladder g.frame.selected');
+      out.push('after k: selected ' + (sel ? sel.getAttribute('data-frame') : 'none'));
+      // Hovering a field lights its bytes in the hex dump.
+      var rowsNow = tree.querySelectorAll('tr');
+      var hit = null;
+      rowsNow.forEach(function (tr) {
+        if (!hit && tr.firstChild.textContent === 'source port' &&
+            tr.closest('details').querySelector('summary').textContent.indexOf('Transmission') === 0) hit = tr;
+      });
+      if (hit) {
+        hit.dispatchEvent(new MouseEvent('mouseenter'));
+        var lit = [];
+        hex.querySelectorAll('span.hl').forEach(function (sp) { lit.push(sp.textContent); });
+        out.push('hover source port: bytes ' + lit.join(' '));
+      } else {
+        out.push('hover source port: no such row');
+      }
     }
     out.push(errors.length ? 'selftest errors: ' + errors.join(' | ') : 'selftest errors: none');
     var st = document.getElementById('selftest');
