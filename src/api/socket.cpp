@@ -344,4 +344,9 @@ std::optional<tcp::ConnStats> TcpStream::stats() const {
   return stack_->tcp().conn_stats(id_);
 }
 
+std::optional<tcp::TcpInfo> TcpStream::info(Instant now) const {
+  if (stack_ == nullptr) return std::nullopt;
+  return stack_->tcp_info(id_, now);
+}
+
 }  // namespace synack::api

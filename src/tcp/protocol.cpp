@@ -830,6 +830,19 @@ std::optional<ConnStats> TcpProtocol::conn_stats(ConnId id) const {
   const Tcb* t = find(id);
   return t ? std::optional(t->stats()) : std::nullopt;
 }
+std::optional<TcpInfo> TcpProtocol::info(ConnId id, Instant now) const {
+  if (const Tcb* t = find(id)) return t->info(now);
+  if (auto f = frozen_.find(id); f != frozen_.end()) return Tcb::info(id, f->second, now);
+  return std::nullopt;
+}
+std::vector<ConnId> TcpProtocol::connection_ids() const {
+  std::vector<ConnId> ids;
+  ids.reserve(conns_.size() + frozen_.size());
+  for (const auto& [id, c] : conns_) ids.push_back(id);
+  for (const auto& [id, f] : frozen_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 std::optional<Endpoint> TcpProtocol::local_endpoint(ConnId id) const {
   const Tcb* t = find(id);
   return t ? std::optional(t->local()) : std::nullopt;

@@ -13,6 +13,7 @@ constexpr std::uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
 void Tcb::on_segment(const wire::TcpRepr& in, Instant now, wire::Ecn ecn) {
   ++segs_in_;
   last_rcv_at_ = now;
+  if (!in.payload.empty()) last_data_rcvd_ms_ = stamp_ms(now);
   keepalive_sent_ = 0;
   Seg seg{in.seq,         in.ack,    in.flags.syn(), in.flags.ack(), in.flags.rst(), in.flags.fin(),
           in.flags.urg(), in.urgent, in.window,      in.payload,     &in.options};
@@ -744,6 +745,7 @@ std::uint32_t Tcb::take_sack_blocks(const Seg& seg, Instant now) {
   if (!sack_ok_ || seg.opts->sack_count == 0) return 0;
   std::uint32_t newly = 0;
   const std::uint8_t n = std::min<std::uint8_t>(seg.opts->sack_count, 4);
+  extra_w().counts.sack_blocks_in += n;
   const SeqNum una = seq_max(snd_una_, seg.ack);
   for (std::uint8_t i = 0; i < n; ++i) {
     const auto& b = seg.opts->sack_blocks[i];

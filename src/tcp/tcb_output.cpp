@@ -343,6 +343,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   }
   const SeqNum end = seq + data_len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
   if (end == seq) return;
+  if (data_len > 0) last_data_sent_ms_ = stamp_ms(now);
   const bool retransmission = seq_lt(seq, snd_max_);
   if (sack_ok_ && !syn) {
     loss_w().rack_.on_send(seq, end, now);

@@ -95,6 +95,14 @@ check loss-not-number 2 "$SYNACK" sim --loss abc
 err_is "synack: --loss: 'abc' is not a number in 0..1"
 check idle-timeout-range 2 "$SYNACK" serve "${NET[@]}" --idle-timeout 0 echo:7
 err_is "synack: --idle-timeout: '0' is not in 0.01..86400"
+check stats-interval-zero 2 "$SYNACK" serve "${NET[@]}" --stats-interval 0 echo:7
+err_is "synack: --stats-interval: '0' is not in 0.1..3600"
+check stats-interval-negative 2 "$SYNACK" serve "${NET[@]}" --stats-interval -1 echo:7
+err_is "synack: --stats-interval: '-1' is not in 0.1..3600"
+check stats-interval-too-long 2 "$SYNACK" serve "${NET[@]}" --stats-interval 3601 echo:7
+err_is "synack: --stats-interval: '3601' is not in 0.1..3600"
+check stats-interval-not-number 2 "$SYNACK" serve "${NET[@]}" --stats-interval soon echo:7
+err_is "synack: --stats-interval: 'soon' is not a number in 0.1..3600"
 check seed-not-number 2 "$SYNACK" sim --seed abc
 err_is "synack: --seed: 'abc' is not a whole number in 0..18446744073709551615"
 check seed-negative 2 "$SYNACK" sim --seed -1

@@ -84,6 +84,9 @@ class TwoHosts {
   // Optional observers (e.g. a packet trace while debugging a seed).
   std::function<void(link::End from, Bytes frame, Instant at)> on_send;
   std::function<void(link::End to, Bytes frame, Instant at)> on_deliver;
+  // Optional: how many copies of a frame the link gets (0 drops it before the wire, 2
+  // duplicates it): losses and duplicates a test places exactly. Unset: one.
+  std::function<int(link::End from, Bytes frame)> copies;
 
   SimHost& host(link::End e) { return e == link::End::A ? a : b; }
 
@@ -93,7 +96,9 @@ class TwoHosts {
       while (auto f = host(e).stack.pop_frame()) {
         if (fcs) sent_frames_.insert(frame_hash(f->bytes));
         if (on_send) on_send(e, f->bytes, now);
-        link.send(e, std::move(f->bytes), now);
+        const int n = copies ? copies(e, f->bytes) : 1;
+        for (int k = 1; k < n; ++k) link.send(e, ByteVec(f->bytes), now);
+        if (n > 0) link.send(e, std::move(f->bytes), now);
       }
     }
   }

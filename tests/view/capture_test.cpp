@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -82,7 +83,8 @@ std::string temp(const std::string& name) {
 // Writes the conversation with libpcap as link type `dlt`, each packet behind `prefix`
 // (an Ethernet or Linux cooked header).
 std::string write_pcap(const std::string& name, int dlt,
-                       const std::function<ByteVec(const ByteVec&)>& frame) {
+                       const std::function<ByteVec(const ByteVec&)>& frame,
+                       std::size_t snaplen = 65535) {
   std::string path = temp(name);
   pcap_t* dead = pcap_open_dead(dlt, 65535);
   pcap_dumper_t* d = pcap_dump_open(dead, path.c_str());
@@ -93,7 +95,8 @@ std::string write_pcap(const std::string& name, int dlt,
     pcap_pkthdr h{};
     h.ts.tv_sec = 1'700'000'000;
     h.ts.tv_usec = 1000 * i++;  // 1 ms apart
-    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
+    h.len = static_cast<bpf_u_int32>(f.size());
+    h.caplen = static_cast<bpf_u_int32>(std::min(f.size(), snaplen));
     pcap_dump(reinterpret_cast<u_char*>(d), &h, reinterpret_cast<const u_char*>(f.data()));
   }
   pcap_dump_close(d);
@@ -174,6 +177,17 @@ TEST(Capture, ReadsLinuxCookedPcap) {  // tcpdump -i any
   std::filesystem::remove(path);
   ASSERT_TRUE(cap) << cap.error();
   EXPECT_EQ(cap->link_name, "LINUX_SLL");
+  expect_conversation(*cap);
+}
+
+TEST(Capture, SnapLengthCutFramesStillReadFromTheirHeaders) {  // tcpdump -s 54
+  auto path = write_pcap("snap.pcap", DLT_EN10MB, ethernet, 14 + 20 + 20);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->truncated, 3u);  // the three data segments
+  EXPECT_EQ(cap->frames[3].bytes.size(), 54u);
+  EXPECT_EQ(cap->frames[3].wire_len, 154u);
   expect_conversation(*cap);
 }
 

@@ -3,20 +3,70 @@
 // net_nc.cpp and net_get.cpp, the shared TAP/stack/loop setup in net_host.cpp.
 #include <fmt/core.h>
 
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "cli.hpp"
+#include "conn_table.hpp"
 #include "net_host.hpp"
 #include "net_run.hpp"
 #include "synack/api/services.hpp"
 
 namespace synack::cli {
 namespace {
+
+// One signal, blocked while this object lives and read from a signalfd instead of a
+// handler; the previous mask comes back afterwards (after any pending one is read, so
+// that unblocking it does not deliver it with its default action).
+class SignalFd {
+ public:
+  explicit SignalFd(int sig) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    if (::sigprocmask(SIG_BLOCK, &set, &old_) != 0) {
+      throw std::runtime_error("sigprocmask failed");
+    }
+    fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ < 0) {
+      ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+      throw std::runtime_error("signalfd failed");
+    }
+  }
+  ~SignalFd() {
+    drain();
+    ::close(fd_);
+    ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalFd(const SignalFd&) = delete;
+  SignalFd& operator=(const SignalFd&) = delete;
+  int fd() const { return fd_; }
+  // Reads every queued signal; how many there were.
+  int drain() {
+    int n = 0;
+    signalfd_siginfo info{};
+    while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) ++n;
+    return n;
+  }
+
+ private:
+  int fd_ = -1;
+  sigset_t old_{};
+};
 
 struct ServeArgs {
   CommonOptions common;
@@ -27,7 +77,20 @@ struct ServeArgs {
   std::string syn_cookies = "when-full";
   int syn_queue = 256;
   int challenge_ack_limit = 1000;
+  double stats_interval = 0;  // seconds; 0: no periodic table (SIGUSR1 still prints one)
 };
+
+// The connection table (conn_table.hpp) of every connection the stack holds, on stdout.
+void print_conn_table(const stack::Stack& stack, Instant now) {
+  std::vector<tcp::TcpInfo> infos;
+  for (const auto id : stack.tcp_connections()) {
+    if (auto i = stack.tcp_info(id, now)) infos.push_back(*i);
+  }
+  const std::string title = fmt::format("connections: {} (at {:.3f} s monotonic)", infos.size(),
+                                        std::chrono::duration<double>(now.since_origin()).count());
+  std::fputs(format_conn_table(infos, title).c_str(), stdout);
+  std::fflush(stdout);
+}
 
 tcp::SynCookies parse_syn_cookies(const std::string& s) {
   if (s == "never") return tcp::SynCookies::Never;
@@ -52,6 +115,10 @@ int run_serve(const ServeArgs& a) {
     }
     specs.push_back(*spec);
   }
+  // SIGUSR1 prints the connection table: blocked here (before anything can send it),
+  // it queues on a signalfd the loop watches, so the table is printed from the loop,
+  // never from a signal handler.
+  SignalFd usr1(SIGUSR1);
   NetHost host(a.common, a.tap, static_cast<std::size_t>(a.max_conns), [&a](stack::StackConfig& c) {
     c.tcp.syn_cookies = parse_syn_cookies(a.syn_cookies);
     c.tcp.syn_queue = static_cast<std::uint32_t>(a.syn_queue);
@@ -95,6 +162,22 @@ int run_serve(const ServeArgs& a) {
       arm();
     }
   });
+  auto print_table = [&](Instant now) { print_conn_table(host.stack(), now); };
+  if (auto st = loop.add_fd(usr1.fd(), EPOLLIN,
+                            [&](std::uint32_t, Instant now) {
+                              if (usr1.drain() > 0) print_table(now);
+                            });
+      !st) {
+    throw std::runtime_error(st.error().message());
+  }
+  std::optional<link::EventLoop::TimerId> stats_timer;
+  const Duration interval =
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.stats_interval));
+  std::function<void(Instant)> periodic = [&](Instant now) {
+    print_table(now);
+    stats_timer = loop.call_at(now + interval, periodic);
+  };
+  if (a.stats_interval > 0) stats_timer = loop.call_at(host.now() + interval, periodic);
   loop.on_shutdown([&](Instant now) { services.shutdown(now); });
   loop.set_done([&] { return services.drained(); });
   if (host.logs(LogLevel::Info)) {
@@ -103,6 +186,8 @@ int run_serve(const ServeArgs& a) {
     }
   }
   host.run();
+  if (stats_timer) loop.cancel(*stats_timer);
+  loop.remove_fd(usr1.fd());
   const auto& st = services.stats();
   host.report(fmt::format(
       "svc_accepted={} svc_rejected={} svc_closed={} svc_aborted={} "
@@ -149,6 +234,11 @@ void register_serve(CLI::App& app, Action& action) {
                   "RFC 5961 challenge ACKs per second, all connections (0: no limit)")
       ->type_name("N")
       ->check(int_in(0, 1000000));
+  sub->add_option("--stats-interval", args->stats_interval,
+                  "Print an ss -ti-like table of connections to stdout every S seconds "
+                  "(SIGUSR1: at once)")
+      ->type_name("S")
+      ->check(real_in(0.1, 3600.0));
   sub->add_option("SERVICE", args->services,
                   "echo:PORT discard:PORT chargen:PORT daytime:PORT http:PORT[:DIR]")
       ->required();

@@ -96,6 +96,7 @@ class Get {
       return fail(msg, host_.now());
     }
     stream_.emplace(std::move(*s));
+    progress_.watch(*stream_, host_.loop());
     if (outside_loop) host_.loop().flush(host_.now());
   }
 
@@ -173,6 +174,7 @@ class Get {
 
   void fail(const std::string& msg, Instant now) {
     if (finished_) return;
+    progress_.done(now);
     fmt::print(stderr, "synack: {}\n", msg);
     failed_ = true;
     finished_ = true;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 
+#include "conn_table.hpp"
 #include "synack/link/impair.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/wire/addr.hpp"
@@ -212,22 +213,54 @@ void NetHost::report(const std::string& extra) {
 
 namespace synack::cli {
 
+Progress::~Progress() {
+  if (loop_ != nullptr && timer_) loop_->cancel(*timer_);
+}
+
+void Progress::watch(const api::TcpStream& stream, link::EventLoop& loop) {
+  stream_ = &stream;
+  if (!enabled_ || loop_ != nullptr) return;
+  loop_ = &loop;
+  timer_ = loop_->call_at(last_ + kInterval, [this](Instant now) { tick(now); });
+}
+
+void Progress::tick(Instant now) {
+  timer_.reset();
+  if (finished_) return;
+  if (now - last_ >= kInterval) {
+    last_ = now;
+    print(now, "\r");
+  }
+  timer_ = loop_->call_at(last_ + kInterval, [this](Instant t) { tick(t); });
+}
+
 void Progress::add(std::uint64_t n, Instant now) {
   bytes_ += n;
-  if (enabled_ && now - last_ >= std::chrono::seconds(1)) {
+  if (enabled_ && !finished_ && now - last_ >= kInterval) {
     last_ = now;
     print(now, "\r");
   }
 }
 
 void Progress::done(Instant now) {
+  if (finished_) return;
+  finished_ = true;
+  if (loop_ != nullptr && timer_) loop_->cancel(*timer_);
+  timer_.reset();
   if (enabled_) print(now, "\n");
+  stream_ = nullptr;
 }
 
 void Progress::print(Instant now, const char* end) {
-  const double secs = std::chrono::duration<double>(now - start_).count();
-  const double mbit = secs > 0 ? static_cast<double>(bytes_) * 8 / secs / 1e6 : 0.0;
-  fmt::print(stderr, "{} bytes in {:.1f} s ({:.1f} Mbit/s){}", bytes_, secs, mbit, end);
+  if (stream_ != nullptr) {
+    if (auto i = stream_->info(now)) info_ = *i;
+  }
+  // Spaces cover what is left of a longer previous line (no terminal escapes: stderr
+  // may be a file).
+  const std::string line = progress_line(bytes_, now - start_, info_ ? &*info_ : nullptr);
+  const std::size_t pad = shown_ > line.size() ? shown_ - line.size() : 0;
+  fmt::print(stderr, "{}{:{}}{}", line, "", pad, end);
+  shown_ = end[0] == '\n' ? 0 : line.size();
 }
 
 }  // namespace synack::cli

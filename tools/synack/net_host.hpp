@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "synack/api/socket.hpp"
 #include "synack/base/random.hpp"
 #include "synack/link/event_loop.hpp"
 #include "synack/link/pcapng.hpp"
@@ -62,19 +63,36 @@ std::uint16_t parse_port_arg(const std::string& flag, const std::string& text);
 
 namespace synack::cli {
 
-// `--progress`: bytes and rate on stderr, at most once a second, and a final line.
+// `--progress`: a live line on stderr, rewritten in place ('\r') at most four times
+// a second, with the bytes the application received, the rate, and the connection's
+// RTT, window and retransmissions (conn_table.hpp's progress_line); a final line
+// ('\n') at done(). stdout is never touched.
 class Progress {
  public:
+  static constexpr Duration kInterval = std::chrono::milliseconds(250);
   Progress(bool enabled, Instant start) : enabled_(enabled), start_(start), last_(start) {}
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  // The connection to report on (until done()), and the loop whose timer refreshes the
+  // line while no data arrives.
+  void watch(const api::TcpStream& stream, link::EventLoop& loop);
   void add(std::uint64_t n, Instant now);
   void done(Instant now);
 
  private:
+  void tick(Instant now);
   void print(Instant now, const char* end);
   bool enabled_;
+  bool finished_ = false;
   Instant start_;
   Instant last_;
   std::uint64_t bytes_ = 0;
+  std::size_t shown_ = 0;  // length of the line on screen
+  const api::TcpStream* stream_ = nullptr;
+  link::EventLoop* loop_ = nullptr;
+  std::optional<link::EventLoop::TimerId> timer_;
+  std::optional<tcp::TcpInfo> info_;  // the last snapshot (the connection may be gone)
 };
 
 }  // namespace synack::cli

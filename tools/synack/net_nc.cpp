@@ -42,6 +42,7 @@ class Nc {
                                            port, api::to_string(s.error())));
     }
     stream_.emplace(std::move(*s));
+    progress_.watch(*stream_, host_.loop());
     host_.loop().flush(host_.now());
   }
   void start_listen(std::uint16_t port) {
@@ -55,6 +56,7 @@ class Nc {
       auto s = listener_->accept(now);
       if (!s) return;
       stream_.emplace(std::move(*s));
+      progress_.watch(*stream_, host_.loop());
       (void)listener_->close(now);
       on_connected(now);
       return;

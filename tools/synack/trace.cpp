@@ -81,7 +81,9 @@ int run_trace(const TraceArgs& a) {
     return kExitOk;
   }
   if (cap->truncated) {
-    fmt::print("note: {} frames were cut short by the capture's snap length\n", cap->truncated);
+    fmt::print("note: {} frames were cut short by the capture's snap length (their numbers and "
+               "lengths are read from the headers kept)\n",
+               cap->truncated);
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (a.conn && a.conn != i + 1) continue;

@@ -142,9 +142,11 @@ class Analyzer {
   explicit Analyzer(Analysis& out) : out_(out) {}
 
   void frame(std::size_t i, const RecordedFrame& f) {
-    Bytes ip_bytes = f.bytes;
+    ByteVec padded;
+    if (f.truncated()) padded = f.padded();
+    Bytes ip_bytes = f.truncated() ? Bytes(padded) : Bytes(f.bytes);
     if (f.link == LinkType::Ethernet) {
-      auto eth = wire::EthernetRepr::parse(f.bytes);
+      auto eth = wire::EthernetRepr::parse(ip_bytes);
       if (!eth || eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4)) {
         ++out_.skipped;
         return;
@@ -162,7 +164,8 @@ class Analyzer {
       ++out_.skipped;
       return;
     }
-    bool bad_sum = !wire::TcpRepr::parse(ip->payload, ph, wire::ChecksumCheck::Verify);
+    bool bad_sum =
+        !f.truncated() && !wire::TcpRepr::parse(ip->payload, ph, wire::ChecksumCheck::Verify);
     ++out_.tcp_segments;
     Endpoint src{ip->src, seg->src_port}, dst{ip->dst, seg->dst_port};
     auto [ci, dir] = connection_for(src, dst, *seg);

@@ -95,6 +95,7 @@ Result<Capture, std::string> read_all(pcap_t* raw) {
     f.t = Instant::from_nanos(ns - cap.start_ns);
     f.link = lt;
     f.bytes.resize(n - strip);
+    if (h->caplen < h->len) f.wire_len = static_cast<std::uint32_t>(h->len - strip);
     if (n > strip) std::memcpy(f.bytes.data(), data + strip, n - strip);
     cap.frames.push_back(std::move(f));
   }

@@ -88,6 +88,10 @@ std::string Ladder::describe(Bytes frame) {
 }
 
 std::string Ladder::describe(const RecordedFrame& f) {
+  if (f.truncated()) {
+    ByteVec b = f.padded();
+    return f.link == LinkType::Ethernet ? describe(Bytes(b)) : describe_ip(b);
+  }
   return f.link == LinkType::Ethernet ? describe(Bytes(f.bytes)) : describe_ip(f.bytes);
 }
 

@@ -28,6 +28,18 @@ struct RecordedFrame {
   bool lost = false;  // sent, then dropped by the (simulated) link
   LinkType link = LinkType::Ethernet;
   ByteVec bytes;
+  // Its length on the wire when the capture kept only the first bytes (tcpdump -s);
+  // 0: all of it is here. Analysis pads such a frame with zeros to this length, so
+  // sequence numbers and lengths still read right (the payload is unknown).
+  std::uint32_t wire_len = 0;
+
+  bool truncated() const { return wire_len > bytes.size(); }
+  // The bytes, zero-padded to the wire length when truncated (at most 64 KiB more).
+  ByteVec padded() const {
+    ByteVec b = bytes;
+    if (truncated() && wire_len <= bytes.size() + 65536) b.resize(wire_len);
+    return b;
+  }
 };
 
 struct RecordedNote {

@@ -37,6 +37,7 @@
 #include "synack/base/result.hpp"
 #include "synack/base/time.hpp"
 #include "synack/stack/stack.hpp"
+#include "synack/tcp/info.hpp"
 #include "synack/tcp/types.hpp"
 #include "synack/wire/addr.hpp"
 
@@ -183,6 +184,9 @@ class TcpStream {
   std::optional<tcp::Endpoint> local() const;
   std::optional<tcp::Endpoint> remote() const;
   std::optional<tcp::ConnStats> stats() const;
+  // TCP_INFO-like snapshot at `now` (tcp/info.hpp): RTT, window, counters, buffers,
+  // options. nullopt once the connection is gone (released and CLOSED).
+  std::optional<tcp::TcpInfo> info(Instant now) const;
   tcp::ConnId id() const { return id_; }
   // False once close()/abort() released it, or after a move.
   bool is_open() const { return stack_ != nullptr && !released_; }

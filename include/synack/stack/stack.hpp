@@ -124,6 +124,13 @@ class Stack {
   tcp::TcpProtocol& tcp() { return tcp_; }
   const tcp::TcpProtocol& tcp() const { return tcp_; }
   void flush_tcp(Instant now);
+  // A TCP_INFO-like snapshot of connection `id` at `now` (tcp/info.hpp); nullopt if
+  // there is no such connection. Read-only: no timer runs, nothing is sent.
+  std::optional<tcp::TcpInfo> tcp_info(tcp::ConnId id, Instant now) const {
+    return tcp_.info(id, now);
+  }
+  // Every TCP connection, in id order (for tcp_info: a connection table).
+  std::vector<tcp::ConnId> tcp_connections() const { return tcp_.connection_ids(); }
 
   const Stats& stats() const { return stats_; }
   const NeighborCache& neighbors() const { return neighbors_; }

@@ -123,6 +123,12 @@ class TcpProtocol {
   std::optional<SocketOptions> options(ConnId id) const;
   std::optional<State> state(ConnId id) const;
   std::optional<ConnStats> conn_stats(ConnId id) const;
+  // TCP_INFO-like snapshot at `now` (info.hpp); a frozen TIME-WAIT connection gives
+  // what it still knows (TcpInfo::frozen). nullopt: no such connection.
+  std::optional<TcpInfo> info(ConnId id, Instant now) const;
+  // Every connection the protocol holds (frozen TIME-WAIT ones too), in id order: the
+  // rows of a connection table (`synack serve --stats-interval`).
+  std::vector<ConnId> connection_ids() const;
   std::optional<Endpoint> local_endpoint(ConnId id) const;
   std::optional<Endpoint> remote_endpoint(ConnId id) const;
   // MUST-33: urgent bytes still to be read.

@@ -23,6 +23,7 @@
 #include "synack/tcp/challenge_limit.hpp"
 #include "synack/tcp/congestion.hpp"
 #include "synack/tcp/fastopen.hpp"
+#include "synack/tcp/info.hpp"
 #include "synack/tcp/rack.hpp"
 #include "synack/tcp/recovery.hpp"
 #include "synack/tcp/rtt.hpp"
@@ -197,6 +198,10 @@ class Tcb {
   // MUST-33: bytes of urgent data still to be read (0 if none pending).
   std::size_t urgent_remaining() const;
   ConnStats stats() const;
+  // A TCP_INFO-like snapshot at `now` (info.hpp).
+  TcpInfo info(Instant now) const;
+  // What a frozen TIME-WAIT connection still tells (TcpInfo::frozen).
+  static TcpInfo info(ConnId id, const Frozen& f, Instant now);
   const SocketOptions& options() const { return *opts_; }
   void set_options(const SocketOptions& o, Instant now);
   // A passive connection reached ESTABLISHED and should join the accept queue (once).
@@ -484,11 +489,16 @@ class Tcb {
   // recovery runs on our ACKs: the next in-order segments are acknowledged at once
   // instead of waiting for a second segment or the delayed-ACK timer (as Linux's
   // quick-ACK mode).
-  static constexpr std::uint32_t kQuickAcks = 16;
-  std::uint32_t quickacks_ = 0;
+  static constexpr std::uint8_t kQuickAcks = 16;
+  std::uint8_t quickacks_ = 0;  // (in the byte of padding after dup_ack_now_)
   std::uint32_t unacked_bytes_ = 0;
   std::uint32_t persist_backoff_ = 0;
   std::uint32_t keepalive_sent_ = 0;
+  // For TcpInfo: when data last left and when a segment with data last arrived, in
+  // milliseconds of the clock modulo 2^32 (stamp_ms; as Linux's lsndtime/lrcvtime in
+  // tcp_jiffies32). They fill what was padding: the Tcb does not grow. Meaningful once
+  // bytes_out_ / bytes_in_ or ooo_segs_in say data went / came.
+  std::uint32_t last_data_sent_ms_ = 0;
   Instant last_keepalive_at_;
   Instant last_rcv_at_;
   bool user_closed_ = false;  // CLOSE called: further data means loss (SHLD-3)
@@ -497,6 +507,10 @@ class Tcb {
   bool ecn_ok_ = false;   // §6.1.1: both SYNs agreed
   bool ecn_ece_ = false;  // §6.1.3: CE arrived, ECE on every ACK until a CWR arrives
   bool ecn_cwr_ = false;  // §6.1.2: the window was reduced, CWR on the next new data
+  std::uint32_t last_data_rcvd_ms_ = 0;  // (see last_data_sent_ms_)
+  static std::uint32_t stamp_ms(Instant now) {
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(to_millis(now.since_origin())));
+  }
   // (ecn_high_ and ecn_losses_, the sender's reaction state, are in Extras.)
   static constexpr std::uint64_t kNoLosses = ~std::uint64_t{0};
 

@@ -302,6 +302,7 @@ struct ConnStats {
   std::uint64_t fast_retransmits = 0;
   std::uint64_t sack_recoveries = 0;      // RFC 6675 recoveries started from SACK information
   std::uint64_t dsacks_in = 0;            // RFC 2883 D-SACK blocks received (spurious rtx)
+  std::uint64_t sack_blocks_in = 0;       // SACK blocks received, D-SACK blocks included
   std::uint64_t lost_segs_marked = 0;     // segments marked lost (RACK, or DupThresh)
   std::uint64_t reo_timeouts = 0;         // RFC 8985 §6.3 reordering timer expirations
   std::uint64_t tlp_probes = 0;           // RFC 8985 §7 tail loss probes sent
