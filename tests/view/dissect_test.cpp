@@ -174,6 +174,27 @@ TEST(Dissect, WrongChecksumsAreReportedNotRefused) {
   EXPECT_EQ(field(tcp, "MSS"), "1460 bytes");
 }
 
+TEST(Dissect, SegmentCutByTheSnapLength) {
+  wire::TcpRepr t;
+  t.src_port = 80;
+  t.dst_port = 49152;
+  t.flags.bits = wire::TcpFlags::kAck;
+  const std::string body(100, 'x');
+  t.payload = as_bytes(body);
+  ByteVec bytes = tcp_frame(t);
+  bytes.resize(bytes.size() - 60);  // the capture kept the first 40 payload bytes
+  const auto ls = dissect({Instant::zero(), Side::Right, false, LinkType::Ethernet, bytes});
+  const Layer* tcp = layer(ls, "Transmission Control Protocol");
+  ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(field(tcp, "payload length"), "100 bytes (40 captured)");
+  EXPECT_TRUE(field(tcp, "checksum")
+                  .ends_with("(not checked: the capture holds 60 of the segment's 120 bytes)"))
+      << field(tcp, "checksum");
+  EXPECT_EQ(field(layer(ls, "Internet Protocol Version 4"), "total length"),
+            "140 (more than the frame holds)");
+  EXPECT_EQ(layer(ls, "Data")->length, 40u);
+}
+
 TEST(Dissect, RawIpFrames) {
   const ByteVec eth = tcp_frame(syn_repr());
   const ByteVec raw(eth.begin() + 14, eth.end());

@@ -257,8 +257,9 @@ std::size_t tcp_option(LayerBuilder& l, Bytes t, std::size_t i, std::size_t end)
   return len;
 }
 
+// `missing`: bytes of the segment the capture did not keep (its snap length cut it).
 void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, Bytes t,
-                 const SegmentInfo* seg) {
+                 std::size_t missing, const SegmentInfo* seg) {
   if (t.size() < 20) {
     out.push_back(problem("TCP: truncated header", o, static_cast<std::uint32_t>(t.size())));
     return;
@@ -322,7 +323,12 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
                              : fmt::format("{} bytes", seg->window),
           14, 2);
   }
-  l.add("checksum", checksum_text(load_be16(t, 16), transport_checksum(ip, 6, t, 16)), 16, 2);
+  l.add("checksum",
+        missing
+            ? fmt::format("0x{:04x} (not checked: the capture holds {} of the segment's {} bytes)",
+                          load_be16(t, 16), t.size(), t.size() + missing)
+            : checksum_text(load_be16(t, 16), transport_checksum(ip, 6, t, 16)),
+        16, 2);
   const std::uint16_t urp = load_be16(t, 18);
   l.add(
       "urgent pointer",
@@ -336,7 +342,10 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
       i += n;
     }
   }
-  l.add("payload length", fmt::format("{} bytes", plen), static_cast<std::uint32_t>(hlen), plen);
+  l.add("payload length",
+        missing ? fmt::format("{} bytes ({} captured)", plen + missing, plen)
+                : fmt::format("{} bytes", plen),
+        static_cast<std::uint32_t>(hlen), plen);
   if (seg && seg->marks != 0) {
     std::string m = describe_marks(seg->marks, seg->dup_ack_count);
     if (!m.empty()) l.add("analysis", m, 0, 0);
@@ -345,7 +354,8 @@ void dissect_tcp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   payload_layer(out, f, o + static_cast<std::uint32_t>(hlen), plen);
 }
 
-void dissect_udp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, Bytes u) {
+void dissect_udp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, Bytes u,
+                 std::size_t missing) {
   if (u.size() < 8) {
     out.push_back(problem("UDP: truncated header", o, static_cast<std::uint32_t>(u.size())));
     return;
@@ -355,10 +365,14 @@ void dissect_udp(std::vector<Layer>& out, Bytes f, std::uint32_t o, Bytes ip, By
   l.summary(fmt::format("{} > {} len {}", sport, dport, len >= 8 ? len - 8 : 0));
   l.add("source port", fmt::format("{}", sport), 0, 2);
   l.add("destination port", fmt::format("{}", dport), 2, 2);
-  l.add("length", fmt::format("{}{}", len, len == u.size() ? "" : " (does not match the packet)"),
+  l.add("length",
+        fmt::format("{}{}", len, len == u.size() + missing ? "" : " (does not match the packet)"),
         4, 2);
   const std::uint16_t ck = load_be16(u, 6);
-  if (ck == 0) {
+  if (missing) {
+    l.add("checksum", fmt::format("0x{:04x} (not checked: the capture holds part of it)", ck), 6,
+          2);
+  } else if (ck == 0) {
     l.add("checksum", "0x0000 (none)", 6, 2);
   } else {
     std::uint16_t want = transport_checksum(ip, 17, u, 6);
@@ -456,10 +470,10 @@ void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const Segme
   }
   switch (proto) {
     case 6:
-      dissect_tcp(out, f, po, ip, payload, seg);
+      dissect_tcp(out, f, po, ip, payload, total - end, seg);
       break;
     case 17:
-      dissect_udp(out, f, po, ip, payload);
+      dissect_udp(out, f, po, ip, payload, total - end);
       break;
     case 1:
       dissect_icmp(out, po, payload);
