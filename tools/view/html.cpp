@@ -28,7 +28,7 @@ svg.ladder g.frame { cursor: pointer; }
 svg.ladder g.frame:hover rect.hit { fill: #eef4ff; }
 svg.ladder g.frame.selected rect.hit { fill: var(--sel); }
 svg.ladder g.frame.selected line.arrow { stroke-width: 2.6; }
-#detail { flex: 0 0 470px; overflow: auto; background: #fff; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; }
+#detail { flex: 0 0 510px; overflow: auto; background: #fff; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; }
 #detail h2 { font-size: 15px; margin: 2px 0 4px; }
 #detail .marks { color: #b03a2e; font-weight: 600; margin: 2px 0 6px; }
 #detail .desc { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; color: var(--muted); margin-bottom: 6px; overflow-wrap: anywhere; }
@@ -40,7 +40,7 @@ svg.ladder g.frame.selected line.arrow { stroke-width: 2.6; }
 #detail td.name { color: var(--muted); white-space: nowrap; width: 42%; }
 #detail td.value { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
 #detail tr:hover td { background: #eef4ff; }
-#hex { font: 12px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #fbfbfb; border: 1px solid var(--line); padding: 6px; margin-top: 8px; white-space: pre; overflow-x: auto; }
+#hex { font: 11px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #fbfbfb; border: 1px solid var(--line); padding: 6px; margin-top: 8px; white-space: pre; overflow-x: auto; }
 #hex .off { color: #999; }
 #hex span.hl { background: var(--sel); }
 .hint { color: var(--muted); }
