@@ -14,6 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 OUT=${SYNACK_VIEW_OUT:-$TMP/out}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)  # file:// URLs need an absolute path
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
