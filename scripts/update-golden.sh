@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rewrites tests/golden/*.txt from the current build and shows what changed. Run it
+# Rewrites tests/golden/*.txt and the outputs in docs/TOUR.md from the current build
+# and shows what changed. Run it
 # after an intended change to what `synack sim` or `synack trace` prints, read the
 # diff, and commit the golden files with the change.
 #   scripts/update-golden.sh [path/to/synack]     (default: build/synack)
@@ -16,6 +17,9 @@ while IFS='|' read -r name args; do
   n=$((n + 1))
 done < <(golden_cases "$SYNACK" "$root")
 echo "wrote $n golden files"
+# docs/TOUR.md shows real output too: rewrite it the same way.
+/usr/bin/python3 "$root/tests/docs/tour.py" "$(dirname "$SYNACK")" --update
 git -C "$root" add -N tests/golden 2>/dev/null || true
-git -C "$root" --no-pager diff --stat -- tests/golden
-git -C "$root" --no-pager diff -- tests/golden
+git -C "$root" add -N docs/tour 2>/dev/null || true
+git -C "$root" --no-pager diff --stat -- tests/golden docs/TOUR.md docs/tour
+git -C "$root" --no-pager diff -- tests/golden docs/TOUR.md docs/tour

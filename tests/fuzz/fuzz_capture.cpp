@@ -11,18 +11,19 @@
 #include "ladder.hpp"
 
 using namespace synack;
+using synack::wire::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto cap = view::read_capture_bytes({reinterpret_cast<const std::byte*>(data), size});
   if (!cap) {
-    fuzz::check(cap.error().rfind("at byte ", 0) == 0);  // the error names the offset
+    check(cap.error().rfind("at byte ", 0) == 0);  // the error names the offset
     return 0;
   }
   view::Analysis a = view::analyze(cap->frames);
-  fuzz::check(a.tcp_segments + a.skipped == a.frames);
+  check(a.tcp_segments + a.skipped == a.frames);
   for (const auto& c : a.connections) {
     auto v = view::connection_view(cap->frames, c);
-    fuzz::check(v.recording.frames.size() == c.segments.size());
+    check(v.recording.frames.size() == c.segments.size());
     (void)view::render_ladder(v.recording, &v.analysis);
   }
   return 0;

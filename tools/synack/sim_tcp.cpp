@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -85,6 +87,13 @@ struct Peer {
   void send_text(const std::string& text) {
     auto n = tcp().send(*conn, as_bytes(text));
     note(fmt::format("send({} bytes)", n ? *n : 0));
+    flush();
+  }
+  // SEND with the URGENT flag (RFC 9293 §3.8.5): the segment carries URG and the
+  // urgent pointer marks where the urgent data ends.
+  void send_urgent_text(const std::string& text) {
+    auto n = tcp().send_urgent(*conn, as_bytes(text));
+    note(fmt::format("send({} bytes, URGENT)", n ? *n : 0));
     flush();
   }
   // Sends pattern bytes [sent, to_send) as far as the send buffer takes them.
@@ -180,9 +189,11 @@ struct Peer {
       case tcp::EventKind::DeliveryProblem:
         note("delivery problem (R1 retransmissions)");
         break;
-      case tcp::EventKind::Urgent:
-        note("urgent data");
+      case tcp::EventKind::Urgent: {
+        auto left = tcp().urgent_remaining(*conn);
+        note(fmt::format("urgent data: {} urgent bytes not read yet", left ? *left : 0));
         break;
+      }
     }
   }
 };
@@ -191,6 +202,7 @@ struct Peer {
 struct Session {
   World& w;
   Peer client, server;
+  bool label_connections = false;
 
   explicit Session(World& world) : w(world) {
     client.world = server.world = &w;
@@ -199,9 +211,15 @@ struct Session {
     for (Peer* p : {&client, &server}) {
       Host* h = p->host;
       p->tcp().set_trace([this, h](const tcp::Transition& t) {
+        // With several connections per host, each change names its connection by the
+        // client's port (the end that differs between them).
+        std::string conn;
+        if (label_connections) {
+          conn = fmt::format("conn {}: ", h == client.host ? t.local.port : t.remote.port);
+        }
         w.note_at(*h, t.at,
-                  fmt::format("{} -> {}  [{}]", tcp::to_string(t.from), tcp::to_string(t.to),
-                              tcp::to_string(t.rule)));
+                  fmt::format("{}{} -> {}  [{}]", conn, tcp::to_string(t.from),
+                              tcp::to_string(t.to), tcp::to_string(t.rule)));
       });
     }
     w.on_step = [this] {
@@ -557,6 +575,126 @@ bool run_zero_window(World& w, const ScenarioParams& p) {
   bool ok = s.server.received.size() == bytes && s.server.bad_bytes == 0 && s.both_closed();
   s.summary(fmt::format("{} of {} bytes through a window that closed; zero-window probes sent: {}",
                         s.server.received.size(), bytes, s.client.stats.zero_window_probes));
+  return ok;
+}
+
+}  // namespace synack::cli
+
+namespace synack::cli {
+
+bool run_urgent(World& w, const ScenarioParams&) {
+  // The sixth flag. The client sends ordinary data, then one urgent byte: that segment
+  // carries URG with the urgent pointer (RFC 9293 §3.8.5, as updated by RFC 6093:
+  // the pointer is the sequence number of the byte after the urgent data). The
+  // server's application is told urgent data is pending before it reads it.
+  Session s(w);
+  const std::string normal = "ordinary data\n";
+  const std::string urgent = "!";
+  s.server.listen(kPort);
+  s.client.on_established = [&] {
+    s.client.send_text(normal);
+    s.client.send_urgent_text(urgent);
+  };
+  bool closing = false;
+  s.server.on_readable = [&] {
+    if (!closing && s.server.received.size() == normal.size() + urgent.size()) {
+      closing = true;
+      s.server.close();
+    }
+  };
+  s.client.on_peer_closed = [&] { s.client.close(); };
+  s.client.connect(w.server().ip, kPort);
+  w.run_until([&] { return s.both_closed(); }, kLimit);
+  bool ok = as_text(s.server.received) == normal + urgent && s.both_closed();
+  s.summary(ok ? "ordinary and urgent data delivered in order" : "urgent data NOT delivered");
+  return ok;
+}
+
+bool run_demux(World& w, const ScenarioParams&) {
+  // Demultiplexing: which socket gets an arriving segment. UDP looks at the
+  // destination only (address, port: a 2-tuple): two clients' datagrams to port 7 land
+  // in one socket. TCP looks at both ends (a 4-tuple): two connections to port 80 from
+  // two client ports are two sockets, each made by accept() from the one listening
+  // ("welcome") socket, which stays open for the next client.
+  Session s(w);
+  s.label_connections = true;
+  Peer c2, s2;
+  c2.world = s2.world = &w;
+  c2.host = &w.client();
+  s2.host = &w.server();
+  Host& ch = w.client();
+  Host& sh = w.server();
+  auto udp_server = sh.stack->udp_bind(wire::Ipv4Addr::any(), 7);
+  auto udp_a = ch.stack->udp_bind(wire::Ipv4Addr::any(), 5001);
+  auto udp_b = ch.stack->udp_bind(wire::Ipv4Addr::any(), 5002);
+  if (!udp_server || !udp_a || !udp_b) throw std::runtime_error("sim: udp bind failed");
+  w.note(sh, "udp bind *:7 (one socket: every datagram to port 7)");
+  w.note(ch, "udp bind *:5001 and *:5002 (two client sockets)");
+  int datagrams = 0;
+  std::set<std::uint16_t> udp_sources;
+  std::map<std::uint16_t, std::string> tcp_got;  // client port -> bytes its socket read
+  w.on_event = [&](Host& h, const stack::Event& e) {
+    if (auto* u = std::get_if<stack::UdpReadable>(&e)) {
+      while (auto d = h.stack->udp_receive_from(u->socket)) {
+        ++datagrams;
+        udp_sources.insert(d->src_port);
+        w.note(h, fmt::format("socket *:7 <- {}:{} \"{}\"", d->src.to_string(), d->src_port,
+                              std::string(reinterpret_cast<const char*>(d->payload.data()),
+                                          d->payload.size())));
+      }
+      return;
+    }
+    auto* te = std::get_if<tcp::Event>(&e);
+    if (!te) return;
+    if (&h == &ch) {
+      (s.client.conn && te->conn == *s.client.conn ? s.client : c2).on_event(*te);
+      return;
+    }
+    if (te->kind == tcp::EventKind::AcceptReady) {
+      if (!s.server.conn) s.server.on_event(*te);
+      if (!s2.conn) s2.on_event(*te);
+      return;
+    }
+    (s.server.conn && te->conn == *s.server.conn ? s.server : s2).on_event(*te);
+  };
+  for (auto* p : {&s.server, &s2}) {
+    p->on_readable = [&, p] {
+      auto remote = p->tcp().remote_endpoint(*p->conn);
+      std::string got = as_text(p->received);
+      if (!remote || got.empty() || got.back() != '\n' || tcp_got.count(remote->port)) return;
+      tcp_got[remote->port] = got;
+      p->note(fmt::format("socket (10.77.0.2:80, {}) read \"{}\"", endpoint_text(*remote),
+                          got.substr(0, got.size() - 1)));
+      p->close();
+    };
+  }
+  s.server.listen(kPort);
+  s2.listener = s.server.listener;
+  s.client.on_established = [&] { s.client.send_text("one\n"); };
+  c2.on_established = [&] { c2.send_text("two\n"); };
+  s.client.on_peer_closed = [&] { s.client.close(); };
+  c2.on_peer_closed = [&] { c2.close(); };
+
+  for (auto [sock, port] : {std::pair{*udp_a, 5001}, std::pair{*udp_b, 5002}}) {
+    std::string msg = fmt::format("hello from port {}", port);
+    w.note(ch, fmt::format("udp send \"{}\" to {}:7", msg, sh.ip.to_string()));
+    (void)ch.stack->udp_send_to(sock, sh.ip, 7, as_bytes(msg), w.now());
+  }
+  w.run_until([&] { return datagrams == 2; }, kLimit);
+  s.client.connect(sh.ip, kPort, 49001);
+  c2.connect(sh.ip, kPort, 49002);
+  auto all_closed = [&] { return s.both_closed() && c2.closed && s2.closed; };
+  w.run_until(all_closed, kLimit);
+  bool ok = datagrams == 2 && udp_sources.size() == 2 && tcp_got[49001] == "one\n" &&
+            tcp_got[49002] == "two\n" && all_closed();
+  w.append(fmt::format(
+      "\nsummary: UDP: {} datagrams from {} client ports into 1 socket (matched on 2 fields: "
+      "destination address and port)\n"
+      "TCP: {} connections to port 80 into {} sockets (matched on 4 fields: both addresses and "
+      "ports), made by accept() from the one listening socket\n{}\nvirtual time {:.3f} ms\n",
+      datagrams, udp_sources.size(), tcp_got.size(), tcp_got.size(),
+      ok ? "each socket got exactly its own client's bytes" : "demultiplexing FAILED",
+      static_cast<double>(w.now().nanos()) / 1e6));
   return ok;
 }
 
