@@ -367,5 +367,31 @@ PY
 if rsvg-convert "$TMP/sweep.svg" -o "$TMP/sweep.png" && [ "$(head -c 4 "$TMP/sweep.png" | od -An -tx1 | tr -d ' ')" = "89504e47" ]; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL rsvg-convert of the sweep chart"; fi
 
+# sim --svg/--plot/--html: the same stdout with and without them; files whole or absent;
+# one stderr line and exit 1 when one cannot be written.
+"$SYNACK" sim handshake >"$TMP/hs-plain.txt"
+check sim-pictures 0 "$SYNACK" sim handshake --svg "$TMP/hs.svg" --plot "$TMP/hs-plot.svg" --html "$TMP/hs.html"
+if cmp -s "$TMP/hs-plain.txt" "$TMP/out"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim stdout changed by --svg/--plot/--html"; fi
+if /usr/bin/python3 - "$TMP/hs.svg" "$TMP/hs-plot.svg" "$TMP/hs-plain.txt" <<'PY'; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL sim --svg/--plot pictures"; fi
+import sys
+import xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+ladder = ET.parse(sys.argv[1]).getroot()
+frames = [g for g in ladder.iter("{http://www.w3.org/2000/svg}g") if g.get("class", "").startswith("frame")]
+arrows = [l for l in open(sys.argv[3]) if "-------------> " in l or "<------------- " in l]
+assert len(frames) == len(arrows) > 0, (len(frames), len(arrows))
+hosts = [t.text for t in ladder.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "host"]
+assert hosts == ["client 10.77.0.1", "server 10.77.0.2"], hosts
+plot = ET.parse(sys.argv[2]).getroot()
+assert plot.get("class") == "tsg", plot.attrib
+PY
+check sim-svg-unwritable 1 "$SYNACK" sim handshake --svg "$TMP/no-such-dir/x.svg"; one_line_err "no-such-dir/x.svg"
+mkdir -p "$TMP/adir"
+check sim-html-onto-dir 1 "$SYNACK" sim handshake --html "$TMP/adir"; one_line_err "adir"
+if ls "$TMP"/adir.tmp* >/dev/null 2>&1; then fail=$((fail + 1)); echo "FAIL a partial file was left behind"; else pass=$((pass + 1)); fi
+check sim-plot-no-tcp 1 "$SYNACK" sim ping-udp --plot "$TMP/none.svg"; one_line_err "no TCP connection"
+[ -e "$TMP/none.svg" ] && { fail=$((fail + 1)); echo "FAIL --plot without TCP wrote a file"; } || pass=$((pass + 1))
+check sim-pictures-compare 2 "$SYNACK" sim loss --compare --svg "$TMP/c.svg"; one_line_err "compare"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
