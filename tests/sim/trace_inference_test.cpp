@@ -92,6 +92,16 @@ TEST_P(EveryScenario, InferredStatesAreTheStacksOwn) {
   EXPECT_EQ(wl, left) << "client, from the wire";
   EXPECT_EQ(wr, right) << "server, from the wire";
 
+  // Round trips measured from a data segment's sending to its ACK's arrival back at
+  // the sender: never shorter than the path's 2 ms (1 ms each way).
+  for (const auto& c : wire.connections) {
+    for (const auto& r : c.rtt) EXPECT_GE(r.rtt, std::chrono::milliseconds(2));
+  }
+  if (GetParam() == "request-response") {
+    ASSERT_EQ(wire.connections.size(), 1u);
+    EXPECT_EQ(wire.connections[0].srtt(Dir::AtoB), Duration(std::chrono::milliseconds(2)));
+  }
+
   // From the client's capture file, read back.
   auto cap = view::read_capture_file(pcap);
   std::filesystem::remove(pcap);

@@ -71,7 +71,8 @@ bool write_pictures(const TraceArgs& a, const view::ConnectionView& v) {
     return true;
   };
   bool ok = true;
-  if (!a.svg.empty()) ok = put("--svg", a.svg, view::render_svg_ladder(v.recording, &v.analysis)) && ok;
+  if (!a.svg.empty())
+    ok = put("--svg", a.svg, view::render_svg_ladder(v.recording, &v.analysis)) && ok;
   if (!a.plot.empty()) {
     auto b = view::busiest_direction(v.analysis);
     if (b) {
@@ -115,9 +116,10 @@ int run_trace(const TraceArgs& a) {
     if (!write_pictures(a, v)) return kExitRuntime;
   }
   if (cap->truncated) {
-    fmt::print("note: {} frames were cut short by the capture's snap length (their numbers and "
-               "lengths are read from the headers kept)\n",
-               cap->truncated);
+    fmt::print(
+        "note: {} frames were cut short by the capture's snap length (their numbers and "
+        "lengths are read from the headers kept)\n",
+        cap->truncated);
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (a.conn && a.conn != i + 1) continue;

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 
 namespace synack::cli {
@@ -68,11 +70,30 @@ void World::pump() {
       bool lost = link_.stats(from).lost + link_.stats(from).queue_dropped != lost_before;
       ++h->frames_sent;
       out_ += ladder_.frame_line(now_, h->side, copy, lost);
-      recording_.add_frame({now_, h->side, lost, view::LinkType::Ethernet, copy});
+      view::RecordedFrame rf;
+      rf.t = now_;
+      rf.from = h->side;
+      rf.lost = lost;
+      rf.bytes = copy;
+      recording_.add_frame(std::move(rf));
       if (pcap_ && h == &a_) {
         (void)pcap_->write(pcap_iface_, now_, copy, link::Direction::Outbound,
                            lost ? "lost on the simulated link" : "");
       }
+    }
+  }
+}
+
+// The recording's latest frame from `from` with these bytes that has not arrived yet
+// arrived at `at` (a duplicate finds none; a corrupted copy does not match).
+void World::note_arrival(Side from, Bytes frame, Instant at) {
+  auto& frames = recording_.frames;
+  std::size_t looked = 0;
+  for (auto it = frames.rbegin(); it != frames.rend() && looked < 4096; ++it, ++looked) {
+    if (it->from != from || it->arrived || it->lost || it->bytes.size() != frame.size()) continue;
+    if (std::equal(it->bytes.begin(), it->bytes.end(), frame.begin())) {
+      it->arrived = at;
+      return;
     }
   }
 }
@@ -87,6 +108,7 @@ bool World::settle() {
       Host& h = host(d->to);
       if (pcap_ && &h == &a_)
         (void)pcap_->write(pcap_iface_, d->at, d->frame, link::Direction::Inbound);
+      note_arrival(h.side == Side::Left ? Side::Right : Side::Left, d->frame, d->at);
       h.stack->on_frame(h.iface, d->frame, d->at);
       any = true;
     }

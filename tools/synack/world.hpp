@@ -72,6 +72,7 @@ class World {
  private:
   void pump();
   bool settle();
+  void note_arrival(Side from, Bytes frame, Instant at);
   Host& host(link::End e) { return e == link::End::A ? a_ : b_; }
 
   SeededRandom seed_rng_;

@@ -174,6 +174,7 @@ class Analyzer {
     SegmentInfo s;
     s.frame = i;
     s.t = f.t;
+    s.arrived = f.arrived.value_or(f.t);
     s.dir = dir;
     s.lost = f.lost;
     s.flags = seg->flags;
@@ -393,8 +394,9 @@ class Analyzer {
       // RTT (Karn): the ACK that first covers a segment sent once.
       if (!tx.have_ack || ack > tx.last_ack) {
         for (auto it = rx.flight.begin(); it != rx.flight.end() && it->first <= ack;) {
-          if (it->first == ack && !it->second.second && s.t >= it->second.first) {
-            c.rtt.push_back({s.t, peer_dir, s.t - it->second.first});
+          // From the data's sending to the ACK's arrival at its sender.
+          if (it->first == ack && !it->second.second && !s.lost && s.arrived >= it->second.first) {
+            c.rtt.push_back({s.arrived, peer_dir, s.arrived - it->second.first});
           }
           it = rx.flight.erase(it);
         }

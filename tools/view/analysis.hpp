@@ -79,6 +79,7 @@ struct SackRange {
 struct SegmentInfo {
   std::size_t frame = 0;  // index into the frames given to analyze()
   Instant t;
+  Instant arrived;  // when it reached its receiver: RecordedFrame::arrived, else t
   Dir dir = Dir::AtoB;
   bool lost = false;
   wire::TcpFlags flags;

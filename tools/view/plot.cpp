@@ -189,7 +189,8 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
         bars[k][col].add_range(lo, lo + s.len);
       }
     } else if (!s.lost && s.flags.ack()) {
-      // What came back, as the sender saw it (a lost ACK never arrived).
+      // What came back, as the sender saw it (a lost ACK never arrived), when it arrived.
+      const std::size_t col = col_of(tx(s.arrived));
       const double a = s.ack;
       ack_max = any_ack ? std::max(ack_max, a) : a;
       any_ack = true;

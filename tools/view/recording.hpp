@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct RecordedFrame {
   // 0: all of it is here. Analysis pads such a frame with zeros to this length, so
   // sequence numbers and lengths still read right (the payload is unknown).
   std::uint32_t wire_len = 0;
+  // When it reached the other host, if the recorder knows (the simulator does; a
+  // capture holds one instant per frame, and `t` is it). Round-trip times and the ACK
+  // line of a time-sequence graph are measured with it, as the sender saw them.
+  std::optional<Instant> arrived = std::nullopt;
 
   bool truncated() const { return wire_len > bytes.size(); }
   // The bytes, zero-padded to the wire length when truncated (at most 64 KiB more).
