@@ -46,6 +46,11 @@ check trace-no-tcp 1 "$SYNACK" trace "$TMP/udp.pcapng"; one_line_err "no IPv4 TC
 check trace-reads 0 "$SYNACK" trace "$TMP/sim.pcapng"
 check trace-conn-range 1 "$SYNACK" trace --conn 2 "$TMP/sim.pcapng"; one_line_err "not one of its connections 1..1"
 check trace-conn-zero 2 "$SYNACK" trace --conn 0 "$TMP/sim.pcapng"; one_line_err "conn"
+check trace-pictures 0 "$SYNACK" trace --svg "$TMP/t.svg" --plot "$TMP/tp.svg" --html "$TMP/t.html" "$TMP/sim.pcapng"
+for f in t.svg tp.svg; do check "trace-$f-renders" 0 rsvg-convert "$TMP/$f" -o "$TMP/$f.png"; done
+if grep -q '<script' "$TMP/t.html" && ! grep -qE '(src|href)="https?://' "$TMP/t.html"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL trace --html: not one self-contained page"; fi
+check trace-svg-unwritable 1 "$SYNACK" trace --svg "$TMP/no/such/dir/t.svg" "$TMP/sim.pcapng"; one_line_err "cannot write"
 
 # Every class of usage error: exit 2 and exactly one stderr line that names what was
 # wrong (the unknown word, the bad value, the missing piece) and what would be right.
