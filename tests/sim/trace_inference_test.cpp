@@ -123,6 +123,35 @@ INSTANTIATE_TEST_SUITE_P(Sim, EveryScenario,
                            return n;
                          });
 
+// The marks of the flow-control and Fast Open scenarios, against what the stacks did.
+std::size_t count_marks(const view::Analysis& a, std::uint32_t bit) {
+  std::size_t n = 0;
+  for (const auto& c : a.connections)
+    for (const auto& s : c.segments) n += (s.marks & bit) != 0;
+  return n;
+}
+
+TEST(TraceMarks, ZeroWindowAndItsProbesAsTheSenderCountedThem) {
+  Played run = play("zero-window", 1, 0.0, "");
+  ASSERT_TRUE(run.ok);
+  view::Analysis a = view::analyze(run.world->recording().frames);
+  EXPECT_GT(count_marks(a, view::mark::kZeroWindow), 0u);
+  EXPECT_EQ(count_marks(a, view::mark::kZeroWindowProbe), run.report.sender.zero_window_probes);
+  EXPECT_GT(count_marks(a, view::mark::kZeroWindowProbe), 0u);
+}
+
+TEST(TraceMarks, FastOpenSynsMarked) {
+  Played run = play("tfo", 1, 0.0, "");
+  ASSERT_TRUE(run.ok);
+  view::Analysis a = view::analyze(run.world->recording().frames);
+  ASSERT_EQ(a.connections.size(), 2u);  // the cookie request, then the SYN with data
+  for (const auto& c : a.connections) {
+    const auto& syn = c.segments.front();
+    EXPECT_TRUE(syn.flags.syn() && (syn.marks & view::mark::kFastOpen));
+  }
+  EXPECT_GT(a.connections[1].segments.front().len, 0u);  // the request rode on the SYN
+}
+
 // Over a lossy link the analysis counts exactly the retransmissions the sender made
 // (the recording holds every frame sent, lost ones marked), and a lost frame is marked.
 class LossySeeds : public ::testing::TestWithParam<std::uint64_t> {};

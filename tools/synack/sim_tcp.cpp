@@ -575,6 +575,7 @@ bool run_zero_window(World& w, const ScenarioParams& p) {
   bool ok = s.server.received.size() == bytes && s.server.bad_bytes == 0 && s.both_closed();
   s.summary(fmt::format("{} of {} bytes through a window that closed; zero-window probes sent: {}",
                         s.server.received.size(), bytes, s.client.stats.zero_window_probes));
+  if (p.report) *p.report = TransferReport{ok, w.now() - Instant(), s.client.stats};
   return ok;
 }
 
