@@ -15,7 +15,7 @@ seconds=${FUZZ_SECONDS:-60}
 targets=(fuzz_ethernet fuzz_arp fuzz_ipv4 fuzz_icmp fuzz_udp fuzz_tcp fuzz_tcp_options
   fuzz_stack fuzz_script fuzz_capture)
 
-CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DSYNACK_FUZZ=ON \
+CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DSYNACK_FUZZ=ON -DSYNACK_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build" -j2 "${targets[@]}" >/dev/null
 
