@@ -19,7 +19,8 @@ done < <(golden_cases "$SYNACK" "$root")
 echo "wrote $n golden files"
 # docs/TOUR.md shows real output too: rewrite it the same way.
 /usr/bin/python3 "$root/tests/docs/tour.py" "$(dirname "$SYNACK")" --update
+/usr/bin/python3 "$root/tests/docs/tour.py" "$(dirname "$SYNACK")" --doc docs/CLI.md --update
 git -C "$root" add -N tests/golden 2>/dev/null || true
 git -C "$root" add -N docs/tour 2>/dev/null || true
-git -C "$root" --no-pager diff --stat -- tests/golden docs/TOUR.md docs/tour
-git -C "$root" --no-pager diff -- tests/golden docs/TOUR.md docs/tour
+git -C "$root" --no-pager diff --stat -- tests/golden docs/TOUR.md docs/CLI.md docs/tour
+git -C "$root" --no-pager diff -- tests/golden docs/TOUR.md docs/CLI.md docs/tour

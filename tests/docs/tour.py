@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""Runs every command of docs/TOUR.md and compares its output with the one shown.
+"""Runs every command of docs/TOUR.md (or --doc FILE, e.g. docs/CLI.md) and compares
+its output with the one shown.
 
 The tour shows commands in ```console blocks: a line "$ COMMAND" (run by bash, with
 the synack under test first on PATH, in a scratch directory holding the repository's
 tests/ and a copy of docs/tour/) followed by the output it prints. Files a command
 writes under docs/tour/ (the pictures) must come out identical to the committed ones.
 
-  tour.py BUILD_DIR            check (exit 1 on any difference, with a diff)
-  tour.py BUILD_DIR --update   rewrite the outputs in TOUR.md and the files in docs/tour/
+  tour.py BUILD_DIR [--doc FILE]            check (exit 1 on any difference, with a diff)
+  tour.py BUILD_DIR [--doc FILE] --update   rewrite the outputs in FILE and docs/tour/
 """
 import difflib
 import filecmp
@@ -32,7 +33,7 @@ def blocks(lines):
             while j < len(lines) and lines[j].rstrip("\n") != "```":
                 j += 1
             if j == len(lines):
-                raise SystemExit(f"TOUR.md:{i + 1}: console block never closed")
+                raise SystemExit(f"{TOUR}:{i + 1}: console block never closed")
             yield i + 1, j
             i = j
         i += 1
@@ -51,6 +52,9 @@ def main():
         raise SystemExit(__doc__)
     build = os.path.abspath(sys.argv[1])
     update = "--update" in sys.argv[2:]
+    global TOUR
+    if "--doc" in sys.argv[2:]:
+        TOUR = os.path.join(ROOT, sys.argv[sys.argv.index("--doc") + 1])
     if not os.access(os.path.join(build, "synack"), os.X_OK):
         raise SystemExit(f"tour: no synack in {build}")
     env = dict(os.environ, PATH=build + os.pathsep + os.environ["PATH"], COLUMNS="200")
@@ -72,7 +76,7 @@ def main():
             while k < len(body):
                 line = body[k]
                 if not line.startswith("$ "):
-                    raise SystemExit(f"TOUR.md:{start + k + 1}: expected a '$ ' command line")
+                    raise SystemExit(f"{TOUR}:{start + k + 1}: expected a '$ ' command line")
                 cmd = line[2:].rstrip("\n")
                 k += 1
                 shown = []
@@ -85,7 +89,7 @@ def main():
                 out.extend(got)
                 if got != shown and not update:
                     failures += 1
-                    print(f"FAIL TOUR.md: output of '$ {cmd}' differs from the one shown:")
+                    print(f"FAIL {os.path.relpath(TOUR, ROOT)}: output of '$ {cmd}' differs from the one shown:")
                     sys.stdout.writelines(difflib.unified_diff(shown, got, "shown", "real", n=1))
             last = end
         out.extend(lines[last:])
@@ -102,7 +106,7 @@ def main():
         if update:
             with open(TOUR, "w") as f:
                 f.writelines(out)
-            print(f"tour: {commands} commands run, TOUR.md and docs/tour/ rewritten")
+            print(f"tour: {commands} commands run, {os.path.relpath(TOUR, ROOT)} and docs/tour/ rewritten")
             return 0
         print(f"tour: {commands} commands, {failures} differences")
         return 1 if failures or commands == 0 else 0
