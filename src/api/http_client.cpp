@@ -1,36 +1,39 @@
 // The `synack get` side of HTTP/1.1: URL parsing, the request, the response parser.
 #include <http_parser.h>
 
-#include <charconv>
-
 #include "synack/api/http.hpp"
 
 namespace synack::api {
 
 Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
+  // http-parser's own URL parser splits the URL (RFC 3986 syntax as it accepts it:
+  // no whitespace, a numeric port up to 65535); what synack can use is checked after.
   constexpr std::string_view kScheme = "http://";
   const std::string quoted = "'" + std::string(url) + "'";
   if (url.substr(0, kScheme.size()) != kScheme) return Err{quoted + " is not an http:// URL"};
-  std::string_view rest = url.substr(kScheme.size());
-  const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  HttpUrl out;
-  if (slash != std::string_view::npos) out.target = std::string(rest.substr(slash));
-  if (out.target.find_first_of(" \r\n\t") != std::string::npos) {
-    return Err{quoted + ": the path contains whitespace"};
-  }
-  const auto colon = authority.find(':');
-  if (colon != std::string_view::npos) {
-    const std::string_view p = authority.substr(colon + 1);
-    unsigned v = 0;
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (p.empty() || ec != std::errc{} || end != p.data() + p.size() || v < 1 || v > 65535) {
-      return Err{quoted + ": port must be 1..65535"};
+  http_parser_url u;
+  http_parser_url_init(&u);
+  if (http_parser_parse_url(url.data(), url.size(), 0, &u) != 0) {
+    if (url.find_first_of(" \r\n\t") != std::string_view::npos) {
+      return Err{quoted + ": the URL contains whitespace"};
     }
-    out.port = static_cast<std::uint16_t>(v);
-    authority = authority.substr(0, colon);
+    // The parser refuses ports past 65535 along with other malformed URLs.
+    return Err{quoted + " is not a valid URL (http://HOST[:PORT]/PATH, port 1..65535)"};
   }
-  auto host = wire::Ipv4Addr::parse(authority);
+  auto field = [&](http_parser_url_fields f) {
+    return (u.field_set & (1u << f)) ? url.substr(u.field_data[f].off, u.field_data[f].len)
+                                     : std::string_view{};
+  };
+  if (u.field_set & (1u << UF_USERINFO)) return Err{quoted + ": user information is not supported"};
+  HttpUrl out;
+  if (u.field_set & (1u << UF_PORT)) {
+    if (u.port == 0) return Err{quoted + ": port must be 1..65535"};
+    out.port = u.port;
+  }
+  std::string_view path = field(UF_PATH);
+  out.target = path.empty() ? "/" : std::string(path);
+  if (u.field_set & (1u << UF_QUERY)) out.target += "?" + std::string(field(UF_QUERY));
+  auto host = wire::Ipv4Addr::parse(field(UF_HOST));
   if (!host || host->is_unspecified() || host->is_multicast() || host->is_broadcast()) {
     return Err{quoted + ": HOST must be a unicast IPv4 address"};
   }

@@ -143,10 +143,17 @@ TEST(HttpUrl, ParsesHostPortAndPath) {
   EXPECT_EQ(http_get_request(*d),
             "GET / HTTP/1.1\r\nHost: 10.0.0.9\r\nUser-Agent: synack\r\nAccept: */*\r\n"
             "Connection: close\r\n\r\n");
+  auto f = parse_http_url("http://10.0.0.9:81/p#fragment");  // never sent to the server
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->target, "/p");
+  EXPECT_EQ(f->port, 81);
   for (const char* bad : {"https://10.0.0.1/", "http://example.com/", "http://10.0.0.1:0/",
-                          "http://10.0.0.1:99999/", "http://0.0.0.0/", "http://10.0.0.1/a b"}) {
+                          "http://10.0.0.1:99999/", "http://0.0.0.0/", "http://10.0.0.1/a b",
+                          "http://user@10.0.0.1/", "http://10.0.0.1:80x/", "http://"}) {
     EXPECT_FALSE(parse_http_url(bad).ok()) << bad;
   }
+  EXPECT_EQ(parse_http_url("http://10.0.0.1:99999/").error(),
+            "'http://10.0.0.1:99999/' is not a valid URL (http://HOST[:PORT]/PATH, port 1..65535)");
 }
 
 TEST(HttpResponseParser, ContentLengthBodyArrivesInPieces) {
