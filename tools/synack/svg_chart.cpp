@@ -5,34 +5,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "svg_util.hpp"
+
 namespace synack::cli {
 namespace {
 
 constexpr double kWidth = 720, kHeight = 420;
 constexpr double kLeft = 70, kRight = 180, kTop = 40, kBottom = 60;  // margins
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string number(double v) {
   if (v >= 100 || v == std::floor(v)) return fmt::format("{:.0f}", v);
@@ -76,7 +55,7 @@ std::string render_svg(const LineChart& c) {
       "{1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
       "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{3}</text>\n",
-      kWidth, kHeight, kLeft, escape(c.title));
+      kWidth, kHeight, kLeft, view::xml_escape(c.title));
   // Grid and y ticks.
   for (double y = 0; y <= y_top + step / 2; y += step) {
     o += fmt::format(
@@ -95,13 +74,14 @@ std::string render_svg(const LineChart& c) {
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n"
       "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"
       "<text transform=\"translate(18 {}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      kLeft, kTop, plot_w, plot_h, kLeft + plot_w / 2, kHeight - 18, escape(c.x_label),
-      kTop + plot_h / 2, escape(c.y_label));
+      kLeft, kTop, plot_w, plot_h, kLeft + plot_w / 2, kHeight - 18, view::xml_escape(c.x_label),
+      kTop + plot_h / 2, view::xml_escape(c.y_label));
   // Series: a polyline per run of measured points, a marker with its value per point,
   // and a legend entry.
   for (std::size_t si = 0; si < c.series.size(); ++si) {
     const ChartSeries& s = c.series[si];
-    o += fmt::format("<g class=\"series\" stroke=\"{0}\" fill=\"{0}\">\n", escape(s.color));
+    o += fmt::format("<g class=\"series\" stroke=\"{0}\" fill=\"{0}\">\n",
+                     view::xml_escape(s.color));
     std::string points;
     auto flush = [&] {
       if (!points.empty()) {
@@ -121,14 +101,15 @@ std::string render_svg(const LineChart& c) {
       if (!s.y[i]) continue;
       o += fmt::format(
           "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\"><title>{}: {} at {} {}</title></circle>\n",
-          fx(c.x[i]), fy(*s.y[i]), escape(s.name), number(*s.y[i]), escape(c.x_label),
-          number(c.x[i]));
+          fx(c.x[i]), fy(*s.y[i]), view::xml_escape(s.name), number(*s.y[i]),
+          view::xml_escape(c.x_label), number(c.x[i]));
     }
     const double ly = kTop + 10 + 20 * static_cast<double>(si);
     o += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke-width=\"2\"/>\n"
         "<text x=\"{3}\" y=\"{4}\" stroke=\"none\" fill=\"#000\">{5}</text>\n</g>\n",
-        kLeft + plot_w + 12, kLeft + plot_w + 34, ly, kLeft + plot_w + 40, ly + 4, escape(s.name));
+        kLeft + plot_w + 12, kLeft + plot_w + 34, ly, kLeft + plot_w + 40, ly + 4,
+        view::xml_escape(s.name));
   }
   o += "</svg>\n";
   return o;
