@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the synack program against shared/CLI.md: help, exit codes, one-line errors,
+# Checks the synack program against docs/CLI.md: help, exit codes, one-line errors,
 # and `synack sim` determinism and capture validity (read back by tshark).
 set -u
 SYNACK=${1:?usage: run.sh path/to/synack}

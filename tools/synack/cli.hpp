@@ -1,5 +1,5 @@
 // Shared pieces of the synack program: how subcommands register, common options,
-// and the exit-code rules of shared/CLI.md (0 ok, 1 runtime failure, 2 usage error).
+// and the exit-code rules of docs/CLI.md (0 ok, 1 runtime failure, 2 usage error).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// synack: a user-space TCP/IP stack you can watch. See shared/CLI.md for the contract.
+// synack: a user-space TCP/IP stack you can watch. See docs/CLI.md for the contract.
 #include <fmt/core.h>
 
 #include <exception>
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One clear line naming what was wrong and what would be right (usage_message),
-    // then exit 2 (shared/CLI.md), whatever CLI11's own exit code for the error.
+    // then exit 2 (docs/CLI.md), whatever CLI11's own exit code for the error.
     app.exit(e);
     return kExitUsage;
   }

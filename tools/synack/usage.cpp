@@ -1,4 +1,4 @@
-// Usage errors (shared/CLI.md: one line on stderr, exit 2). The validators below name
+// Usage errors (docs/CLI.md: one line on stderr, exit 2). The validators below name
 // the bad value and what is accepted; usage_message() turns every CLI11 parse error into
 // one line that names what was wrong and what would be right, reading the parsed
 // command line (which subcommand, which options are missing or clash) rather than

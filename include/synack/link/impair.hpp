@@ -24,7 +24,7 @@
 namespace synack::link {
 
 // Which frames the impairment applies to (`dir=both|in|out`): `in` is what the
-// stack receives, `out` what it sends. Default both, as shared/CLI.md describes.
+// stack receives, `out` what it sends. Default both, as docs/CLI.md describes.
 enum class ImpairDirection : std::uint8_t { Both, In, Out };
 
 struct ImpairSpec {
