@@ -242,6 +242,35 @@ TEST(Capture, KernelCaptureReadsAsTcpdumpShowsIt) {
   EXPECT_EQ(c.segments[2].window, std::uint64_t{c.segments[2].raw_window} << 10);
 }
 
+TEST(Capture, HostileWindowScaleIsCappedAt14) {  // fuzz_capture found a shift of 246
+  std::vector<RecordedFrame> frames;
+  for (const Seg& s : {Seg{true, 1000, 0, F::kSyn}, Seg{false, 5000, 1001, F::kSyn | F::kAck},
+                       Seg{true, 1001, 5001, F::kAck}}) {
+    ByteVec p = packet(s);
+    RecordedFrame f;
+    f.link = LinkType::RawIp;
+    f.bytes = p;
+    frames.push_back(f);
+  }
+  // Rewrite both SYNs with wscale 246 (kind 3, len 3) in a 4-byte option area.
+  for (int i : {0, 1}) {
+    auto seg = packet({i == 0, i == 0 ? 1000u : 5000u, i == 0 ? 0u : 1001u,
+                       static_cast<std::uint8_t>(i == 0 ? F::kSyn : F::kSyn | F::kAck)});
+    wire::TcpRepr t =
+        *wire::TcpRepr::parse(Bytes(seg).subspan(20), {i == 0 ? kA : kB, i == 0 ? kB : kA});
+    t.options.window_scale = 246;
+    wire::Ipv4Repr ip = *wire::Ipv4Repr::parse(seg);
+    ByteVec out(20 + t.total_len());
+    t.emit(MutBytes(out).subspan(20), {ip.src, ip.dst});
+    ip.payload = Bytes(out).subspan(20);
+    ip.emit(out);
+    frames[static_cast<std::size_t>(i)].bytes = out;
+  }
+  Analysis a = analyze(frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  EXPECT_EQ(a.connections[0].segments[2].window, std::uint64_t{1000} << 14);
+}
+
 TEST(Capture, MidConnectionCaptureCountsFromTheFirstNumberSeen) {
   std::vector<RecordedFrame> frames;
   auto conv = conversation();

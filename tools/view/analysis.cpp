@@ -293,9 +293,11 @@ class Analyzer {
     } else if (seg.flags.ack()) {
       s.ack = seg.ack.raw();
     }
-    // Windows are scaled once both SYNs offered scaling (RFC 7323 §2.2), never on a SYN.
+    // Windows are scaled once both SYNs offered scaling (RFC 7323 §2.2), never on a SYN;
+    // a shift above 14 is taken as 14 (§2.3), as a receiver must.
     bool scaled = tx.wscale && rx.wscale && !seg.flags.syn();
-    s.window = std::uint64_t{seg.window} << (scaled ? *tx.wscale : 0);
+    const int shift = scaled ? std::min<int>(*tx.wscale, 14) : 0;
+    s.window = std::uint64_t{seg.window} << shift;
     for (std::size_t b = 0; b < seg.options.sack_count && rx.have_base; ++b) {
       s.sack.push_back({static_cast<std::uint32_t>(seg.options.sack_blocks[b].left - rx.base),
                         static_cast<std::uint32_t>(seg.options.sack_blocks[b].right - rx.base)});

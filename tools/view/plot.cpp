@@ -79,8 +79,9 @@ struct Column {
 
 class Panel {
  public:
-  Panel(double x0, double width, double top, double height, double ymin, double ymax)
-      : x0_(x0), w_(width), top_(top), h_(height), ymin_(ymin), ymax_(ymax) {
+  // A panel's vertical scale; every panel spans the same x range (the time axis).
+  Panel(double top, double height, double ymin, double ymax)
+      : top_(top), h_(height), ymin_(ymin), ymax_(ymax) {
     if (ymax_ <= ymin_) ymax_ = ymin_ + 1;
   }
   double y(double v) const { return top_ + h_ - (v - ymin_) / (ymax_ - ymin_) * h_; }
@@ -90,7 +91,7 @@ class Panel {
   double ymax() const { return ymax_; }
 
  private:
-  double x0_, w_, top_, h_, ymin_, ymax_;
+  double top_, h_, ymin_, ymax_;
 };
 
 }  // namespace
@@ -320,7 +321,7 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
 
   // The main panel.
   const double pad = std::max(1.0, (ymax - ymin) * 0.02);
-  const Panel main(kLeft, pw, kMainTop, kMainH, std::max(0.0, ymin - pad), ymax + pad);
+  const Panel main(kMainTop, kMainH, std::max(0.0, ymin - pad), ymax + pad);
   byte_axis(main, "relative sequence number");
   // Step lines through the columns (first, lowest, highest, last value per column).
   auto step_path = [&](const std::vector<Column>& cols, const Panel& p) {
@@ -398,7 +399,7 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
     rtts.push_back(&r);
     rtt_max = std::max(rtt_max, static_cast<double>(r.rtt.count()) / 1e6);
   }
-  const Panel rp(kLeft, pw, kRttTop, kRttH, 0, rtt_max > 0 ? rtt_max * 1.1 : 1);
+  const Panel rp(kRttTop, kRttH, 0, rtt_max > 0 ? rtt_max * 1.1 : 1);
   frame(
       rp, "RTT (ms)", [](double v) { return trim_num(v); }, nice_step(rp.ymax(), 4));
   if (rtts.empty()) {
@@ -429,7 +430,7 @@ std::string render_time_sequence(const Connection& c, Dir d, const PlotOptions& 
                    num(kLeft + 6), num(kRttTop - 6), rtts.size());
 
   // Bytes in flight.
-  const Panel fp(kLeft, pw, kFlightTop, kFlightH, 0, flight_max > 0 ? flight_max * 1.1 : 1);
+  const Panel fp(kFlightTop, kFlightH, 0, flight_max > 0 ? flight_max * 1.1 : 1);
   byte_axis(fp, "in flight");
   path_el("flight", step_path(flight, fp), kFlightC, 1.5);
   o += fmt::format(
