@@ -12,12 +12,9 @@
 
 #include "analysis.hpp"
 #include "cli.hpp"
-#include "html.hpp"
-#include "plot.hpp"
+#include "pictures.hpp"
 #include "sim_attack.hpp"
 #include "sim_scenarios.hpp"
-#include "svg_ladder.hpp"
-#include "svg_util.hpp"
 #include "world.hpp"
 
 namespace synack::cli {
@@ -34,7 +31,7 @@ struct SimArgs {
   std::optional<std::uint32_t> r2_retransmissions;  // TcpConfig::r2_retransmissions
   std::optional<double> user_timeout_s;             // SocketOptions::user_timeout
   std::string pcap;
-  std::string svg, plot, html;  // pictures of the run (tools/view)
+  view::PictureFiles pictures;  // --svg, --plot, --html of the run (tools/view)
   std::string cc = "cubic";
   bool ecn = false;  // --ecn: the client asks for ECN (RFC 3168)
   bool list = false;
@@ -73,37 +70,6 @@ int run_attack_scenario(const SimArgs& a) {
 WorldOptions world_options(const SimArgs& a);
 int run_compare(const SimArgs& a, const Scenario& sc, WorldOptions base);
 
-// Writes the pictures asked for (--svg, --plot, --html), each whole or not at all.
-// Nothing on stdout: the ladder printed there is the same with and without them.
-bool write_pictures(const SimArgs& a, const view::Recording& rec) {
-  if (a.svg.empty() && a.plot.empty() && a.html.empty()) return true;
-  const view::Analysis an = view::analyze(rec.frames);
-  auto put = [](const std::string& flag, const std::string& path, const std::string& content) {
-    if (std::string err = view::write_whole_file(path, content); !err.empty()) {
-      fmt::print(stderr, "synack sim: {}: cannot write '{}': {}\n", flag, path, err);
-      return false;
-    }
-    return true;
-  };
-  bool ok = true;
-  if (!a.svg.empty()) ok = put("--svg", a.svg, view::render_svg_ladder(rec, &an)) && ok;
-  if (!a.plot.empty()) {
-    // The direction that carried the most data (a transfer's sender).
-    if (auto b = view::busiest_direction(an)) {
-      ok = put("--plot", a.plot,
-               view::render_time_sequence(an.connections[b->connection], b->dir)) &&
-           ok;
-    } else {
-      fmt::print(stderr,
-                 "synack sim: --plot: no TCP connection in this run to plot; '{}' not written\n",
-                 a.plot);
-      ok = false;
-    }
-  }
-  if (!a.html.empty()) ok = put("--html", a.html, view::render_html(rec, an)) && ok;
-  return ok;
-}
-
 int run_sim(const SimArgs& a) {
   const Scenario* sc = find_scenario(a.scenario.empty() ? kDefaultScenario : a.scenario);
   if (!sc) {
@@ -113,7 +79,7 @@ int run_sim(const SimArgs& a) {
         fmt::format("sim: unknown scenario '{}'; expected one of: {} (see synack sim --list)",
                     a.scenario, fmt::join(names, ", ")));
   }
-  const bool pictures = !a.svg.empty() || !a.plot.empty() || !a.html.empty();
+  const bool pictures = a.pictures.any();
   if (pictures && (!sc->run || a.compare)) {
     throw UsageError(fmt::format("sim: --svg, --plot and --html draw one run's ladder; not with {}",
                                  a.compare ? "--compare" : "scenario 'attack'"));
@@ -131,7 +97,10 @@ int run_sim(const SimArgs& a) {
   bool ok = sc->run(world, params);
   fmt::print("{}", world.output());
   bool capture_ok = world.finish_capture();
-  bool pictures_ok = write_pictures(a, world.recording());
+  // Nothing on stdout: the ladder printed there is the same with and without them.
+  bool pictures_ok =
+      !a.pictures.any() || view::write_pictures("synack sim", a.pictures, world.recording(),
+                                                view::analyze(world.recording().frames));
   if (a.timing) {
     auto wall = std::chrono::steady_clock::now() - started;
     fmt::print(stderr, "wall-clock {:.3f} s\n", std::chrono::duration<double>(wall).count());
@@ -266,11 +235,12 @@ void register_sim(CLI::App& app, Action& action) {
                   "R2 for data in seconds, replacing --r2-retries (TCP_USER_TIMEOUT; >= 100)")
       ->type_name("S")
       ->check(real_in(0.0, 1e6));
-  sub->add_option("--svg", a->svg, "Write the ladder as an SVG picture")->type_name("FILE");
-  sub->add_option("--plot", a->plot,
+  sub->add_option("--svg", a->pictures.svg, "Write the ladder as an SVG picture")
+      ->type_name("FILE");
+  sub->add_option("--plot", a->pictures.plot,
                   "Write the time-sequence graph (SVG) of the direction that carried the most data")
       ->type_name("FILE");
-  sub->add_option("--html", a->html,
+  sub->add_option("--html", a->pictures.html,
                   "Write one self-contained page: ladder, graph, every frame's fields and bytes")
       ->type_name("FILE");
   add_cc_option(*sub, a->cc);

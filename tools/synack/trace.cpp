@@ -9,11 +9,8 @@
 #include "capture.hpp"
 #include "cli.hpp"
 #include "connection_view.hpp"
-#include "html.hpp"
 #include "ladder.hpp"
-#include "plot.hpp"
-#include "svg_ladder.hpp"
-#include "svg_util.hpp"
+#include "pictures.hpp"
 
 namespace synack::cli {
 namespace {
@@ -23,7 +20,7 @@ struct TraceArgs {
   bool list = false;
   std::size_t conn = 0;  // 1-based; 0: all
   bool absolute = false;
-  std::string svg, plot, html;  // pictures of one connection
+  view::PictureFiles pictures;  // of one connection
 };
 
 std::string ms(Duration d) {
@@ -61,30 +58,6 @@ std::string summary(const view::Connection& c) {
   return out;
 }
 
-// Writes the pictures asked for of connection `v`, each whole or not at all.
-bool write_pictures(const TraceArgs& a, const view::ConnectionView& v) {
-  auto put = [](const std::string& flag, const std::string& path, const std::string& content) {
-    if (std::string err = view::write_whole_file(path, content); !err.empty()) {
-      fmt::print(stderr, "synack trace: {}: cannot write '{}': {}\n", flag, path, err);
-      return false;
-    }
-    return true;
-  };
-  bool ok = true;
-  if (!a.svg.empty())
-    ok = put("--svg", a.svg, view::render_svg_ladder(v.recording, &v.analysis)) && ok;
-  if (!a.plot.empty()) {
-    auto b = view::busiest_direction(v.analysis);
-    if (b) {
-      ok = put("--plot", a.plot,
-               view::render_time_sequence(v.analysis.connections[b->connection], b->dir)) &&
-           ok;
-    }
-  }
-  if (!a.html.empty()) ok = put("--html", a.html, view::render_html(v.recording, v.analysis)) && ok;
-  return ok;
-}
-
 int run_trace(const TraceArgs& a) {
   auto cap = view::read_capture_file(a.file);
   if (!cap) {
@@ -109,11 +82,13 @@ int run_trace(const TraceArgs& a) {
     for (std::size_t i = 0; i < n; ++i) fmt::print("{}", list_line(i + 1, all.connections[i]));
     return kExitOk;
   }
-  if (!a.svg.empty() || !a.plot.empty() || !a.html.empty()) {
+  if (a.pictures.any()) {
     // Pictures are of one connection: --conn N, or the only/first one.
     std::size_t pick = a.conn ? a.conn : 1;
     auto v = view::connection_view(cap->frames, all.connections[pick - 1], a.absolute);
-    if (!write_pictures(a, v)) return kExitRuntime;
+    if (!view::write_pictures("synack trace", a.pictures, v.recording, v.analysis)) {
+      return kExitRuntime;
+    }
   }
   if (cap->truncated) {
     fmt::print(
@@ -145,12 +120,13 @@ void register_trace(CLI::App& app, Action& action) {
   sub->add_option("--conn", args->conn, "Only connection N (see --list)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   sub->add_flag("--absolute", args->absolute, "Raw sequence numbers instead of relative ones");
-  sub->add_option("--svg", args->svg, "Draw the ladder of connection --conn (default 1) as SVG")
+  sub->add_option("--svg", args->pictures.svg,
+                  "Draw the ladder of connection --conn (default 1) as SVG")
       ->type_name("FILE");
-  sub->add_option("--plot", args->plot,
+  sub->add_option("--plot", args->pictures.plot,
                   "Draw its time-sequence graph (the direction that carried the most data) as SVG")
       ->type_name("FILE");
-  sub->add_option("--html", args->html,
+  sub->add_option("--html", args->pictures.html,
                   "Write one self-contained page: ladder, graph, every frame's fields")
       ->type_name("FILE");
   sub->callback([&action, args] { action = [args] { return run_trace(*args); }; });

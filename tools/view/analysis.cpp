@@ -110,7 +110,6 @@ struct DirState {
   bool have_ack = false;
   std::uint64_t last_ack = 0;
   std::uint64_t last_win = 0;
-  std::size_t last_sack_count = 0;
   std::uint32_t dup_acks = 0;
   bool zero_window = false;
   // The data segments in flight: end offset -> (first sent, retransmitted since).
@@ -159,13 +158,16 @@ class Analyzer {
       return;
     }
     wire::PseudoHeader ph{ip->src, ip->dst};
-    auto seg = wire::TcpRepr::parse(ip->payload, ph, wire::ChecksumCheck::Skip);
+    // Verified first; a wrong checksum is marked (offloaded?) and the segment read
+    // anyway. A truncated frame's zero padding cannot match its checksum: not verified.
+    auto seg = wire::TcpRepr::parse(
+        ip->payload, ph, f.truncated() ? wire::ChecksumCheck::Skip : wire::ChecksumCheck::Verify);
+    const bool bad_sum = !seg && seg.error() == wire::WireError::BadChecksum;
+    if (bad_sum) seg = wire::TcpRepr::parse(ip->payload, ph, wire::ChecksumCheck::Skip);
     if (!seg) {
       ++out_.skipped;
       return;
     }
-    bool bad_sum =
-        !f.truncated() && !wire::TcpRepr::parse(ip->payload, ph, wire::ChecksumCheck::Verify);
     ++out_.tcp_segments;
     Endpoint src{ip->src, seg->src_port}, dst{ip->dst, seg->dst_port};
     auto [ci, dir] = connection_for(src, dst, *seg);

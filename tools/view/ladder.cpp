@@ -88,11 +88,9 @@ std::string Ladder::describe(Bytes frame) {
 }
 
 std::string Ladder::describe(const RecordedFrame& f) {
-  if (f.truncated()) {
-    ByteVec b = f.padded();
-    return f.link == LinkType::Ethernet ? describe(Bytes(b)) : describe_ip(b);
-  }
-  return f.link == LinkType::Ethernet ? describe(Bytes(f.bytes)) : describe_ip(f.bytes);
+  const ByteVec padded = f.truncated() ? f.padded() : ByteVec{};
+  const Bytes b = f.truncated() ? Bytes(padded) : Bytes(f.bytes);
+  return f.link == LinkType::Ethernet ? describe(b) : describe_ip(b);
 }
 
 std::string Ladder::describe_ip(Bytes packet) {
