@@ -296,5 +296,47 @@ TEST(Capture, MidConnectionCaptureCountsFromTheFirstNumberSeen) {
       << text;
 }
 
+// A pcapng with one Ethernet interface (microsecond stamps) and one enhanced packet
+// block stamped `micros` after the epoch.
+ByteVec pcapng_with_stamp(std::uint64_t micros) {
+  ByteVec out;
+  auto u32 = [&](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(std::byte(v >> (8 * i)));  // little endian
+  };
+  auto u16 = [&](std::uint16_t v) {
+    out.push_back(std::byte(v & 0xff));
+    out.push_back(std::byte(v >> 8));
+  };
+  // Section header block: type, length 28, byte-order magic, version 1.0, length -1.
+  u32(0x0A0D0D0A), u32(28), u32(0x1A2B3C4D), u16(1), u16(0), u32(0xffffffff), u32(0xffffffff),
+      u32(28);
+  // Interface description block: Ethernet, snap length 65535.
+  u32(1), u32(20), u16(1), u16(0), u32(65535), u32(20);
+  ByteVec frame = ethernet(packet({true, 1000, 0, F::kSyn}));
+  auto padded = static_cast<std::uint32_t>((frame.size() + 3) & ~std::size_t{3});
+  std::uint32_t len = 32 + padded;
+  u32(6), u32(len), u32(0), u32(static_cast<std::uint32_t>(micros >> 32)),
+      u32(static_cast<std::uint32_t>(micros)), u32(static_cast<std::uint32_t>(frame.size())),
+      u32(static_cast<std::uint32_t>(frame.size()));
+  out.insert(out.end(), frame.begin(), frame.end());
+  out.resize(out.size() + (padded - frame.size()));
+  u32(len);
+  return out;
+}
+
+TEST(Capture, TimestampPastYear2242IsRefusedNotOverflowed) {  // fuzz_capture found this
+  // 9,511,602,413 s after 1970: nanoseconds would overflow a signed 64-bit count.
+  ByteVec far = pcapng_with_stamp(std::uint64_t{9'511'602'413} * 1'000'000);
+  auto cap = read_capture_bytes(far);
+  ASSERT_FALSE(cap);
+  EXPECT_EQ(cap.error(), "at byte 48: timestamp 9511602413.000000000 is out of range");
+  // The same file stamped today reads.
+  ByteVec now = pcapng_with_stamp(std::uint64_t{1'790'000'000} * 1'000'000 + 5);
+  auto ok = read_capture_bytes(now);
+  ASSERT_TRUE(ok) << ok.error();
+  ASSERT_EQ(ok->frames.size(), 1u);
+  EXPECT_EQ(ok->start_ns, 1'790'000'000LL * 1'000'000'000 + 5'000);
+}
+
 }  // namespace
 }  // namespace synack::view

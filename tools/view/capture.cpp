@@ -73,6 +73,14 @@ Result<Capture, std::string> read_all(pcap_t* raw) {
     if (rc != 1) {
       return Err{fmt::format("at byte {}: {}", before, pcap_geterr(p.get()))};
     }
+    // pcapng stamps are 64-bit: a hostile or corrupt one must not overflow the
+    // nanosecond count. 2^33 s (year 2242) keeps every sum and difference in range.
+    if (h->ts.tv_sec < 0 || h->ts.tv_sec >= (std::int64_t{1} << 33) || h->ts.tv_usec < 0 ||
+        h->ts.tv_usec >= 1'000'000'000) {
+      return Err{fmt::format("at byte {}: timestamp {}.{:09} is out of range", before,
+                             static_cast<std::int64_t>(h->ts.tv_sec),
+                             static_cast<std::int64_t>(h->ts.tv_usec))};
+    }
     std::int64_t ns = std::int64_t{h->ts.tv_sec} * 1'000'000'000 + h->ts.tv_usec;
     if (first) {
       cap.start_ns = ns;
