@@ -1,6 +1,6 @@
 #include "synack/stack/stats.hpp"
 
-#include <fmt/format.h>
+#include <string>
 
 namespace synack::stack {
 
@@ -13,7 +13,7 @@ struct CounterLine {
   void add(const char* name, std::uint64_t v) {
     if (nonzero_only && v == 0) return;
     if (!out.empty()) out += ' ';
-    out += fmt::format("{}{}={}", prefix, name, v);
+    out.append(prefix).append(name).append(1, '=').append(std::to_string(v));
   }
 };
 }  // namespace

@@ -6,7 +6,7 @@
 #include <iterator>
 #include <utility>
 
-#include <fmt/format.h>
+#include <sstream>
 
 #include "synack/wire/tcp.hpp"
 
@@ -232,57 +232,60 @@ std::size_t emit_tcp_options(const TcpOptions& o, MutBytes out) {
 std::string format_tcp_options(const TcpOptions& o) {
   // Printed the way tcpdump prints what emit_tcp_options writes, NOP padding
   // included, so a kernel SYN reads "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>".
-  // Formatted into one buffer with fmt (GCC 12's -Wrestrict misfires on chains of
-  // std::string operator+ at -O3).
-  fmt::memory_buffer out;
-  auto item = [&out]<typename... A>(fmt::format_string<A...> f, A&&... args) {
-    out.push_back(out.size() == 0 ? '<' : ',');
-    fmt::format_to(std::back_inserter(out), f, std::forward<A>(args)...);
+  // Written to one stream (GCC 12's -Wrestrict misfires on chains of std::string
+  // operator+ at -O3), so the core needs no formatting library.
+  std::ostringstream out;
+  bool first = true;
+  auto item = [&]() -> std::ostringstream& {
+    out << (first ? '<' : ',');
+    first = false;
+    return out;
   };
-  if (o.mss) item("mss {}", *o.mss);
+  if (o.mss) item() << "mss " << *o.mss;
   if (o.timestamps) {
     if (o.sack_permitted) {
-      item("sackOK");
+      item() << "sackOK";
     } else {
-      item("nop");
-      item("nop");
+      item() << "nop";
+      item() << "nop";
     }
-    item("TS val {} ecr {}", o.timestamps->tsval, o.timestamps->tsecr);
+    item() << "TS val " << o.timestamps->tsval << " ecr " << o.timestamps->tsecr;
   } else if (o.sack_permitted) {
-    item("nop");
-    item("nop");
-    item("sackOK");
+    item() << "nop";
+    item() << "nop";
+    item() << "sackOK";
   }
   if (std::size_t blocks = sack_blocks_to_send(o); blocks > 0) {
-    item("nop");
-    item("nop");
-    item("sack {} ", blocks);
+    item() << "nop";
+    item() << "nop";
+    item() << "sack " << blocks << ' ';
     for (std::size_t b = 0; b < blocks; ++b) {
-      fmt::format_to(std::back_inserter(out), "{{{}:{}}}", o.sack_blocks[b].left.raw(),
-                     o.sack_blocks[b].right.raw());
+      out << '{' << o.sack_blocks[b].left.raw() << ':' << o.sack_blocks[b].right.raw() << '}';
     }
   }
   if (o.window_scale) {
-    item("nop");
-    item("wscale {}", *o.window_scale);
+    item() << "nop";
+    item() << "wscale " << unsigned{*o.window_scale};
   }
   if (o.tfo_cookie) {
     std::size_t cookie = tfo_len(o);
     if (cookie == 0) {
-      item("tfo cookiereq");
+      item() << "tfo cookiereq";
     } else {
-      item("tfo cookie ");
+      item() << "tfo cookie ";
+      static constexpr char kHex[] = "0123456789abcdef";
       for (std::size_t k = 0; k < cookie; ++k) {
-        fmt::format_to(std::back_inserter(out), "{:02x}", (*o.tfo_cookie)[k]);
+        unsigned v = static_cast<unsigned>((*o.tfo_cookie)[k]);
+        out << kHex[(v >> 4) & 0xf] << kHex[v & 0xf];
       }
     }
     if ((2 + cookie) % 4 != 0) {
-      item("nop");
-      item("nop");
+      item() << "nop";
+      item() << "nop";
     }
   }
-  if (out.size() != 0) out.push_back('>');
-  return fmt::to_string(out);
+  if (!first) out << '>';
+  return std::move(out).str();
 }
 
 }  // namespace synack::wire

@@ -1,4 +1,4 @@
-// The scripted-segment parser (synack/tcp/script.hpp) on arbitrary text. Properties:
+// The scripted-segment parser (synack/script/script.hpp) on arbitrary text. Properties:
 // no crash on any input; an error names a line >= 1; and, as script.hpp promises,
 // parse_line(format_line(l)) == l for every parsed line, with the canonical text a
 // fixed point of format(parse(.)).
@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "fuzz_util.hpp"
-#include "synack/tcp/script.hpp"
+#include "synack/script/script.hpp"
 
-using namespace synack::tcp::script;
+using namespace synack::script;
 using synack::wire::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

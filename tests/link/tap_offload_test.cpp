@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 #include "synack/base/random.hpp"
 #include "synack/link/event_loop.hpp"
 #include "synack/link/tap_link.hpp"
@@ -46,9 +46,9 @@ int serve_echo(int out, bool offload) {
   auto created = EventLoop::create(st, *tap, iface);
   if (!created) return 2;
   EventLoop& loop = **created;
-  api::ServiceConfig scfg;
-  api::ServiceHost services(st, scfg);
-  if (!services.add(*api::parse_service("echo:7"))) return 3;
+  services::ServiceConfig scfg;
+  services::ServiceHost services(st, scfg);
+  if (!services.add(*services::parse_service("echo:7"))) return 3;
   loop.on_event([&](const stack::Event& e, Instant now) {
     if (const auto* t = std::get_if<tcp::Event>(&e)) services.on_event(*t, now);
   });

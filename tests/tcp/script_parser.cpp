@@ -1,12 +1,12 @@
-// Parser/formatter tests for the scripted-segment language (synack/tcp/script.hpp).
+// Parser/formatter tests for the scripted-segment language (synack/script/script.hpp).
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "synack/base/random.hpp"
-#include "synack/tcp/script.hpp"
+#include "synack/script/script.hpp"
 
-namespace synack::tcp::script {
+namespace synack::script {
 namespace {
 
 using wire::TcpFlags;
@@ -403,4 +403,4 @@ TEST(ScriptMatch, ToReprAppliesBases) {
 }
 
 }  // namespace
-}  // namespace synack::tcp::script
+}  // namespace synack::script

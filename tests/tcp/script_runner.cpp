@@ -14,11 +14,13 @@
 #include <vector>
 
 #include "synack/base/random.hpp"
+#include "synack/script/script.hpp"
 #include "synack/tcp/protocol.hpp"
-#include "synack/tcp/script.hpp"
 
-namespace synack::tcp::script {
+namespace synack::tcp {
 namespace {
+
+using namespace synack::script;  // the script language drives this layer
 
 constexpr wire::Ipv4Addr kLocal = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
 constexpr wire::Ipv4Addr kRemote = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
@@ -926,4 +928,4 @@ TEST(ScriptRunner, ReportsParseErrors) {
 }
 
 }  // namespace
-}  // namespace synack::tcp::script
+}  // namespace synack::tcp

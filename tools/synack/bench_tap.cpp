@@ -59,7 +59,7 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 #include "synack/link/event_loop.hpp"
 #include "synack/link/tap_link.hpp"
 
@@ -413,7 +413,7 @@ class Chargen {
   static constexpr std::size_t kChunk = 256 * 1024;
   Chargen() {
     std::string period;
-    for (std::uint64_t n = 0; n < 95; ++n) period += api::chargen_line(n);
+    for (std::uint64_t n = 0; n < 95; ++n) period += services::chargen_line(n);
     period_ = period.size();
     while (pattern_.size() < period_ + kChunk) pattern_ += period;
   }

@@ -24,7 +24,7 @@
 #include "conn_table.hpp"
 #include "net_host.hpp"
 #include "net_run.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 
 namespace synack::cli {
 namespace {
@@ -99,9 +99,9 @@ tcp::SynCookies parse_syn_cookies(const std::string& s) {
 }
 
 int run_serve(const ServeArgs& a) {
-  std::vector<api::ServiceSpec> specs;
+  std::vector<services::ServiceSpec> specs;
   for (const auto& s : a.services) {
-    auto spec = api::parse_service(s);
+    auto spec = services::parse_service(s);
     if (!spec) throw UsageError(spec.error());
     // Checked before the TAP opens: bad input must not touch the network.
     for (const auto& other : specs) {
@@ -124,7 +124,7 @@ int run_serve(const ServeArgs& a) {
     c.tcp.syn_queue = static_cast<std::uint32_t>(a.syn_queue);
     c.tcp.challenge_ack_limit = static_cast<std::uint32_t>(a.challenge_ack_limit);
   });
-  api::ServiceConfig cfg;
+  services::ServiceConfig cfg;
   cfg.socket.cc = cc_algorithm(a.common.cc);
   cfg.socket.ecn = ecn_mode(a.common.ecn);
   cfg.socket.tfo = a.common.tfo;
@@ -132,14 +132,14 @@ int run_serve(const ServeArgs& a) {
   cfg.idle_timeout =
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.idle_timeout));
   cfg.wall_clock = [] { return std::time(nullptr); };
-  api::ServiceHost services(host.stack(), cfg);
+  services::ServiceHost services(host.stack(), cfg);
   for (const auto& spec : specs) {
     auto added = services.add(spec);
     if (!added) {
       throw std::runtime_error(added.error() == api::ListenError::AddressInUse
                                    ? fmt::format("port {} is given to two services", spec.port)
                                    : fmt::format("service {}:{}: cannot use DIR '{}'",
-                                                 api::to_string(spec.kind), spec.port, spec.dir));
+                                                 services::to_string(spec.kind), spec.port, spec.dir));
     }
   }
   auto& loop = host.loop();
@@ -182,7 +182,7 @@ int run_serve(const ServeArgs& a) {
   loop.set_done([&] { return services.drained(); });
   if (host.logs(LogLevel::Info)) {
     for (const auto& spec : specs) {
-      fmt::print(stderr, "serving {} on {}:{}\n", api::to_string(spec.kind), a.tap.ip, spec.port);
+      fmt::print(stderr, "serving {} on {}:{}\n", services::to_string(spec.kind), a.tap.ip, spec.port);
     }
   }
   host.run();

@@ -19,7 +19,7 @@
 
 #include "net_host.hpp"
 #include "net_run.hpp"
-#include "synack/api/http.hpp"
+#include "synack/services/http.hpp"
 #include "synack/api/socket.hpp"
 
 namespace synack::cli {
@@ -67,7 +67,7 @@ class Output {
 class Get {
  public:
   using Finished = std::function<void(Instant now)>;
-  Get(NetHost& host, const api::HttpUrl& url, std::string label, Output& out, bool progress,
+  Get(NetHost& host, const services::HttpUrl& url, std::string label, Output& out, bool progress,
       Finished finished)
       : host_(host),
         url_(url),
@@ -183,11 +183,11 @@ class Get {
   }
 
   NetHost& host_;
-  api::HttpUrl url_;
+  services::HttpUrl url_;
   std::string label_;
   Output& out_;
   Progress progress_;
-  api::HttpResponseParser parser_;
+  services::HttpResponseParser parser_;
   std::optional<api::TcpStream> stream_;
   std::string request_;
   Finished finished_cb_;
@@ -200,7 +200,7 @@ class Get {
 // signal begins the loop's shutdown, which waits for every connection to finish.
 class Gets {
  public:
-  Gets(NetHost& host, std::vector<api::HttpUrl> urls, const std::vector<std::string>& texts,
+  Gets(NetHost& host, std::vector<services::HttpUrl> urls, const std::vector<std::string>& texts,
        Output& out, bool progress)
       : host_(host), urls_(std::move(urls)), texts_(texts), out_(out), progress_(progress) {}
 
@@ -258,7 +258,7 @@ class Gets {
   }
 
   NetHost& host_;
-  std::vector<api::HttpUrl> urls_;
+  std::vector<services::HttpUrl> urls_;
   const std::vector<std::string>& texts_;
   Output& out_;
   bool progress_;
@@ -271,9 +271,9 @@ class Gets {
 
 int run_get(const GetArgs& a) {
   // Every URL is checked before the TAP opens: bad input must not touch the network.
-  std::vector<api::HttpUrl> urls;
+  std::vector<services::HttpUrl> urls;
   for (const auto& text : a.urls) {
-    auto url = api::parse_http_url(text);
+    auto url = services::parse_http_url(text);
     if (!url) throw UsageError("get: " + url.error());
     urls.push_back(*url);
   }

@@ -6,9 +6,9 @@
 #include <cstdlib>
 
 #include "service_session.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 
-namespace synack::api {
+namespace synack::services {
 namespace {
 
 constexpr std::size_t kChunk = 16 * 1024;
@@ -205,4 +205,4 @@ bool ServiceHost::drained() const {
                      [&](tcp::ConnId id) { return finished_closing(id); });
 }
 
-}  // namespace synack::api
+}  // namespace synack::services

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "service_session.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 
-namespace synack::api {
+namespace synack::services {
 namespace {
 
 // RFC 862: "Once a connection is established any data received is sent back."
@@ -183,4 +183,4 @@ std::string chargen_line(std::uint64_t n) {
   return line;
 }
 
-}  // namespace synack::api
+}  // namespace synack::services

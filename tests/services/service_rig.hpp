@@ -1,4 +1,4 @@
-// Test rig for api::ServiceHost: the server on host B of a TwoHosts simulation
+// Test rig for services::ServiceHost: the server on host B of a TwoHosts simulation
 // (virtual clock), fed with B's TCP events; clients are api::TcpStreams on host A
 // pumped by the test.
 #pragma once
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "../sim/two_hosts.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 
 namespace synack::test {
 
@@ -83,15 +83,15 @@ struct Client {
 
 class ServiceRig {
  public:
-  explicit ServiceRig(api::ServiceConfig cfg = {}, std::uint64_t seed = 1,
+  explicit ServiceRig(services::ServiceConfig cfg = {}, std::uint64_t seed = 1,
                       const link::DirectionConfig& both_ways = {})
       : net(seed, both_ways, both_ways), host(net.b.stack, std::move(cfg)) {}
 
   TwoHosts net;
-  api::ServiceHost host;
+  services::ServiceHost host;
 
   void add(std::string_view spec) {
-    auto s = api::parse_service(spec);
+    auto s = services::parse_service(spec);
     ASSERT_TRUE(s.ok()) << s.error();
     ASSERT_TRUE(host.add(*s).ok());
   }

@@ -1,13 +1,13 @@
 // Parser and formatter for the scripted-segment language (see script.hpp and
 // docs/SCRIPTS.md). Hand-written cursor parser: bounded, no exceptions, no recursion.
-#include "synack/tcp/script.hpp"
+#include "synack/script/script.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
 
-namespace synack::tcp::script {
+namespace synack::script {
 
 namespace {
 
@@ -786,4 +786,4 @@ wire::TcpRepr to_repr(const SegmentSpec& s, const SeqBases& bases, std::uint32_t
   return r;
 }
 
-}  // namespace synack::tcp::script
+}  // namespace synack::script

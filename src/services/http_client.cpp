@@ -1,9 +1,9 @@
 // The `synack get` side of HTTP/1.1: URL parsing, the request, the response parser.
 #include <http_parser.h>
 
-#include "synack/api/http.hpp"
+#include "synack/services/http.hpp"
 
-namespace synack::api {
+namespace synack::services {
 
 Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
   // http-parser's own URL parser splits the URL (RFC 3986 syntax as it accepts it:
@@ -98,4 +98,4 @@ bool HttpResponseParser::finish() {
   return complete_;
 }
 
-}  // namespace synack::api
+}  // namespace synack::services

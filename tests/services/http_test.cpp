@@ -9,10 +9,10 @@
 #include <string>
 
 #include "service_rig.hpp"
-#include "synack/api/http.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/http.hpp"
+#include "synack/services/services.hpp"
 
-namespace synack::api {
+namespace synack::services {
 namespace {
 
 using namespace std::chrono_literals;
@@ -197,4 +197,4 @@ TEST(HttpResponseParser, TruncatedAndMalformedResponsesFail) {
 }
 
 }  // namespace
-}  // namespace synack::api
+}  // namespace synack::services

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "service_rig.hpp"
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 
-namespace synack::api {
+namespace synack::services {
 namespace {
 
 using namespace std::chrono_literals;
@@ -167,4 +167,4 @@ TEST(Services, ShutdownClosesEveryConnectionWithFin) {
 }
 
 }  // namespace
-}  // namespace synack::api
+}  // namespace synack::services

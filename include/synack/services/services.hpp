@@ -3,8 +3,8 @@
 // server. A ServiceHost owns the listeners and every accepted connection; the
 // caller feeds it the stack's TCP events and the time:
 //
-//   api::ServiceHost host(stack, cfg);
-//   host.add(*api::parse_service("echo:7"));
+//   services::ServiceHost host(stack, cfg);
+//   host.add(*services::parse_service("echo:7"));
 //   loop.on_event([&](const stack::Event& e, Instant now) {
 //     if (auto* t = std::get_if<tcp::Event>(&e)) host.on_event(*t, now);
 //   });
@@ -32,7 +32,14 @@
 #include "synack/stack/stack.hpp"
 #include "synack/tcp/types.hpp"
 
-namespace synack::api {
+namespace synack::services {
+
+// The services are applications on the socket API.
+using api::ListenError;
+using api::SocketOptions;
+using api::State;
+using api::TcpListener;
+using api::TcpStream;
 
 enum class ServiceKind : std::uint8_t { Echo, Discard, Chargen, Daytime, Http };
 std::string_view to_string(ServiceKind k);
@@ -135,4 +142,4 @@ class ServiceHost {
   ServiceStats stats_;
 };
 
-}  // namespace synack::api
+}  // namespace synack::services

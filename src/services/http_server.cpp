@@ -15,7 +15,7 @@
 
 #include "service_session.hpp"
 
-namespace synack::api {
+namespace synack::services {
 namespace {
 
 constexpr std::size_t kMaxUrl = 8192;
@@ -340,4 +340,4 @@ std::unique_ptr<ServiceSession> make_http_session(const std::string& root) {
   return std::make_unique<HttpSession>(root);
 }
 
-}  // namespace synack::api
+}  // namespace synack::services

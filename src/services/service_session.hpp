@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "synack/api/services.hpp"
+#include "synack/services/services.hpp"
 #include "synack/base/bytes.hpp"
 
-namespace synack::api {
+namespace synack::services {
 
 class ServiceSession {
  public:
@@ -46,4 +46,4 @@ std::unique_ptr<ServiceSession> make_daytime_session(std::time_t now);
 // `root` is the realpath of the document root, "" for the built-in pages.
 std::unique_ptr<ServiceSession> make_http_session(const std::string& root);
 
-}  // namespace synack::api
+}  // namespace synack::services

@@ -19,7 +19,7 @@
 #include "synack/wire/ipv4.hpp"
 #include "synack/wire/tcp.hpp"
 
-namespace synack::tcp::script {
+namespace synack::script {
 
 enum class ScriptErrorCode : std::uint8_t {
   LineTooLong,        // a line longer than kMaxLineLen
@@ -184,4 +184,4 @@ inline std::byte pattern_byte(std::uint64_t off) {
   return std::byte(off % 251);
 }
 
-}  // namespace synack::tcp::script
+}  // namespace synack::script

@@ -14,7 +14,7 @@
 #include "synack/base/result.hpp"
 #include "synack/wire/addr.hpp"
 
-namespace synack::api {
+namespace synack::services {
 
 struct HttpUrl {
   wire::Ipv4Addr host;
@@ -52,4 +52,4 @@ class HttpResponseParser {
   std::string error_;
 };
 
-}  // namespace synack::api
+}  // namespace synack::services
