@@ -72,6 +72,74 @@ std::string_view to_string(Rule r) {
   return "?";
 }
 
+RuleSpec rule_spec(Rule r) {
+  using enum State;
+  // Where a connection may be when a rule applies (RFC 9293 §3.10 names the state
+  // each step is written for).
+  constexpr StateSet kSynchronized =
+      states_of(Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait);
+  constexpr StateSet kOpen = StateSet(kSynchronized | states_of(SynSent, SynReceived));
+  switch (r) {
+    case Rule::rfc9293_3_10_1_open_active:
+      return {states_of(Closed), SynSent};
+    case Rule::rfc9293_3_10_4_close_syn_sent:
+      return {states_of(SynSent), Closed};
+    case Rule::rfc9293_3_10_4_close_established:  // "SYN-RECEIVED STATE ... ESTABLISHED STATE"
+      return {states_of(SynReceived, Established), FinWait1};
+    case Rule::rfc9293_3_10_4_close_close_wait:
+      return {states_of(CloseWait), LastAck};
+    case Rule::rfc9293_3_10_5_abort:
+      return {kOpen, Closed};
+    case Rule::rfc9293_3_10_7_2_listen_syn:  // a new TCB, born for the listener's SYN
+      return {states_of(Closed, Listen), SynReceived};
+    case Rule::rfc9293_3_10_7_3_syn_sent_rst:
+      return {states_of(SynSent), Closed};
+    case Rule::rfc9293_3_10_7_3_syn_sent_syn_ack:
+      return {states_of(SynSent), Established};
+    case Rule::rfc9293_3_10_7_3_syn_sent_syn:
+      return {states_of(SynSent), SynReceived};
+    case Rule::rfc9293_3_10_7_4_rst_syn_received_passive:
+    case Rule::rfc9293_3_10_7_4_rst_syn_received_active:
+      return {states_of(SynReceived), Closed};
+    case Rule::rfc9293_3_10_7_4_rst:
+      return {kSynchronized, Closed};
+    case Rule::rfc793_syn_in_window:
+      return {StateSet(kSynchronized | states_of(SynReceived)), Closed};
+    case Rule::rfc9293_3_10_7_4_syn_received_ack:
+      return {states_of(SynReceived), Established};
+    case Rule::rfc9293_3_10_7_4_fin_wait_1_ack:
+      return {states_of(FinWait1), FinWait2};
+    case Rule::rfc9293_3_10_7_4_closing_ack:
+      return {states_of(Closing), TimeWait};
+    case Rule::rfc9293_3_10_7_4_last_ack_ack:
+      return {states_of(LastAck), Closed};
+    case Rule::rfc9293_3_10_7_4_fin_established:
+      return {states_of(SynReceived, Established), CloseWait};
+    case Rule::rfc9293_3_10_7_4_fin_fin_wait_1:
+      return {states_of(FinWait1), Closing};
+    case Rule::rfc9293_3_10_7_4_fin_fin_wait_1_acked:
+      return {states_of(FinWait1), TimeWait};
+    case Rule::rfc9293_3_10_7_4_fin_fin_wait_2:
+      return {states_of(FinWait2), TimeWait};
+    case Rule::rfc9293_3_10_8_user_timeout:
+      return {kOpen, Closed};
+    case Rule::impl_fin_wait_2_timeout:
+      return {states_of(FinWait2), Closed};
+    case Rule::rfc9293_3_10_8_time_wait_timeout:
+    case Rule::rfc9293_3_6_1_time_wait_reopen:
+    case Rule::impl_time_wait_reuse:
+    case Rule::impl_time_wait_overflow:
+      return {states_of(TimeWait), Closed};
+    case Rule::rfc9293_3_8_4_keepalive_timeout:
+      return {kSynchronized, Closed};
+    case Rule::rfc9293_3_9_2_2_icmp_hard_error:
+      return {states_of(SynSent, SynReceived), Closed};
+    case Rule::rfc4987_3_6_syn_cookie_ack:  // rebuilt from the cookie, never SYN-RECEIVED
+      return {states_of(Closed, Listen), Established};
+  }
+  return {0, Closed};
+}
+
 std::string_view to_string(ConnError e) {
   switch (e) {
     case ConnError::Refused:

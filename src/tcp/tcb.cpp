@@ -1,5 +1,7 @@
 // Tcb: construction, transitions, user calls (RFC 9293 §3.10.1 - §3.10.6).
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "synack/tcp/tcb.hpp"
 
@@ -132,6 +134,15 @@ void Tcb::open_from_cookie(const wire::TcpRepr& ack, const CookieConnection& c, 
 
 void Tcb::transition(State to, Rule rule, Instant now) {
   const State from = state_;
+#ifdef SYNACK_CHECK_TRANSITIONS
+  if (!is_legal(rule, from, to)) {
+    std::fprintf(stderr, "synack: illegal transition %.*s -> %.*s by rule %.*s\n",
+                 static_cast<int>(to_string(from).size()), to_string(from).data(),
+                 static_cast<int>(to_string(to).size()), to_string(to).data(),
+                 static_cast<int>(to_string(rule).size()), to_string(rule).data());
+    std::abort();
+  }
+#endif
   state_ = to;
   last_rule_ = rule;
   if (ctx_.trace) ctx_.trace(Transition{id_, local_, remote_, from, to, rule, now});

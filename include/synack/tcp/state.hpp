@@ -75,4 +75,30 @@ enum class Rule : std::uint8_t {
 
 std::string_view to_string(Rule r);
 
+// A set of states, one bit per State.
+using StateSet = std::uint16_t;
+constexpr StateSet states_of(State s) {
+  return StateSet(1u << static_cast<unsigned>(s));
+}
+template <typename... S>
+constexpr StateSet states_of(State s, S... more) {
+  return StateSet(states_of(s) | states_of(more...));
+}
+
+// What a Rule allows: the states it may be applied in and the state it leads to.
+// Tcb::transition checks every change against this table in debug, sanitizer and
+// fuzz builds (SYNACK_CHECK_TRANSITIONS), so a code path that applies an RFC step
+// in a state the RFC does not apply it in stops the program at once.
+struct RuleSpec {
+  StateSet from;
+  State to;
+};
+RuleSpec rule_spec(Rule r);
+
+// True if `rule` may move a connection from `from` to `to`.
+inline bool is_legal(Rule rule, State from, State to) {
+  RuleSpec spec = rule_spec(rule);
+  return (spec.from & states_of(from)) != 0 && spec.to == to;
+}
+
 }  // namespace synack::tcp
