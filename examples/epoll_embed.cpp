@@ -112,13 +112,11 @@ int main() {
     for (int i = 0; i < n; ++i) {
       const std::uint32_t who = ready[i].data.u32;
       if (who < 2 && !loops[who]->poll_once()) return 1;
-      if (who == 2) {  // our own fd: the message to send
+      if (who == 2) {  // our own fd: the message to send; then poll, so that it leaves
         std::array<char, 64> text{};
-        const ssize_t got = ::read(pipe_fds[0], text.data(), text.size());
-        if (got > 0)
-          (void)client->send(as_bytes({text.data(), static_cast<size_t>(got)}),
-                             link::monotonic_now());
-        (void)loops[0]->poll_once();  // we used the stack from outside a callback
+        const auto got = std::max<ssize_t>(::read(pipe_fds[0], text.data(), text.size()), 0);
+        (void)client->send(as_bytes({text.data(), std::size_t(got)}), link::monotonic_now());
+        (void)loops[0]->poll_once();
       }
     }
   }
