@@ -76,15 +76,19 @@ std::vector<stack::Event> Poller::poll(stack::Stack& stack) {
       others.push_back(std::move(*e));
       continue;
     }
-    ReadyEvent r{kind_of(t->kind), t->conn, t->listener, std::nullopt};
-    if (r.kind == ReadyKind::Acceptable) r.conn = tcp::ConnId{};
-    if (r.kind == ReadyKind::Error) {
-      r.error = t->error;
-      if (handshake_failed(stack, t->conn)) r.kind = ReadyKind::ConnectFailed;
-    }
-    push(r);
+    feed(stack, *t);
   }
   return others;
+}
+
+void Poller::feed(stack::Stack& stack, const tcp::Event& t) {
+  ReadyEvent r{kind_of(t.kind), t.conn, t.listener, std::nullopt};
+  if (r.kind == ReadyKind::Acceptable) r.conn = tcp::ConnId{};
+  if (r.kind == ReadyKind::Error) {
+    r.error = t.error;
+    if (handshake_failed(stack, t.conn)) r.kind = ReadyKind::ConnectFailed;
+  }
+  push(r);
 }
 
 std::optional<ReadyEvent> Poller::next() {

@@ -292,6 +292,35 @@ Result<RunOutcome, LoopError> EventLoop::run(std::optional<Duration> limit) {
   }
 }
 
+Result<std::optional<RunOutcome>, LoopError> EventLoop::poll_once() {
+  std::vector<epoll_event> events(std::max<std::size_t>(options_.max_events, 1));
+  const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 0);
+  if (n < 0 && errno != EINTR) return Err{LoopError{errno, "epoll_wait"}};
+  if (n > 0) ++stats_.wakeups;
+  for (int i = 0; i < n && !stopped_; ++i) {
+    if (auto st = dispatch(events[i].data.fd, events[i].events); !st) return Err{st.error()};
+  }
+  // Also what the caller did to the stack since the last round (flushed here).
+  last_poll_ = monotonic_now();
+  run_due(last_poll_);
+  auto got = service_fdless(last_poll_);
+  if (!got) return Err{got.error()};
+  busy_ = *got || std::any_of(ports_.begin(), ports_.end(),
+                              [](const auto& p) { return p->fd < 0 && !p->pending.empty(); });
+  if (auto done = finished(monotonic_now(), std::nullopt)) {
+    stopped_ = false;  // reported once: a later poll_once() goes on
+    (void)arm_timer(std::nullopt);
+    return std::optional<RunOutcome>(*done);
+  }
+  if (auto st = arm_timer(next_wakeup(std::nullopt)); !st) return Err{st.error()};
+  return std::optional<RunOutcome>();
+}
+
+std::optional<Instant> EventLoop::next_deadline() const {
+  if (busy_) return last_poll_;
+  return next_wakeup(std::nullopt);
+}
+
 std::optional<RunOutcome> EventLoop::finished(Instant now,
                                               std::optional<Instant> run_deadline) const {
   if (stopped_) return RunOutcome::Stopped;

@@ -62,6 +62,8 @@ class Poller {
   // Drains stack.pop_event(): TCP events become readiness; the others (UDP, ping
   // replies) are returned in order for the caller.
   std::vector<stack::Event> poll(stack::Stack& stack);
+  // One TCP event someone else took from stack.pop_event() (an EventLoop's handler).
+  void feed(stack::Stack& stack, const tcp::Event& e);
   // The next readiness notification, in the order the stack produced them.
   std::optional<ReadyEvent> next();
   std::size_t pending() const { return queue_.size(); }

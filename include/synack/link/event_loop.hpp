@@ -46,6 +46,31 @@
 // Signals are blocked in the calling thread while run() executes and restored
 // afterwards; the loop is meant for a single-threaded program (or for the one
 // thread that should receive SIGINT/SIGTERM).
+//
+// Embedding in your own loop (epoll, poll, Asio, libuv ...): do not call run(); put
+// fd() in your loop's set for readability and call poll_once() when it is readable or
+// when next_deadline() has come, whichever is first. fd() is the loop's own epoll fd: it
+// becomes readable when a link's fd has frames (or can take frames it refused), when an
+// fd added with add_fd() is ready, and when the loop's timerfd fires at next_deadline()
+// -- so a loop that only watches fd() needs no timeout at all; next_deadline() is for
+// loops that prefer one (or a link without an fd, see below). poll_once() never blocks:
+// it does what one round of run() does and re-arms the timer. After you call into the
+// stack from outside a loop callback (TcpStream::send from your own code), call
+// poll_once() so the frames leave and the timer follows the stack's new deadline.
+//
+//   auto loop = link::EventLoop::create(stack, tap, iface, {.handle_signals = false}).value();
+//   epoll_ctl(my_epoll, EPOLL_CTL_ADD, loop->fd(), &ev /* EPOLLIN */);
+//   for (;;) {
+//     epoll_wait(my_epoll, events, n, timeout_until(loop->next_deadline()));
+//     ... my own fds ...
+//     if (auto r = loop->poll_once(); !r || *r) break;  // an error, or stop()/shutdown done
+//   }
+//
+// Use LoopOptions::handle_signals = false there: SIGINT/SIGTERM are your loop's (with it
+// on, poll_once() reads the signalfd, which only sees signals the caller has blocked).
+// A link without an fd (MemoryLink) is read by each poll_once(); next_deadline() is the
+// last poll's time (due now) while such a link keeps giving frames, but frames put on it
+// from elsewhere (its peer's loop) wake nothing: poll again after the peer's poll.
 #pragma once
 
 #include <cstdint>
@@ -197,6 +222,18 @@ class EventLoop {
   // outside a loop callback (inside one, the loop does it afterwards).
   void flush(Instant now);
 
+  // --- embedding (see the header comment): instead of run() ------------------
+  // Readable when poll_once() has work: a link, an add_fd() fd, or the timer.
+  int fd() const { return epoll_.get(); }
+  // When poll_once() must run at the latest even if fd() stays quiet (the earliest of
+  // the stack's deadline, the impairers', call_at() timers, the shutdown grace); a time
+  // already past while a link without an fd keeps giving frames. nullopt: nothing timed.
+  std::optional<Instant> next_deadline() const;
+  // One round of run() that does not block: what is ready on the fds, the timers due,
+  // the fd-less links; then the timer is re-armed. An outcome once the loop is
+  // finished (stop() -- reported once --, the end of a shutdown); nullopt otherwise.
+  Result<std::optional<RunOutcome>, LoopError> poll_once();
+
   // Summed over the links, plus the loop's own counters.
   const LoopStats& stats() const { return stats_; }
   const LinkLoopStats& stats(LinkId id) const { return ports_.at(id)->stats; }
@@ -276,6 +313,9 @@ class EventLoop {
   std::optional<Instant> shutdown_deadline_;
   bool stopped_ = false;
   bool second_signal_ = false;
+  // poll_once(): an fd-less link gave frames (or holds refused ones) at `last_poll_`.
+  bool busy_ = false;
+  Instant last_poll_{};
   LoopStats stats_;
 };
 
