@@ -1,4 +1,5 @@
 // The `synack get` side of HTTP/1.1: URL parsing, the request, the response parser.
+#include <fmt/format.h>
 #include <http_parser.h>
 
 #include "synack/services/http.hpp"
@@ -9,7 +10,8 @@ Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
   // http-parser's own URL parser splits the URL (RFC 3986 syntax as it accepts it:
   // no whitespace, a numeric port up to 65535); what synack can use is checked after.
   constexpr std::string_view kScheme = "http://";
-  const std::string quoted = "'" + std::string(url) + "'";
+  // fmt, not "'" + std::string: GCC 12 at -O3 misreports such chains (-Wrestrict).
+  const std::string quoted = fmt::format("'{}'", url);
   if (url.substr(0, kScheme.size()) != kScheme) return Err{quoted + " is not an http:// URL"};
   http_parser_url u;
   http_parser_url_init(&u);
@@ -32,7 +34,7 @@ Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
   }
   std::string_view path = field(UF_PATH);
   out.target = path.empty() ? "/" : std::string(path);
-  if (u.field_set & (1u << UF_QUERY)) out.target += "?" + std::string(field(UF_QUERY));
+  if (u.field_set & (1u << UF_QUERY)) out.target += fmt::format("?{}", field(UF_QUERY));
   auto host = wire::Ipv4Addr::parse(field(UF_HOST));
   if (!host || host->is_unspecified() || host->is_multicast() || host->is_broadcast()) {
     return Err{quoted + ": HOST must be a unicast IPv4 address"};
@@ -43,9 +45,11 @@ Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
 
 std::string http_get_request(const HttpUrl& url) {
   std::string host = url.host.to_string();
-  if (url.port != 80) host += ":" + std::to_string(url.port);
-  return "GET " + url.target + " HTTP/1.1\r\nHost: " + host +
-         "\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+  if (url.port != 80) host += fmt::format(":{}", url.port);
+  return fmt::format(
+      "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: "
+      "close\r\n\r\n",
+      url.target, host);
 }
 
 struct HttpResponseParser::Impl {
