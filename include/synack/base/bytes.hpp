@@ -42,7 +42,7 @@ inline void store_be64(MutBytes b, std::size_t off, std::uint64_t v) {
   store_be32(b, off + 4, static_cast<std::uint32_t>(v));
 }
 
-// Views a string literal or std::string as bytes (handy in tests and services).
+/// Views a string literal or std::string as bytes (handy in tests and services).
 inline Bytes as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }

@@ -11,14 +11,14 @@ class Random {
   virtual ~Random() = default;
   virtual std::uint64_t next_u64() = 0;
   std::uint32_t next_u32() { return static_cast<std::uint32_t>(next_u64() >> 32); }
-  // Uniform in [0, n) (n > 0), without modulo bias.
+  /// Uniform in [0, n) (n > 0), without modulo bias.
   std::uint64_t below(std::uint64_t n);
-  // Uniform in [0, 1).
+  /// Uniform in [0, 1).
   double next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
   bool chance(double p) { return p > 0 && next_double() < p; }
 };
 
-// Deterministic generator (xoshiro256**, seeded through SplitMix64): same seed, same stream.
+/// Deterministic generator (xoshiro256**, seeded through SplitMix64): same seed, same stream.
 class SeededRandom final : public Random {
  public:
   explicit SeededRandom(std::uint64_t seed);
@@ -28,10 +28,10 @@ class SeededRandom final : public Random {
   std::uint64_t s_[4];
 };
 
-// Cryptographically strong randomness from libsodium (randombytes), for real links.
+/// Cryptographically strong randomness from libsodium (randombytes), for real links.
 class SystemRandom final : public Random {
  public:
-  SystemRandom();  // initialises libsodium (idempotent)
+  SystemRandom();  ///< initialises libsodium (idempotent)
   std::uint64_t next_u64() override;
 };
 

@@ -49,7 +49,7 @@ class [[nodiscard]] Result {
   std::variant<T, E> v_;
 };
 
-// Result of an operation that produces no value.
+/// Result of an operation that produces no value.
 template <class E>
 class [[nodiscard]] Status {
  public:

@@ -11,27 +11,27 @@
 namespace synack::stack {
 
 struct NeighborConfig {
-  Duration reachable_time = std::chrono::seconds(60);  // how long a learned entry is trusted
-  Duration retry_interval = std::chrono::seconds(1);   // between ARP requests for one address
-  std::uint32_t max_requests = 3;                      // requests sent before giving up
-  std::size_t max_entries = 512;                       // resolved + pending entries, all interfaces
-  std::size_t max_queued_per_neighbor = 16;            // packets waiting for one address
-  std::size_t max_queued_total = 256;                  // packets waiting, whole stack
+  Duration reachable_time = std::chrono::seconds(60);  ///< how long a learned entry is trusted
+  Duration retry_interval = std::chrono::seconds(1);   ///< between ARP requests for one address
+  std::uint32_t max_requests = 3;                      ///< requests sent before giving up
+  std::size_t max_entries = 512;                       ///< resolved + pending entries, all interfaces
+  std::size_t max_queued_per_neighbor = 16;            ///< packets waiting for one address
+  std::size_t max_queued_total = 256;                  ///< packets waiting, whole stack
 };
 
 struct StackConfig {
   NeighborConfig neighbor;
   std::uint8_t default_ttl = 64;
-  // First IPv4 Identification value; unset = drawn from the injected Random.
+  /// First IPv4 Identification value; unset = drawn from the injected Random.
   std::optional<std::uint16_t> first_ip_ident;
   std::size_t udp_max_sockets = 1024;
-  std::size_t udp_rx_queue_datagrams = 64;  // per socket; more are dropped and counted
-  // ICMP error rate limit (RFC 1812 §4.3.2.8): a token bucket of `icmp_error_burst`
-  // tokens, one token added every `icmp_error_interval`.
+  std::size_t udp_rx_queue_datagrams = 64;  ///< per socket; more are dropped and counted
+  /// ICMP error rate limit (RFC 1812 §4.3.2.8): a token bucket of `icmp_error_burst`
+  /// tokens, one token added every `icmp_error_interval`.
   std::uint32_t icmp_error_burst = 10;
   Duration icmp_error_interval = std::chrono::milliseconds(100);
-  bool icmp_protocol_unreachable = true;  // answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
-  std::size_t max_events = 4096;          // pending events; more are dropped and counted
+  bool icmp_protocol_unreachable = true;  ///< answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
+  std::size_t max_events = 4096;          ///< pending events; more are dropped and counted
   tcp::TcpConfig tcp;
 };
 

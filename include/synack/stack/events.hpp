@@ -11,14 +11,14 @@
 
 namespace synack::stack {
 
-// The socket's receive queue went from empty to non-empty (edge-triggered:
-// drain it with udp_receive_from until it returns nothing).
+/// The socket's receive queue went from empty to non-empty (edge-triggered:
+/// drain it with udp_receive_from until it returns nothing).
 struct UdpReadable {
   UdpSocketId socket;
   bool operator==(const UdpReadable&) const = default;
 };
 
-// An ICMP echo reply arrived (for a ping client: match ident/seq yourself).
+/// An ICMP echo reply arrived (for a ping client: match ident/seq yourself).
 struct PingReply {
   wire::Ipv4Addr src;
   std::uint16_t ident = 0;
@@ -27,8 +27,8 @@ struct PingReply {
   bool operator==(const PingReply&) const = default;
 };
 
-// tcp::Event (connected, accept-ready, readable, ...) is forwarded unchanged from
-// the Stack's tcp::TcpProtocol; its conn/listener ids are that protocol's.
+/// tcp::Event (connected, accept-ready, readable, ...) is forwarded unchanged from
+/// the Stack's tcp::TcpProtocol; its conn/listener ids are that protocol's.
 using Event = std::variant<UdpReadable, PingReply, tcp::Event>;
 
 }  // namespace synack::stack

@@ -18,12 +18,12 @@ struct MacAddr {
   bool is_multicast() const { return (octets[0] & 1) != 0; }
   static MacAddr load(Bytes b, std::size_t off);
   void store(MutBytes b, std::size_t off) const;
-  static std::optional<MacAddr> parse(std::string_view text);  // "02:00:00:00:00:01"
+  static std::optional<MacAddr> parse(std::string_view text);  ///< "02:00:00:00:00:01"
   std::string to_string() const;
   bool operator==(const MacAddr&) const = default;
 };
 
-// An IPv4 address held in host order (value 0x0a4d0001 is 10.77.0.1).
+/// An IPv4 address held in host order (value 0x0a4d0001 is 10.77.0.1).
 struct Ipv4Addr {
   std::uint32_t value = 0;
 
@@ -39,12 +39,12 @@ struct Ipv4Addr {
   bool is_loopback() const { return (value >> 24) == 127; }
   static Ipv4Addr load(Bytes b, std::size_t off) { return {load_be32(b, off)}; }
   void store(MutBytes b, std::size_t off) const { store_be32(b, off, value); }
-  static std::optional<Ipv4Addr> parse(std::string_view text);  // dotted quad, strict
+  static std::optional<Ipv4Addr> parse(std::string_view text);  ///< dotted quad, strict
   std::string to_string() const;
   auto operator<=>(const Ipv4Addr&) const = default;
 };
 
-// An address with a prefix length: 10.77.0.2/24.
+/// An address with a prefix length: 10.77.0.2/24.
 struct Ipv4Cidr {
   Ipv4Addr addr;
   std::uint8_t prefix_len = 32;
