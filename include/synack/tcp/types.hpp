@@ -13,23 +13,27 @@
 #include "synack/tcp/state.hpp"
 #include "synack/wire/addr.hpp"
 
+/// TCP (RFC 9293 and its extensions): TcpProtocol (demultiplexing, listeners, timers)
+/// and Tcb (one connection), with congestion control, loss recovery, SYN cookies and
+/// Fast Open; the value types, options and errors its users see.
 namespace synack::tcp {
 
+/// One end of a connection: IPv4 address and port.
 struct Endpoint {
-  wire::Ipv4Addr addr;
-  std::uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
+  wire::Ipv4Addr addr;     ///< unspecified on a listener bound to every address
+  std::uint16_t port = 0;  ///< host order
+  auto operator<=>(const Endpoint&) const = default;  ///< by address, then port
 };
 
 /// A connection (or accepted connection). Never reused within one TcpProtocol.
 struct ConnId {
-  std::uint32_t value = 0;
-  auto operator<=>(const ConnId&) const = default;
+  std::uint32_t value = 0;  ///< opaque; meaningful only to the TcpProtocol that issued it
+  auto operator<=>(const ConnId&) const = default;  ///< ids compare by value
 };
 /// A listening socket.
 struct ListenerId {
-  std::uint32_t value = 0;
-  auto operator<=>(const ListenerId&) const = default;
+  std::uint32_t value = 0;  ///< opaque; meaningful only to the TcpProtocol that issued it
+  auto operator<=>(const ListenerId&) const = default;  ///< ids compare by value
 };
 
 /// SHLD-11 (§3.8.3): "The value of R2 SHOULD correspond to at least 100 seconds." The
@@ -55,10 +59,15 @@ struct SocketOptions {
   bool no_delay = false;  ///< SHLD-7: Nagle on by default
   /// MUST-24/25: keep-alives per connection, off by default; idle >= 2 h (MUST-27).
   bool keepalive = false;
+  /// Idle time before the first probe (TCP_KEEPIDLE)
   Duration keepalive_idle = std::chrono::hours(2);
+  /// Between unanswered probes (TCP_KEEPINTVL)
   Duration keepalive_interval = std::chrono::seconds(75);
+  /// Unanswered probes before the connection is dropped (TCP_KEEPCNT)
   std::uint32_t keepalive_count = 9;
+  /// Bytes the application may queue unacknowledged (SO_SNDBUF)
   std::size_t send_buffer = 256 * 1024;
+  /// Bytes received but not yet read; bounds the window (SO_RCVBUF)
   std::size_t recv_buffer = 256 * 1024;
   bool linger_zero = false;  ///< close() sends RST and discards (SO_LINGER 0)
   /// MUST-48 / SHLD-21: the Diffserv field for this connection's segments (6 bits).
@@ -82,7 +91,7 @@ struct SocketOptions {
   /// On an active open: ask for a cookie, or send SYN + cookie + the data given to
   /// TcpProtocol::connect when a cookie for the server is cached (bit 1, TFO_CLIENT).
   bool tfo = false;
-  bool operator==(const SocketOptions&) const = default;
+  bool operator==(const SocketOptions&) const = default;  ///< field by field
 };
 
 /// What a listener does with a SYN when its SYN queue is full (RFC 4987 §3.6).
@@ -105,6 +114,8 @@ struct InsecureOptions {
   bool no_rfc5961 = false;
 };
 
+/// Configuration of one TcpProtocol (StackConfig::tcp): limits, timers and protocol
+/// features for every connection, and the SocketOptions new ones start with.
 struct TcpConfig {
   std::uint16_t mtu = 1500;                 ///< MMS_S/MMS_R derive from this: MSS option = mtu - 40
   std::uint8_t ttl = 64;                    ///< MUST-49: configurable TTL
@@ -182,7 +193,7 @@ struct TcpConfig {
   /// Per listener: embryonic connections (SYN-RECEIVED). The listen() backlog bounds
   /// the accept queue (ESTABLISHED, not yet accepted).
   std::uint32_t syn_queue = 256;
-  SynCookies syn_cookies = SynCookies::WhenFull;
+  SynCookies syn_cookies = SynCookies::WhenFull;  ///< what a listener with a full SYN queue does
   /// RFC 5961 §7: challenge ACKs per second for the whole TcpProtocol ("system-wide");
   /// 0 = no limit. The per-second budget is drawn at random in [limit/2, 3*limit/2)
   /// so a counting attacker cannot use it as a side channel (CVE-2016-5696).
@@ -193,7 +204,7 @@ struct TcpConfig {
   /// The largest send or receive buffer one socket may ask for.
   std::size_t max_buffer = std::size_t{16} << 20;
   std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 dynamic range
-  std::uint16_t ephemeral_last = 65535;
+  std::uint16_t ephemeral_last = 65535;   ///< last port of the ephemeral range (inclusive)
   /// RFC 7413 Fast Open (SocketOptions::tfo turns it on per socket).
   /// Server: the cookie key is replaced this often; the previous key stays valid for
   /// one more interval (fastopen.hpp). 0: never rotate.
@@ -207,8 +218,8 @@ struct TcpConfig {
   /// Client: after a SYN with data timed out, SYNs to that server carry no Fast Open
   /// option for this long, doubled per further loss in a row (at most 64 x).
   Duration tfo_syn_loss_holdoff = std::chrono::seconds(60);
-  SocketOptions defaults;  ///< options new connections start with
-  InsecureOptions insecure;
+  SocketOptions defaults;    ///< options new connections start with
+  InsecureOptions insecure;  ///< weakened behaviour for demonstrations; all off
   /// Set by the Stack from its interfaces' offloads (Stack::add_interface), not by
   /// users: segments leave with only the pseudo-header sum in the checksum field, for
   /// the link to finish (every interface offers checksum offload).
@@ -224,20 +235,23 @@ struct TcpConfig {
 /// opts.user_timeout if set, else config.r2_retransmissions as a time; at least kMinR2.
 Duration data_r2(const TcpConfig& config, const SocketOptions& opts);
 
+/// Why a connection was aborted (Event::error, TcpStream's error()).
 enum class ConnError : std::uint8_t {
-  Refused,          ///< RST in answer to our SYN
-  Reset,            ///< RST on a synchronized connection
-  TimedOut,         ///< R2 / connect timeout / keep-alive
-  HostUnreachable,  ///< ICMP hard or soft error reported at timeout
-  NetUnreachable,
-  ProtocolUnreachable,
-  PortUnreachable,
+  Refused,              ///< RST in answer to our SYN
+  Reset,                ///< RST on a synchronized connection
+  TimedOut,             ///< R2 / connect timeout / keep-alive
+  HostUnreachable,      ///< ICMP hard or soft error reported at timeout
+  NetUnreachable,       ///< ICMP network unreachable
+  ProtocolUnreachable,  ///< ICMP protocol unreachable
+  PortUnreachable,      ///< ICMP port unreachable
   /// ICMP destination unreachable codes 9, 10, 13 (RFC 1812 §5.2.7.1): communication
   /// administratively prohibited, a hard error while connecting (as Linux and FreeBSD).
   AdminProhibited,
 };
+/// A short description for logs and messages.
 std::string_view to_string(ConnError e);
 
+/// What happened to a connection or listener (Event::kind).
 enum class EventKind : std::uint8_t {
   Connected,        ///< an active open reached ESTABLISHED
   AcceptReady,      ///< a listener has a connection to accept()
@@ -249,56 +263,70 @@ enum class EventKind : std::uint8_t {
   DeliveryProblem,  ///< SHLD-9: R1 retransmissions reached; still trying
   Urgent,           ///< MUST-32: urgent pointer received or advanced
 };
+/// The event's name, for logs and traces.
 std::string_view to_string(EventKind k);
 
+/// One thing the application should know about (RFC 9293 §3.9.1 "TCP-to-user
+/// signals"), reported through Stack::pop_event.
 struct Event {
-  EventKind kind = EventKind::Readable;
-  ConnId conn;                         ///< valid unless kind == AcceptReady
-  ListenerId listener;                 ///< valid for AcceptReady
-  ConnError error = ConnError::Reset;  ///< valid for Error
+  EventKind kind = EventKind::Readable;  ///< what happened
+  ConnId conn;                           ///< valid unless kind == AcceptReady
+  ListenerId listener;                   ///< valid for AcceptReady
+  ConnError error = ConnError::Reset;    ///< valid for Error
 };
 
+/// Why listen() failed.
 enum class ListenError : std::uint8_t {
-  AddressInUse,
-  InvalidAddress,
-  InvalidOption,  ///< a zero buffer size, one above TcpConfig::max_buffer, a negative user timeout
+  AddressInUse,    ///< a listener has exactly that address and port
+  InvalidAddress,  ///< port 0, or a broadcast or multicast address
+  InvalidOption,   ///< a zero buffer size, one above TcpConfig::max_buffer, a negative user timeout
 };
+/// Why accept() returned no connection: none is ready yet, or the listener is gone.
 enum class AcceptError : std::uint8_t { WouldBlock, NoSuchListener };
+/// Why connect() failed (nothing was sent).
 enum class ConnectError : std::uint8_t {
-  InvalidAddress,   ///< MUST-46: broadcast/multicast/unspecified remote
-  AddressInUse,     ///< that 4-tuple already exists
-  NoEphemeralPort,  ///< every ephemeral port to that remote is taken
-  TooManyConnections,
-  InvalidOption,  ///< a zero buffer size, one above max_buffer, a negative user timeout
-  NoMemory,       ///< the global memory budget is spent
+  InvalidAddress,      ///< MUST-46: broadcast/multicast/unspecified remote
+  AddressInUse,        ///< that 4-tuple already exists
+  NoEphemeralPort,     ///< every ephemeral port to that remote is taken
+  TooManyConnections,  ///< TcpConfig::max_connections reached
+  InvalidOption,       ///< a zero buffer size, one above max_buffer, a negative user timeout
+  NoMemory,            ///< the global memory budget is spent
 };
+/// Why send() took no data.
 enum class SendError : std::uint8_t {
-  NoSuchConnection,
-  NotConnected,   ///< still in SYN-SENT and nothing can be queued yet (never: we queue)
-  WriteShutdown,  ///< shutdown_write()/close() already called: "connection closing"
-  Reset,          ///< the connection was aborted
-  WouldBlock,     ///< send buffer full
+  NoSuchConnection,  ///< unknown or closed ConnId
+  NotConnected,      ///< still in SYN-SENT and nothing can be queued yet (never: we queue)
+  WriteShutdown,     ///< shutdown_write()/close() already called: "connection closing"
+  Reset,             ///< the connection was aborted
+  WouldBlock,        ///< send buffer full
 };
+/// Why receive() returned no data (end of stream is not an error: 0 bytes).
 enum class RecvError : std::uint8_t {
-  NoSuchConnection,
-  WouldBlock,  ///< no data yet, no FIN yet
-  Reset,       ///< aborted before all data arrived
+  NoSuchConnection,  ///< unknown or closed ConnId
+  WouldBlock,        ///< no data yet, no FIN yet
+  Reset,             ///< aborted before all data arrived
 };
+/// Why close(), shutdown_write() or abort() did nothing: the id is unknown or closed.
 enum class CloseError : std::uint8_t { NoSuchConnection, NoSuchListener };
+/// Why set_options failed: unknown connection, or a value out of range.
 enum class OptionError : std::uint8_t { NoSuchConnection, InvalidValue };
+/// A short description for logs and messages.
 std::string_view to_string(ConnectError e);
+/// A short description for logs and messages.
 std::string_view to_string(SendError e);
+/// A short description for logs and messages.
 std::string_view to_string(RecvError e);
 
 /// Counters and gauges of one connection.
 struct ConnStats {
-  std::uint64_t segs_in = 0;
-  std::uint64_t segs_out = 0;
-  std::uint64_t bytes_in = 0;   ///< payload accepted in order
-  std::uint64_t bytes_out = 0;  ///< payload sent for the first time
-  std::uint64_t retransmitted_segs = 0;
+  std::uint64_t segs_in = 0;              ///< segments received
+  std::uint64_t segs_out = 0;             ///< segments sent, retransmissions included
+  std::uint64_t bytes_in = 0;             ///< payload accepted in order
+  std::uint64_t bytes_out = 0;            ///< payload sent for the first time
+  std::uint64_t retransmitted_segs = 0;   ///< segments sent again
   std::uint64_t retransmitted_bytes = 0;  ///< payload sent again
-  std::uint64_t rto_expirations = 0;
+  std::uint64_t rto_expirations = 0;      ///< retransmission timeouts
+  /// Recoveries entered on duplicate ACKs or SACK (RFC 5681 §3.2, RFC 6675)
   std::uint64_t fast_retransmits = 0;
   std::uint64_t sack_recoveries = 0;      ///< RFC 6675 recoveries started from SACK information
   std::uint64_t dsacks_in = 0;            ///< RFC 2883 D-SACK blocks received (spurious rtx)
@@ -309,27 +337,27 @@ struct ConnStats {
   std::uint64_t tlp_recoveries = 0;       ///< losses a probe repaired (§7.4: cwnd reduced)
   std::uint64_t recovery_probes = 0;      ///< probes of a stalled SACK recovery (recovery_probe)
   std::uint64_t spurious_recoveries = 0;  ///< RFC 3708: every retransmission D-SACKed, undone
-  std::uint64_t spurious_rtos = 0;  ///< a needless timeout undone (Eifel RFC 3522, F-RTO RFC 5682)
-  std::uint64_t dup_acks_in = 0;
-  std::uint64_t ooo_segs_in = 0;
-  std::uint64_t dropped_segs = 0;  ///< unacceptable, PAWS, bad ACK ...
-  std::uint64_t challenge_acks = 0;
-  std::uint64_t zero_window_probes = 0;
-  std::uint64_t keepalive_probes = 0;
-  std::uint64_t negative_advice = 0;  ///< MUST-20: R1 reached, IP advised
+  std::uint64_t spurious_rtos = 0;   ///< a needless timeout undone (Eifel RFC 3522, F-RTO RFC 5682)
+  std::uint64_t dup_acks_in = 0;     ///< duplicate ACKs received (RFC 5681 §2)
+  std::uint64_t ooo_segs_in = 0;     ///< segments that arrived out of order
+  std::uint64_t dropped_segs = 0;    ///< unacceptable, PAWS, bad ACK ...
+  std::uint64_t challenge_acks = 0;  ///< RFC 5961 challenge ACKs sent
+  std::uint64_t zero_window_probes = 0;  ///< probes of a zero window sent (persist timer)
+  std::uint64_t keepalive_probes = 0;    ///< keep-alive probes sent
+  std::uint64_t negative_advice = 0;     ///< MUST-20: R1 reached, IP advised
   /// RFC 3168. ECN in use on this connection (both SYNs agreed, §6.1.1).
   bool ecn = false;
   std::uint64_t ce_in = 0;                ///< data segments that arrived marked CE (§6.1.3)
   std::uint64_t ece_in = 0;               ///< ACKs that carried ECE (§6.1.2)
   std::uint64_t ecn_cwnd_reductions = 0;  ///< window reductions in answer to ECE (§6.1.2)
-  Duration srtt{0};
-  Duration rttvar{0};
-  Duration rto{0};
-  std::uint32_t cwnd = 0;
-  std::uint32_t ssthresh = 0;
-  std::uint32_t snd_mss = 0;  ///< effective send MSS
-  std::uint32_t snd_wnd = 0;
-  std::uint32_t rcv_wnd = 0;
+  Duration srtt{0};                       ///< smoothed RTT (RFC 6298); 0 before the first sample
+  Duration rttvar{0};                     ///< RTT variation (RFC 6298); 0 before the first sample
+  Duration rto{0};                        ///< current retransmission timeout, backoff included
+  std::uint32_t cwnd = 0;                 ///< congestion window, bytes
+  std::uint32_t ssthresh = 0;             ///< slow start threshold, bytes
+  std::uint32_t snd_mss = 0;              ///< effective send MSS
+  std::uint32_t snd_wnd = 0;              ///< the peer's advertised window, bytes (scaled)
+  std::uint32_t rcv_wnd = 0;              ///< the window we advertise, bytes
 };
 
 /// MUST-20 (§3.8.3): "When the number of transmissions of the same segment reaches
@@ -337,9 +365,9 @@ struct ConnStats {
 /// dead-gateway diagnosis." One entry per R1 event; the Stack consumes them
 /// (TcpProtocol::pop_advice) and re-resolves the route's next hop.
 struct NegativeAdvice {
-  ConnId conn;
-  Endpoint local;
-  Endpoint remote;
+  ConnId conn;      ///< the connection
+  Endpoint local;   ///< its local endpoint
+  Endpoint remote;  ///< its remote endpoint
 };
 
 /// Counters of a whole TcpProtocol. X-macro list: one place names every counter,
@@ -389,6 +417,7 @@ struct NegativeAdvice {
   X(tfo_syn_data_timeouts)     /* client: ... timed out: SYN resent bare */                 \
   X(tfo_cookies_cached)        /* client: cookies stored from SYN,ACKs */
 
+/// The SYNACK_TCP_STATS counters of one TcpProtocol, each a uint64 from 0.
 struct ProtocolStats {
 #define SYNACK_TCP_STATS_FIELD(name) std::uint64_t name = 0;
   SYNACK_TCP_STATS(SYNACK_TCP_STATS_FIELD)
@@ -397,13 +426,13 @@ struct ProtocolStats {
 
 /// One recorded state change (the trace hook's argument).
 struct Transition {
-  ConnId conn;
-  Endpoint local;
-  Endpoint remote;
-  State from = State::Closed;
-  State to = State::Closed;
-  Rule rule = Rule::rfc9293_3_10_5_abort;
-  Instant at;
+  ConnId conn;                             ///< the connection that changed state
+  Endpoint local;                          ///< its local endpoint
+  Endpoint remote;                         ///< its remote endpoint
+  State from = State::Closed;              ///< the state before
+  State to = State::Closed;                ///< the state after
+  Rule rule = Rule::rfc9293_3_10_5_abort;  ///< the RFC rule that made the change (state.hpp)
+  Instant at;                              ///< when
 };
 
 }  // namespace synack::tcp

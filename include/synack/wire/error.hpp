@@ -13,8 +13,9 @@ enum class WireError : std::uint8_t {
   BadTotalLength,   ///< IPv4 total length / UDP length inconsistent with the buffer
   BadChecksum,      ///< any checksum mismatch
   BadDataOffset,    ///< TCP data offset < 5 or past the segment
-  BadOptionLength,  ///< a TCP option whose length byte is < 2, past the header, or wrong for its kind
-  Unsupported,      ///< well-formed but not something we handle (ARP for non-Ethernet/IPv4, ...)
+  /// A TCP option whose length byte is < 2, past the header, or wrong for its kind.
+  BadOptionLength,
+  Unsupported,  ///< well-formed but not something we handle (ARP for non-Ethernet/IPv4, ...)
 };
 
 std::string_view to_string(WireError e);
