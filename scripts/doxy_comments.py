@@ -13,7 +13,7 @@ Rewrites each header in place; only comment markers change, never code or text:
   * left as //: the file's head comment (everything before the first `namespace`
     line), anything inside a function body (doc comments belong on declarations),
     `}  // namespace x` closers, lint markers (NOLINT, clang-format), section
-    headings (`// --- TCP ---`) and comment blocks followed by a blank line (they
+    headings (`// --- TCP ---`, `// input.cpp`) and comment blocks followed by a blank line (they
     speak of a group of declarations, not of the next one), comments after
     a preprocessor line or after a line that opens a function body, and comments
     after code holding a string literal or another comment (the `//` might be
@@ -33,7 +33,7 @@ COMMENT_LINE = re.compile(r'^(\s*)//(?![/!<])\s?(.*)$')
 TRAILING = re.compile(r'^(.*?\S.*?)(\s+)//(?![/!<])\s?(.*)$')
 DECL_SCOPE = re.compile(r'\b(namespace|class|struct|union|enum)\b|^\s*extern\s+"C"')
 KEEP_PLAIN = re.compile(r'NOLINT|clang-format|IWYU')
-SECTION = re.compile(r'^-{2,}.*-{2,}$')
+SECTION = re.compile(r'^-{2,}.*-{2,}$|^[\w/.-]+\.(cpp|hpp|cc|h)$')  # `--- TCP ---`, `input.cpp`
 
 
 def strip_code(line):
