@@ -6,9 +6,9 @@
 
 namespace synack {
 
-/// The source of every random number the stack draws (ISN keys, ephemeral ports, SYN
-/// cookie and Fast Open keys, impairments). The caller owns it and passes it by
-/// reference; it must outlive the Stack or Impairer that uses it.
+/// The source of every random number the stack draws (ISN keys, ephemeral ports, IP
+/// identification, SYN cookie and Fast Open keys, the challenge ACK budget). The caller
+/// owns it and passes it by reference: it must outlive the Stack that uses it.
 class Random {
  public:
   virtual ~Random() = default;
