@@ -10,20 +10,20 @@
 
 namespace synack {
 
-// Accumulates 16-bit one's-complement words. Spans may have any length and
-// alignment; an odd trailing byte is carried into the next add() correctly.
+/// Accumulates 16-bit one's-complement words. Spans may have any length and
+/// alignment; an odd trailing byte is carried into the next add() correctly.
 class Checksum {
  public:
   Checksum& add(Bytes data);
-  // Copies `src` into the start of `dst` (dst.size() >= src.size()) and adds it, in one
-  // pass over the bytes where the vector loop runs (as the kernel's csum_and_copy).
+  /// Copies `src` into the start of `dst` (dst.size() >= src.size()) and adds it, in one
+  /// pass over the bytes where the vector loop runs (as the kernel's csum_and_copy).
   Checksum& add_copy(MutBytes dst, Bytes src);
-  // Adds the bytes `other` summed, as if they followed those added so far.
+  /// Adds the bytes `other` summed, as if they followed those added so far.
   Checksum& add(const Checksum& other);
-  // A host-order 16-bit field as it would appear on the wire. A whole word goes straight
-  // into the accumulator (in network order, as the folded parts are); after an odd number
-  // of bytes it straddles two words: swapped. Inline: the pseudo-header of every segment
-  // is four of these.
+  /// A host-order 16-bit field as it would appear on the wire. A whole word goes straight
+  /// into the accumulator (in network order, as the folded parts are); after an odd number
+  /// of bytes it straddles two words: swapped. Inline: the pseudo-header of every segment
+  /// is four of these.
   Checksum& add_u16(std::uint16_t v) {
     acc_ += odd_ ? static_cast<std::uint16_t>((v << 8) | (v >> 8)) : v;
     return *this;
@@ -32,24 +32,24 @@ class Checksum {
     add_u16(static_cast<std::uint16_t>(v >> 16));
     return add_u16(static_cast<std::uint16_t>(v));
   }
-  // The folded, complemented checksum ready to store (big-endian) in a header.
+  /// The folded, complemented checksum ready to store (big-endian) in a header.
   std::uint16_t finish() const;
-  // The folded one's-complement sum without the final complement.
+  /// The folded one's-complement sum without the final complement.
   std::uint16_t sum16() const;
 
  private:
   Checksum& add_native(std::uint64_t native_sum, std::size_t len);
   std::uint64_t acc_ = 0;
-  bool odd_ = false;  // an odd number of bytes has been added so far
+  bool odd_ = false;  ///< an odd number of bytes has been added so far
 };
 
-// Checksum of one buffer (complemented, ready to store). On x86-64 CPUs with AVX2
-// (checked at run time) buffers of 128 bytes and more are summed 64 bytes at a time.
+/// Checksum of one buffer (complemented, ready to store). On x86-64 CPUs with AVX2
+/// (checked at run time) buffers of 128 bytes and more are summed 64 bytes at a time.
 std::uint16_t internet_checksum(Bytes data);
 
-// The checksum of a 20-byte IPv4 header (no options; the checksum field zero, or
-// included when verifying: then 0 means intact), the header of nearly every packet
-// in and out: five 32-bit loads and a fold instead of the general loop.
+/// The checksum of a 20-byte IPv4 header (no options; the checksum field zero, or
+/// included when verifying: then 0 means intact), the header of nearly every packet
+/// in and out: five 32-bit loads and a fold instead of the general loop.
 inline std::uint16_t ipv4_header_checksum20(const std::byte* p) {
   std::uint32_t w[5];
   std::memcpy(w, p, sizeof w);
@@ -67,11 +67,11 @@ inline std::uint16_t ipv4_header_checksum20(const std::byte* p) {
   }
 }
 
-// For tests and benchmarks: true makes every sum take the portable scalar loop.
+/// For tests and benchmarks: true makes every sum take the portable scalar loop.
 void checksum_force_scalar(bool on);
 
-// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), updating a stored checksum when one
-// 16-bit word of the covered data changes from old_word to new_word.
+/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), updating a stored checksum when one
+/// 16-bit word of the covered data changes from old_word to new_word.
 std::uint16_t checksum_update16(std::uint16_t old_checksum, std::uint16_t old_word,
                                 std::uint16_t new_word);
 std::uint16_t checksum_update32(std::uint16_t old_checksum, std::uint32_t old_value,

@@ -31,7 +31,7 @@ class CompactOptional {
 
   constexpr bool has_value() const { return v_ != kEmpty; }
   constexpr explicit operator bool() const { return has_value(); }
-  // Requires has_value(), as std::optional's.
+  /// Requires has_value(), as std::optional's.
   constexpr const T& operator*() const { return v_; }
   constexpr T value_or(T other) const { return has_value() ? v_ : other; }
   constexpr void reset() { v_ = kEmpty; }

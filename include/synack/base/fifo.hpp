@@ -42,7 +42,7 @@ class Fifo {
   }
 
  private:
-  // Doubles the ring (a power of two, so positions wrap with a mask), in order.
+  /// Doubles the ring (a power of two, so positions wrap with a mask), in order.
   void grow() {
     std::vector<std::optional<T>> bigger(slots_.empty() ? 8 : 2 * slots_.size());
     for (std::size_t i = 0; i < size_; ++i) {

@@ -19,7 +19,7 @@ class SeqNum {
     v_ += n;
     return *this;
   }
-  // Signed distance a - b, valid while |a - b| < 2^31.
+  /// Signed distance a - b, valid while |a - b| < 2^31.
   constexpr std::int32_t operator-(SeqNum o) const { return static_cast<std::int32_t>(v_ - o.v_); }
   constexpr bool operator==(const SeqNum&) const = default;
 
@@ -45,7 +45,7 @@ constexpr SeqNum seq_max(SeqNum a, SeqNum b) {
 constexpr SeqNum seq_min(SeqNum a, SeqNum b) {
   return seq_le(a, b) ? a : b;
 }
-// start <= x < start + len (modular); false when len == 0.
+/// start <= x < start + len (modular); false when len == 0.
 constexpr bool in_window(SeqNum x, SeqNum start, std::uint32_t len) {
   return static_cast<std::uint32_t>(x.raw() - start.raw()) < len;
 }

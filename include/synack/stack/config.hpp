@@ -10,29 +10,34 @@
 
 namespace synack::stack {
 
+/// The ARP cache (RFC 826): lifetimes, retries and bounds. A full cache evicts an
+/// expired or the soonest-expiring resolved entry, never a pending one.
 struct NeighborConfig {
-  Duration reachable_time = std::chrono::seconds(60);  // how long a learned entry is trusted
-  Duration retry_interval = std::chrono::seconds(1);   // between ARP requests for one address
-  std::uint32_t max_requests = 3;                      // requests sent before giving up
-  std::size_t max_entries = 512;                       // resolved + pending entries, all interfaces
-  std::size_t max_queued_per_neighbor = 16;            // packets waiting for one address
-  std::size_t max_queued_total = 256;                  // packets waiting, whole stack
+  Duration reachable_time = std::chrono::seconds(60);  ///< how long a learned entry is trusted
+  Duration retry_interval = std::chrono::seconds(1);   ///< between ARP requests for one address
+  std::uint32_t max_requests = 3;                      ///< requests sent before giving up
+  std::size_t max_entries = 512;             ///< resolved + pending entries, all interfaces
+  std::size_t max_queued_per_neighbor = 16;  ///< packets waiting for one address
+  std::size_t max_queued_total = 256;        ///< packets waiting, whole stack
 };
 
+/// Everything a Stack is built with (Stack's constructor copies it).
 struct StackConfig {
-  NeighborConfig neighbor;
+  NeighborConfig neighbor;  ///< the ARP cache
+  /// IPv4 TTL of the ICMP and UDP packets we send (TCP's is tcp.ttl)
   std::uint8_t default_ttl = 64;
-  // First IPv4 Identification value; unset = drawn from the injected Random.
+  /// First IPv4 Identification value; unset = drawn from the injected Random.
   std::optional<std::uint16_t> first_ip_ident;
+  /// Open UDP sockets; udp_bind fails past it (TooManySockets)
   std::size_t udp_max_sockets = 1024;
-  std::size_t udp_rx_queue_datagrams = 64;  // per socket; more are dropped and counted
-  // ICMP error rate limit (RFC 1812 §4.3.2.8): a token bucket of `icmp_error_burst`
-  // tokens, one token added every `icmp_error_interval`.
+  std::size_t udp_rx_queue_datagrams = 64;  ///< per socket; more are dropped and counted
+  /// ICMP error rate limit (RFC 1812 §4.3.2.8): a token bucket of `icmp_error_burst`
+  /// tokens, one token added every `icmp_error_interval`.
   std::uint32_t icmp_error_burst = 10;
-  Duration icmp_error_interval = std::chrono::milliseconds(100);
-  bool icmp_protocol_unreachable = true;  // answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
-  std::size_t max_events = 4096;          // pending events; more are dropped and counted
-  tcp::TcpConfig tcp;
+  Duration icmp_error_interval = std::chrono::milliseconds(100);  ///< one token per interval
+  bool icmp_protocol_unreachable = true;  ///< answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
+  std::size_t max_events = 4096;          ///< pending events; more are dropped and counted
+  tcp::TcpConfig tcp;                     ///< TCP: limits, timers, defaults for new sockets
 };
 
 }  // namespace synack::stack

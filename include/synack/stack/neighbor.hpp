@@ -28,36 +28,36 @@ class NeighborCache {
  public:
   explicit NeighborCache(const NeighborConfig& config) : config_(config) {}
 
-  // The MAC for `key` if resolved and not expired at `now`.
+  /// The MAC for `key` if resolved and not expired at `now`.
   std::optional<wire::MacAddr> lookup(NeighborKey key, Instant now) const;
 
   enum class Enqueued : std::uint8_t {
-    SendRequest,    // queued; a new resolution started: send the first ARP request now
-    Queued,         // queued behind a resolution already in progress
-    DropQueueFull,  // per-neighbour or total wait queue full: frame dropped
-    DropCacheFull,  // no room for a new entry: frame dropped
+    SendRequest,    ///< queued; a new resolution started: send the first ARP request now
+    Queued,         ///< queued behind a resolution already in progress
+    DropQueueFull,  ///< per-neighbour or total wait queue full: frame dropped
+    DropCacheFull,  ///< no room for a new entry: frame dropped
   };
-  // Holds a frame (Ethernet header still to be written) until `key` resolves.
+  /// Holds a frame (Ethernet header still to be written) until `key` resolves.
   Enqueued enqueue(NeighborKey key, ByteVec frame, Instant now);
 
-  // RFC 826: "If the pair <protocol type, sender protocol address> is already in
-  // my translation table, update the sender hardware address field". Returns
-  // false if there was no entry. Frames waiting for it are appended to `released`.
+  /// RFC 826: "If the pair <protocol type, sender protocol address> is already in
+  /// my translation table, update the sender hardware address field". Returns
+  /// false if there was no entry. Frames waiting for it are appended to `released`.
   bool update(NeighborKey key, wire::MacAddr mac, Instant now, std::vector<ByteVec>& released);
-  // Creates or updates an entry (the "add the triplet" step of RFC 826).
+  /// Creates or updates an entry (the "add the triplet" step of RFC 826).
   void insert(NeighborKey key, wire::MacAddr mac, Instant now, std::vector<ByteVec>& released);
 
-  // MUST-20 negative advice from TCP (RFC 1122 §3.3.1.4 dead-gateway detection): a
-  // resolved entry stops being trusted at `now`, so the next packet to it starts a
-  // new ARP resolution. Returns false if `key` had no resolved, unexpired entry.
+  /// MUST-20 negative advice from TCP (RFC 1122 §3.3.1.4 dead-gateway detection): a
+  /// resolved entry stops being trusted at `now`, so the next packet to it starts a
+  /// new ARP resolution. Returns false if `key` had no resolved, unexpired entry.
   bool mark_stale(NeighborKey key, Instant now);
 
   struct TimerResult {
-    std::vector<NeighborKey> resend;   // pending addresses due for another request
-    std::uint64_t gave_up = 0;         // addresses dropped after max_requests
-    std::uint64_t dropped_frames = 0;  // frames that were waiting for them
+    std::vector<NeighborKey> resend;   ///< pending addresses due for another request
+    std::uint64_t gave_up = 0;         ///< addresses dropped after max_requests
+    std::uint64_t dropped_frames = 0;  ///< frames that were waiting for them
   };
-  // Retries or abandons pending resolutions, forgets expired entries.
+  /// Retries or abandons pending resolutions, forgets expired entries.
   TimerResult on_timer(Instant now);
   std::optional<Instant> next_deadline() const;
 
@@ -67,16 +67,16 @@ class NeighborCache {
 
  private:
   struct Entry {
-    std::optional<wire::MacAddr> mac;  // unset while resolving
-    Instant expires;                   // resolved: trusted until then
-    std::uint32_t requests_sent = 0;   // resolving
-    Instant next_request;              // resolving: when to retry or give up
-    std::deque<ByteVec> waiting;       // resolving: frames to send once resolved
+    std::optional<wire::MacAddr> mac;  ///< unset while resolving
+    Instant expires;                   ///< resolved: trusted until then
+    std::uint32_t requests_sent = 0;   ///< resolving
+    Instant next_request;              ///< resolving: when to retry or give up
+    std::deque<ByteVec> waiting;       ///< resolving: frames to send once resolved
   };
 
-  // Frees a slot if the cache is full. live_too: a resolved entry that has not
-  // expired may go (a confirmed mapping arriving); otherwise only expired ones
-  // (a new, unconfirmed address must not push out a neighbour in use).
+  /// Frees a slot if the cache is full. live_too: a resolved entry that has not
+  /// expired may go (a confirmed mapping arriving); otherwise only expired ones
+  /// (a new, unconfirmed address must not push out a neighbour in use).
   bool make_room(Instant now, bool live_too);
   void resolve(Entry& e, wire::MacAddr mac, Instant now, std::vector<ByteVec>& released);
 

@@ -37,113 +37,144 @@
 
 namespace synack::stack {
 
+/// One interface of a Stack, as add_interface made it.
 struct Interface {
-  IfaceId id;
-  wire::MacAddr mac;
-  wire::Ipv4Cidr cidr;  // our address and the on-link prefix
+  IfaceId id;           ///< its index in Stack::interfaces()
+  wire::MacAddr mac;    ///< our MAC address on the link
+  wire::Ipv4Cidr cidr;  ///< our address and the on-link prefix
+  /// Largest IPv4 packet in bytes (headers included); we set DF and never fragment.
   std::size_t mtu = 1500;
-  LinkOffloads offloads{};  // what the link does for our transmissions
+  LinkOffloads offloads{};  ///< what the link does for our transmissions
 };
 
-// Offsets inside a frame we build: Ethernet header, then IPv4, then transport.
+/// Offsets inside a frame we build: Ethernet header, then IPv4, then transport.
 inline constexpr std::size_t kEthHeaderLen = 14;
-inline constexpr std::size_t kIpHeaderLen = 20;
+inline constexpr std::size_t kIpHeaderLen = 20;  ///< IPv4 without options (we send none)
+/// Where the transport header starts.
 inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
 
+/// One host's IPv4 stack, sans-I/O: the owner feeds it received frames (on_frame) and
+/// the time (on_timer at next_deadline()), and takes out the frames to transmit
+/// (pop_frame) and the events (pop_event). It reads no clock and does no I/O; it is not
+/// thread-safe. The socket API (api/socket.hpp) is the usual way to use its TCP.
 class Stack {
  public:
+  /// Copies `config`; keeps a reference to `random` (ISNs, ports, IP ids, keys), which
+  /// must outlive the Stack.
   Stack(const StackConfig& config, Random& random);
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
 
   // --- configuration ---------------------------------------------------------
-  // `offloads`: what the link finishes for us (a TAP with IFF_VNET_HDR). TCP leaves
-  // checksums to the link only when every interface offers it.
+  /// `offloads`: what the link finishes for us (a TAP with IFF_VNET_HDR). TCP leaves
+  /// checksums to the link only when every interface offers it.
   IfaceId add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu = 1500,
                         LinkOffloads offloads = {});
+  /// Where packets to other networks go (must be on-link); nullopt: none.
   void set_default_gateway(std::optional<wire::Ipv4Addr> gateway) { gateway_ = gateway; }
-  const Interface* interface(IfaceId id) const;
+  const Interface* interface(IfaceId id) const;  ///< the interface, or nullptr for an unknown id
+  /// All interfaces, indexed by IfaceId::value.
   const std::vector<Interface>& interfaces() const { return ifaces_; }
-  // On-link if an interface prefix contains dst (longest prefix wins), else via the
-  // default gateway if that is on-link, else nullopt (NoRoute). A source hint picks
-  // the interface for the limited broadcast 255.255.255.255.
+  /// On-link if an interface prefix contains dst (longest prefix wins), else via the
+  /// default gateway if that is on-link, else nullopt (NoRoute). A source hint picks
+  /// the interface for the limited broadcast 255.255.255.255.
   std::optional<Route> route(wire::Ipv4Addr dst,
                              wire::Ipv4Addr src_hint = wire::Ipv4Addr::any()) const;
+  /// True if `a` is the address of one of our interfaces.
   bool is_local_address(wire::Ipv4Addr a) const;
 
   // --- the sans-I/O surface --------------------------------------------------
-  // A pure ACK that received frames call for is decided when the owner takes frames
-  // (pop_frame), not before: an owner handles the events first (as EventLoop and the
-  // simulator do), and data or a FIN the application sends in answer carries the ACK
-  // instead of following a bare one (RFC 9293 §3.10.7.3 lets the handshake's third
-  // segment carry data; MUST-58 "aggregate ACK segments whenever possible"). Data and
-  // control segments leave at once.
+  /// A pure ACK that received frames call for is decided when the owner takes frames
+  /// (pop_frame), not before: an owner handles the events first (as EventLoop and the
+  /// simulator do), and data or a FIN the application sends in answer carries the ACK
+  /// instead of following a bare one (RFC 9293 §3.10.7.3 lets the handshake's third
+  /// segment carry data; MUST-58 "aggregate ACK segments whenever possible"). Data and
+  /// control segments leave at once.
+  /// Takes one Ethernet frame received on `iface` (without FCS); the bytes are read
+  /// during the call only.
   void on_frame(IfaceId iface, Bytes frame, Instant now) { on_frame(iface, frame, RxMeta{}, now); }
-  // With what the link knows about the frame (a checksum it verified or that was never
-  // computed, a super-frame); the default RxMeta is the plain call above.
+  /// With what the link knows about the frame (a checksum it verified or that was never
+  /// computed, a super-frame); the default RxMeta is the plain call above.
   void on_frame(IfaceId iface, Bytes frame, RxMeta meta, Instant now);
-  // Frames that arrived together (one read from the link, a GRO/RX-ring batch). RFC
-  // 9293 MUST-59: "process all queued segments before sending any ACK"; one
-  // cumulative ACK covers the burst (MUST-58). Equivalent to on_frame for each frame
-  // otherwise.
+  /// Frames that arrived together (one read from the link, a GRO/RX-ring batch). RFC
+  /// 9293 MUST-59: "process all queued segments before sending any ACK"; one
+  /// cumulative ACK covers the burst (MUST-58). Equivalent to on_frame for each frame
+  /// otherwise.
   void on_frames(IfaceId iface, std::span<const Bytes> frames, Instant now) {
     on_frames(iface, frames, {}, now);
   }
-  // `meta[i]` goes with `frames[i]`; shorter (or empty) means the default for the rest.
+  /// `meta[i]` goes with `frames[i]`; shorter (or empty) means the default for the rest.
   void on_frames(IfaceId iface, std::span<const Bytes> frames, std::span<const RxMeta> meta,
                  Instant now);
+  /// Runs what is due at `now`: ARP retries and expiry, TCP timers. Call it at
+  /// next_deadline() (calling it early is harmless).
   void on_timer(Instant now);
-  // Sends the pure ACKs still owed (see on_frame) before handing out the next frame.
+  /// Sends the pure ACKs still owed (see on_frame) before handing out the next frame.
   std::optional<Frame> pop_frame();
-  // Optional: gives a popped frame's buffer back once it has been written to the link
-  // (or dropped). Later TCP segments are built in it instead of a new allocation.
+  /// Optional: gives a popped frame's buffer back once it has been written to the link
+  /// (or dropped). Later TCP segments are built in it instead of a new allocation.
   void recycle(ByteVec&& frame) { tcp_.recycle(std::move(frame)); }
+  /// When on_timer is next due; nullopt while no timer is armed.
   std::optional<Instant> next_deadline() const;
+  /// The oldest pending event, or nullopt. Past StackConfig::max_events pending, new
+  /// events are dropped and counted (Stats::events_dropped): drain them after every
+  /// entry point.
   std::optional<Event> pop_event();
 
   // --- ICMP echo -------------------------------------------------------------
+  /// Sends an ICMP echo request (RFC 792) to `dst` carrying `data`; replies come back
+  /// as PingReply events.
   Status<SendError> send_ping(wire::Ipv4Addr dst, std::uint16_t ident, std::uint16_t seq,
                               Bytes data, Instant now);
 
   // --- UDP sockets -----------------------------------------------------------
-  // addr may be unspecified (any local address); port 0 picks an ephemeral port.
+  /// addr may be unspecified (any local address); port 0 picks an ephemeral port.
   Result<UdpSocketId, BindError> udp_bind(wire::Ipv4Addr addr, std::uint16_t port);
+  /// Sends one datagram from the socket's address and port to (dst, dst_port); DF is
+  /// set, so a payload larger than the MTU allows fails with MessageTooLong.
   Status<SendError> udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
                                 Bytes payload, Instant now);
+  /// The oldest queued datagram, or nullopt.
   std::optional<UdpDatagram> udp_receive_from(UdpSocketId socket) { return udp_.receive(socket); }
+  /// The socket's bound (address, port): the ephemeral port udp_bind picked for port
+  /// 0; nullopt for an unknown socket.
   std::optional<std::pair<wire::Ipv4Addr, std::uint16_t>> udp_local(UdpSocketId socket) const {
     return udp_.local(socket);
   }
+  /// Releases the port and drops queued datagrams.
   void udp_close(UdpSocketId socket) { udp_.close(socket); }
 
   // --- TCP -------------------------------------------------------------------
-  // The socket API layer calls listen/connect/... here; the Stack drains its output
-  // segments and events after every entry point. After calling into tcp() directly,
-  // call flush_tcp(now) so its segments are sent and its events reach pop_event().
-  // For connect(), the local address is route(remote)->src (RFC 9293 MUST-44).
+  /// The socket API layer calls listen/connect/... here; the Stack drains its output
+  /// segments and events after every entry point. After calling into tcp() directly,
+  /// call flush_tcp(now) so its segments are sent and its events reach pop_event().
+  /// For connect(), the local address is route(remote)->src (RFC 9293 MUST-44).
   tcp::TcpProtocol& tcp() { return tcp_; }
+  /// Read-only access to TCP (connections, options, counters)
   const tcp::TcpProtocol& tcp() const { return tcp_; }
+  /// Sends the segments and queues the events that calls into tcp() left behind.
   void flush_tcp(Instant now);
-  // A TCP_INFO-like snapshot of connection `id` at `now` (tcp/info.hpp); nullopt if
-  // there is no such connection. Read-only: no timer runs, nothing is sent.
+  /// A TCP_INFO-like snapshot of connection `id` at `now` (tcp/info.hpp); nullopt if
+  /// there is no such connection. Read-only: no timer runs, nothing is sent.
   std::optional<tcp::TcpInfo> tcp_info(tcp::ConnId id, Instant now) const {
     return tcp_.info(id, now);
   }
-  // Every TCP connection, in id order (for tcp_info: a connection table).
+  /// Every TCP connection, in id order (for tcp_info: a connection table).
   std::vector<tcp::ConnId> tcp_connections() const { return tcp_.connection_ids(); }
 
+  /// Counters of everything dropped, sent and received (stats.hpp)
   const Stats& stats() const { return stats_; }
-  const NeighborCache& neighbors() const { return neighbors_; }
+  const NeighborCache& neighbors() const { return neighbors_; }  ///< the ARP cache, read-only
 
  private:
-  // A frame being built for one IPv4 packet: headroom for Ethernet + IPv4, the
-  // transport bytes are written at kTransportOffset by the caller.
+  /// A frame being built for one IPv4 packet: headroom for Ethernet + IPv4, the
+  /// transport bytes are written at kTransportOffset by the caller.
   struct Outgoing {
     Route route;
     wire::Ipv4Addr src;
     wire::Ipv4Addr dst;
     ByteVec frame;
-    TxMeta tx{};  // a transport checksum for the link to finish
+    TxMeta tx{};  ///< a transport checksum for the link to finish
     MutBytes transport() { return MutBytes(frame).subspan(kTransportOffset); }
   };
 
@@ -151,7 +182,7 @@ class Stack {
   enum class Dst : std::uint8_t { Unicast, Broadcast, NotForUs };
   void on_arp(const Interface& iface, Bytes packet, Instant now);
   void on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, RxMeta meta, Instant now);
-  // Whether a transport checksum needs verifying here (counts the ones that do not).
+  /// Whether a transport checksum needs verifying here (counts the ones that do not).
   wire::ChecksumCheck checksum_check(RxMeta meta);
   Dst classify_dst(const Interface& iface, wire::Ipv4Addr dst) const;
   void on_icmp(const wire::Ipv4Repr& ip, Instant now);
@@ -161,12 +192,12 @@ class Stack {
   void on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now);
 
   // output.cpp
-  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
+  /// `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                       std::size_t transport_len);
-  // The same for a frame the caller built with kTransportOffset bytes of headroom in
-  // front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
-  // `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
+  /// The same for a frame the caller built with kTransportOffset bytes of headroom in
+  /// front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
+  /// `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame,
                                       bool super = false);
   void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
@@ -177,22 +208,22 @@ class Stack {
   void transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now);
   void emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
                   TxMeta tx = {});
-  // Does here what `tx` asked the link to do, for a frame that will not reach one
-  // that can (loopback, the ARP wait queue, an interface without offloads).
+  /// Does here what `tx` asked the link to do, for a frame that will not reach one
+  /// that can (loopback, the ARP wait queue, an interface without offloads).
   void finish_in_software(ByteVec& frame, TxMeta& tx);
   void send_arp(const Interface& iface, std::uint16_t op, wire::MacAddr dst_mac,
                 wire::MacAddr target_mac, wire::Ipv4Addr target_ip);
   void send_arp_request(NeighborKey key);
-  // Packets to one of our own addresses never reach a link: they are queued here
-  // and run through IPv4 input before the entry point returns.
+  /// Packets to one of our own addresses never reach a link: they are queued here
+  /// and run through IPv4 input before the entry point returns.
   void run_loopback(Instant now);
   void drain_tcp(Instant now);
-  // MUST-20: TCP reached R1 towards `a.remote`; re-resolve the route's next hop.
+  /// MUST-20: TCP reached R1 towards `a.remote`; re-resolve the route's next hop.
   void on_negative_advice(const tcp::NegativeAdvice& a, Instant now);
   void on_frame_unflushed(IfaceId iface, Bytes frame, RxMeta meta, Instant now);
   void release(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames);
-  // An ICMP error about `offending` (the whole received IPv4 packet), RFC 1122 §3.2.2.
-  // Returns whether it was sent (not suppressed by the rules or the rate limit).
+  /// An ICMP error about `offending` (the whole received IPv4 packet), RFC 1122 §3.2.2.
+  /// Returns whether it was sent (not suppressed by the rules or the rate limit).
   bool send_icmp_error(const wire::Ipv4Repr& offending, Bytes offending_packet, std::uint8_t type,
                        std::uint8_t code, Instant now);
   bool icmp_rate_ok(Instant now);
@@ -206,14 +237,14 @@ class Stack {
   UdpTable udp_;
   tcp::TcpProtocol tcp_;
   std::uint16_t next_ident_;
-  // ICMP error token bucket.
+  /// ICMP error token bucket.
   std::uint32_t icmp_tokens_;
   Instant icmp_refilled_;
   Fifo<Frame> frames_out_;
-  std::deque<Frame> loopback_;  // frames with Ethernet headroom, addressed to us
+  std::deque<Frame> loopback_;  ///< frames with Ethernet headroom, addressed to us
   bool in_loopback_ = false;
-  // The time of the received frames whose pure ACKs wait for pop_frame (TCP's batch
-  // is open meanwhile).
+  /// The time of the received frames whose pure ACKs wait for pop_frame (TCP's batch
+  /// is open meanwhile).
   std::optional<Instant> acks_owed_;
   void open_ack_batch(Instant now);
   void close_ack_batch();

@@ -9,7 +9,7 @@
 
 namespace synack::stack {
 
-// X-macro list: one place names every counter, used for the struct and for printing.
+/// X-macro list: one place names every counter, used for the struct and for printing.
 #define SYNACK_STACK_STATS(X)                                                                 \
   X(eth_rx_frames)              /* frames handed to on_frame */                               \
   X(eth_rx_bad_iface)           /* on_frame with an unknown interface id */                   \
@@ -85,9 +85,9 @@ struct Stats {
   bool operator==(const Stats&) const = default;
 };
 
-// One line "name=value name=value ...", all counters or only the non-zero ones.
+/// One line "name=value name=value ...", all counters or only the non-zero ones.
 std::string format_stats(const Stats& s, bool nonzero_only = true);
-// The TCP layer's counters, each name prefixed with "tcp_".
+/// The TCP layer's counters, each name prefixed with "tcp_".
 std::string format_tcp_stats(const tcp::ProtocolStats& s, bool nonzero_only = true);
 
 }  // namespace synack::stack

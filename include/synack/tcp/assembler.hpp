@@ -17,34 +17,34 @@ class Assembler {
  public:
   struct Interval {
     SeqNum start;
-    SeqNum end;  // one past the last octet
+    SeqNum end;  ///< one past the last octet
   };
 
   explicit Assembler(std::size_t max_intervals) : max_(max_intervals) {}
 
-  // Records [start, end). Returns false (nothing recorded) if that would need
-  // more than max_intervals entries.
+  /// Records [start, end). Returns false (nothing recorded) if that would need
+  /// more than max_intervals entries.
   bool add(SeqNum start, SeqNum end);
-  // If an interval begins at or before `next`, removes every interval that
-  // touches [.., next] and returns the new contiguous end (>= next).
+  /// If an interval begins at or before `next`, removes every interval that
+  /// touches [.., next] and returns the new contiguous end (>= next).
   std::optional<SeqNum> pop_contiguous(SeqNum next);
-  // Drops everything before `next` (after RCV.NXT moved).
+  /// Drops everything before `next` (after RCV.NXT moved).
   void discard_before(SeqNum next);
   bool empty() const { return iv_.empty(); }
   std::size_t intervals() const { return iv_.size(); }
   void clear() { iv_.clear(); }
-  // Total bytes held out of order.
+  /// Total bytes held out of order.
   std::uint64_t bytes() const;
-  // The held interval that overlaps [start, end), if any (the first one).
+  /// The held interval that overlaps [start, end), if any (the first one).
   std::optional<Interval> find(SeqNum start, SeqNum end) const;
-  // Is every byte of [start, end) held already?
+  /// Is every byte of [start, end) held already?
   bool covers(SeqNum start, SeqNum end) const;
 
-  // The intervals held, in sequence order (SackScoreboard reads them).
+  /// The intervals held, in sequence order (SackScoreboard reads them).
   const std::vector<Interval>& ranges() const { return iv_; }
 
  private:
-  std::vector<Interval> iv_;  // sorted, disjoint, non-adjacent
+  std::vector<Interval> iv_;  ///< sorted, disjoint, non-adjacent
   std::size_t max_;
 };
 

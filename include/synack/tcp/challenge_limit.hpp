@@ -15,10 +15,10 @@ namespace synack::tcp {
 
 class ChallengeAckLimiter {
  public:
-  // per_second == 0: no limit.
+  /// per_second == 0: no limit.
   ChallengeAckLimiter(std::uint32_t per_second, Random& random)
       : limit_(per_second), random_(random) {}
-  // May one more challenge ACK be sent at `now`? Consumes a token if so.
+  /// May one more challenge ACK be sent at `now`? Consumes a token if so.
   bool allow(Instant now);
 
  private:

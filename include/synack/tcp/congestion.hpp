@@ -29,48 +29,48 @@
 
 namespace synack::tcp {
 
-// The initial window in bytes for a sender MSS of `smss` (see
-// TcpConfig::initial_window_segments): `segments` > 0 is RFC 6928's
-// "min (10*MSS, max (2*MSS, 14600))" with 10 replaced by `segments` (and 14600 by
-// segments*1460, so the byte bound scales too); 0 selects RFC 5681 §3.1's
-// "IW = 2 * SMSS bytes [if SMSS > 2190] ... 3 * SMSS [if > 1095] ... 4 * SMSS".
+/// The initial window in bytes for a sender MSS of `smss` (see
+/// TcpConfig::initial_window_segments): `segments` > 0 is RFC 6928's
+/// "min (10*MSS, max (2*MSS, 14600))" with 10 replaced by `segments` (and 14600 by
+/// segments*1460, so the byte bound scales too); 0 selects RFC 5681 §3.1's
+/// "IW = 2 * SMSS bytes [if SMSS > 2190] ... 3 * SMSS [if > 1095] ... 4 * SMSS".
 std::uint32_t initial_window(std::uint32_t smss, std::uint32_t segments);
 
-// What an ACK of new data tells the controller.
+/// What an ACK of new data tells the controller.
 struct AckSample {
-  std::uint32_t acked = 0;          // bytes newly acknowledged (SND.UNA advanced by this)
-  std::uint32_t flight_before = 0;  // FlightSize before the ACK
-  SeqNum ack;                       // the new SND.UNA
-  SeqNum snd_max;                   // highest sequence number sent + 1
-  std::optional<Duration> rtt;      // an RTT sample this ACK produced, if any
-  Duration srtt{0};                 // the smoothed RTT (RFC 6298), 0 before a sample
+  std::uint32_t acked = 0;          ///< bytes newly acknowledged (SND.UNA advanced by this)
+  std::uint32_t flight_before = 0;  ///< FlightSize before the ACK
+  SeqNum ack;                       ///< the new SND.UNA
+  SeqNum snd_max;                   ///< highest sequence number sent + 1
+  std::optional<Duration> rtt;      ///< an RTT sample this ACK produced, if any
+  Duration srtt{0};                 ///< the smoothed RTT (RFC 6298), 0 before a sample
   Instant now;
 };
 
-// The window every controller keeps: cwnd and ssthresh in bytes, the MSS they count in.
+/// The window every controller keeps: cwnd and ssthresh in bytes, the MSS they count in.
 struct CcWindow {
   CcWindow(std::uint32_t mss, std::uint32_t iw_segments);
   std::uint32_t mss;
   std::uint32_t iw_segments;
   std::uint32_t cwnd;
-  std::uint32_t ssthresh = std::numeric_limits<std::uint32_t>::max();  // RFC 5681 §3.1
-  bool initial = true;  // cwnd is still the initial window (nothing acked or lost yet)
+  std::uint32_t ssthresh = std::numeric_limits<std::uint32_t>::max();  ///< RFC 5681 §3.1
+  bool initial = true;  ///< cwnd is still the initial window (nothing acked or lost yet)
 
-  // A new MSS: the initial window is recomputed from it; later the window keeps its
-  // size in segments.
+  /// A new MSS: the initial window is recomputed from it; later the window keeps its
+  /// size in segments.
   void set_mss(std::uint32_t m);
-  // RFC 5681 §3.1 (as RFC 7661 §4.1 puts it): grow only when the window was used —
-  // FlightSize reached to within one MSS of cwnd before this ACK.
+  /// RFC 5681 §3.1 (as RFC 7661 §4.1 puts it): grow only when the window was used —
+  /// FlightSize reached to within one MSS of cwnd before this ACK.
   bool cwnd_limited(std::uint32_t flight_before) const {
     return std::uint64_t{flight_before} + mss >= cwnd;
   }
   bool in_slow_start() const { return cwnd < ssthresh; }
-  // RFC 6582 §3.2 step 6: "Set cwnd to either (1) min (ssthresh, max(FlightSize,
-  // SMSS) + SMSS) or (2) ssthresh" — (1), which avoids a burst.
+  /// RFC 6582 §3.2 step 6: "Set cwnd to either (1) min (ssthresh, max(FlightSize,
+  /// SMSS) + SMSS) or (2) ssthresh" — (1), which avoids a burst.
   void recovery_exit(std::uint32_t flight);
 };
 
-// RFC 5681 slow start and congestion avoidance; RFC 5681 eq. (4) on a loss or timeout.
+/// RFC 5681 slow start and congestion avoidance; RFC 5681 eq. (4) on a loss or timeout.
 class NewReno {
  public:
   NewReno(std::uint32_t mss, std::uint32_t iw_segments) : w_(mss, iw_segments) {}
@@ -86,32 +86,32 @@ class NewReno {
 
  private:
   CcWindow w_;
-  std::uint32_t ca_acc_ = 0;  // bytes acked toward the next +MSS in avoidance
+  std::uint32_t ca_acc_ = 0;  ///< bytes acked toward the next +MSS in avoidance
 };
 
-// HyStart++ (RFC 9406): leaves slow start when the RTT rises, through Conservative
-// Slow Start (CSS), before a loss does it. Used by Cubic.
+/// HyStart++ (RFC 9406): leaves slow start when the RTT rises, through Conservative
+/// Slow Start (CSS), before a loss does it. Used by Cubic.
 class HystartPlusPlus {
  public:
-  // RFC 9406 §4.3 constants.
+  /// RFC 9406 §4.3 constants.
   static constexpr Duration kMinRttThresh = std::chrono::milliseconds(4);
   static constexpr Duration kMaxRttThresh = std::chrono::milliseconds(16);
   static constexpr int kMinRttDivisor = 8;
   static constexpr std::uint32_t kNRttSample = 8;
   static constexpr std::uint32_t kCssGrowthDivisor = 4;
   static constexpr std::uint32_t kCssRounds = 5;
-  // "L = infinity if paced and L = 8 if non-paced" (we do not pace).
+  /// "L = infinity if paced and L = 8 if non-paced" (we do not pace).
   static constexpr std::uint32_t kL = 8;
 
   enum class Phase : std::uint8_t { SlowStart, Css, Done };
 
-  // One ACK of new data in slow start (cwnd < ssthresh). Returns the cwnd increase
-  // in bytes; sets `exit_to_ca` when CSS has run its CSS_ROUNDS (the caller then
-  // sets ssthresh = cwnd).
+  /// One ACK of new data in slow start (cwnd < ssthresh). Returns the cwnd increase
+  /// in bytes; sets `exit_to_ca` when CSS has run its CSS_ROUNDS (the caller then
+  /// sets ssthresh = cwnd).
   std::uint32_t on_ack(const AckSample& a, std::uint32_t mss, bool& exit_to_ca);
-  // A congestion event or timeout: HyStart++ is over for this slow start; after an
-  // RTO slow start runs again (RFC 9406 §4.2: "the sender SHOULD use ... HyStart++"
-  // only for the initial slow start; later ones are standard slow start).
+  /// A congestion event or timeout: HyStart++ is over for this slow start; after an
+  /// RTO slow start runs again (RFC 9406 §4.2: "the sender SHOULD use ... HyStart++"
+  /// only for the initial slow start; later ones are standard slow start).
   void end() { phase_ = Phase::Done; }
   Phase phase() const { return phase_; }
   std::optional<Duration> css_baseline_min_rtt() const { return css_baseline_; }
@@ -128,16 +128,16 @@ class HystartPlusPlus {
   std::uint32_t css_rounds_ = 0;
 };
 
-// CUBIC (RFC 9438) with HyStart++ (RFC 9406) slow start.
+/// CUBIC (RFC 9438) with HyStart++ (RFC 9406) slow start.
 class Cubic {
  public:
-  static constexpr double kC = 0.4;     // §4.2: C = 0.4 (segments / s^3)
-  static constexpr double kBeta = 0.7;  // §4.6: beta_cubic = 0.7
-  // §4.3: alpha_cubic = 3 * (1 - beta_cubic) / (1 + beta_cubic).
+  static constexpr double kC = 0.4;     ///< §4.2: C = 0.4 (segments / s^3)
+  static constexpr double kBeta = 0.7;  ///< §4.6: beta_cubic = 0.7
+  /// §4.3: alpha_cubic = 3 * (1 - beta_cubic) / (1 + beta_cubic).
   static constexpr double kAlpha = 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
 
   Cubic(std::uint32_t mss, std::uint32_t iw_segments) : w_(mss, iw_segments) {}
-  // Taking over a connection (setsockopt): HyStart++ only for the first slow start.
+  /// Taking over a connection (setsockopt): HyStart++ only for the first slow start.
   explicit Cubic(const CcWindow& w) : w_(w) {
     if (w.ssthresh != std::numeric_limits<std::uint32_t>::max()) state().hystart.end();
   }
@@ -151,8 +151,8 @@ class Cubic {
   }
   Cubic(Cubic&&) noexcept = default;
   Cubic& operator=(Cubic&&) noexcept = default;
-  // CUBIC's own state exists once the first ACK of data or the first reduction needs
-  // it: a connection idle since its handshake holds only the window.
+  /// CUBIC's own state exists once the first ACK of data or the first reduction needs
+  /// it: a connection idle since its handshake holds only the window.
   bool has_state() const { return s_ != nullptr; }
   void on_ack(const AckSample& a);
   void on_congestion_event(std::uint32_t flight, Instant now);
@@ -163,13 +163,13 @@ class Cubic {
   std::uint32_t ssthresh() const { return w_.ssthresh; }
   const CcWindow& window() const { return w_; }
 
-  // For tests and traces (segments / seconds, as the RFC writes them).
+  /// For tests and traces (segments / seconds, as the RFC writes them).
   double w_max_segments() const { return state().w_max; }
   double k_seconds() const { return state().k; }
   double w_est_segments() const { return state().w_est; }
   std::optional<Instant> epoch_start() const { return state().t_epoch; }
   const HystartPlusPlus& hystart() const { return state().hystart; }
-  // RFC 9438 §4.2 Figure 1: W_cubic(t) = C*(t-K)^3 + W_max, in segments.
+  /// RFC 9438 §4.2 Figure 1: W_cubic(t) = C*(t-K)^3 + W_max, in segments.
   double w_cubic(double t) const {
     const State& st = state();
     return kC * (t - st.k) * (t - st.k) * (t - st.k) + st.w_max;
@@ -182,15 +182,15 @@ class Cubic {
 
   struct State {
     HystartPlusPlus hystart;
-    double w_max = 0;       // §4.1 W_max: cwnd just before the last reduction (segments)
-    double k = 0;           // §4.2 K (seconds)
-    double cwnd_prior = 0;  // §4.6 cwnd_prior (segments)
-    double w_est = 0;       // §4.3 W_est (segments)
-    CompactOptional<Instant> t_epoch;  // start of the current congestion avoidance stage
-    bool after_rto = false;            // §4.8: the next epoch takes K = 0, W_max = cwnd
-    double acc = 0;                    // fractional bytes of cwnd growth not yet applied
+    double w_max = 0;       ///< §4.1 W_max: cwnd just before the last reduction (segments)
+    double k = 0;           ///< §4.2 K (seconds)
+    double cwnd_prior = 0;  ///< §4.6 cwnd_prior (segments)
+    double w_est = 0;       ///< §4.3 W_est (segments)
+    CompactOptional<Instant> t_epoch;  ///< start of the current congestion avoidance stage
+    bool after_rto = false;            ///< §4.8: the next epoch takes K = 0, W_max = cwnd
+    double acc = 0;                    ///< fractional bytes of cwnd growth not yet applied
   };
-  // Read: the state, or a fresh one's values while none is allocated. Write: allocates.
+  /// Read: the state, or a fresh one's values while none is allocated. Write: allocates.
   const State& state() const;
   State& state() {
     if (!s_) s_ = std::make_unique<State>();
@@ -201,11 +201,11 @@ class Cubic {
   std::unique_ptr<State> s_;
 };
 
-// The Tcb's controller: one algorithm, chosen per connection (SocketOptions::cc).
+/// The Tcb's controller: one algorithm, chosen per connection (SocketOptions::cc).
 class Congestion {
  public:
   Congestion(CcAlgorithm algo, std::uint32_t mss, std::uint32_t iw_segments);
-  // setsockopt(cc): continue with the other algorithm from the current cwnd/ssthresh.
+  /// setsockopt(cc): continue with the other algorithm from the current cwnd/ssthresh.
   void switch_to(CcAlgorithm algo);
   CcAlgorithm algorithm() const {
     return std::holds_alternative<NewReno>(impl_) ? CcAlgorithm::NewReno : CcAlgorithm::Cubic;

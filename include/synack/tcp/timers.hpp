@@ -22,14 +22,14 @@
 namespace synack::tcp {
 
 enum class Timer : std::uint8_t {
-  Retransmit,  // RFC 6298
-  Persist,     // RFC 9293 §3.8.6.1 zero-window probes
-  Probe,       // RFC 8985 §7.2 probe timeout (tail loss probe)
-  Reorder,     // RFC 8985 §6.3 reordering timer
-  DelayedAck,  // RFC 9293 §3.8.6.3
-  Keepalive,   // RFC 9293 §3.8.4
-  FinWait2,    // the FIN-WAIT-2 timeout of a closed socket
-  TimeWait,    // RFC 9293 §3.10.8: 2·MSL
+  Retransmit,  ///< RFC 6298
+  Persist,     ///< RFC 9293 §3.8.6.1 zero-window probes
+  Probe,       ///< RFC 8985 §7.2 probe timeout (tail loss probe)
+  Reorder,     ///< RFC 8985 §6.3 reordering timer
+  DelayedAck,  ///< RFC 9293 §3.8.6.3
+  Keepalive,   ///< RFC 9293 §3.8.4
+  FinWait2,    ///< the FIN-WAIT-2 timeout of a closed socket
+  TimeWait,    ///< RFC 9293 §3.10.8: 2·MSL
 };
 
 class TcbTimers {
@@ -40,7 +40,7 @@ class TcbTimers {
     const Slot s = slot(t);
     return (armed_ & bit(s)) != 0 && (s != kSend || send_ == t) && (s != kLife || life_ == t);
   }
-  // When `t` fires; armed(t) must hold.
+  /// When `t` fires; armed(t) must hold.
   Instant at(Timer t) const { return at_[slot(t)]; }
   std::optional<Instant> get(Timer t) const {
     return armed(t) ? std::optional<Instant>(at(t)) : std::nullopt;
@@ -62,7 +62,7 @@ class TcbTimers {
     if (armed(t)) armed_ &= static_cast<std::uint8_t>(~bit(slot(t)));
   }
   void cancel_all() { armed_ = 0; }
-  // The earliest armed timer's deadline.
+  /// The earliest armed timer's deadline.
   std::optional<Instant> next() const {
     std::optional<Instant> n;
     for (std::size_t s = 0; s < kSlots; ++s) {
@@ -94,9 +94,9 @@ class TcbTimers {
   static std::uint8_t bit(Slot s) { return static_cast<std::uint8_t>(1u << s); }
 
   std::array<Instant, kSlots> at_;
-  std::uint8_t armed_ = 0;          // one bit per slot
-  Timer send_ = Timer::Retransmit;  // which timer kSend holds
-  Timer life_ = Timer::Keepalive;   // which timer kLife holds
+  std::uint8_t armed_ = 0;          ///< one bit per slot
+  Timer send_ = Timer::Retransmit;  ///< which timer kSend holds
+  Timer life_ = Timer::Keepalive;   ///< which timer kLife holds
 };
 
 }  // namespace synack::tcp

@@ -11,7 +11,7 @@ namespace synack::wire {
 
 enum class ArpOp : std::uint16_t { Request = 1, Reply = 2 };
 
-// ARP for Ethernet + IPv4 only (RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4.
+/// ARP for Ethernet + IPv4 only (RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4.
 struct ArpRepr {
   static constexpr std::size_t kLen = 28;
   ArpOp op = ArpOp::Request;
@@ -21,7 +21,7 @@ struct ArpRepr {
   Ipv4Addr target_ip;
 
   static Result<ArpRepr, WireError> parse(Bytes packet);
-  std::size_t emit(MutBytes out) const;  // writes kLen bytes
+  std::size_t emit(MutBytes out) const;  ///< writes kLen bytes
   bool operator==(const ArpRepr&) const = default;
 };
 

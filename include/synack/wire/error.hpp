@@ -5,16 +5,17 @@
 
 namespace synack::wire {
 
-// Why a frame or packet was rejected by a parser. Every malformed input maps to one of these.
+/// Why a frame or packet was rejected by a parser. Every malformed input maps to one of these.
 enum class WireError : std::uint8_t {
-  Truncated,        // shorter than the fixed header or than a length field claims
-  BadVersion,       // IPv4 version != 4
-  BadHeaderLength,  // IHL < 5, ARP hlen/plen, etc.
-  BadTotalLength,   // IPv4 total length / UDP length inconsistent with the buffer
-  BadChecksum,      // any checksum mismatch
-  BadDataOffset,    // TCP data offset < 5 or past the segment
-  BadOptionLength,  // a TCP option whose length byte is < 2, past the header, or wrong for its kind
-  Unsupported,      // well-formed but not something we handle (ARP for non-Ethernet/IPv4, ...)
+  Truncated,        ///< shorter than the fixed header or than a length field claims
+  BadVersion,       ///< IPv4 version != 4
+  BadHeaderLength,  ///< IHL < 5, ARP hlen/plen, etc.
+  BadTotalLength,   ///< IPv4 total length / UDP length inconsistent with the buffer
+  BadChecksum,      ///< any checksum mismatch
+  BadDataOffset,    ///< TCP data offset < 5 or past the segment
+  /// A TCP option whose length byte is < 2, past the header, or wrong for its kind.
+  BadOptionLength,
+  Unsupported,  ///< well-formed but not something we handle (ARP for non-Ethernet/IPv4, ...)
 };
 
 std::string_view to_string(WireError e);
