@@ -209,7 +209,11 @@ bool Network::step(Instant limit) {
 
 bool Network::run_until(const std::function<bool()>& done, Instant deadline) {
   settle();
-  while (!done() && step(deadline)) {
+  while (!done()) {
+    // done() may have acted (an application sending): what it queued leaves now, not
+    // at whatever deadline comes next.
+    pump();
+    if (!step(deadline)) break;
   }
   return done();
 }

@@ -123,6 +123,8 @@ class Network {
   // Sends a frame from a host's interface now, as if its stack had (a forged frame).
   void transmit(HostId from, ByteVec frame);
 
+  // Hands every frame the stacks queued to its first hop now (nothing is delivered).
+  void pump();
   // Everything due at now(), until nothing more happens; returns whether anything did.
   bool settle();
   // The earliest moment a host, a link or a scheduled call has something to do.
@@ -131,7 +133,9 @@ class Network {
   // timers and settles. False when nothing is due by `limit` (or the network is stuck:
   // a deadline that never passes, see stuck()).
   bool step(Instant limit);
-  // Settles, then steps until done() holds or nothing is due by `deadline`. Returns done().
+  // Settles, then steps until done() holds or nothing is due by `deadline`. done() is
+  // where an application acts between instants; the frames it queues are sent at once.
+  // Returns done().
   bool run_until(const std::function<bool()>& done, Instant deadline);
   // Processes everything due up to and including `until`; the clock ends at `until`.
   void run_to(Instant until);
@@ -164,7 +168,6 @@ class Network {
   };
 
   void send_on(Host& h, ByteVec frame);
-  void pump();
   bool deliver();
   void forward(SwitchId s, LinkId in_port, const ByteVec& frame);
   void arrive(HostId to, const ByteVec& frame, Instant at);
