@@ -209,13 +209,15 @@ bool Network::step(Instant limit) {
 
 bool Network::run_until(const std::function<bool()>& done, Instant deadline) {
   settle();
-  while (!done()) {
-    // done() may have acted (an application sending): what it queued leaves now, not
-    // at whatever deadline comes next.
+  // done() is called once per step and its last answer returned: it may act and
+  // consume (an application reading), so asking it twice could change the answer.
+  for (;;) {
+    if (done()) return true;
+    // What done() queued (an application sending) leaves now, not at whatever
+    // deadline comes next.
     pump();
-    if (!step(deadline)) break;
+    if (!step(deadline)) return done();
   }
-  return done();
 }
 
 void Network::run_to(Instant until) {

@@ -48,11 +48,11 @@ using SwitchId = std::size_t;
 using LinkId = std::size_t;
 
 struct HostConfig {
-  std::string name;
-  wire::MacAddr mac;
-  wire::Ipv4Cidr addr;  // the host's one interface: its address and on-link prefix
+  std::string name{};
+  wire::MacAddr mac{};
+  wire::Ipv4Cidr addr{};  // the host's one interface: its address and on-link prefix
   std::size_t mtu = 1500;
-  stack::StackConfig stack;
+  stack::StackConfig stack{};
   std::uint64_t seed = 1;  // the stack's Random (ISNs, ephemeral ports, cookies)
 };
 
