@@ -144,6 +144,8 @@ void Network::forward(SwitchId s, LinkId in_port, const ByteVec& frame) {
   }
 }
 
+// A frame the accept hook refuses never reached the host: it is not captured either,
+// as tcpdump does not see what the NIC dropped for a bad FCS.
 void Network::arrive(HostId to, const ByteVec& frame, Instant at) {
   if (accept && !accept(to, frame)) return;
   if (on_capture) on_capture(CapturedFrame{at, to, CapturedFrame::Dir::Received, frame, false});
