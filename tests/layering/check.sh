@@ -11,13 +11,14 @@ cxx=$1 layers=$2 extra=${3:-}
 declare -A header=(
   [base]=base/bytes.hpp [wire]=wire/tcp.hpp [tcp]=tcp/tcb.hpp [stack]=stack/stack.hpp
   [api]=api/socket.hpp [link]=link/link.hpp [services]=services/services.hpp
-  [script]=script/script.hpp
+  [script]=script/script.hpp [sim]=sim/network.hpp
 )
 # What each layer may include (itself and below), as CMakeLists.txt declares it.
 declare -A allowed=(
   [base]="base" [wire]="base wire" [tcp]="base wire tcp" [stack]="base wire tcp stack"
   [api]="base wire tcp stack api" [link]="base wire tcp stack link"
   [services]="base wire tcp stack api link services" [script]="base wire script"
+  [sim]="base wire tcp stack link sim"
 )
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

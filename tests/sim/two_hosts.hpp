@@ -1,6 +1,6 @@
 // Test harness: two complete Stacks (10.77.0.1 = End::A, 10.77.0.2 = End::B on one
-// /24) joined by a link::SimLink, driven on one virtual clock. Each host has an
-// api::Poller fed by poll(). Used by tests/api and tests/sim.
+// /24) joined by one cable of a sim::Network, driven on its virtual clock. Each host
+// has an api::Poller fed by poll(). Used by tests/api, tests/services and tests/sim.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,8 +14,8 @@
 
 #include "synack/api/poller.hpp"
 #include "synack/api/socket.hpp"
-#include "synack/base/random.hpp"
 #include "synack/link/sim_link.hpp"
+#include "synack/sim/network.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/wire/ipv4.hpp"
 #include "synack/wire/tcp.hpp"
@@ -40,13 +40,11 @@ inline bool damage_undetectable(Bytes frame) {
   return wire::TcpRepr::parse(ip->payload, wire::PseudoHeader{ip->src, ip->dst}).ok();
 }
 
+// One host of the network, as the tests reach it.
 struct SimHost {
-  SimHost(std::uint8_t n, std::uint64_t seed, const stack::StackConfig& cfg)
-      : rng(seed), stack(cfg, rng), addr(wire::Ipv4Addr::from_octets(10, 77, 0, n)) {
-    iface = stack.add_interface(wire::MacAddr{{0x02, 0, 0, 0, 0, n}}, wire::Ipv4Cidr{addr, 24});
-  }
-  SeededRandom rng;
-  stack::Stack stack;
+  SimHost(sim::Network& net, sim::HostId id)
+      : stack(net.stack(id)), addr(net.config(id).addr.addr), iface(net.iface(id)) {}
+  stack::Stack& stack;  // owned by the network
   wire::Ipv4Addr addr;
   stack::IfaceId iface;
   api::Poller poller;
@@ -67,11 +65,37 @@ class TwoHosts {
   TwoHosts(std::uint64_t seed, const link::DirectionConfig& a_to_b,
            const link::DirectionConfig& b_to_a, const stack::StackConfig& cfg_a,
            const stack::StackConfig& cfg_b)
-      : a(1, seed * 2 + 1, cfg_a), b(2, seed * 2 + 2, cfg_b), link(seed, a_to_b, b_to_a) {}
+      : a(net_, make_host(net_, 1, seed * 2 + 1, cfg_a)),
+        b(net_, make_host(net_, 2, seed * 2 + 2, cfg_b)),
+        link(net_.link(net_.connect(0, 1, seed, a_to_b, b_to_a))) {
+    net_.on_capture = [this](const sim::CapturedFrame& f) {
+      const link::End e = f.host == 0 ? link::End::A : link::End::B;
+      if (f.dir == sim::CapturedFrame::Dir::Sent) {
+        if (fcs) sent_frames_.insert(frame_hash(f.frame));
+        if (on_send) on_send(e, f.frame, f.at);
+      } else if (on_deliver) {
+        on_deliver(e, f.frame, f.at);
+      }
+    };
+    net_.copies = [this](sim::HostId from, Bytes frame) {
+      return copies ? copies(from == 0 ? link::End::A : link::End::B, frame) : 1;
+    };
+    net_.accept = [this](sim::HostId, Bytes frame) {
+      if (!fcs || intact_or_detectable(frame)) return true;
+      ++fcs_dropped;
+      return false;
+    };
+  }
 
+ private:
+  sim::Network net_;  // first: the hosts below refer into it
+
+ public:
   SimHost a;
   SimHost b;
-  link::SimLink link;
+  link::SimLink& link;
+  // The network's clock, as of the last call. A test that steps `link` by hand may move
+  // it forward; the next run catches the network up.
   Instant now = Instant::zero();
   std::uint64_t steps = 0;  // clock advances taken (for "nothing stuck" checks)
 
@@ -92,60 +116,26 @@ class TwoHosts {
 
   // Hands every frame both stacks have queued to the link at `now`.
   void transmit() {
-    for (link::End e : {link::End::A, link::End::B}) {
-      while (auto f = host(e).stack.pop_frame()) {
-        if (fcs) sent_frames_.insert(frame_hash(f->bytes));
-        if (on_send) on_send(e, f->bytes, now);
-        const int n = copies ? copies(e, f->bytes) : 1;
-        for (int k = 1; k < n; ++k) link.send(e, ByteVec(f->bytes), now);
-        if (n > 0) link.send(e, std::move(f->bytes), now);
-      }
-    }
+    catch_up();
+    net_.pump();
   }
 
   // The earliest moment the link or either stack has something to do.
-  std::optional<Instant> next_deadline() const {
-    std::optional<Instant> n;
-    for (auto t : {link.next_deadline(), a.stack.next_deadline(), b.stack.next_deadline()}) {
-      if (t && (!n || *t < *n)) n = t;
-    }
-    return n;
-  }
+  std::optional<Instant> next_deadline() const { return net_.next_deadline(); }
 
   // Processes, in time order, everything due up to and including `until`; the clock
   // ends at `until`. Frames are delivered at their arrival time, timers run when due.
   void run_until(Instant until) {
-    transmit();
-    // Bounded per instant: a stack asking again and again for a timer that does not
-    // advance the clock is a bug, reported instead of hanging the test.
-    int same_instant = 0;
-    for (;;) {
-      auto next = next_deadline();
-      if (!next || *next > until) break;
-      if (*next > now) {
-        now = *next;
-        ++steps;
-        same_instant = 0;
-      } else if (++same_instant > 100000) {
-        ADD_FAILURE() << "stuck at t=" << now.nanos() << "ns: a deadline that never passes";
-        break;
-      }
-      while (auto d = link.pop_ready(now)) {
-        if (fcs && !intact_or_detectable(d->frame)) {
-          ++fcs_dropped;
-          continue;
-        }
-        if (on_deliver) on_deliver(d->to, d->frame, now);
-        SimHost& h = host(d->to);
-        h.stack.on_frame(h.iface, d->frame, now);
-      }
-      for (SimHost* h : {&a, &b}) {
-        auto dl = h->stack.next_deadline();
-        if (dl && *dl <= now) h->stack.on_timer(now);
-      }
-      transmit();
+    catch_up();
+    net_.run_to(until);
+    now = net_.now();
+    steps = net_.clock_advances();
+    // A stack asking again and again for a timer that does not advance the clock is a
+    // bug, reported instead of hanging the test.
+    if (net_.stuck() && !reported_stuck_) {
+      reported_stuck_ = true;
+      ADD_FAILURE() << "stuck at t=" << now.nanos() << "ns: a deadline that never passes";
     }
-    if (until > now) now = until;
     a.poll();
     b.poll();
   }
@@ -164,16 +154,31 @@ class TwoHosts {
         return done();
       }
       run_until(std::max(*next, now));
+      if (net_.stuck()) return done();
     }
     return true;
   }
 
  private:
+  static sim::HostId make_host(sim::Network& net, std::uint8_t n, std::uint64_t seed,
+                               const stack::StackConfig& cfg) {
+    return net.add_host({.name = n == 1 ? "a" : "b",
+                         .mac = wire::MacAddr{{0x02, 0, 0, 0, 0, n}},
+                         .addr = wire::Ipv4Cidr{wire::Ipv4Addr::from_octets(10, 77, 0, n), 24},
+                         .stack = cfg,
+                         .seed = seed});
+  }
+  // A test moved `now` past the network's clock (stepping the link by hand): the
+  // network processes what was due up to there.
+  void catch_up() {
+    if (now > net_.now()) net_.run_to(now);
+  }
   bool intact_or_detectable(Bytes frame) const {
     // Frames are sent with their exact bytes: an unknown hash means damage.
     return sent_frames_.contains(frame_hash(frame)) || !damage_undetectable(frame);
   }
   std::unordered_set<std::uint64_t> sent_frames_;
+  bool reported_stuck_ = false;
 };
 
 }  // namespace synack::test

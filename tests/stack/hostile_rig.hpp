@@ -1,5 +1,5 @@
 // A rig for hostile-peer tests: a server Stack, an honest client Stack joined to it
-// by a link::SimLink, and any number of attackers on the server's Ethernet segment
+// by a cable of a sim::Network, and any number of attackers on the server's Ethernet segment
 // that inject hand-built TCP segments. Everything the server sends (to the client
 // and to the attackers alike) leaves through the same SimLink direction, so the
 // attackers' replies share the server's uplink with the honest traffic. Attackers
@@ -19,6 +19,7 @@
 
 #include "harness.hpp"
 #include "synack/link/sim_link.hpp"
+#include "synack/sim/network.hpp"
 #include "synack/tcp/tcb.hpp"
 #include "synack/wire/tcp.hpp"
 
@@ -104,27 +105,45 @@ class Rig {
  public:
   explicit Rig(const StackConfig& server_cfg, const link::DirectionConfig& path = {},
                const StackConfig& client_cfg = {}, std::uint64_t seed = 7)
-      : server_rng_(seed * 2 + 1),
-        client_rng_(seed * 2 + 2),
-        server(server_cfg, server_rng_),
-        client(client_cfg, client_rng_),
-        link(seed, path, path) {
-    server_if = server.add_interface(server_mac, Ipv4Cidr{server_addr, 24}, 1500);
-    client_if = client.add_interface(client_mac, Ipv4Cidr{client_addr, 24}, 1500);
+      : client(net_.stack(host(client_mac, client_addr, client_cfg, seed * 2 + 2))),
+        server(net_.stack(host(server_mac, server_addr, server_cfg, seed * 2 + 1))),
+        link(net_.link(net_.connect(kClient, kServer, seed, path, path))),
+        server_if(net_.iface(kServer)),
+        client_if(net_.iface(kClient)) {
+    // The server's ARP requests for an attacker are answered here, not sent.
+    net_.copies = [this](sim::HostId from, Bytes f) {
+      return from == kServer && answer_arp(f) ? 0 : 1;
+    };
+    // Frames for an attacker's MAC come out of the client's end of the cable (the
+    // attackers share the server's segment): they go to that attacker, not the client.
+    net_.accept = [this](sim::HostId to, Bytes f) {
+      if (to != kClient) return true;
+      const MacAddr dst = MacAddr::load(f, 0);
+      if (dst == client_mac || dst == MacAddr::broadcast()) return true;
+      if (Attacker* a = attacker_with(dst)) to_attacker(*a, f);
+      return false;
+    };
+    // Nobody reads the stacks' events here: tests poll state, accept() and receive().
+    net_.on_event = [](sim::HostId, const stack::Event&) {};
   }
 
-  SeededRandom server_rng_;
-  SeededRandom client_rng_;
-  Stack server;
-  Stack client;
-  link::SimLink link;  // client = End::A, server = End::B
+ private:
+  static constexpr sim::HostId kClient = 0;  // the cable's End::A
+  static constexpr sim::HostId kServer = 1;  // End::B
+  sim::Network net_;                         // first: the members below refer into it
+
+ public:
   const MacAddr server_mac = mac(2);
   const MacAddr client_mac = mac(1);
   const Ipv4Addr server_addr = ip(10, 77, 0, 2);
   const Ipv4Addr client_addr = ip(10, 77, 0, 1);
+  Stack& client;
+  Stack& server;
+  link::SimLink& link;  // client = End::A, server = End::B
   IfaceId server_if;
   IfaceId client_if;
   std::vector<std::unique_ptr<Attacker>> attackers;
+  // The network's clock as of the last call.
   Instant now = Instant::zero();
 
   tcp::TcpProtocol& stcp() { return server.tcp(); }
@@ -164,25 +183,12 @@ class Rig {
 
   // Processes, in time order, everything due up to `until`; the clock ends there.
   void run_until(Instant until) {
-    transmit();
-    for (int same = 0;;) {
-      auto next = next_deadline();
-      if (!next || *next > until) break;
-      if (*next > now) {
-        now = *next;
-        same = 0;
-      } else if (++same > 100000) {
-        ADD_FAILURE() << "stuck at t=" << now.nanos() << "ns";
-        break;
-      }
-      while (auto d = link.pop_ready(now)) deliver(*d);
-      for (Stack* s : {&server, &client}) {
-        auto dl = s->next_deadline();
-        if (dl && *dl <= now) s->on_timer(now);
-      }
-      transmit();
+    net_.run_to(until);
+    now = net_.now();
+    if (net_.stuck() && !reported_stuck_) {
+      reported_stuck_ = true;
+      ADD_FAILURE() << "stuck at t=" << now.nanos() << "ns";
     }
-    if (until > now) now = until;
   }
   void run_for(Duration d) { run_until(now + d); }
 
@@ -263,13 +269,10 @@ class Rig {
   }
 
  private:
-  std::optional<Instant> next_deadline() const {
-    std::optional<Instant> n;
-    for (auto t : {link.next_deadline(), server.next_deadline(), client.next_deadline()}) {
-      if (t && (!n || *t < *n)) n = t;
-    }
-    return n;
+  sim::HostId host(MacAddr m, Ipv4Addr addr, const StackConfig& cfg, std::uint64_t seed) {
+    return net_.add_host({.mac = m, .addr = Ipv4Cidr{addr, 24}, .stack = cfg, .seed = seed});
   }
+  std::optional<Instant> next_deadline() const { return net_.next_deadline(); }
 
   Attacker* attacker_with(Ipv4Addr addr) {
     for (auto& a : attackers) {
@@ -285,7 +288,7 @@ class Rig {
   }
 
   // An ARP request from the server for an attacker's address: answered here.
-  bool answer_arp(const ByteVec& f) {
+  bool answer_arp(Bytes f) {
     if (f.size() < 42 || load_be16(f, 12) != kEthArp || load_be16(f, 20) != 1) return false;
     Attacker* a = attacker_with(Ipv4Addr::load(f, 38));
     if (a == nullptr) return false;
@@ -296,41 +299,7 @@ class Rig {
     return true;
   }
 
-  void transmit() {
-    for (int round = 0; round < 1000; ++round) {
-      bool moved = false;
-      while (auto f = client.pop_frame()) {
-        moved = true;
-        link.send(link::End::A, std::move(f->bytes), now);
-      }
-      while (auto f = server.pop_frame()) {
-        moved = true;
-        if (!answer_arp(f->bytes)) link.send(link::End::B, std::move(f->bytes), now);
-      }
-      if (!moved) break;
-    }
-    // Nobody reads the stacks' events here: tests poll state, accept() and receive().
-    while (server.pop_event()) {
-    }
-    while (client.pop_event()) {
-    }
-  }
-
-  void deliver(const link::Delivery& d) {
-    if (d.to == link::End::B) {
-      server.on_frame(server_if, d.frame, now);
-      return;
-    }
-    MacAddr dst;
-    for (std::size_t i = 0; i < 6; ++i) dst.octets[i] = std::to_integer<std::uint8_t>(d.frame[i]);
-    if (dst == client_mac || dst == MacAddr::broadcast()) {
-      client.on_frame(client_if, d.frame, now);
-      return;
-    }
-    if (Attacker* a = attacker_with(dst)) to_attacker(*a, d.frame);
-  }
-
-  void to_attacker(Attacker& a, const ByteVec& f) {
+  void to_attacker(Attacker& a, Bytes f) {
     ++a.frames_in;
     a.bytes_in += f.size();
     if (f.size() < 34 || load_be16(f, 12) != kEthIpv4 || load_u8(f, 23) != kProtoTcp) return;
@@ -342,6 +311,8 @@ class Rig {
     s.seg.payload = {};
     a.inbox[s.seg.dst_port].push_back(std::move(s));
   }
+
+  bool reported_stuck_ = false;
 };
 
 }  // namespace synack::stack::test::hostile

@@ -14,8 +14,8 @@
 #include <variant>
 
 #include "ladder.hpp"
-#include "scheduled.hpp"
 #include "synack/base/random.hpp"
+#include "synack/sim/network.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/tcp/tcb.hpp"
 #include "synack/wire/ethernet.hpp"
@@ -109,15 +109,10 @@ std::optional<Seg> parse_tcp(Bytes frame) {
   return Seg{ip->src, ip->dst, *t};
 }
 
-// One host on the switch: a whole stack, and the cable to its switch port (the host
-// is End::A of that link, the switch End::B).
+// One host on the switch (its stack and cable belong to the sim::Network; HostId = Who).
 struct Node {
   wire::MacAddr mac;
   wire::Ipv4Addr ip;
-  std::unique_ptr<SeededRandom> rng;
-  std::unique_ptr<stack::Stack> stack;
-  stack::IfaceId iface;
-  std::unique_ptr<link::SimLink> port;
   std::optional<tcp::ListenerId> shell;
   std::map<std::uint32_t, std::string> lines;  // shell input per connection, by ConnId
 };
@@ -128,20 +123,19 @@ class AttackRun {
   AttackResult play();
 
  private:
-  // --- the network: three hosts, one switch, one clock ---
+  // --- the network: three hosts, one switch, one clock (a sim::Network) ---
   void build(const AttackOptions& opt);
   void at(std::chrono::milliseconds t, std::function<void()> fn) {
-    timers_.at(Instant::zero() + t, std::move(fn));
+    net_.at(Instant::zero() + t, std::move(fn));
   }
   void run_until(Instant end);
-  void settle();
-  bool deliver();
-  void pump();
-  void transmit(int from, ByteVec frame, bool spoofed);
-  void arrive(int to, const ByteVec& frame, Instant at);
+  void sent(int from, Bytes frame);
+  void arriving(int to, Bytes frame, Instant at);
+  void arrived(int to, Bytes frame);
   int node_of(wire::MacAddr mac) const;
-  tcp::TcpProtocol& tcp(int who) { return nodes_[who].stack->tcp(); }
-  void flush(int who) { nodes_[who].stack->flush_tcp(now_); }
+  tcp::TcpProtocol& tcp(int who) { return net_.stack(static_cast<sim::HostId>(who)).tcp(); }
+  void flush(int who) { net_.stack(static_cast<sim::HostId>(who)).flush_tcp(now()); }
+  Instant now() const { return net_.now(); }
 
   // --- the ladder ---
   std::string arrows(int from, int to, bool spoofed) const;
@@ -158,7 +152,7 @@ class AttackRun {
   void a_read();
 
   // --- the attacker ---
-  void c_sees(const ByteVec& frame, Instant at);
+  void c_sees(Bytes frame, Instant at);
   void step1_guess();
   void step2_inject();
   void step3_sweep();
@@ -174,9 +168,10 @@ class AttackRun {
   std::string& out_;
   AttackCapture cap_;
   bool absolute_;
+  sim::Network net_;
   std::array<Node, 3> nodes_;
-  Instant now_;
-  Scheduled timers_;
+  bool forging_ = false;                // the frame being sent is C's forgery
+  std::optional<BView> pre_;            // B before a forged segment it is being handed
   view::Ladder ladder_{"", "", false};  // describes the frames that are not TCP (ARP)
   using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
   std::map<Key, SeqNum> isn_;  // per direction, learned from genuine SYNs
@@ -217,6 +212,7 @@ void AttackRun::build(const AttackOptions& opt) {
   link::DirectionConfig hop = opt.link;
   hop.delay = opt.link.delay / 2;  // host -> switch -> host is one path delay
   hop.jitter = opt.link.jitter / 2;
+  const sim::SwitchId sw = net_.add_switch();
   for (int i = 0; i < 3; ++i) {
     Node& n = nodes_[i];
     stack::StackConfig cfg;
@@ -226,16 +222,33 @@ void AttackRun::build(const AttackOptions& opt) {
     }
     n.mac = wire::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, kAddrByte[i]}};
     n.ip = wire::Ipv4Addr::from_octets(10, 77, 0, kAddrByte[i]);
-    n.rng = std::make_unique<SeededRandom>(seeds.next_u64());
-    n.stack = std::make_unique<stack::Stack>(cfg, *n.rng);
-    n.iface = n.stack->add_interface(n.mac, wire::Ipv4Cidr{n.ip, 24});
-    n.port = std::make_unique<link::SimLink>(seeds.next_u64(), hop, hop);
-    n.stack->tcp().set_trace([this, i](const tcp::Transition& t) {
+    const std::uint64_t stack_seed = seeds.next_u64();
+    const auto h = net_.add_host({.name = std::string(1, kLetter[i]),
+                                  .mac = n.mac,
+                                  .addr = wire::Ipv4Cidr{n.ip, 24},
+                                  .stack = cfg,
+                                  .seed = stack_seed});
+    net_.connect_to_switch(h, sw, seeds.next_u64(), hop, hop);
+    tcp(i).set_trace([this, i](const tcp::Transition& t) {
       if (i == kC) return;  // the attacker's own probes are not the story
       note(i, fmt::format("{}:{} {} -> {}  [{}]", t.remote.addr.to_string(), t.remote.port,
                           tcp::to_string(t.from), tcp::to_string(t.to), tcp::to_string(t.rule)));
     });
   }
+  net_.on_capture = [this](const sim::CapturedFrame& f) {
+    const int who = static_cast<int>(f.host);
+    if (f.dir == sim::CapturedFrame::Dir::Sent) {
+      sent(who, f.frame);
+    } else {
+      arriving(who, f.frame, f.at);
+    }
+  };
+  net_.after_delivery = [this](sim::HostId to, Bytes frame, Instant) {
+    arrived(static_cast<int>(to), frame);
+  };
+  net_.on_event = [this](sim::HostId h, const stack::Event& e) {
+    if (auto* te = std::get_if<tcp::Event>(&e)) on_event(static_cast<int>(h), *te);
+  };
 }
 
 // ------------------------------------------------------------------ the network
@@ -247,7 +260,8 @@ int AttackRun::node_of(wire::MacAddr mac) const {
   return -1;
 }
 
-void AttackRun::transmit(int from, ByteVec frame, bool spoofed) {
+// A frame left a host: what C learns from its own probes, the ladder, B's capture.
+void AttackRun::sent(int from, Bytes frame) {
   auto eth = wire::EthernetRepr::parse(frame);
   const int to = eth ? node_of(eth->dst) : -1;
   if (auto s = parse_tcp(frame); s && from == kA && s->tcp.dst_port == kShellPort &&
@@ -255,44 +269,17 @@ void AttackRun::transmit(int from, ByteVec frame, bool spoofed) {
     a_tsval_ = s->tcp.options.timestamps->tsval;
   }
   if (auto s = parse_tcp(frame); s && from == kC && s->tcp.flags.syn() && !s->tcp.flags.ack()) {
-    probes_[s->dst.value].syn_sent = now_;
+    probes_[s->dst.value].syn_sent = now();
   }
-  frame_line(from, to, spoofed, describe(frame, spoofed));
+  frame_line(from, to, forging_, describe(frame, forging_));
   if (cap_.writer && from == kB) {
-    (void)cap_.writer->write(cap_.iface, now_ + cap_.offset, frame, link::Direction::Outbound);
-  }
-  nodes_[from].port->send(link::End::A, std::move(frame), now_);
-}
-
-void AttackRun::pump() {
-  for (int i = 0; i < 3; ++i) {
-    while (auto f = nodes_[i].stack->pop_frame()) transmit(i, std::move(f->bytes), false);
+    (void)cap_.writer->write(cap_.iface, now() + cap_.offset, frame, link::Direction::Outbound);
   }
 }
 
-// Moves every frame due now one hop: into the switch, which forwards it to the port of
-// its destination MAC only (broadcasts to every other port), or into a host.
-bool AttackRun::deliver() {
-  bool any = false;
-  for (int i = 0; i < 3; ++i) {
-    while (auto d = nodes_[i].port->pop_ready(now_)) {
-      any = true;
-      if (d->to == link::End::A) {
-        arrive(i, d->frame, d->at);
-        continue;
-      }
-      auto eth = wire::EthernetRepr::parse(d->frame);
-      if (!eth) continue;
-      for (int j = 0; j < 3; ++j) {
-        if (j != i && (eth->dst.is_broadcast() || eth->dst == nodes_[j].mac))
-          nodes_[j].port->send(link::End::B, d->frame, now_);
-      }
-    }
-  }
-  return any;
-}
-
-void AttackRun::arrive(int to, const ByteVec& frame, Instant at) {
+// A frame reaches a host's stack (the switch forwards by destination MAC only, so C
+// sees nothing of A's session). For B, a forgery's "before" is kept for arrived().
+void AttackRun::arriving(int to, Bytes frame, Instant at) {
   if (to == kC) {
     if (auto s = parse_tcp(frame);
         s && s->tcp.src_port != kClientPort && s->tcp.dst_port != kClientPort) {
@@ -308,68 +295,41 @@ void AttackRun::arrive(int to, const ByteVec& frame, Instant at) {
     auto s = parse_tcp(frame);
     return s && s->src == nodes_[kA].ip;
   }();
-  std::optional<BView> pre;
-  if (forged) pre = b_view();
+  pre_.reset();
+  if (forged) pre_ = b_view();
   if (cap_.writer && to == kB) {
     (void)cap_.writer->write(cap_.iface, at + cap_.offset, frame, link::Direction::Inbound,
                              forged ? "forged by C: source address 10.77.0.1 (A) spoofed" : "");
   }
-  nodes_[to].stack->on_frame(nodes_[to].iface, frame, at);
-  if (forged) {
-    auto s = parse_tcp(frame);
-    const BView post = b_view();
-    if (pre->exists && pre->state != tcp::State::Closed) {
-      std::string where = fmt::format("forged segment: SEQ = RCV.NXT{:+} (window {})",
-                                      s->tcp.seq - pre->rcv_nxt, pre->rcv_wnd);
-      if (s->tcp.flags.ack())
-        where += fmt::format(", ACK = SND.UNA{:+}", s->tcp.ack - pre->snd_una);
-      note(kB, where);
-    }
-    note(kB, "  -> " + b_reaction(*s, *pre, post));
-    if (post.conn.bytes_in > pre->conn.bytes_in && !told_storm_) {
-      told_storm_ = true;
-      const tcp::Tcb* ta = tcp(kA).tcb(*a_conn_);
-      const SeqNum base = absolute_ ? SeqNum(0) : ta->iss();
-      narrate(fmt::format("B now expects A's next byte at {}, A will send from {}: each",
-                          post.rcv_nxt - base, ta->snd_nxt() - base));
-      narrate("side drops the other's segments and ACKs them (an ACK storm) until a reset.");
-    }
-  }
 }
 
-void AttackRun::settle() {
-  bool any = true;
-  for (int round = 0; any && round < 10000; ++round) {
-    any = timers_.run_due(now_);
-    pump();
-    any = deliver() || any;
-    for (int i = 0; i < 3; ++i) {
-      while (auto e = nodes_[i].stack->pop_event()) {
-        if (auto* te = std::get_if<tcp::Event>(&*e)) on_event(i, *te);
-        any = true;
-      }
-    }
-    pump();
+// B's stack took the forged segment: what it did about it.
+void AttackRun::arrived(int to, Bytes frame) {
+  if (to != kB || !pre_) return;
+  const BView pre = *pre_;
+  pre_.reset();
+  auto s = parse_tcp(frame);
+  const BView post = b_view();
+  if (pre.exists && pre.state != tcp::State::Closed) {
+    std::string where = fmt::format("forged segment: SEQ = RCV.NXT{:+} (window {})",
+                                    s->tcp.seq - pre.rcv_nxt, pre.rcv_wnd);
+    if (s->tcp.flags.ack()) where += fmt::format(", ACK = SND.UNA{:+}", s->tcp.ack - pre.snd_una);
+    note(kB, where);
+  }
+  note(kB, "  -> " + b_reaction(*s, pre, post));
+  if (post.conn.bytes_in > pre.conn.bytes_in && !told_storm_) {
+    told_storm_ = true;
+    const tcp::Tcb* ta = tcp(kA).tcb(*a_conn_);
+    const SeqNum base = absolute_ ? SeqNum(0) : ta->iss();
+    narrate(fmt::format("B now expects A's next byte at {}, A will send from {}: each",
+                        post.rcv_nxt - base, ta->snd_nxt() - base));
+    narrate("side drops the other's segments and ACKs them (an ACK storm) until a reset.");
   }
 }
 
 void AttackRun::run_until(Instant end) {
-  settle();
-  // Bounded in steps as well as in virtual time.
-  for (int steps = 0; steps < 1'000'000; ++steps) {
-    std::optional<Instant> next;
-    auto consider = [&next](std::optional<Instant> t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    for (auto& n : nodes_) {
-      consider(n.port->next_deadline());
-      consider(n.stack->next_deadline());
-    }
-    consider(timers_.next());
-    if (!next || *next > end) break;
-    if (*next > now_) now_ = *next;
-    for (auto& n : nodes_) n.stack->on_timer(now_);
-    settle();
+  net_.settle();
+  while (net_.step(end)) {
   }
   flush_repeats();
 }
@@ -437,7 +397,7 @@ void AttackRun::frame_line(int from, int to, bool spoofed, const std::string& te
   flush_repeats();
   recent_.push_back(line);
   if (recent_.size() > 2) recent_.pop_front();
-  out_ += fmt::format("{}  {}\n", time_col(now_), line);
+  out_ += fmt::format("{}  {}\n", time_col(now()), line);
 }
 
 void AttackRun::note(int who, const std::string& text) {
@@ -448,14 +408,14 @@ void AttackRun::note(int who, const std::string& text) {
   }
   flush_repeats();
   recent_.assign(1, line);
-  out_ += fmt::format("{}  {}\n", time_col(now_), line);
+  out_ += fmt::format("{}  {}\n", time_col(now()), line);
 }
 
 // What the simulation knows and the attacker does not.
 void AttackRun::narrate(const std::string& text) {
   flush_repeats();
   recent_.clear();
-  out_ += fmt::format("{}  (truth) {}\n", time_col(now_), text);
+  out_ += fmt::format("{}  (truth) {}\n", time_col(now()), text);
 }
 
 // ------------------------------------------------------------------ applications
@@ -563,7 +523,7 @@ void AttackRun::a_read() {
 
 // C's only view of the world: frames addressed to it. A probe's SYN,ACK tells it the
 // probed host's current ISN.
-void AttackRun::c_sees(const ByteVec& frame, Instant at) {
+void AttackRun::c_sees(Bytes frame, Instant at) {
   auto s = parse_tcp(frame);
   if (!s || !s->tcp.flags.syn() || !s->tcp.flags.ack() || s->tcp.src_port != kShellPort) return;
   auto it = probes_.find(s->src.value);
@@ -704,7 +664,9 @@ void AttackRun::send_forged(SeqNum seq, std::optional<SeqNum> ack, std::uint8_t 
   eth.ethertype = static_cast<std::uint16_t>(wire::EtherType::Ipv4);
   eth.payload = Bytes(frame).subspan(kIpAt);
   eth.emit(m);
-  transmit(kC, std::move(frame), true);
+  forging_ = true;
+  net_.transmit(kC, std::move(frame));
+  forging_ = false;
 }
 
 BView AttackRun::b_view() {
@@ -784,14 +746,14 @@ AttackResult AttackRun::play() {
     note(kC, "probes A and B: one connection to each shell port, to read their ISNs");
     for (int i : {kA, kB}) {
       probes_[nodes_[i].ip.value] = Probe{};
-      (void)tcp(kC).connect({nodes_[kC].ip, 0}, {nodes_[i].ip, kShellPort}, now_);
+      (void)tcp(kC).connect({nodes_[kC].ip, 0}, {nodes_[i].ip, kShellPort}, now());
     }
     flush(kC);
   });
   at(kSessionAt, [&] {
     note(kA, fmt::format("connect({}:{}) from port {}: the admin session", b.ip.to_string(),
                          kShellPort, kClientPort));
-    auto c = tcp(kA).connect({a.ip, kClientPort}, {b.ip, kShellPort}, now_);
+    auto c = tcp(kA).connect({a.ip, kClientPort}, {b.ip, kShellPort}, now());
     if (!c) throw std::runtime_error("sim attack: connect failed");
     a_conn_ = *c;
     flush(kA);
@@ -804,7 +766,6 @@ AttackResult AttackRun::play() {
   });
   at(kSweepAt, [this] { step3_sweep(); });
   if (!insecure_) at(kOracleAt, [this] { step4_oracle(); });
-  now_ = Instant::zero();
   run_until(Instant::zero() + kEndAt);
 
   const tcp::Tcb* tb = b_conn_ ? tcp(kB).tcb(*b_conn_) : nullptr;

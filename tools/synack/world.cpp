@@ -9,28 +9,34 @@
 namespace synack::cli {
 namespace {
 
-Host make_host(const char* name, Side side, std::uint8_t last, std::uint64_t seed,
-               const stack::StackConfig& cfg) {
+Host add_host(sim::Network& net, const char* name, Side side, std::uint8_t last, std::uint64_t seed,
+              const stack::StackConfig& cfg) {
   Host h;
   h.name = name;
   h.side = side;
   h.mac = wire::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, last}};
   h.ip = wire::Ipv4Addr::from_octets(10, 77, 0, last);
-  h.rng = std::make_unique<SeededRandom>(seed);
-  h.stack = std::make_unique<stack::Stack>(cfg, *h.rng);
-  h.iface = h.stack->add_interface(h.mac, wire::Ipv4Cidr{h.ip, 24});
+  h.id = net.add_host(
+      {.name = name, .mac = h.mac, .addr = wire::Ipv4Cidr{h.ip, 24}, .stack = cfg, .seed = seed});
+  h.stack = &net.stack(h.id);
   return h;
 }
 
 }  // namespace
 
 World::World(const WorldOptions& opt)
-    : seed_rng_(opt.seed),
-      a_(make_host("client", Side::Left, 1, seed_rng_.next_u64(), opt.stack)),
-      b_(make_host("server", Side::Right, 2, seed_rng_.next_u64(), opt.stack)),
-      link_(seed_rng_.next_u64(), opt.link, opt.link),
-      ladder_(fmt::format("client {}", a_.ip.to_string()),
-              fmt::format("server {}", b_.ip.to_string()), opt.absolute_seq) {
+    : ladder_(fmt::format("client {}", wire::Ipv4Addr::from_octets(10, 77, 0, 1).to_string()),
+              fmt::format("server {}", wire::Ipv4Addr::from_octets(10, 77, 0, 2).to_string()),
+              opt.absolute_seq) {
+  // One seed draws all others, in this order: the client's stack, the server's, the link.
+  SeededRandom seeds(opt.seed);
+  a_ = add_host(net_, "client", Side::Left, 1, seeds.next_u64(), opt.stack);
+  b_ = add_host(net_, "server", Side::Right, 2, seeds.next_u64(), opt.stack);
+  link_ = net_.connect(a_.id, b_.id, seeds.next_u64(), opt.link, opt.link);
+  net_.on_capture = [this](const sim::CapturedFrame& f) { on_frame(f); };
+  net_.on_event = [this](sim::HostId h, const stack::Event& e) {
+    if (on_event) on_event(host(h), e);
+  };
   if (!opt.pcap_path.empty()) {
     auto w = link::PcapngWriter::open_file(opt.pcap_path);
     if (!w) throw std::runtime_error(fmt::format("cannot write '{}'", opt.pcap_path));
@@ -46,7 +52,7 @@ World::World(const WorldOptions& opt)
 }
 
 void World::note(Host& h, const std::string& text) {
-  note_at(h, now_, text);
+  note_at(h, now(), text);
 }
 
 void World::note_at(Host& h, Instant t, const std::string& text) {
@@ -60,27 +66,25 @@ void World::note_at(Host& h, Instant t, const std::string& text) {
   recording_.add_note(std::move(n));
 }
 
-void World::pump() {
-  for (Host* h : {&a_, &b_}) {
-    link::End from = h == &a_ ? link::End::A : link::End::B;
-    while (auto f = h->stack->pop_frame()) {
-      std::uint64_t lost_before = link_.stats(from).lost + link_.stats(from).queue_dropped;
-      ByteVec copy = f->bytes;
-      link_.send(from, std::move(f->bytes), now_);
-      bool lost = link_.stats(from).lost + link_.stats(from).queue_dropped != lost_before;
-      ++h->frames_sent;
-      out_ += ladder_.frame_line(now_, h->side, copy, lost);
-      view::RecordedFrame rf;
-      rf.t = now_;
-      rf.from = h->side;
-      rf.lost = lost;
-      rf.bytes = copy;
-      recording_.add_frame(std::move(rf));
-      if (pcap_ && h == &a_) {
-        (void)pcap_->write(pcap_iface_, now_, copy, link::Direction::Outbound,
-                           lost ? "lost on the simulated link" : "");
-      }
-    }
+// Every frame either host sends or receives: the ladder, the recording, the capture.
+void World::on_frame(const sim::CapturedFrame& f) {
+  Host& h = host(f.host);
+  if (f.dir == sim::CapturedFrame::Dir::Received) {
+    if (pcap_ && &h == &a_)
+      (void)pcap_->write(pcap_iface_, f.at, f.frame, link::Direction::Inbound);
+    note_arrival(h.side == Side::Left ? Side::Right : Side::Left, f.frame, f.at);
+    return;
+  }
+  out_ += ladder_.frame_line(f.at, h.side, f.frame, f.lost);
+  view::RecordedFrame rf;
+  rf.t = f.at;
+  rf.from = h.side;
+  rf.lost = f.lost;
+  rf.bytes.assign(f.frame.begin(), f.frame.end());
+  recording_.add_frame(std::move(rf));
+  if (pcap_ && &h == &a_) {
+    (void)pcap_->write(pcap_iface_, f.at, f.frame, link::Direction::Outbound,
+                       f.lost ? "lost on the simulated link" : "");
   }
 }
 
@@ -98,50 +102,13 @@ void World::note_arrival(Side from, Bytes frame, Instant at) {
   }
 }
 
-// Runs everything due at now_ until nothing more happens at this instant.
-bool World::settle() {
-  bool any = true;
-  for (int round = 0; any && round < 10000; ++round) {
-    any = timers_.run_due(now_);
-    pump();
-    while (auto d = link_.pop_ready(now_)) {
-      Host& h = host(d->to);
-      if (pcap_ && &h == &a_)
-        (void)pcap_->write(pcap_iface_, d->at, d->frame, link::Direction::Inbound);
-      note_arrival(h.side == Side::Left ? Side::Right : Side::Left, d->frame, d->at);
-      h.stack->on_frame(h.iface, d->frame, d->at);
-      any = true;
-    }
-    for (Host* h : {&a_, &b_}) {
-      while (auto e = h->stack->pop_event()) {
-        if (on_event) on_event(*h, *e);
-        any = true;
-      }
-    }
-    pump();
-  }
-  return any;
-}
-
 bool World::run_until(const std::function<bool()>& done, Duration limit) {
-  const Instant end = now_ + limit;
-  settle();
-  // Bounded in steps as well as in virtual time, so a stack that kept asking for a
-  // timer in the past could never hang the simulator.
+  const Instant end = now() + limit;
+  net_.settle();
+  // Bounded in steps as well as in virtual time (and sim::Network gives up on an
+  // instant that never passes), so the simulator cannot hang.
   for (int steps = 0; !done() && steps < 50'000'000; ++steps) {
-    std::optional<Instant> next;
-    auto consider = [&next](std::optional<Instant> t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    consider(link_.next_deadline());
-    consider(a_.stack->next_deadline());
-    consider(b_.stack->next_deadline());
-    consider(timers_.next());
-    if (!next || *next > end) break;
-    if (*next > now_) now_ = *next;
-    a_.stack->on_timer(now_);
-    b_.stack->on_timer(now_);
-    settle();
+    if (!net_.step(end)) break;
     if (on_step) on_step();
   }
   return done();

@@ -1,6 +1,7 @@
 // Two complete hosts joined by a SimLink on one virtual clock: the engine behind
-// `synack sim`. Everything is driven from one seed, so a run is reproducible byte
-// for byte (ladder and capture).
+// `synack sim`. The network itself is a sim::Network; World adds what the program
+// shows of it (the ladder, the Recording for the pictures, the client's capture).
+// Everything is driven from one seed, so a run is reproducible byte for byte.
 #pragma once
 
 #include <functional>
@@ -11,10 +12,9 @@
 
 #include "ladder.hpp"
 #include "recording.hpp"
-#include "scheduled.hpp"
-#include "synack/base/random.hpp"
 #include "synack/link/pcapng.hpp"
 #include "synack/link/sim_link.hpp"
+#include "synack/sim/network.hpp"
 #include "synack/stack/stack.hpp"
 
 namespace synack::cli {
@@ -27,10 +27,8 @@ struct Host {
   Side side;
   wire::MacAddr mac;
   wire::Ipv4Addr ip;
-  std::unique_ptr<SeededRandom> rng;
-  std::unique_ptr<stack::Stack> stack;
-  stack::IfaceId iface;
-  std::uint64_t frames_sent = 0;
+  stack::Stack* stack = nullptr;  // owned by the World's sim::Network
+  sim::HostId id = 0;
 };
 
 struct WorldOptions {
@@ -47,15 +45,15 @@ class World {
 
   Host& client() { return a_; }
   Host& server() { return b_; }
-  Instant now() const { return now_; }
-  link::SimLink& link() { return link_; }
+  Instant now() const { return net_.now(); }
+  link::SimLink& link() { return net_.link(link_); }
 
   // Called for every event a host's stack raises.
   std::function<void(Host&, const stack::Event&)> on_event;
   // Called after each instant of virtual time has settled.
   std::function<void()> on_step;
   // Runs `fn` when the virtual clock reaches `t`.
-  void at(Instant t, std::function<void()> fn) { timers_.at(t, std::move(fn)); }
+  void at(Instant t, std::function<void()> fn) { net_.at(t, std::move(fn)); }
   // Advances the world until done() holds or `limit` of virtual time has passed or
   // nothing is left to happen. Returns done().
   bool run_until(const std::function<bool()>& done, Duration limit);
@@ -70,19 +68,16 @@ class World {
   const view::Recording& recording() const { return recording_; }
 
  private:
-  void pump();
-  bool settle();
+  void on_frame(const sim::CapturedFrame& f);
   void note_arrival(Side from, Bytes frame, Instant at);
-  Host& host(link::End e) { return e == link::End::A ? a_ : b_; }
+  Host& host(sim::HostId id) { return id == a_.id ? a_ : b_; }
 
-  SeededRandom seed_rng_;
+  sim::Network net_;
   Host a_, b_;
-  link::SimLink link_;
+  sim::LinkId link_ = 0;
   Ladder ladder_;
   std::optional<link::PcapngWriter> pcap_;
   std::uint32_t pcap_iface_ = 0;
-  Scheduled timers_;
-  Instant now_;
   std::string out_;
   view::Recording recording_;
 };
