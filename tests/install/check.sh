@@ -51,5 +51,19 @@ if [ -n "$examples" ]; then
         -DCMAKE_PREFIX_PATH="$prefix" > "$tmp/ex.log" || { cat "$tmp/ex.log"; exit 1; }
   cmake --build "$tmp/ex" > "$tmp/ex-build.log" || { cat "$tmp/ex-build.log"; exit 1; }
   echo "examples built out of tree: $(cd "$tmp/ex" && find . -maxdepth 1 -type f -executable | sort | tr '\n' ' ')"
+  # With pkg-config, every example that needs only the core and the links (what
+  # libsynack.so holds; http_get also needs the services' static library).
+  for ex in two_stacks coro_echo epoll_embed tap_echo; do
+    # shellcheck disable=SC2046
+    "$cxx" -std=c++20 "$examples/$ex.cpp" -o "$tmp/pc_$ex" $(pkg-config --cflags --libs synack)
+  done
+  for ex in two_stacks coro_echo epoll_embed; do
+    for bin in "$tmp/ex/$ex" "$tmp/pc_$ex"; do
+      LD_LIBRARY_PATH="$prefix/lib" "$bin" > "$tmp/run.out"
+      cmp -s "$tmp/run.out" "$examples/expected/$ex.txt" ||
+        { echo "FAIL: $bin printed:"; cat "$tmp/run.out"; exit 1; }
+    done
+  done
+  echo "examples run (find_package and pkg-config builds): two_stacks coro_echo epoll_embed"
 fi
 echo "ok install: find_package (static, shared) and pkg-config consumers ran"
