@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "synack/services/services.hpp"
 #include "synack/base/bytes.hpp"
+#include "synack/services/services.hpp"
 
 namespace synack::services {
 

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <string>
 
-#include "synack/services/services.hpp"
 #include "synack/base/random.hpp"
 #include "synack/link/event_loop.hpp"
 #include "synack/link/tap_link.hpp"
+#include "synack/services/services.hpp"
 #include "synack/stack/stack.hpp"
 #include "tap_netns.hpp"
 

@@ -59,9 +59,9 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "synack/services/services.hpp"
 #include "synack/link/event_loop.hpp"
 #include "synack/link/tap_link.hpp"
+#include "synack/services/services.hpp"
 
 namespace synack::cli::bench {
 namespace {

@@ -139,7 +139,8 @@ int run_serve(const ServeArgs& a) {
       throw std::runtime_error(added.error() == api::ListenError::AddressInUse
                                    ? fmt::format("port {} is given to two services", spec.port)
                                    : fmt::format("service {}:{}: cannot use DIR '{}'",
-                                                 services::to_string(spec.kind), spec.port, spec.dir));
+                                                 services::to_string(spec.kind), spec.port,
+                                                 spec.dir));
     }
   }
   auto& loop = host.loop();
@@ -182,7 +183,8 @@ int run_serve(const ServeArgs& a) {
   loop.set_done([&] { return services.drained(); });
   if (host.logs(LogLevel::Info)) {
     for (const auto& spec : specs) {
-      fmt::print(stderr, "serving {} on {}:{}\n", services::to_string(spec.kind), a.tap.ip, spec.port);
+      fmt::print(stderr, "serving {} on {}:{}\n", services::to_string(spec.kind), a.tap.ip,
+                 spec.port);
     }
   }
   host.run();

@@ -19,8 +19,8 @@
 
 #include "net_host.hpp"
 #include "net_run.hpp"
-#include "synack/services/http.hpp"
 #include "synack/api/socket.hpp"
+#include "synack/services/http.hpp"
 
 namespace synack::cli {
 namespace {

@@ -54,9 +54,9 @@ std::string_view to_string(ReadyKind k);
 /// One readiness notification: which socket, ready for what.
 struct ReadyEvent {
   ReadyKind kind = ReadyKind::Readable;  ///< what the socket is ready for
-  tcp::ConnId conn;                ///< the stream (unset for Acceptable)
-  tcp::ListenerId listener;        ///< the listener (Acceptable; accepted streams' origin)
-  std::optional<ConnError> error;  ///< set for Error and ConnectFailed
+  tcp::ConnId conn;                      ///< the stream (unset for Acceptable)
+  tcp::ListenerId listener;              ///< the listener (Acceptable; accepted streams' origin)
+  std::optional<ConnError> error;        ///< set for Error and ConnectFailed
   /// Field by field (tests compare whole notifications).
   bool operator==(const ReadyEvent&) const = default;
 };
