@@ -98,6 +98,11 @@ void SimLink::send(End from, ByteVec frame, Instant now) {
   p.stats.bytes_sent += size;
 
   release_departed(p, now);
+  constexpr std::size_t kEthernetHeader = 14;
+  if (p.cfg.mtu != 0 && size > p.cfg.mtu + kEthernetHeader) {
+    p.stats.too_big++;
+    return;
+  }
   if (!queue_admits(p, size)) {
     p.stats.queue_dropped++;
     return;

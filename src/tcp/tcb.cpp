@@ -30,6 +30,9 @@ Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
       cc_(opts_->cc, 536, ctx.config.initial_window_segments) {
   if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
   set_eff_mss();
+  // RFC 4821 from the start (Linux's tcp_mtu_probing = 2): the base size, then upwards.
+  if (ctx_.config.mtu_probing == MtuProbing::Always)
+    plpmtud_start(static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + 40), Instant{});
 }
 
 void Tcb::open_active(SeqNum iss, Instant now) {
@@ -171,8 +174,10 @@ void Tcb::terminate(Rule rule, std::optional<ConnError> err, Instant now) {
 
 void Tcb::set_eff_mss() {
   // §3.7.1 (MUST-16): "Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize - IPoptionsize"
-  // with MMS_S = MTU - 20 (IPv4 header) and TCPhdrsize including our options.
-  const std::uint32_t mms_s = path_mtu_ > 20 ? path_mtu_ - 20u : 68u;
+  // with MMS_S = MTU - 20 (IPv4 header) and TCPhdrsize including our options. The MTU
+  // is the path's, or the size RFC 4821 probing has found to get through so far.
+  const std::uint16_t mtu = packet_mtu();
+  const std::uint32_t mms_s = mtu > 20 ? mtu - 20u : 68u;
   const std::uint32_t hdr = 20 + (ts_ok_ ? 12 : 0);
   const std::uint32_t lim = std::min<std::uint32_t>(snd_mss_ + 20u, mms_s);
   eff_mss_ = std::max<std::uint32_t>(lim > hdr ? lim - hdr : 1, 1);
@@ -473,6 +478,7 @@ ConnStats Tcb::stats() const {
   s.cwnd = rto_recovery_ ? cc_.cwnd() : cwnd();  // the pipe allowance is not the window
   s.ssthresh = cc_.ssthresh();
   s.snd_mss = eff_mss_;
+  s.packet_mtu = packet_mtu();
   s.snd_wnd = snd_wnd_;
   s.rcv_wnd = rcv_wnd();
   s.ecn = ecn_ok_;

@@ -590,6 +590,7 @@ void Tcb::process_new_ack(const Seg& seg, Instant now) {
   }
   snd_una_ = seg.ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  plpmtud_on_ack(now);
   if (snd_up_valid_ && seq_ge(snd_una_, snd_up_)) snd_up_valid_ = false;
   if (small_unacked_end_ && seq_ge(snd_una_, *small_unacked_end_)) small_unacked_end_.reset();
   if (loss().eifel_tsval_) {

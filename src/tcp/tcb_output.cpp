@@ -85,6 +85,7 @@ bool Tcb::send_data_or_fin(Instant now) {
   if (!can_send_data()) return false;
   if (send_sack_retransmission(now)) return true;
   if (send_loss_probe(now)) return true;
+  if (send_mtu_probe(now)) return true;
   if (fast_rtx_) {
     // RFC 5681 §3.2 / RFC 6582: retransmit the segment starting at SND.UNA.
     fast_rtx_ = false;
@@ -312,6 +313,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   // SND.MAX), not a window probe (sent without advancing SND.NXT).
   // (Never a SYN: RFC 3168 §6.1.1 keeps SYNs Not-ECT, Fast Open data included.)
   const bool new_data = data_len > 0 && advance && !syn && !seq_lt(seq, snd_max_);
+  if (data_len > 0 && seq_lt(seq, snd_max_)) plpmtud_on_retransmit(seq, data_len, now);
   const wire::Ecn ecn = ecn_on_send(flags, new_data);
   r.flags.bits = flags;
   // With checksum offload the field gets the pseudo-header sum only; the link finishes it.

@@ -110,6 +110,8 @@ void Tcb::on_rto(Instant now) {
       if (ts_ok_) loss_w().eifel_tsval_ = ts_now(now);
     }
     cc_.on_rto(flight(), now);
+    // RFC 4821 §7.3: timeouts in a row may be a black hole (segments cut smaller).
+    plpmtud_on_rto(now);
   }
   rtt_.backoff();
   // RFC 6582 §4: after a timeout, "recover" is set to the highest sequence sent.
@@ -234,6 +236,7 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
     // Fragmentation needed (RFC 1191): lower the path MTU, then the effective MSS.
     if (mtu >= 68 && mtu < path_mtu_) {
       path_mtu_ = mtu;
+      plpmtud_on_path_mtu();
       set_eff_mss();
       snd_nxt_ = snd_una_;  // resend what was too big
       output(now);

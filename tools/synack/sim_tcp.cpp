@@ -48,8 +48,28 @@ struct Peer {
   void note(const std::string& text) { world->note(*host, text); }
   void snapshot() {
     if (conn) {
-      if (auto s = tcp().conn_stats(*conn)) stats = *s;
+      if (auto s = tcp().conn_stats(*conn)) {
+        note_plpmtud(stats, *s);
+        stats = *s;
+      }
     }
+  }
+  // RFC 4821 as it happens (only a run that meets a black hole or probes shows these).
+  void note_plpmtud(const tcp::ConnStats& was, const tcp::ConnStats& now) {
+    if (now.mtu_black_holes > was.mtu_black_holes)
+      note(
+          fmt::format("PLPMTUD: {} timeouts in a row, a black hole? segments now cut for {}-byte "
+                      "packets (RFC 4821 §7.3)",
+                      now.rto_expirations, now.packet_mtu));
+    if (now.mtu_probes_acked > was.mtu_probes_acked)
+      note(fmt::format("PLPMTUD: probe acknowledged, packets now {} bytes (§7.6.1)",
+                       now.packet_mtu));
+    if (now.mtu_probes_lost > was.mtu_probes_lost)
+      note(fmt::format("PLPMTUD: probe lost, that size ruled out; packets stay {} bytes (§7.6.2)",
+                       now.packet_mtu));
+    if (now.mtu_probes > was.mtu_probes)
+      note(fmt::format("PLPMTUD: probe #{} sent, one segment larger than {}-byte packets (§7.4)",
+                       now.mtu_probes, now.packet_mtu));
   }
 
   // Accepted connections get `opts`, or the stack's defaults (TcpConfig::defaults).
@@ -254,6 +274,16 @@ struct Session {
           "{} window reductions",
           c.ce_in, c.ece_in, c.ecn_cwnd_reductions, s.ce_in, s.ece_in, s.ecn_cwnd_reductions);
     }
+    // RFC 4821, only when a connection met a black hole or probed.
+    for (const Peer* p : {&client, &server}) {
+      const auto& c = p->stats;
+      if (c.mtu_black_holes + c.mtu_probes == 0) continue;
+      out += fmt::format(
+          "\nPLPMTUD ({}): {} black-hole reductions, {} probes ({} acknowledged, {} lost), "
+          "packets of {} bytes at the end",
+          p->host->name, c.mtu_black_holes, c.mtu_probes, c.mtu_probes_acked, c.mtu_probes_lost,
+          c.packet_mtu);
+    }
     return out;
   }
 
@@ -439,6 +469,30 @@ bool run_loss(World& w, const ScenarioParams& p) {
     w.append("(link loss set to 5 % each way; use --loss to choose)\n");
   }
   return run_transfer(w, p);
+}
+
+bool run_black_hole(World& w, const ScenarioParams& p) {
+  // A hop in the middle carries at most kHopMtu-byte packets and drops larger ones
+  // without an ICMP "fragmentation needed" (filtered): RFC 1191 learns nothing, and
+  // only RFC 4821 probing lets the transfer through.
+  constexpr std::size_t kHopMtu = 1280;
+  for (auto e : {link::End::A, link::End::B}) {
+    auto cfg = w.link().config(e);
+    if (cfg.mtu == 0) cfg.mtu = kHopMtu;
+    w.link().set_config(e, cfg);
+  }
+  w.append(fmt::format(
+      "(a hop on the path drops packets over {} bytes and sends no ICMP: a black hole; the "
+      "hosts' MTU is 1500)\n",
+      w.link().config(link::End::A).mtu));
+  ScenarioParams q = p;
+  if (q.bytes == 0) q.bytes = 256 * 1024;
+  const bool ok = run_transfer(w, q);
+  const auto& a = w.link().stats(link::End::A);
+  const auto& b = w.link().stats(link::End::B);
+  w.append(fmt::format("link: {} client and {} server packets too big for the hop, dropped\n",
+                       a.too_big, b.too_big));
+  return ok;
 }
 
 bool run_simultaneous_open(World& w, const ScenarioParams&) {

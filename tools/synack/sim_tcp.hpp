@@ -17,6 +17,7 @@ bool run_rst(World& w, const ScenarioParams& p);
 bool run_server_first(World& w, const ScenarioParams& p);
 bool run_zero_window(World& w, const ScenarioParams& p);
 bool run_loss(World& w, const ScenarioParams& p);
+bool run_black_hole(World& w, const ScenarioParams& p);
 bool run_urgent(World& w, const ScenarioParams& p);
 bool run_demux(World& w, const ScenarioParams& p);
 

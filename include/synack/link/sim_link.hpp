@@ -50,6 +50,10 @@ struct DirectionConfig {
   std::uint64_t rate_bps = 0;          // serialisation rate; 0 = unlimited
   std::size_t queue_limit_bytes = 0;   // tail drop above this backlog; 0 = no limit
   std::size_t queue_limit_frames = 0;  // tail drop above this backlog; 0 = no limit
+  // A hop that cannot carry packets larger than this many bytes (the frame less its
+  // 14-byte Ethernet header) and drops them without a word: a router whose ICMP
+  // "fragmentation needed" is filtered (an ICMP black hole, RFC 2923 §2.1). 0 = none.
+  std::size_t mtu = 0;
 
   // Probabilities in [0, 1] and no negative durations. SimLink clamps invalid
   // values rather than misbehave, but callers parsing user input should check.
@@ -66,6 +70,7 @@ struct DirectionStats {
   std::uint64_t corrupted = 0;      // copies with flipped bits
   std::uint64_t reordered = 0;      // copies held back by the reorder impairment
   std::uint64_t ce_marked = 0;      // copies marked CE (DirectionConfig::ce)
+  std::uint64_t too_big = 0;        // dropped by the black-hole hop (DirectionConfig::mtu)
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_delivered = 0;
 };

@@ -386,6 +386,16 @@ class Tcb {
   void set_eff_mss();
   std::uint32_t rcv_mss() const;
 
+  // tcb_plpmtud.cpp: packetization-layer path MTU discovery (RFC 4821).
+  /// The IP packet size segments are cut for: path_mtu_, or less while a search runs.
+  std::uint16_t packet_mtu() const;
+  void plpmtud_start(std::uint16_t low, Instant now);
+  void plpmtud_on_rto(Instant now);
+  bool send_mtu_probe(Instant now);
+  void plpmtud_on_ack(Instant now);
+  void plpmtud_on_retransmit(SeqNum seq, std::uint32_t len, Instant now);
+  void plpmtud_on_path_mtu();
+
   /// Sequence-space helpers.
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
   SeqNum fin_seq() const { return data_end(); }
@@ -590,6 +600,14 @@ class Tcb {
     /// reason"); kNoLosses: none sent yet.
     std::optional<SeqNum> ecn_high_;
     std::uint64_t ecn_losses_ = kNoLosses;
+    /// RFC 4821 once a search started: the largest packet known to get through
+    /// (search_low), the smallest not yet ruled out above it (search_high, at most
+    /// path_mtu_), the probe in flight (its packet size, 0: none, and its sequence
+    /// range), and when a finished search starts again.
+    bool plpmtud_on_ = false;
+    std::uint16_t plpmtud_low_ = 0, plpmtud_high_ = 0, plpmtud_probe_ = 0;
+    SeqNum plpmtud_probe_start_, plpmtud_probe_end_;
+    Instant plpmtud_reprobe_at_;
   };
   const LossState& loss() const { return loss_ ? *loss_ : empty_loss(); }
   LossState& loss_w() {

@@ -54,6 +54,14 @@ enum class EcnMode : std::uint8_t {
   On,       ///< also send an ECN-setup SYN (ECE|CWR) on an active open
 };
 
+/// Packetization-layer path MTU discovery (RFC 4821) for TCP, as Linux's
+/// net.ipv4.tcp_mtu_probing (0, 1, 2).
+enum class MtuProbing : std::uint8_t {
+  Off,        ///< the path MTU is the interface MTU, lowered only by ICMP (RFC 1191)
+  BlackHole,  ///< start probing once R1 timeouts in a row suggest a black hole (the default)
+  Always,     ///< start every connection at the base size and probe upwards from there
+};
+
 /// Per-connection options (the setsockopt surface). Defaults follow the RFCs.
 struct SocketOptions {
   bool no_delay = false;  ///< SHLD-7: Nagle on by default
@@ -156,6 +164,18 @@ struct TcpConfig {
   /// undo the reduction if data never retransmitted is then acknowledged (detects a
   /// spurious timeout without timestamps; with them Eifel, RFC 3522, also does).
   bool frto = true;
+  /// RFC 4821 packetization-layer PMTUD: finds the path MTU without ICMP, so a path
+  /// that drops large packets silently (an ICMP black hole) still converges.
+  MtuProbing mtu_probing = MtuProbing::BlackHole;
+  /// RFC 4821 §7.2 search_low when probing starts: segments of this MSS (Linux's
+  /// tcp_base_mss, 1024), as a packet of base_mss + 40 bytes.
+  std::uint16_t mtu_probe_base_mss = 1024;
+  /// A search ends when fewer than this many bytes separate the largest packet that
+  /// got through from the smallest ruled out (Linux's tcp_probe_threshold).
+  std::uint16_t mtu_probe_threshold = 8;
+  /// After a search ends, the path is searched again (upwards) after this long (RFC
+  /// 4821 §7.7 suggests 10 minutes; Linux's tcp_probe_interval).
+  Duration mtu_reprobe_interval = std::chrono::minutes(10);
   /// A probe when SACK recovery stalls (beyond RFC 8985, whose tail loss probe is for
   /// the open state only; RFC 9002 §6.2's probe timeout for QUIC runs in recovery too):
   /// if nothing is heard for a PTO while recovery has new data to send, up to two new
@@ -345,6 +365,11 @@ struct ConnStats {
   std::uint64_t zero_window_probes = 0;  ///< probes of a zero window sent (persist timer)
   std::uint64_t keepalive_probes = 0;    ///< keep-alive probes sent
   std::uint64_t negative_advice = 0;     ///< MUST-20: R1 reached, IP advised
+  std::uint64_t mtu_probes = 0;          ///< RFC 4821 probes sent (one larger segment each)
+  std::uint64_t mtu_probes_acked = 0;    ///< probes acknowledged: the packet size raised
+  std::uint64_t mtu_probes_lost = 0;     ///< probes resent in pieces: the size ruled out
+  std::uint64_t mtu_black_holes = 0;     ///< R1 timeouts in a row: packet size lowered
+  std::uint32_t packet_mtu = 0;          ///< the IP packet size segments are cut for
   /// RFC 3168. ECN in use on this connection (both SYNs agreed, §6.1.1).
   bool ecn = false;
   std::uint64_t ce_in = 0;                ///< data segments that arrived marked CE (§6.1.3)

@@ -1,0 +1,145 @@
+// Packetization-layer path MTU discovery (RFC 4821) for TCP.
+//
+// ICMP "fragmentation needed" (RFC 1191, Tcb::on_icmp_error) only helps where routers
+// send it and firewalls let it through. Where they do not, a path that cannot carry
+// our packets drops every full-sized segment without a word: an ICMP black hole. TCP
+// sees only timeouts. RFC 4821 lets TCP find the packet size itself:
+//
+//   - black-hole detection (§7.3, as Linux's tcp_mtu_probing = 1): when R1 timeouts in
+//     a row meet the same data (where RFC 1122 §4.2.3.5 says to pass negative advice
+//     to IP), segments are cut for a base packet size (search_low: an MSS of
+//     TcpConfig::mtu_probe_base_mss) and each further timeout halves it;
+//   - probing (§7.4-7.6): a binary search between search_low (known to get through) and
+//     search_high (not yet ruled out). One segment of the probed size is sent with new
+//     data behind it; its acknowledgement raises search_low, its retransmission (it was
+//     lost: resent in pieces of the old size) lowers search_high below it.
+//   - §7.7: a finished search starts again after TcpConfig::mtu_reprobe_interval, in
+//     case the path grew.
+#include <algorithm>
+
+#include "synack/tcp/tcb.hpp"
+
+namespace synack::tcp {
+namespace {
+
+// IPv4 and TCP headers without options; the TSopt adds 12 (set_eff_mss).
+constexpr std::uint16_t kHeaders = 40;
+// Black-hole halving stops here: every IPv4 host takes 576-byte datagrams (RFC 791,
+// RFC 1122 §3.3.3), and a path narrower than that is not worth a smaller segment.
+constexpr std::uint16_t kFloorMtu = 576;
+// The probe goes only with a full window behind it (Linux: cwnd of at least 11 segments)
+// and three segments of new data after it, so its loss shows as duplicate ACKs.
+constexpr std::uint32_t kProbeMinCwndSegs = 11;
+constexpr std::uint32_t kProbeTrailingSegs = 3;
+
+}  // namespace
+
+std::uint16_t Tcb::packet_mtu() const {
+  return extra().plpmtud_on_ ? std::min(path_mtu_, extra().plpmtud_low_) : path_mtu_;
+}
+
+void Tcb::plpmtud_start(std::uint16_t low, Instant now) {
+  auto& x = extra_w();
+  x.plpmtud_on_ = true;
+  x.plpmtud_low_ = std::min(low, path_mtu_);
+  x.plpmtud_high_ = path_mtu_;
+  x.plpmtud_probe_ = 0;
+  x.plpmtud_reprobe_at_ = now;
+  set_eff_mss();
+}
+
+void Tcb::plpmtud_on_rto(Instant now) {
+  if (ctx_.config.mtu_probing == MtuProbing::Off || rto_count_ < ctx_.config.r1_retransmissions)
+    return;
+  const auto base = static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + kHeaders);
+  auto& x = extra_w();
+  if (!x.plpmtud_on_ || x.plpmtud_low_ > base) {
+    // §7.3: the timeouts may be a black hole; segments of the base size get through
+    // any sane path. (Linux does the same at R1, tcp_retries1.)
+    if (packet_mtu() <= base) return;  // already there: nothing to lower
+    plpmtud_start(base, now);
+  } else {
+    // Still nothing gets through: halve, down to the floor.
+    const std::uint16_t floor = std::min(kFloorMtu, path_mtu_);
+    const auto half = static_cast<std::uint16_t>(x.plpmtud_low_ / 2);
+    if (x.plpmtud_low_ <= floor) return;
+    x.plpmtud_low_ = std::max(half, floor);
+    x.plpmtud_probe_ = 0;
+    set_eff_mss();
+  }
+  x.plpmtud_high_ = std::min(x.plpmtud_high_, path_mtu_);
+  ++x.counts.mtu_black_holes;
+}
+
+bool Tcb::send_mtu_probe(Instant now) {
+  if (!extra().plpmtud_on_ || extra().plpmtud_probe_ != 0) return false;
+  // Any synchronized state with data to send (FIN-WAIT-1 too: the application may have
+  // closed with much still queued).
+  if (state_ == State::SynReceived || !can_send_data()) return false;
+  // §7.4: not while recovering from a loss, and only with new data.
+  if (sack_recovery_ || rto_recovery_ || recovery_.active() || snd_nxt_ != snd_max_) return false;
+  auto& x = extra_w();
+  // The peer's MSS bounds what a probe could ever learn.
+  const auto cap = static_cast<std::uint16_t>(
+      std::min<std::uint32_t>(path_mtu_, std::uint32_t{snd_mss_} + kHeaders));
+  const std::uint16_t threshold = ctx_.config.mtu_probe_threshold;
+  if (x.plpmtud_high_ > cap) x.plpmtud_high_ = cap;
+  if (x.plpmtud_high_ < x.plpmtud_low_ + threshold) {
+    // §7.7: the search is over; after the interval, search upwards again.
+    if (now < x.plpmtud_reprobe_at_ || cap < x.plpmtud_low_ + threshold) return false;
+    x.plpmtud_high_ = cap;
+  }
+  const auto probe = static_cast<std::uint16_t>((x.plpmtud_low_ + x.plpmtud_high_ + 1) / 2);
+  const std::uint32_t hdr = kHeaders + (ts_ok_ ? 12u : 0u);
+  if (probe <= hdr) return false;
+  const std::uint32_t len = probe - hdr;
+  if (len <= eff_mss_) return false;
+  const std::uint32_t unsent =
+      seq_lt(snd_nxt_, data_end()) ? static_cast<std::uint32_t>(data_end() - snd_nxt_) : 0;
+  if (unsent < len + kProbeTrailingSegs * eff_mss_) return false;
+  if (cwnd() < kProbeMinCwndSegs * eff_mss_) return false;
+  const std::uint32_t in_flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+  if (in_flight + len > std::min(snd_wnd_, cwnd())) return false;
+  x.plpmtud_probe_ = probe;
+  x.plpmtud_probe_start_ = snd_nxt_;
+  x.plpmtud_probe_end_ = snd_nxt_ + len;
+  ++x.counts.mtu_probes;
+  emit(wire::TcpFlags::kAck, snd_nxt_, len, true, now);
+  return true;
+}
+
+void Tcb::plpmtud_on_ack(Instant now) {
+  if (!extra_ || extra_->plpmtud_probe_ == 0 || seq_lt(snd_una_, extra_->plpmtud_probe_end_))
+    return;
+  // §7.6.1: the probe arrived; packets of its size get through.
+  auto& x = *extra_;
+  x.plpmtud_low_ = x.plpmtud_probe_;
+  x.plpmtud_probe_ = 0;
+  if (x.plpmtud_high_ < x.plpmtud_low_ + ctx_.config.mtu_probe_threshold)
+    x.plpmtud_reprobe_at_ = now + ctx_.config.mtu_reprobe_interval;
+  ++x.counts.mtu_probes_acked;
+  set_eff_mss();
+}
+
+void Tcb::plpmtud_on_retransmit(SeqNum seq, std::uint32_t len, Instant now) {
+  if (!extra_ || extra_->plpmtud_probe_ == 0) return;
+  auto& x = *extra_;
+  if (!seq_lt(seq, x.plpmtud_probe_end_) || !seq_lt(x.plpmtud_probe_start_, seq + len)) return;
+  // §7.6.2: the probe was lost (its bytes go again, cut for the current size). The
+  // size is ruled out; the search goes on below it.
+  x.plpmtud_high_ = static_cast<std::uint16_t>(x.plpmtud_probe_ - 1);
+  x.plpmtud_probe_ = 0;
+  if (x.plpmtud_high_ < x.plpmtud_low_ + ctx_.config.mtu_probe_threshold)
+    x.plpmtud_reprobe_at_ = now + ctx_.config.mtu_reprobe_interval;
+  ++x.counts.mtu_probes_lost;
+}
+
+void Tcb::plpmtud_on_path_mtu() {
+  if (!extra_ || !extra_->plpmtud_on_) return;
+  auto& x = *extra_;
+  x.plpmtud_high_ = std::min(x.plpmtud_high_, path_mtu_);
+  x.plpmtud_low_ = std::min(x.plpmtud_low_, path_mtu_);
+  if (x.plpmtud_probe_ > path_mtu_) x.plpmtud_probe_ = 0;  // ICMP said it was too big
+}
+
+}  // namespace synack::tcp
