@@ -153,6 +153,10 @@ void ServiceHost::finish(std::map<std::uint32_t, Conn>::iterator it, bool gracef
     stats_.recovery_probes += st->recovery_probes;
     stats_.spurious_undos += st->spurious_recoveries + st->spurious_rtos;
     stats_.dsacks_in += st->dsacks_in;
+    stats_.mtu_black_holes += st->mtu_black_holes;
+    stats_.mtu_probes += st->mtu_probes;
+    stats_.mtu_probes_acked += st->mtu_probes_acked;
+    stats_.mtu_probes_lost += st->mtu_probes_lost;
   }
   if (graceful) {
     ++stats_.closed;

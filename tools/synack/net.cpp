@@ -196,10 +196,12 @@ int run_serve(const ServeArgs& a) {
       "svc_idle_timeouts={} svc_bytes_in={} svc_bytes_out={} "
       "svc_http_requests={} svc_http_errors={} svc_retransmitted_segs={} svc_rtos={} "
       "svc_sack_recoveries={} svc_tlp_probes={} svc_recovery_probes={} svc_spurious_undos={} "
-      "svc_dsacks_in={}",
+      "svc_dsacks_in={} svc_mtu_black_holes={} svc_mtu_probes={} svc_mtu_probes_acked={} "
+      "svc_mtu_probes_lost={}",
       st.accepted, st.rejected_max_conns, st.closed, st.aborted, st.idle_timeouts, st.bytes_in,
       st.bytes_out, st.http_requests, st.http_errors, st.retransmitted_segs, st.rto_expirations,
-      st.sack_recoveries, st.tlp_probes, st.recovery_probes, st.spurious_undos, st.dsacks_in));
+      st.sack_recoveries, st.tlp_probes, st.recovery_probes, st.spurious_undos, st.dsacks_in,
+      st.mtu_black_holes, st.mtu_probes, st.mtu_probes_acked, st.mtu_probes_lost));
   return kExitOk;
 }
 

@@ -90,6 +90,11 @@ struct ServiceStats {
   std::uint64_t recovery_probes = 0;  // probes of a stalled SACK recovery
   std::uint64_t spurious_undos = 0;   // D-SACK (RFC 3708) and Eifel (RFC 3522) undos
   std::uint64_t dsacks_in = 0;        // RFC 2883 D-SACK blocks received from the peers
+  // RFC 4821 packetization-layer PMTUD (tcp::ConnStats::mtu_*).
+  std::uint64_t mtu_black_holes = 0;
+  std::uint64_t mtu_probes = 0;
+  std::uint64_t mtu_probes_acked = 0;
+  std::uint64_t mtu_probes_lost = 0;
 };
 
 class ServiceSession;  // one connection's application state (service_host.cpp)
