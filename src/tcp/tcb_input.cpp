@@ -860,6 +860,7 @@ void Tcb::sack_after_ack(std::uint32_t acked, std::uint32_t newly_sacked, Instan
       if (loss_) loss_->prr_budget_ = 0;
       cc_.on_recovery_exit(flight());
       loss_w().rack_.on_recovery_exit();
+      plpmtud_on_recovery_exit();
       try_undo_dsack();
       return;
     }

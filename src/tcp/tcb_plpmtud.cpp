@@ -16,6 +16,7 @@
 //   - §7.7: a finished search starts again after TcpConfig::mtu_reprobe_interval, in
 //     case the path grew.
 #include <algorithm>
+#include <limits>
 
 #include "synack/tcp/tcb.hpp"
 
@@ -129,9 +130,29 @@ void Tcb::plpmtud_on_retransmit(SeqNum seq, std::uint32_t len, Instant now) {
   // size is ruled out; the search goes on below it.
   x.plpmtud_high_ = static_cast<std::uint16_t>(x.plpmtud_probe_ - 1);
   x.plpmtud_probe_ = 0;
+  x.plpmtud_undo_ = sack_recovery_;
+  x.plpmtud_lost_start_ = x.plpmtud_probe_start_;
+  x.plpmtud_lost_end_ = x.plpmtud_probe_end_;
   if (x.plpmtud_high_ < x.plpmtud_low_ + ctx_.config.mtu_probe_threshold)
     x.plpmtud_reprobe_at_ = now + ctx_.config.mtu_reprobe_interval;
   ++x.counts.mtu_probes_lost;
+}
+
+void Tcb::plpmtud_on_recovery_exit() {
+  // §7.6.2: "loss of a probe packet SHOULD NOT be interpreted as an indication of
+  // congestion". The probe's loss starts a SACK recovery like any other (its bytes are
+  // resent in pieces of the old size); when that recovery ends and every retransmission
+  // it made that was not found needless (D-SACK) lay inside the probe, the path only
+  // said "too big": the reduction is undone, as RFC 3708 undoes a spurious one.
+  if (!extra_ || !extra_->plpmtud_undo_) return;
+  extra_->plpmtud_undo_ = false;
+  if (!loss().cc_undo_ || loss().undo_rtx_left_ == std::numeric_limits<std::uint32_t>::max())
+    return;
+  for (const auto& r : loss().undo_ranges_) {
+    if (seq_lt(r.start, extra_->plpmtud_lost_start_) || seq_gt(r.end, extra_->plpmtud_lost_end_))
+      return;
+  }
+  undo_reduction();
 }
 
 void Tcb::plpmtud_on_path_mtu() {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -186,7 +187,9 @@ TEST(Plpmtud, AlwaysStartsAtTheBaseSizeAndClimbsToTheInterfaceMtu) {
 }
 
 // A probe lost at a 1400-byte hop is recovered from the duplicate ACKs behind it, not
-// by a timeout: the search narrows to the hop's MTU without one.
+// by a timeout: the search narrows to the hop's MTU without one. The link loses
+// nothing else, so RFC 4821 §7.6.2 (a lost probe is no congestion) leaves the window
+// as it was: every recovery's reduction was undone, ssthresh never fell.
 TEST(Plpmtud, LostProbesAreRepairedWithoutATimeout) {
   constexpr std::size_t kHop = 1400;
   Transfer t(kHop, tcp::MtuProbing::Always, 600'000);
@@ -200,6 +203,8 @@ TEST(Plpmtud, LostProbesAreRepairedWithoutATimeout) {
   EXPECT_LE(s->packet_mtu, kHop);
   EXPECT_GE(s->packet_mtu + defaults.mtu_probe_threshold, kHop);
   EXPECT_EQ(t.net.link.stats(link::End::A).too_big, s->mtu_probes_lost);
+  EXPECT_GE(s->sack_recoveries, s->mtu_probes_lost);
+  EXPECT_EQ(s->ssthresh, std::numeric_limits<std::uint32_t>::max());
 }
 
 }  // namespace

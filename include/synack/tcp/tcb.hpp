@@ -395,6 +395,7 @@ class Tcb {
   void plpmtud_on_ack(Instant now);
   void plpmtud_on_retransmit(SeqNum seq, std::uint32_t len, Instant now);
   void plpmtud_on_path_mtu();
+  void plpmtud_on_recovery_exit();
 
   /// Sequence-space helpers.
   SeqNum data_end() const { return snd_buf_seq_ + static_cast<std::uint32_t>(snd_buf_.size()); }
@@ -608,6 +609,10 @@ class Tcb {
     std::uint16_t plpmtud_low_ = 0, plpmtud_high_ = 0, plpmtud_probe_ = 0;
     SeqNum plpmtud_probe_start_, plpmtud_probe_end_;
     Instant plpmtud_reprobe_at_;
+    /// A lost probe's range, resent inside a SACK recovery: if nothing else was lost
+    /// in that recovery, its window reduction is undone at the end (§7.6.2).
+    bool plpmtud_undo_ = false;
+    SeqNum plpmtud_lost_start_, plpmtud_lost_end_;
   };
   const LossState& loss() const { return loss_ ? *loss_ : empty_loss(); }
   LossState& loss_w() {
