@@ -45,9 +45,11 @@ sys.exit("no error")
 EOF
 
 stop_synack
-sleep 1.2
-kill -INT "$CAP_PID"
-wait "$CAP_PID" 2>/dev/null || true
+sleep 1.2  # past tcpdump's 1 s block timeout (lib.sh capture_stop)
+kill -TERM "$CAP_PID"
+for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$CAP_PID" 2>/dev/null && fail "tcpdump still running 5 s after SIGTERM"
+[ -s "$WORK/frag.pcap" ] || fail "empty capture"
 
 count() { tshark -r "$WORK/frag.pcap" -Y "$1" 2>/dev/null | wc -l; }
 # Kernel -> synack: ping -s 4000 is 3 fragments, -s 20000 is 14, three of each;
