@@ -26,6 +26,7 @@ USER_FACING=(
   include/synack/stack/events.hpp
   include/synack/stack/types.hpp
   include/synack/stack/udp.hpp
+  include/synack/stack/reassembly.hpp
   include/synack/base/random.hpp
   include/synack/base/result.hpp
   include/synack/base/time.hpp

@@ -2,6 +2,8 @@
 // ICMP (RFC 792), UDP demux (RFC 768) and the hand-off of TCP segments.
 #include <vector>
 
+#include "synack/base/checksum.hpp"
+
 #include "synack/stack/stack.hpp"
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
@@ -176,10 +178,74 @@ void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, R
     ++stats_.ip_rx_not_for_us;
     return;
   }
+  Bytes whole = packet.first(ip.header_len + ip.payload.size());  // without link padding
   if (ip.is_fragment()) {
-    ++stats_.ip_rx_fragment_unsupported;  // no reassembly yet (RFC 815)
+    on_ipv4_fragment(ip, whole, dst, link_broadcast, now);
     return;
   }
+  deliver_ipv4(ip, whole, dst, link_broadcast, meta, now);
+}
+
+// RFC 791 §3.2 / RFC 815: fragments wait in the reassembler (bounded, reassembly.hpp);
+// the whole datagram then takes the path of an unfragmented one, with the first
+// fragment's header. Its transport checksum is always verified here: what the link said
+// about each fragment does not vouch for the datagram.
+void Stack::on_ipv4_fragment(const wire::Ipv4Repr& ip, Bytes packet, Dst dst, bool link_broadcast,
+                             Instant now) {
+  ++stats_.ip_rx_fragments;
+  FragmentIn f;
+  f.key = FragmentKey::ipv4(ip.src, ip.dst, ip.protocol, ip.ident);
+  f.offset = std::size_t{ip.fragment_offset} * 8;
+  f.more = ip.more_fragments;
+  f.header = packet.first(ip.header_len);
+  f.data = ip.payload;
+  FragOutcome r = reasm_.add(f, now);
+  stats_.ip_reasm_evicted += r.evicted;
+  switch (r.verdict) {
+    case FragVerdict::Queued:
+      return;
+    case FragVerdict::Duplicate:
+      ++stats_.ip_reasm_duplicates;
+      return;
+    case FragVerdict::Overlap:
+      ++stats_.ip_reasm_overlaps;
+      return;
+    case FragVerdict::Refused:
+      ++stats_.ip_reasm_refused;
+      return;
+    case FragVerdict::NoRoom:
+      ++stats_.ip_reasm_dropped_caps;
+      return;
+    case FragVerdict::TooManyFragments:
+      ++stats_.ip_reasm_evicted;
+      return;
+    case FragVerdict::Complete:
+      break;
+  }
+  // The first fragment's header, now for the whole packet: its length, no MF, offset 0.
+  // Each fragment was checked against 65535 with its own header; the first one's
+  // options may make the whole longer still.
+  ByteVec& p = r.packet;
+  if (p.size() > kMaxIpv4Packet) {
+    ++stats_.ip_reasm_refused;
+    return;
+  }
+  MutBytes header = MutBytes(p).first(r.header_len);
+  store_be16(header, 2, static_cast<std::uint16_t>(p.size()));
+  store_be16(header, 6, static_cast<std::uint16_t>(load_be16(header, 6) & 0x4000));
+  store_be16(header, 10, 0);
+  store_be16(header, 10, internet_checksum(header));
+  auto whole = wire::Ipv4Repr::parse(p);
+  if (!whole) {
+    ++stats_.ip_reasm_refused;
+    return;
+  }
+  ++stats_.ip_reasm_ok;
+  deliver_ipv4(*whole, p, dst, link_broadcast, RxMeta{}, now);
+}
+
+void Stack::deliver_ipv4(const wire::Ipv4Repr& ip, Bytes whole, Dst dst, bool link_broadcast,
+                         RxMeta meta, Instant now) {
   bool broadcast = dst == Dst::Broadcast;
   if (broadcast && ip.protocol != static_cast<std::uint8_t>(wire::IpProto::Udp)) {
     // RFC 1122 §3.2.2.6: an echo request to a broadcast address MAY be discarded;
@@ -187,7 +253,6 @@ void Stack::on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, R
     ++stats_.ip_rx_broadcast_dropped;
     return;
   }
-  Bytes whole = packet.first(ip.header_len + ip.payload.size());  // without link padding
   // RFC 1122 §3.2.2: no ICMP error about "a datagram sent as a link-layer broadcast".
   bool no_errors = broadcast || link_broadcast;
   switch (static_cast<wire::IpProto>(ip.protocol)) {
@@ -236,7 +301,7 @@ void Stack::on_icmp(const wire::Ipv4Repr& ip, Instant now) {
       wire::IcmpRepr reply = icmp;
       reply.type = static_cast<std::uint8_t>(wire::IcmpType::EchoReply);
       reply.code = 0;
-      auto out = prepare(ip.dst, ip.src, reply.total_len());
+      auto out = prepare(ip.dst, ip.src, reply.total_len(), /*may_fragment=*/true);
       if (!out) return;
       reply.emit(out->transport());
       ++stats_.icmp_tx_echo_replies;

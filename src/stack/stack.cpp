@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "synack/base/checksum.hpp"
+
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
@@ -48,7 +50,8 @@ Stack::Stack(const StackConfig& config, Random& random)
       tcp_(config.tcp, random),
       next_ident_(config.first_ip_ident ? *config.first_ip_ident
                                         : static_cast<std::uint16_t>(random.next_u32())),
-      icmp_tokens_(config.icmp_error_burst) {}
+      icmp_tokens_(config.icmp_error_burst),
+      reasm_(config.reassembly) {}
 
 IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu,
                              LinkOffloads offloads) {
@@ -112,6 +115,7 @@ void Stack::on_timer(Instant now) {
   stats_.arp_resolution_failed += result.gave_up;
   stats_.arp_drop_unresolved += result.dropped_frames;
   tcp_.on_timer(now);
+  expire_fragments(now);
   flush_tcp(now);
 }
 
@@ -124,10 +128,11 @@ std::optional<Frame> Stack::pop_frame() {
 }
 
 std::optional<Instant> Stack::next_deadline() const {
-  auto a = neighbors_.next_deadline();
-  auto b = tcp_.next_deadline();
-  if (a && b) return std::min(*a, *b);
-  return a ? a : b;
+  std::optional<Instant> next;
+  for (auto d : {neighbors_.next_deadline(), tcp_.next_deadline(), reasm_.next_deadline()}) {
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
 }
 
 std::optional<Event> Stack::pop_event() {
@@ -149,21 +154,25 @@ void Stack::push_event(Event e) {
 // --- IPv4 output -------------------------------------------------------------
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                                                  std::size_t transport_len) {
-  return prepare(src, dst, ByteVec(kTransportOffset + transport_len));
+                                                  std::size_t transport_len, bool may_fragment) {
+  return prepare(src, dst, ByteVec(kTransportOffset + transport_len), false, may_fragment);
 }
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                                                  ByteVec frame, bool super) {
+                                                  ByteVec frame, bool super, bool may_fragment) {
   auto r = route(dst, src);
   if (!r) {
     ++stats_.ip_tx_no_route;
     return Err{SendError::NoRoute};
   }
   const Interface& iface = ifaces_[r->iface.value];
-  // We never fragment: DF is always set (RFC 1191 path MTU discovery). A TSO
-  // super-segment is bounded by what the link segments instead; its pieces fit the MTU.
-  if (frame.size() - kEthHeaderLen > (super ? iface.offloads.tso_max : iface.mtu)) {
+  // What fits leaves with DF set (RFC 1191 path MTU discovery). A TSO super-segment
+  // is bounded by what the link segments instead; its pieces fit the MTU. UDP and ICMP
+  // echo may be fragmented (send_fragments) up to the IPv4 maximum, on a link whose MTU
+  // holds the 68 bytes every IPv4 module must pass whole (RFC 791).
+  const std::size_t len = frame.size() - kEthHeaderLen;
+  if (len > (super ? iface.offloads.tso_max : iface.mtu) &&
+      (!may_fragment || len > kMaxIpv4Packet || iface.mtu < kMinIpv4Mtu)) {
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
@@ -172,6 +181,13 @@ Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4
 
 void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                     Instant now) {
+  // Only a packet prepare() let through with may_fragment is larger than the MTU (a
+  // TSO super-segment is the link's to cut): TCP's path pays this one comparison.
+  if (out.frame.size() - kEthHeaderLen > ifaces_[out.route.iface.value].mtu &&
+      out.tx.gso_size == 0) {
+    send_fragments(std::move(out), protocol, ttl, dscp_ecn, now);
+    return;
+  }
   wire::Ipv4Repr ip;
   ip.src = out.src;
   ip.dst = out.dst;
@@ -184,6 +200,57 @@ void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::
   ip.emit(MutBytes(out.frame).subspan(kEthHeaderLen));
   ++stats_.ip_tx;
   transmit(out.route, std::move(out.frame), out.tx, now);
+}
+
+void Stack::send_fragments(Outgoing out, std::uint8_t protocol, std::uint8_t ttl,
+                           std::uint8_t dscp_ecn, Instant now) {
+  // The transport checksum (UDP, ICMP) is complete: it covers the whole datagram.
+  finish_in_software(out.frame, out.tx);
+  const Bytes payload = Bytes(out.frame).subspan(kTransportOffset);
+  // RFC 791 §3.2: every fragment but the last carries a multiple of 8 bytes.
+  const std::size_t max_data =
+      (ifaces_[out.route.iface.value].mtu - kIpHeaderLen) & ~std::size_t{7};
+  const std::uint16_t ident = next_ident_++;
+  for (std::size_t off = 0; off < payload.size(); off += max_data) {
+    const std::size_t n = std::min(max_data, payload.size() - off);
+    const bool more = off + n < payload.size();
+    ByteVec frame(kTransportOffset + n);
+    std::copy_n(payload.begin() + static_cast<std::ptrdiff_t>(off), n,
+                frame.begin() + static_cast<std::ptrdiff_t>(kTransportOffset));
+    wire::Ipv4Repr ip;
+    ip.src = out.src;
+    ip.dst = out.dst;
+    ip.protocol = protocol;
+    ip.ttl = ttl;
+    ip.dscp_ecn = dscp_ecn;
+    ip.ident = ident;
+    ip.dont_fragment = false;
+    ip.payload = Bytes(frame).subspan(kTransportOffset);
+    MutBytes header = MutBytes(frame).subspan(kEthHeaderLen, kIpHeaderLen);
+    ip.emit(MutBytes(frame).subspan(kEthHeaderLen));
+    // Ipv4Repr writes no fragment fields: MF and the offset (8-byte units) go in here.
+    store_be16(header, 6, static_cast<std::uint16_t>((more ? 0x2000 : 0) | (off / 8)));
+    store_be16(header, 10, 0);
+    store_be16(header, 10, internet_checksum(header));
+    ++stats_.ip_tx;
+    ++stats_.ip_tx_fragments;
+    transmit(out.route, std::move(frame), TxMeta{}, now);
+  }
+}
+
+void Stack::expire_fragments(Instant now) {
+  for (const ExpiredDatagram& e : reasm_.expire(now)) {
+    ++stats_.ip_reasm_timeouts;
+    if (e.first.empty() || e.key.family != IpFamily::Ipv4) continue;
+    // RFC 792 / RFC 1122 §3.3.2: "if fragment zero is not available then no time
+    // exceeded need be sent at all"; when it is, Time Exceeded code 1 quotes it.
+    auto first = wire::Ipv4Repr::parse(e.first);
+    if (!first) continue;
+    if (send_icmp_error(*first, e.first, static_cast<std::uint8_t>(wire::IcmpType::TimeExceeded), 1,
+                        now)) {
+      ++stats_.icmp_tx_time_exceeded;
+    }
+  }
 }
 
 // Fills in the Ethernet header once the next hop's MAC is known, or parks the
@@ -295,7 +362,7 @@ Status<SendError> Stack::send_ping(wire::Ipv4Addr dst, std::uint16_t ident, std:
   icmp.ident = ident;
   icmp.seq_no = seq;
   icmp.data = data;
-  auto out = prepare(wire::Ipv4Addr::any(), dst, icmp.total_len());
+  auto out = prepare(wire::Ipv4Addr::any(), dst, icmp.total_len(), /*may_fragment=*/true);
   if (!out) return Err{out.error()};
   icmp.emit(out->transport());
   ++stats_.icmp_tx_echo_requests;
@@ -367,8 +434,11 @@ Status<SendError> Stack::udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std
   udp.src_port = local->second;
   udp.dst_port = dst_port;
   udp.payload = payload;
-  if (udp.total_len() > 0xffff) return Err{SendError::MessageTooLong};
-  auto out = prepare(local->first, dst, udp.total_len());
+  if (kIpHeaderLen + udp.total_len() > kMaxIpv4Packet) {
+    ++stats_.ip_tx_too_long;
+    return Err{SendError::MessageTooLong};
+  }
+  auto out = prepare(local->first, dst, udp.total_len(), /*may_fragment=*/true);
   if (!out) return Err{out.error()};
   udp.emit(out->transport(), wire::PseudoHeader{out->src, out->dst});
   ++stats_.udp_tx;

@@ -106,7 +106,9 @@ TEST(StackIpv4, BadInputIsDroppedAndCountedByReason) {
 
   b.stack.on_frame(b.iface, frame(ipv4(src, b.addr, kUdp, dgram, {.flags_frag = 0x2000})), now);
   b.stack.on_frame(b.iface, frame(ipv4(src, b.addr, kUdp, dgram, {.flags_frag = 0x0010})), now);
-  want.ip_rx_fragment_unsupported = 2;
+  want.ip_rx_fragments = 2;
+  want.ip_reasm_refused = 1;  // MF with 13 bytes: not a multiple of 8
+  // (the other, a last fragment at 128, waits for the rest)
 
   b.stack.on_frame(b.iface, frame(ipv4(Ipv4Addr::broadcast(), b.addr, kUdp, dgram)), now);
   b.stack.on_frame(b.iface, frame(ipv4(ip(10, 77, 0, 255), b.addr, kUdp, dgram)), now);
@@ -223,24 +225,38 @@ TEST(StackIpv4, LongestPrefixPicksInterfaceAndSource) {
   EXPECT_EQ(s.route(ip(224, 0, 0, 1)), std::nullopt);  // no multicast yet
 }
 
-TEST(StackIpv4, PacketLargerThanMtuIsRefused) {
+// UDP as Linux sends it by default (IP_PMTUDISC_WANT): what fits the MTU leaves whole
+// with DF, one byte more is fragmented (DF clear), past the IPv4 maximum it is refused.
+TEST(StackIpv4, UdpFitsWithDfLargerIsFragmentedPastMaximumRefused) {
   Host a(1);
   Instant now;
   teach(a, mac(2), ip(10, 77, 0, 2), now);
   auto s = a.stack.udp_bind(Ipv4Addr::any(), 4000);
   ASSERT_TRUE(s.ok());
-  ByteVec big(1500 - 20 - 8 + 1);
-  auto st = a.stack.udp_send_to(*s, ip(10, 77, 0, 2), 9, big, now);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), SendError::MessageTooLong);
-  EXPECT_EQ(a.stack.stats().ip_tx_too_long, 1u);
-  EXPECT_TRUE(a.drain().empty());
-  big.pop_back();  // exactly the MTU
+  ByteVec big(1500 - 20 - 8);  // exactly the MTU
   ASSERT_TRUE(a.stack.udp_send_to(*s, ip(10, 77, 0, 2), 9, big, now).ok());
   auto out = a.drain();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].size(), 14u + 1500u);
   EXPECT_EQ(load_be16(out[0], 14 + 6), 0x4000);  // DF, offset 0
+  big.push_back(std::byte{0});
+  ASSERT_TRUE(a.stack.udp_send_to(*s, ip(10, 77, 0, 2), 9, big, now).ok());
+  out = a.drain();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(load_be16(out[0], 14 + 6), 0x2000);    // MF, offset 0, no DF
+  EXPECT_EQ(load_be16(out[1], 14 + 6), 1480 / 8);  // last: offset 1480
+  EXPECT_EQ(out[1].size(), 14u + 20u + 1u);        // 1481 bytes of UDP: 1 byte left
+  EXPECT_EQ(a.stack.stats().ip_tx_fragments, 2u);
+
+  ByteVec max(65507);
+  ASSERT_TRUE(a.stack.udp_send_to(*s, ip(10, 77, 0, 2), 9, max, now).ok());
+  EXPECT_EQ(a.drain().size(), 45u);  // 65515 bytes in pieces of 1480
+  max.push_back(std::byte{0});
+  auto st = a.stack.udp_send_to(*s, ip(10, 77, 0, 2), 9, max, now);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), SendError::MessageTooLong);
+  EXPECT_EQ(a.stack.stats().ip_tx_too_long, 1u);
+  EXPECT_TRUE(a.drain().empty());
 }
 
 }  // namespace

@@ -21,6 +21,28 @@ struct NeighborConfig {
   std::size_t max_queued_total = 256;        ///< packets waiting, whole stack
 };
 
+/// IP fragment reassembly (RFC 791, RFC 815; reassembly.hpp): timeouts and the bounds
+/// on the memory fragments may hold. A fragment that would pass a global bound is
+/// refused (as Linux does above ipfrag_high_thresh); one that would pass its source's
+/// bound first evicts that source's datagram nearest to expiry, so one source can fill
+/// only its own share and never starve the others.
+struct ReassemblyConfig {
+  /// Bytes held by all datagrams in progress: fragment data, first headers and a fixed
+  /// per-fragment and per-datagram overhead (Reassembler::kPieceOverhead,
+  /// kDatagramOverhead). Like Linux's net.ipv4.ipfrag_high_thresh (4 MiB).
+  std::size_t max_bytes = std::size_t{4} << 20;
+  std::size_t max_datagrams = 1024;                         ///< datagrams in progress, all sources
+  std::size_t max_bytes_per_source = std::size_t{1} << 20;  ///< bytes held for one source address
+  std::size_t max_datagrams_per_source = 64;  ///< datagrams in progress from one source address
+  /// Fragments one datagram may be made of; one more discards it (a flood of tiny
+  /// pieces costs a bounded overhead). A 65535-byte datagram over a 1500-byte MTU is 45.
+  std::size_t max_fragments_per_datagram = 64;
+  /// IPv4: from the first fragment received to giving up (Linux ipfrag_time; RFC 791
+  /// suggests 15 s).
+  Duration ipv4_timeout = std::chrono::seconds(30);
+  Duration ipv6_timeout = std::chrono::seconds(60);  ///< IPv6 (RFC 8200 §4.5: 60 s)
+};
+
 /// Everything a Stack is built with (Stack's constructor copies it).
 struct StackConfig {
   NeighborConfig neighbor;  ///< the ARP cache
@@ -38,6 +60,7 @@ struct StackConfig {
   bool icmp_protocol_unreachable = true;  ///< answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
   std::size_t max_events = 4096;          ///< pending events; more are dropped and counted
   tcp::TcpConfig tcp;                     ///< TCP: limits, timers, defaults for new sockets
+  ReassemblyConfig reassembly;            ///< IP fragment reassembly: timeouts and memory bounds
 };
 
 }  // namespace synack::stack

@@ -28,6 +28,7 @@
 #include "synack/stack/config.hpp"
 #include "synack/stack/events.hpp"
 #include "synack/stack/neighbor.hpp"
+#include "synack/stack/reassembly.hpp"
 #include "synack/stack/stats.hpp"
 #include "synack/stack/types.hpp"
 #include "synack/stack/udp.hpp"
@@ -42,7 +43,8 @@ struct Interface {
   IfaceId id;           ///< its index in Stack::interfaces()
   wire::MacAddr mac;    ///< our MAC address on the link
   wire::Ipv4Cidr cidr;  ///< our address and the on-link prefix
-  /// Largest IPv4 packet in bytes (headers included); we set DF and never fragment.
+  /// Largest IPv4 packet in bytes (headers included). TCP and every packet that fits
+  /// leave with DF set; larger UDP and ICMP echo datagrams are fragmented to fit.
   std::size_t mtu = 1500;
   LinkOffloads offloads{};  ///< what the link does for our transmissions
 };
@@ -50,6 +52,11 @@ struct Interface {
 /// Offsets inside a frame we build: Ethernet header, then IPv4, then transport.
 inline constexpr std::size_t kEthHeaderLen = 14;
 inline constexpr std::size_t kIpHeaderLen = 20;  ///< IPv4 without options (we send none)
+/// The largest IPv4 packet (the 16-bit total length, RFC 791): 65507 bytes of UDP payload.
+inline constexpr std::size_t kMaxIpv4Packet = 0xffff;
+/// The smallest MTU we fragment for: "Every internet module must be able to forward a
+/// datagram of 68 octets without further fragmentation" (RFC 791).
+inline constexpr std::size_t kMinIpv4Mtu = 68;
 /// Where the transport header starts.
 inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
 
@@ -130,8 +137,10 @@ class Stack {
   // --- UDP sockets -----------------------------------------------------------
   /// addr may be unspecified (any local address); port 0 picks an ephemeral port.
   Result<UdpSocketId, BindError> udp_bind(wire::Ipv4Addr addr, std::uint16_t port);
-  /// Sends one datagram from the socket's address and port to (dst, dst_port); DF is
-  /// set, so a payload larger than the MTU allows fails with MessageTooLong.
+  /// Sends one datagram from the socket's address and port to (dst, dst_port). One
+  /// that fits the MTU leaves with DF set; a larger one (up to 65507 payload bytes, the
+  /// IPv4 maximum) is fragmented, as Linux does for a UDP socket by default
+  /// (IP_PMTUDISC_WANT). Past 65507 bytes: MessageTooLong.
   Status<SendError> udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
                                 Bytes payload, Instant now);
   /// The oldest queued datagram, or nullopt.
@@ -165,6 +174,8 @@ class Stack {
   /// Counters of everything dropped, sent and received (stats.hpp)
   const Stats& stats() const { return stats_; }
   const NeighborCache& neighbors() const { return neighbors_; }  ///< the ARP cache, read-only
+  /// The IPv4 fragments being reassembled, read-only (memory and counts).
+  const Reassembler& reassembly() const { return reasm_; }
 
  private:
   /// A frame being built for one IPv4 packet: headroom for Ethernet + IPv4, the
@@ -182,6 +193,16 @@ class Stack {
   enum class Dst : std::uint8_t { Unicast, Broadcast, NotForUs };
   void on_arp(const Interface& iface, Bytes packet, Instant now);
   void on_ipv4(const Interface& iface, Bytes packet, bool link_broadcast, RxMeta meta, Instant now);
+  /// A fragment addressed to us: to the reassembler, and the datagram on once whole.
+  void on_ipv4_fragment(const wire::Ipv4Repr& ip, Bytes packet, Dst dst, bool link_broadcast,
+                        Instant now);
+  /// A whole IPv4 packet for us (received or reassembled) to its protocol. `whole` is
+  /// the packet without link padding.
+  void deliver_ipv4(const wire::Ipv4Repr& ip, Bytes whole, Dst dst, bool link_broadcast,
+                    RxMeta meta, Instant now);
+  /// Frees the datagrams whose reassembly timed out; Time Exceeded (code 1) for those
+  /// whose first fragment had arrived.
+  void expire_fragments(Instant now);
   /// Whether a transport checksum needs verifying here (counts the ones that do not).
   wire::ChecksumCheck checksum_check(RxMeta meta);
   Dst classify_dst(const Interface& iface, wire::Ipv4Addr dst) const;
@@ -193,18 +214,24 @@ class Stack {
 
   // output.cpp
   /// `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
+  /// `may_fragment`: a packet larger than the MTU (up to 65535 bytes) is accepted and
+  /// send_ip fragments it (UDP, ICMP echo); otherwise it is MessageTooLong.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                                      std::size_t transport_len);
+                                      std::size_t transport_len, bool may_fragment = false);
   /// The same for a frame the caller built with kTransportOffset bytes of headroom in
   /// front of the transport bytes (TCP's OutSegment): it becomes the frame, no copy.
   /// `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
   Result<Outgoing, SendError> prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst, ByteVec frame,
-                                      bool super = false);
+                                      bool super = false, bool may_fragment = false);
   void send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                Instant now);
   void send_ip(Outgoing out, std::uint8_t protocol, Instant now) {
     send_ip(std::move(out), protocol, config_.default_ttl, 0, now);
   }
+  /// Cuts a packet larger than its interface's MTU into fragments (RFC 791 §3.2: one
+  /// Identification, 8-byte aligned offsets, MF on all but the last, DF clear).
+  void send_fragments(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
+                      Instant now);
   void transmit(const Route& route, ByteVec frame, TxMeta tx, Instant now);
   void emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
                   TxMeta tx = {});
@@ -249,6 +276,7 @@ class Stack {
   void open_ack_batch(Instant now);
   void close_ack_batch();
   Fifo<Event> events_;
+  Reassembler reasm_;
   Stats stats_;
 };
 

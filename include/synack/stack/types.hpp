@@ -103,8 +103,10 @@ struct Frame {
 
 /// Why an outgoing packet could not be sent.
 enum class SendError : std::uint8_t {
-  NoRoute,             ///< no interface prefix contains the destination and no usable gateway
-  MessageTooLong,      ///< IPv4 packet larger than the interface MTU (we always set DF)
+  NoRoute,  ///< no interface prefix contains the destination and no usable gateway
+  /// Larger than the interface MTU where nothing may be fragmented (TCP, ICMP errors),
+  /// or than the IPv4 maximum (65535 bytes with headers) for UDP and ICMP echo
+  MessageTooLong,
   BadSocket,           ///< unknown or closed socket id
   InvalidDestination,  ///< unspecified address, multicast, or port 0
 };
