@@ -253,8 +253,7 @@ std::size_t NdpOptions::encoded_len() const {
 Result<Icmpv6Repr, WireError> Icmpv6Repr::parse(Bytes m, PseudoHeader ph, ChecksumCheck check) {
   if (m.size() < kHeaderLen) return Err{WireError::Truncated};
   // RFC 4443 §2.3: the checksum covers the pseudo-header and the whole message.
-  if (check == ChecksumCheck::Verify &&
-      detail::transport_sum(ph, kProtoIcmpv6, m).finish() != 0) {
+  if (check == ChecksumCheck::Verify && detail::transport_sum(ph, kProtoIcmpv6, m).finish() != 0) {
     return Err{WireError::BadChecksum};
   }
   Icmpv6Repr r;
@@ -393,7 +392,7 @@ std::size_t Icmpv6Repr::emit(MutBytes out, PseudoHeader ph) const {
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t at = kHeaderLen + i * kMldRecordLen;
         store_u8(out, at, records[i].type);
-        store_u8(out, at + 1, 0);   // no auxiliary data
+        store_u8(out, at + 1, 0);    // no auxiliary data
         store_be16(out, at + 2, 0);  // no sources
         records[i].group.store(out, at + 4);
       }
@@ -420,7 +419,8 @@ std::size_t Icmpv6Repr::emit(MutBytes out, PseudoHeader ph) const {
     default:
       break;
   }
-  if (is_ndp()) emit_ndp_options(options, out.subspan(ndp_fixed_len(type), len - ndp_fixed_len(type)));
+  if (is_ndp())
+    emit_ndp_options(options, out.subspan(ndp_fixed_len(type), len - ndp_fixed_len(type)));
   store_be16(out, 2, detail::transport_sum(ph, kProtoIcmpv6, Bytes(out.first(len))).finish());
   return len;
 }
@@ -481,7 +481,7 @@ std::string describe(const Icmpv6Repr& m) {
   switch (type_of(m.type)) {
     case Icmpv6Type::DestUnreachable: {
       static constexpr const char* kCodes[] = {
-          "no route",        "administratively prohibited", "beyond scope", "unreachable address",
+          "no route",         "administratively prohibited", "beyond scope", "unreachable address",
           "unreachable port", "source address policy",       "reject route"};
       out << "destination unreachable, ";
       if (m.code < std::size(kCodes)) {

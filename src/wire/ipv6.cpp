@@ -71,9 +71,9 @@ std::size_t Ipv6Repr::emit(MutBytes out) const {
   const std::size_t total = total_len();
   assert(out.size() >= total && payload.size() <= 0xffff);
   detail::place_payload(out, kHeaderLen, payload);
-  store_be32(out, 0,
-             (std::uint32_t{6} << 28) | (std::uint32_t{traffic_class} << 20) |
-                 (flow_label & 0xfffff));
+  store_be32(
+      out, 0,
+      (std::uint32_t{6} << 28) | (std::uint32_t{traffic_class} << 20) | (flow_label & 0xfffff));
   store_be16(out, 4, static_cast<std::uint16_t>(payload.size()));
   store_u8(out, 6, next_header);
   store_u8(out, 7, hop_limit);
@@ -238,8 +238,7 @@ Ipv6HeaderChain walk_ipv6_headers(const Ipv6Repr& ip) {
 }
 
 bool first_fragment_chain_complete(const Ipv6HeaderChain& chain) {
-  if (chain.verdict != Ipv6Verdict::Reassemble || !chain.fragment ||
-      chain.fragment->offset != 0) {
+  if (chain.verdict != Ipv6Verdict::Reassemble || !chain.fragment || chain.fragment->offset != 0) {
     return true;
   }
   const Bytes d = chain.fragment_data;

@@ -16,8 +16,7 @@ Result<UdpRepr, WireError> UdpRepr::parse(Bytes datagram, PseudoHeader ph, Check
   // generated no checksum". Not over IPv6: RFC 8200 §8.1, a zero checksum is discarded.
   if (check == ChecksumCheck::Verify) {
     const std::uint16_t stored = load_be16(datagram, 6);
-    if (stored == 0 ? ph.is_ipv6
-                    : detail::transport_sum(ph, IpProto::Udp, covered).finish() != 0) {
+    if (stored == 0 ? ph.is_ipv6 : detail::transport_sum(ph, IpProto::Udp, covered).finish() != 0) {
       return Err{WireError::BadChecksum};
     }
   }

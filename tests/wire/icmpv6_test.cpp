@@ -108,11 +108,11 @@ TEST(Icmpv6, UnknownTypesAreUnsupported) {
 TEST(Ndp, NeighborSolicitationOptions) {
   // NS for fe80::2 with a source link-layer address, an unknown option (type 200,
   // skipped) and a nonce.
-  auto m = with_checksum(hex(
-      "87 00 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002"
-      "01 01 02 00 00 00 00 01"
-      "c8 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
-      "0e 01 01 02 03 04 05 06"));
+  auto m =
+      with_checksum(hex("87 00 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002"
+                        "01 01 02 00 00 00 00 01"
+                        "c8 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+                        "0e 01 01 02 03 04 05 06"));
   auto r = parse(m);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->target, kDst);
@@ -120,8 +120,9 @@ TEST(Ndp, NeighborSolicitationOptions) {
   EXPECT_EQ(r->options.nonce, (std::array<std::uint8_t, 6>{1, 2, 3, 4, 5, 6}));
   // Re-emitted without the unknown option.
   auto out = emit(*r);
-  EXPECT_EQ(out, with_checksum(hex("87 00 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002"
-                                   "01 01 02 00 00 00 00 01  0e 01 01 02 03 04 05 06")));
+  EXPECT_EQ(out,
+            with_checksum(hex("87 00 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002"
+                              "01 01 02 00 00 00 00 01  0e 01 01 02 03 04 05 06")));
 }
 
 TEST(Ndp, ZeroLengthOrOverlongOptionInvalidates) {
@@ -155,26 +156,31 @@ TEST(Ndp, ZeroLengthOrOverlongOptionInvalidates) {
 TEST(Ndp, ByteLevelValidity) {
   // Code not 0.
   EXPECT_EQ(parse(with_checksum(hex("85 01 00 00 00 00 00 00"))).error(), WireError::BadField);
-  EXPECT_EQ(parse(with_checksum(hex("87 09 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002")))
-                .error(),
-            WireError::BadField);
+  EXPECT_EQ(
+      parse(with_checksum(hex("87 09 00 00 00 00 00 00  fe80 0000 0000 0000 0000 0000 0000 0002")))
+          .error(),
+      WireError::BadField);
   // Multicast target in NS and NA.
-  EXPECT_EQ(parse(with_checksum(hex("87 00 00 00 00 00 00 00  ff02 0000 0000 0000 0000 0000 0000 0001")))
-                .error(),
-            WireError::BadField);
-  EXPECT_EQ(parse(with_checksum(hex("88 00 00 00 60 00 00 00  ff02 0000 0000 0000 0000 0000 0000 0001")))
-                .error(),
-            WireError::BadField);
+  EXPECT_EQ(
+      parse(with_checksum(hex("87 00 00 00 00 00 00 00  ff02 0000 0000 0000 0000 0000 0000 0001")))
+          .error(),
+      WireError::BadField);
+  EXPECT_EQ(
+      parse(with_checksum(hex("88 00 00 00 60 00 00 00  ff02 0000 0000 0000 0000 0000 0000 0001")))
+          .error(),
+      WireError::BadField);
   // Too short for the fixed part: RS 8, RA 16, NS/NA 24, Redirect 40.
   EXPECT_EQ(parse(with_checksum(hex("86 00 00 00 40 00 01 2c 00 00 00 00 00 00 00"))).error(),
             WireError::Truncated);
-  EXPECT_EQ(parse(with_checksum(hex("87 00 00 00 00 00 00 00 fe80 0000 0000 0000 0000 0000 0000 00")))
-                .error(),
-            WireError::Truncated);
+  EXPECT_EQ(
+      parse(with_checksum(hex("87 00 00 00 00 00 00 00 fe80 0000 0000 0000 0000 0000 0000 00")))
+          .error(),
+      WireError::Truncated);
   EXPECT_EQ(parse(with_checksum(hex("88 00 00 00 00 00 00 00"))).error(), WireError::Truncated);
-  EXPECT_EQ(parse(with_checksum(hex("89 00 00 00 00 00 00 00 fe80 0000 0000 0000 0000 0000 0000 0001")))
-                .error(),
-            WireError::Truncated);
+  EXPECT_EQ(
+      parse(with_checksum(hex("89 00 00 00 00 00 00 00 fe80 0000 0000 0000 0000 0000 0000 0001")))
+          .error(),
+      WireError::Truncated);
   // An RS with 4 reserved bytes and nothing else is fine.
   auto rs = parse(with_checksum(hex("85 00 00 00 00 00 00 00")));
   ASSERT_TRUE(rs.ok());
@@ -190,7 +196,8 @@ TEST(Ndp, NeighborAdvertisementFlags) {
   EXPECT_FALSE(r->na_solicited());
   EXPECT_FALSE(r->na_override());
   EXPECT_EQ(describe(*r), "neighbor advertisement, tgt is fd00:77::2, Flags [router]");
-  EXPECT_EQ(emit(*r), with_checksum(hex("88 00 00 00 80 00 00 00  fd00 0077 0000 0000 0000 0000 0000 0002")));
+  EXPECT_EQ(emit(*r),
+            with_checksum(hex("88 00 00 00 80 00 00 00  fd00 0077 0000 0000 0000 0000 0000 0002")));
   Icmpv6Repr none;
   none.type = 136;
   none.target = kDst;
@@ -207,16 +214,19 @@ TEST(Ndp, RouterAdvertisementRoundTrip) {
   ra.retrans_timer = 0;
   ra.options.source_lla = MacAddr{{2, 0, 0, 0, 0, 9}};
   ra.options.mtu = 1280;
-  ra.options.prefixes[0] = {64, true, false, 0xffffffff, 0xffffffff, *Ipv6Addr::parse("2001:db8:1::")};
+  ra.options.prefixes[0] = {64,         true,       false,
+                            0xffffffff, 0xffffffff, *Ipv6Addr::parse("2001:db8:1::")};
   ra.options.prefixes[1] = {48, false, true, 7200, 3600, *Ipv6Addr::parse("2001:db8:2::")};
   ra.options.prefix_count = 2;
   auto out = emit(ra);
-  EXPECT_EQ(out, with_checksum(hex(
-                     "86 00 00 00 40 c0 07 08 00 00 00 00 00 00 00 00"
-                     "03 04 40 80 ff ff ff ff ff ff ff ff 00 00 00 00 2001 0db8 0001 0000 0000 0000 0000 0000"
-                     "03 04 30 40 00 00 1c 20 00 00 0e 10 00 00 00 00 2001 0db8 0002 0000 0000 0000 0000 0000"
-                     "05 01 00 00 00 00 05 00"
-                     "01 01 02 00 00 00 00 09")));
+  EXPECT_EQ(
+      out,
+      with_checksum(hex(
+          "86 00 00 00 40 c0 07 08 00 00 00 00 00 00 00 00"
+          "03 04 40 80 ff ff ff ff ff ff ff ff 00 00 00 00 2001 0db8 0001 0000 0000 0000 0000 0000"
+          "03 04 30 40 00 00 1c 20 00 00 0e 10 00 00 00 00 2001 0db8 0002 0000 0000 0000 0000 0000"
+          "05 01 00 00 00 00 05 00"
+          "01 01 02 00 00 00 00 09")));
   auto back = parse(out);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(back->ra_managed());
@@ -231,7 +241,8 @@ TEST(Ndp, RouterAdvertisementRoundTrip) {
 TEST(Ndp, ManyPrefixesAreCounted) {
   ByteVec m = hex("86 00 00 00 40 00 01 2c 00 00 00 00 00 00 00 00");
   for (int i = 0; i < 6; ++i) {
-    auto p = hex("03 04 40 c0 00 01 51 80 00 00 38 40 00 00 00 00 fd00 0000 0000 0000 0000 0000 0000 0000");
+    auto p = hex(
+        "03 04 40 c0 00 01 51 80 00 00 38 40 00 00 00 00 fd00 0000 0000 0000 0000 0000 0000 0000");
     p[19] = std::byte(i);
     m.insert(m.end(), p.begin(), p.end());
   }
@@ -319,11 +330,11 @@ TEST(Mld, QueriesV1AndV2) {
   EXPECT_TRUE(q1->mld_group.is_unspecified());
   EXPECT_EQ(emit(*q1, PseudoHeader::ipv6(kSrc, Ipv6Addr::all_nodes())), v1);
   // MLDv2 group-and-source query: S set, QRV 2, QQIC 125, two sources.
-  auto v2 = with_checksum(hex(
-      "82 00 00 00 03 e8 00 00 ff05 0000 0000 0000 0000 0000 0000 0101"
-      "fa 7d 00 02"
-      "2001 0db8 0000 0000 0000 0000 0000 0001"
-      "2001 0db8 0000 0000 0000 0000 0000 0002"));
+  auto v2 =
+      with_checksum(hex("82 00 00 00 03 e8 00 00 ff05 0000 0000 0000 0000 0000 0000 0101"
+                        "fa 7d 00 02"
+                        "2001 0db8 0000 0000 0000 0000 0000 0001"
+                        "2001 0db8 0000 0000 0000 0000 0000 0002"));
   auto q2 = parse(v2);
   ASSERT_TRUE(q2.ok()) << to_string(q2.error());
   EXPECT_EQ(q2->mld_version, 2);
@@ -347,16 +358,19 @@ TEST(Mld, QueriesV1AndV2) {
 
 TEST(Mld, V2ReportRecords) {
   // Two records: one with a source and 1 word of auxiliary data, one plain.
-  auto m = with_checksum(hex(
-      "8f 00 00 00 00 00 00 02"
-      "01 01 00 01 ff0e 0000 0000 0000 0000 0000 0000 0101 2001 0db8 0000 0000 0000 0000 0000 0001 aa bb cc dd"
-      "04 00 00 00 ff02 0000 0000 0000 0000 0001 ff00 0002"));
+  auto m =
+      with_checksum(hex("8f 00 00 00 00 00 00 02"
+                        "01 01 00 01 ff0e 0000 0000 0000 0000 0000 0000 0101 2001 0db8 0000 0000 "
+                        "0000 0000 0000 0001 aa bb cc dd"
+                        "04 00 00 00 ff02 0000 0000 0000 0000 0001 ff00 0002"));
   auto r = parse(m);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
   EXPECT_EQ(r->records_total, 2);
   ASSERT_EQ(r->record_count, 2);
-  EXPECT_EQ(r->records[0], (MldRecord{MldRecord::kModeIsInclude, 1, *Ipv6Addr::parse("ff0e::101")}));
-  EXPECT_EQ(r->records[1], (MldRecord{MldRecord::kChangeToExclude, 0, *Ipv6Addr::parse("ff02::1:ff00:2")}));
+  EXPECT_EQ(r->records[0],
+            (MldRecord{MldRecord::kModeIsInclude, 1, *Ipv6Addr::parse("ff0e::101")}));
+  EXPECT_EQ(r->records[1],
+            (MldRecord{MldRecord::kChangeToExclude, 0, *Ipv6Addr::parse("ff02::1:ff00:2")}));
   // A record claiming more sources than there are bytes; a missing record.
   auto bad = m;
   store_be16(bad, 10, 3);

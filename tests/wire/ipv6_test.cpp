@@ -56,12 +56,12 @@ constexpr std::uint8_t kHbh = 0, kTcp = 6, kUdp = 17, kRouting = 43, kFrag = 44,
 TEST(Ipv6Repr, ParsesTheFixedHeader) {
   // Version 6, traffic class 0xb8 (DSCP 46, Not-ECT) | ECN CE below, flow label 0x12345,
   // payload length 4, next header 59, hop limit 255.
-  auto bytes = hex(
-      "6b b1 23 45 00 04 3b ff"
-      "fd00 0077 0000 0000 0000 0000 0000 0001"
-      "fd00 0077 0000 0000 0000 0000 0000 0002"
-      "de ad be ef"
-      "00 00");  // Ethernet padding
+  auto bytes =
+      hex("6b b1 23 45 00 04 3b ff"
+          "fd00 0077 0000 0000 0000 0000 0000 0001"
+          "fd00 0077 0000 0000 0000 0000 0000 0002"
+          "de ad be ef"
+          "00 00");  // Ethernet padding
   auto r = Ipv6Repr::parse(view(bytes));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->traffic_class, 0xbb);
@@ -95,11 +95,11 @@ TEST(Ipv6Repr, EmitsTheFixedHeader) {
 }
 
 TEST(Ipv6Repr, RejectsBadVersionAndShortBuffers) {
-  auto bytes = hex(
-      "60 00 00 00 00 08 3b 40"
-      "fd00 0077 0000 0000 0000 0000 0000 0001"
-      "fd00 0077 0000 0000 0000 0000 0000 0002"
-      "00 00 00 00 00 00 00 00");
+  auto bytes =
+      hex("60 00 00 00 00 08 3b 40"
+          "fd00 0077 0000 0000 0000 0000 0000 0001"
+          "fd00 0077 0000 0000 0000 0000 0000 0002"
+          "00 00 00 00 00 00 00 00");
   ASSERT_TRUE(Ipv6Repr::parse(view(bytes)).ok());
   EXPECT_EQ(Ipv6Repr::parse(Bytes(bytes).first(39)).error(), WireError::Truncated);
   // Payload length 8 but only 7 bytes after the header.
@@ -166,10 +166,10 @@ TEST(Ipv6Walk, DeliversTheUpperLayerDirectly) {
 TEST(Ipv6Walk, HopByHopRouterAlertAndPadding) {
   // HbH (Router Alert 0, PadN 0), then Destination Options with Pad1 x2, PadN(2) and an
   // unknown skip-type option (0x1e: action 00), 16 bytes long, then ICMPv6.
-  auto payload = hex(
-      "3c 00 05 02 00 00 01 00"
-      "3a 01 00 00 01 02 00 00 1e 02 ab cd 01 02 00 00"
-      "80 00 00 00");
+  auto payload =
+      hex("3c 00 05 02 00 00 01 00"
+          "3a 01 00 00 01 02 00 00 1e 02 ab cd 01 02 00 00"
+          "80 00 00 00");
   auto c = walk_ipv6_headers(packet(kHbh, payload));
   EXPECT_EQ(c.verdict, Ipv6Verdict::Deliver);
   EXPECT_EQ(c.upper_protocol, kIcmp6);
@@ -326,10 +326,10 @@ TEST(Ipv6Walk, RoutingHeader) {
 
 TEST(Ipv6Walk, FragmentsGoToReassembly) {
   // HbH, then a first fragment (offset 0, M) of a UDP datagram: 16 bytes of data.
-  auto p = hex(
-      "2c 00 01 04 00 00 00 00"
-      "11 00 00 01 12 34 56 78"
-      "9c 40 1e 61 00 18 00 00 68 65 6c 6c 6f 21 21 21");
+  auto p =
+      hex("2c 00 01 04 00 00 00 00"
+          "11 00 00 01 12 34 56 78"
+          "9c 40 1e 61 00 18 00 00 68 65 6c 6c 6f 21 21 21");
   auto c = walk_ipv6_headers(packet(kHbh, p));
   EXPECT_EQ(c.verdict, Ipv6Verdict::Reassemble);
   ASSERT_TRUE(c.fragment.has_value());
@@ -444,9 +444,9 @@ TEST(Ipv6Checksum, UdpOverIpv6) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->src_port, 40000);
   // Another address fails (swapping source and destination does not change the sum).
-  EXPECT_EQ(UdpRepr::parse(view(out), PseudoHeader::ipv6(kSrc, *Ipv6Addr::parse("fd00:77::3")))
-                .error(),
-            WireError::BadChecksum);
+  EXPECT_EQ(
+      UdpRepr::parse(view(out), PseudoHeader::ipv6(kSrc, *Ipv6Addr::parse("fd00:77::3"))).error(),
+      WireError::BadChecksum);
   // RFC 8200 §8.1: a zero UDP checksum is invalid over IPv6 (fine over IPv4, RFC 768).
   auto zero = out;
   store_be16(zero, 6, 0);
@@ -513,7 +513,8 @@ TEST(Ipv6Checksum, TcpOverIpv6) {
   // PseudoHeaderOnly: the folded pseudo-header sum; a link finishing it gives the same.
   ByteVec partial(t.total_len());
   t.emit(partial, ph, ChecksumFill::PseudoHeaderOnly);
-  const std::uint64_t p = pseudo_header_partial(kSrc, kDst, kTcp, static_cast<std::uint32_t>(out.size()));
+  const std::uint64_t p =
+      pseudo_header_partial(kSrc, kDst, kTcp, static_cast<std::uint32_t>(out.size()));
   std::uint64_t folded = p;
   while (folded >> 16) folded = (folded & 0xffff) + (folded >> 16);
   EXPECT_EQ(load_be16(partial, TcpRepr::kChecksumOffset), folded);

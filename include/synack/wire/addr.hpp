@@ -105,12 +105,12 @@ struct Ipv6Addr {
   static constexpr Ipv6Addr all_mldv2_routers() {
     return from_groups(0xff02, 0, 0, 0, 0, 0, 0, 0x16);
   }
-  /// The IPv4-mapped address ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
+  /// The IPv4-mapped address \::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
   static Ipv6Addr from_v4(Ipv4Addr v4);
   /// A 64-bit prefix (the first 8 octets of `prefix`) followed by an interface identifier.
   static Ipv6Addr from_prefix_and_iid(const Ipv6Addr& prefix,
                                       const std::array<std::uint8_t, 8>& iid);
-  /// The link-local address fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4862 §5.3).
+  /// The link-local address: fe80::/64 and the modified EUI-64 identifier of `mac`.
   static Ipv6Addr link_local_from_mac(MacAddr mac);
 
   /// The 16-bit group `i` (0..7) in host order.
@@ -119,13 +119,13 @@ struct Ipv6Addr {
   }
   /// The unspecified address ::.
   bool is_unspecified() const { return *this == unspecified(); }
-  bool is_loopback() const { return *this == loopback(); }       ///< ::1
-  bool is_multicast() const { return octets[0] == 0xff; }         ///< ff00::/8
+  bool is_loopback() const { return *this == loopback(); }  ///< ::1
+  bool is_multicast() const { return octets[0] == 0xff; }   ///< ff00::/8
   /// Unicast link-local: fe80::/10.
   bool is_link_local() const { return octets[0] == 0xfe && (octets[1] & 0xc0) == 0x80; }
   /// Unique local: fc00::/7 (RFC 4193).
   bool is_unique_local() const { return (octets[0] & 0xfe) == 0xfc; }
-  /// IPv4-mapped: ::ffff:0:0/96.
+  /// IPv4-mapped: \::ffff:0:0/96.
   bool is_v4_mapped() const;
   /// A solicited-node group: ff02::1:ff00:0/104 (RFC 4291 §2.7.1).
   bool is_solicited_node() const;
@@ -150,7 +150,7 @@ struct Ipv6Addr {
   /// quad as the last 32 bits. No zone index, no brackets, no prefix; nullopt otherwise.
   static std::optional<Ipv6Addr> parse(std::string_view text);
   /// The canonical text form of RFC 5952: lower case, no leading zeros, the longest run
-  /// of two or more zero groups as "::" (the first on a tie), ::ffff:a.b.c.d for an
+  /// of two or more zero groups as "::" (the first on a tie), \::ffff:a.b.c.d for an
   /// IPv4-mapped address.
   std::string to_string() const;
   auto operator<=>(const Ipv6Addr&) const = default;  ///< octet by octet (numeric order)

@@ -36,34 +36,34 @@ enum class Icmpv6Type : std::uint8_t {
 
 /// Destination Unreachable codes (RFC 4443 §3.1).
 enum class Icmpv6UnreachCode : std::uint8_t {
-  NoRoute = 0,           ///< no route to destination
-  AdminProhibited = 1,   ///< communication administratively prohibited
-  BeyondScope = 2,       ///< beyond the scope of the source address
-  Address = 3,           ///< address unreachable
-  Port = 4,              ///< port unreachable
-  SourcePolicy = 5,      ///< source address failed ingress/egress policy
-  RejectRoute = 6,       ///< reject route to destination
+  NoRoute = 0,          ///< no route to destination
+  AdminProhibited = 1,  ///< communication administratively prohibited
+  BeyondScope = 2,      ///< beyond the scope of the source address
+  Address = 3,          ///< address unreachable
+  Port = 4,             ///< port unreachable
+  SourcePolicy = 5,     ///< source address failed ingress/egress policy
+  RejectRoute = 6,      ///< reject route to destination
 };
 
 /// A Prefix Information option (RFC 4861 §4.6.2).
 struct NdpPrefixInfo {
-  std::uint8_t prefix_len = 0;            ///< valid leading bits of `prefix`
-  bool on_link = false;                   ///< L flag
-  bool autonomous = false;                ///< A flag (SLAAC, RFC 4862)
-  std::uint32_t valid_lifetime = 0;       ///< seconds; 0xffffffff is infinity
-  std::uint32_t preferred_lifetime = 0;   ///< seconds; 0xffffffff is infinity
-  Ipv6Addr prefix;                        ///< the prefix (bits after prefix_len ignored)
+  std::uint8_t prefix_len = 0;           ///< valid leading bits of `prefix`
+  bool on_link = false;                  ///< L flag
+  bool autonomous = false;               ///< A flag (SLAAC, RFC 4862)
+  std::uint32_t valid_lifetime = 0;      ///< seconds; 0xffffffff is infinity
+  std::uint32_t preferred_lifetime = 0;  ///< seconds; 0xffffffff is infinity
+  Ipv6Addr prefix;                       ///< the prefix (bits after prefix_len ignored)
   bool operator==(const NdpPrefixInfo&) const = default;  ///< field by field
 };
 
 /// The NDP options synack understands (RFC 4861 §4.6, the Nonce of RFC 3971 §5.3.2).
 /// Unknown options are skipped by their length on parse.
 struct NdpOptions {
-  static constexpr std::size_t kMaxPrefixes = 4;  ///< Prefix Information options kept
-  std::optional<MacAddr> source_lla;  ///< Source Link-Layer Address (type 1)
-  std::optional<MacAddr> target_lla;  ///< Target Link-Layer Address (type 2)
+  static constexpr std::size_t kMaxPrefixes = 4;       ///< Prefix Information options kept
+  std::optional<MacAddr> source_lla;                   ///< Source Link-Layer Address (type 1)
+  std::optional<MacAddr> target_lla;                   ///< Target Link-Layer Address (type 2)
   std::array<NdpPrefixInfo, kMaxPrefixes> prefixes{};  ///< Prefix Information (type 3)
-  std::uint8_t prefix_count = 0;  ///< prefixes kept (at most kMaxPrefixes)
+  std::uint8_t prefix_count = 0;                       ///< prefixes kept (at most kMaxPrefixes)
   std::uint8_t prefixes_dropped = 0;  ///< parse: Prefix Information options past kMaxPrefixes
   bool has_redirected = false;        ///< a Redirected Header option (type 4) is present
   Bytes redirected;  ///< its data: the redirected packet's start (zero padding included)
@@ -86,9 +86,9 @@ struct MldRecord {
     kAllowNew = 5,         ///< ALLOW_NEW_SOURCES
     kBlockOld = 6,         ///< BLOCK_OLD_SOURCES
   };
-  std::uint8_t type = kChangeToExclude;  ///< record type
-  std::uint16_t source_count = 0;  ///< parse: sources listed (emit writes none)
-  Ipv6Addr group;                  ///< the multicast address
+  std::uint8_t type = kChangeToExclude;               ///< record type
+  std::uint16_t source_count = 0;                     ///< parse: sources listed (emit writes none)
+  Ipv6Addr group;                                     ///< the multicast address
   bool operator==(const MldRecord&) const = default;  ///< field by field
 };
 
@@ -102,52 +102,53 @@ struct Icmpv6Repr {
   static constexpr std::size_t kMaxErrorData = 1280 - Ipv6Repr::kHeaderLen - kHeaderLen;
   static constexpr std::size_t kMaxMldRecords = 16;  ///< MLDv2 report records kept
 
-  /// RA flags (RFC 4861 §4.2, RFC 4191 preference bits kept raw).
-  static constexpr std::uint8_t kRaManaged = 0x80, kRaOther = 0x40;
-  /// NA flags (RFC 4861 §4.4).
-  static constexpr std::uint8_t kNaRouter = 0x80, kNaSolicited = 0x40, kNaOverride = 0x20;
+  static constexpr std::uint8_t kRaManaged = 0x80;    ///< RA M flag (RFC 4861 §4.2)
+  static constexpr std::uint8_t kRaOther = 0x40;      ///< RA O flag
+  static constexpr std::uint8_t kNaRouter = 0x80;     ///< NA R flag (RFC 4861 §4.4)
+  static constexpr std::uint8_t kNaSolicited = 0x40;  ///< NA S flag
+  static constexpr std::uint8_t kNaOverride = 0x20;   ///< NA O flag
 
   std::uint8_t type = 0;  ///< Icmpv6Type
   std::uint8_t code = 0;  ///< 0 for everything but errors
 
-  std::uint16_t ident = 0;   ///< echo identifier
-  std::uint16_t seq_no = 0;  ///< echo sequence number
-  std::uint32_t mtu = 0;     ///< Packet Too Big: the next-hop MTU
+  std::uint16_t ident = 0;    ///< echo identifier
+  std::uint16_t seq_no = 0;   ///< echo sequence number
+  std::uint32_t mtu = 0;      ///< Packet Too Big: the next-hop MTU
   std::uint32_t pointer = 0;  ///< Parameter Problem: the offending octet's offset
   /// Echo: the data. Errors: the invoking packet (emit sends at most kMaxErrorData).
   /// Another type (emit only): what follows the first 8 bytes.
   Bytes data;
 
-  std::uint8_t cur_hop_limit = 0;      ///< RA: Cur Hop Limit (0: unspecified)
-  std::uint8_t ra_flags = 0;           ///< RA: M (0x80), O (0x40) and the rest of that byte
-  std::uint16_t router_lifetime = 0;   ///< RA: seconds (0: not a default router)
-  std::uint32_t reachable_time = 0;    ///< RA: milliseconds (0: unspecified)
-  std::uint32_t retrans_timer = 0;     ///< RA: milliseconds (0: unspecified)
-  std::uint8_t na_flags = 0;           ///< NA: R (0x80), S (0x40), O (0x20)
-  Ipv6Addr target;       ///< NS, NA, Redirect: the target address
-  Ipv6Addr destination;  ///< Redirect: the destination address
-  NdpOptions options;    ///< RS, RA, NS, NA, Redirect
+  std::uint8_t cur_hop_limit = 0;     ///< RA: Cur Hop Limit (0: unspecified)
+  std::uint8_t ra_flags = 0;          ///< RA: M (0x80), O (0x40) and the rest of that byte
+  std::uint16_t router_lifetime = 0;  ///< RA: seconds (0: not a default router)
+  std::uint32_t reachable_time = 0;   ///< RA: milliseconds (0: unspecified)
+  std::uint32_t retrans_timer = 0;    ///< RA: milliseconds (0: unspecified)
+  std::uint8_t na_flags = 0;          ///< NA: R (0x80), S (0x40), O (0x20)
+  Ipv6Addr target;                    ///< NS, NA, Redirect: the target address
+  Ipv6Addr destination;               ///< Redirect: the destination address
+  NdpOptions options;                 ///< RS, RA, NS, NA, Redirect
 
-  std::uint16_t max_response = 0;  ///< MLD query: Maximum Response Code
-  Ipv6Addr mld_group;              ///< MLD query (0 = general), MLDv1 report/done
-  std::uint8_t mld_version = 2;    ///< MLD query: 1 (24 bytes) or 2 (28 and more)
+  std::uint16_t max_response = 0;     ///< MLD query: Maximum Response Code
+  Ipv6Addr mld_group;                 ///< MLD query (0 = general), MLDv1 report/done
+  std::uint8_t mld_version = 2;       ///< MLD query: 1 (24 bytes) or 2 (28 and more)
   bool suppress_router_side = false;  ///< MLDv2 query: S flag
   std::uint8_t qrv = 0;               ///< MLDv2 query: Querier's Robustness Variable
   std::uint8_t qqic = 0;              ///< MLDv2 query: Querier's Query Interval Code
-  Bytes mld_sources;  ///< MLDv2 query: the source addresses (16 bytes each)
+  Bytes mld_sources;                  ///< MLDv2 query: the source addresses (16 bytes each)
 
   std::array<MldRecord, kMaxMldRecords> records{};  ///< MLDv2 report: the records kept
-  std::uint16_t record_count = 0;  ///< MLDv2 report: records kept (emit writes these)
+  std::uint16_t record_count = 0;   ///< MLDv2 report: records kept (emit writes these)
   std::uint16_t records_total = 0;  ///< MLDv2 report parse: Nr of Mcast Address Records
 
   bool is_error() const { return type < 128; }  ///< types 0..127 are errors (RFC 4443 §2.1)
   /// True for RS, RA, NS, NA and Redirect.
   bool is_ndp() const { return type >= 133 && type <= 137; }
-  bool ra_managed() const { return (ra_flags & kRaManaged) != 0; }     ///< RA M flag
-  bool ra_other() const { return (ra_flags & kRaOther) != 0; }         ///< RA O flag
-  bool na_router() const { return (na_flags & kNaRouter) != 0; }       ///< NA R flag
-  bool na_solicited() const { return (na_flags & kNaSolicited) != 0; } ///< NA S flag
-  bool na_override() const { return (na_flags & kNaOverride) != 0; }   ///< NA O flag
+  bool ra_managed() const { return (ra_flags & kRaManaged) != 0; }      ///< RA M flag
+  bool ra_other() const { return (ra_flags & kRaOther) != 0; }          ///< RA O flag
+  bool na_router() const { return (na_flags & kNaRouter) != 0; }        ///< NA R flag
+  bool na_solicited() const { return (na_flags & kNaSolicited) != 0; }  ///< NA S flag
+  bool na_override() const { return (na_flags & kNaOverride) != 0; }    ///< NA O flag
 
   /// Checks the checksum over the pseudo-header (unless `check` is Skip), the length of
   /// each message type, NDP's code 0 and options (a zero length or one past the message
@@ -166,13 +167,13 @@ struct Icmpv6Repr {
 
 /// Why validate_ndp refused an NDP message (RFC 4861 §6.1, §7.1, §8.1).
 enum class NdpCheck : std::uint8_t {
-  Ok,                         ///< valid
-  NotNdp,                     ///< not an NDP message type
-  HopLimit,                   ///< the IP Hop Limit is not 255 (it came from off-link)
-  SourceNotLinkLocal,         ///< RA and Redirect must come from a link-local address
-  UnspecifiedSourceWithLla,   ///< RS or NS from :: with a Source Link-Layer Address option
+  Ok,                             ///< valid
+  NotNdp,                         ///< not an NDP message type
+  HopLimit,                       ///< the IP Hop Limit is not 255 (it came from off-link)
+  SourceNotLinkLocal,             ///< RA and Redirect must come from a link-local address
+  UnspecifiedSourceWithLla,       ///< RS or NS from :: with a Source Link-Layer Address option
   UnspecifiedSourceNotSolicited,  ///< NS from :: not sent to a solicited-node group
-  SolicitedToMulticast,       ///< NA to a multicast address with the S flag set
+  SolicitedToMulticast,           ///< NA to a multicast address with the S flag set
 };
 
 /// The checks of RFC 4861 that need the IP header (hop limit 255, source address rules,

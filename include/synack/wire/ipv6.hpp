@@ -73,8 +73,7 @@ struct Ipv6FragmentHeader {
 /// Writes an 8-byte Hop-by-Hop Options header holding a Router Alert option (RFC 2711;
 /// value 0 = MLD, as RFC 3810 §5 requires on MLD messages) and a 2-byte PadN, followed
 /// by `next_header`. Returns 8.
-std::size_t emit_router_alert_hbh(MutBytes out, std::uint8_t next_header,
-                                  std::uint16_t value = 0);
+std::size_t emit_router_alert_hbh(MutBytes out, std::uint8_t next_header, std::uint16_t value = 0);
 
 /// ICMPv6 Parameter Problem codes (RFC 4443 §3.4, RFC 7112).
 enum class ParamProblemCode : std::uint8_t {
@@ -112,9 +111,9 @@ struct Ipv6HeaderChain {
   Ipv6DropReason drop = Ipv6DropReason::None;  ///< Discard: why
   /// Deliver: the upper-layer protocol (TCP 6, UDP 17, ICMPv6 58 or No Next Header 59).
   std::uint8_t upper_protocol = 0;
-  std::size_t upper_offset = 0;  ///< Deliver: where the upper-layer header starts
-  Bytes upper_payload;           ///< Deliver: the upper-layer header and its data
-  std::size_t extension_count = 0;           ///< extension headers walked
+  std::size_t upper_offset = 0;               ///< Deliver: where the upper-layer header starts
+  Bytes upper_payload;                        ///< Deliver: the upper-layer header and its data
+  std::size_t extension_count = 0;            ///< extension headers walked
   std::optional<std::uint16_t> router_alert;  ///< a Hop-by-Hop Router Alert's value (RFC 2711)
   /// The Fragment header, if one was met (an atomic one, RFC 6946, does not stop the walk).
   std::optional<Ipv6FragmentHeader> fragment;
