@@ -210,12 +210,13 @@ Ipv6HeaderChain walk_ipv6_headers(const Ipv6Repr& ip) {
         if (!f) return discard(c, Ipv6DropReason::Truncated);
         const std::size_t data_len = p.size() - pos - Ipv6FragmentHeader::kLen;
         // RFC 8200 §4.5: a fragment that is not the last must be a multiple of 8 bytes
-        // long (pointer: the Payload Length), and none may end past 65535 (pointer: the
-        // Fragment Offset field).
+        // long (pointer: the Payload Length), and none may make the reassembled
+        // packet's Payload Length (the extension headers in front of this one
+        // included) exceed 65535 (pointer: the Fragment Offset field).
         if (f->more && data_len % 8 != 0) {
           return problem(c, ParamProblemCode::ErroneousField, 4);
         }
-        if (f->byte_offset() + data_len > 0xffff) {
+        if (pos + f->byte_offset() + data_len > 0xffff) {
           return problem(c, ParamProblemCode::ErroneousField, kBase + pos + 2);
         }
         c.fragment = *f;

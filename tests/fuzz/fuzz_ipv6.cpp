@@ -34,7 +34,9 @@ void check_walk(const Ipv6Repr& ip, Bytes packet) {
       fuzz::check(c.fragment_next_header_at < c.fragment_at);
       fuzz::check(load_u8(packet, c.fragment_next_header_at) == 44);
       fuzz::check(!c.fragment->more || c.fragment_data.size() % 8 == 0);
-      fuzz::check(c.fragment->byte_offset() + c.fragment_data.size() <= 0xffff);
+      fuzz::check(c.fragment_at - Ipv6Repr::kHeaderLen + c.fragment->byte_offset() +
+                      c.fragment_data.size() <=
+                  0xffff);
       (void)first_fragment_chain_complete(c);
       break;
     case Ipv6Verdict::ParameterProblem:

@@ -384,6 +384,13 @@ TEST(Ipv6Walk, BadFragmentLengthsAreParameterProblems) {
   EXPECT_EQ(c.problem_pointer, 42u);
   far.resize(8 + 63);  // ends at 65535: fine
   EXPECT_EQ(walk_ipv6_headers(packet(kFrag, far)).verdict, Ipv6Verdict::Reassemble);
+  // ... but not behind an 8-byte Destination Options header, which the reassembled
+  // packet's Payload Length counts too: the Fragment Offset is then at 48 + 2.
+  ByteVec behind = hex("2c 00 01 04 00 00 00 00");
+  behind.insert(behind.end(), far.begin(), far.end());
+  c = walk_ipv6_headers(packet(kDest, behind));
+  EXPECT_EQ(c.verdict, Ipv6Verdict::ParameterProblem);
+  EXPECT_EQ(c.problem_pointer, 50u);
 }
 
 TEST(Ipv6Walk, Rfc7112IncompleteFirstFragment) {

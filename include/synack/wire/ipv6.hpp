@@ -143,8 +143,9 @@ struct Ipv6HeaderChain {
 ///   included: a host implements no routing type) Parameter Problem code 0 at the
 ///   Routing Type;
 /// - a Fragment header stops the walk (Reassemble) unless atomic; a fragment with M set
-///   whose length is not a multiple of 8, or that would end past 65535, is Parameter
-///   Problem code 0 (at the Payload Length, at the Fragment Offset);
+///   whose length is not a multiple of 8, or that would make the reassembled Payload
+///   Length exceed 65535, is Parameter Problem code 0 (at the Payload Length, at the
+///   Fragment Offset);
 /// - a Hop-by-Hop header anywhere but first, or any unknown Next Header (ESP, AH ...):
 ///   Parameter Problem code 1 at that Next Header field.
 /// The walk is bounded by the payload and kMaxExtensionHeaders.
