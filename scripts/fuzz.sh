@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 targets=(fuzz_ethernet fuzz_arp fuzz_ipv4 fuzz_icmp fuzz_udp fuzz_tcp fuzz_tcp_options
-  fuzz_stack fuzz_script fuzz_capture fuzz_reassembly)
+  fuzz_ipv6 fuzz_icmpv6 fuzz_stack fuzz_script fuzz_capture fuzz_reassembly)
 
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DSYNACK_FUZZ=ON -DSYNACK_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

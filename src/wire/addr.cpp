@@ -101,3 +101,216 @@ std::string Ipv4Cidr::to_string() const {
 }
 
 }  // namespace synack::wire
+
+namespace synack::wire {
+
+namespace {
+
+// One group of 1..4 hex digits.
+std::optional<std::uint16_t> parse_group(std::string_view s) {
+  if (s.empty() || s.size() > 4) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) {
+    int d = hex_digit(c);
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<std::uint32_t>(d);
+  }
+  return static_cast<std::uint16_t>(v);
+}
+
+// The groups of one side of "::" (or of a whole address without it), appended to
+// `out`. An empty side has none; otherwise every group is non-empty, and only the last
+// group of the address (`may_end_in_v4`) may be a dotted quad, which counts as two.
+bool parse_groups(std::string_view s, bool may_end_in_v4, std::uint16_t* out, std::size_t& n) {
+  if (s.empty()) return true;
+  while (true) {
+    std::size_t colon = s.find(':');
+    std::string_view part = s.substr(0, colon);
+    bool last = colon == std::string_view::npos;
+    if (last && may_end_in_v4 && part.find('.') != std::string_view::npos) {
+      auto v4 = Ipv4Addr::parse(part);
+      if (!v4 || n + 2 > 8) return false;
+      out[n++] = static_cast<std::uint16_t>(v4->value >> 16);
+      out[n++] = static_cast<std::uint16_t>(v4->value & 0xffff);
+      return true;
+    }
+    auto g = parse_group(part);
+    if (!g || n == 8) return false;
+    out[n++] = *g;
+    if (last) return true;
+    s.remove_prefix(colon + 1);
+  }
+}
+
+}  // namespace
+
+Ipv6Addr Ipv6Addr::from_v4(Ipv4Addr v4) {
+  Ipv6Addr a;
+  a.octets[10] = 0xff;
+  a.octets[11] = 0xff;
+  for (std::size_t i = 0; i < 4; ++i) {
+    a.octets[12 + i] = static_cast<std::uint8_t>(v4.value >> (24 - 8 * i));
+  }
+  return a;
+}
+
+Ipv6Addr Ipv6Addr::from_prefix_and_iid(const Ipv6Addr& prefix,
+                                       const std::array<std::uint8_t, 8>& iid) {
+  Ipv6Addr a = prefix;
+  std::memcpy(a.octets.data() + 8, iid.data(), 8);
+  return a;
+}
+
+Ipv6Addr Ipv6Addr::link_local_from_mac(MacAddr mac) {
+  return from_prefix_and_iid(from_groups(0xfe80, 0, 0, 0, 0, 0, 0, 0), modified_eui64(mac));
+}
+
+bool Ipv6Addr::is_v4_mapped() const {
+  for (std::size_t i = 0; i < 10; ++i) {
+    if (octets[i] != 0) return false;
+  }
+  return octets[10] == 0xff && octets[11] == 0xff;
+}
+
+bool Ipv6Addr::is_solicited_node() const {
+  static constexpr Ipv6Addr kPrefix = from_groups(0xff02, 0, 0, 0, 0, 1, 0xff00, 0);
+  return std::memcmp(octets.data(), kPrefix.octets.data(), 13) == 0;
+}
+
+std::optional<Ipv4Addr> Ipv6Addr::to_v4() const {
+  if (!is_v4_mapped()) return std::nullopt;
+  return Ipv4Addr::from_octets(octets[12], octets[13], octets[14], octets[15]);
+}
+
+Ipv6Addr Ipv6Addr::solicited_node() const {
+  Ipv6Addr a = from_groups(0xff02, 0, 0, 0, 0, 1, 0xff00, 0);
+  a.octets[13] = octets[13];
+  a.octets[14] = octets[14];
+  a.octets[15] = octets[15];
+  return a;
+}
+
+MacAddr Ipv6Addr::multicast_mac() const {
+  return {{0x33, 0x33, octets[12], octets[13], octets[14], octets[15]}};
+}
+
+Ipv6Addr Ipv6Addr::load(Bytes b, std::size_t off) {
+  Ipv6Addr a;
+  std::memcpy(a.octets.data(), b.subspan(off, 16).data(), 16);
+  return a;
+}
+
+void Ipv6Addr::store(MutBytes b, std::size_t off) const {
+  std::memcpy(b.subspan(off, 16).data(), octets.data(), 16);
+}
+
+std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view text) {
+  std::uint16_t head[8];
+  std::uint16_t tail[8];
+  std::size_t nh = 0;
+  std::size_t nt = 0;
+  std::size_t gap = text.find("::");
+  if (gap == std::string_view::npos) {
+    // No compression: exactly eight groups (a dotted quad counting as two).
+    if (!parse_groups(text, true, head, nh) || nh != 8) return std::nullopt;
+  } else {
+    std::string_view before = text.substr(0, gap);
+    std::string_view after = text.substr(gap + 2);
+    // At most one "::" (":::" is caught here too: its second colon starts `after`).
+    if (after.find("::") != std::string_view::npos || after.starts_with(':')) {
+      return std::nullopt;
+    }
+    if (!parse_groups(before, false, head, nh) || !parse_groups(after, true, tail, nt)) {
+      return std::nullopt;
+    }
+    // "::" stands for at least one group of zeros.
+    if (nh + nt > 7) return std::nullopt;
+  }
+  Ipv6Addr a;
+  for (std::size_t i = 0; i < nh; ++i) {
+    a.octets[2 * i] = static_cast<std::uint8_t>(head[i] >> 8);
+    a.octets[2 * i + 1] = static_cast<std::uint8_t>(head[i] & 0xff);
+  }
+  for (std::size_t i = 0; i < nt; ++i) {
+    std::size_t g = 8 - nt + i;
+    a.octets[2 * g] = static_cast<std::uint8_t>(tail[i] >> 8);
+    a.octets[2 * g + 1] = static_cast<std::uint8_t>(tail[i] & 0xff);
+  }
+  return a;
+}
+
+std::string Ipv6Addr::to_string() const {
+  char buf[48];
+  std::size_t len = 0;
+  auto put = [&](const char* s) {
+    int n = std::snprintf(buf + len, sizeof buf - len, "%s", s);
+    len += static_cast<std::size_t>(n);
+  };
+  if (is_v4_mapped()) {
+    // RFC 5952 §5: the IPv4-mapped prefix followed by the dotted quad.
+    return "::ffff:" + to_v4()->to_string();
+  }
+  // RFC 5952 §4.2: the longest run of two or more zero groups, the first on a tie.
+  std::size_t best = 8;
+  std::size_t best_len = 1;
+  for (std::size_t i = 0; i < 8;) {
+    if (group(i) != 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < 8 && group(j) == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i == best) {
+      put("::");
+      i += best_len - 1;
+      continue;
+    }
+    if (i != 0 && i != best + best_len) put(":");
+    char g[8];
+    std::snprintf(g, sizeof g, "%x", static_cast<unsigned>(group(i)));
+    put(g);
+  }
+  return std::string(buf, len);
+}
+
+std::array<std::uint8_t, 8> modified_eui64(MacAddr mac) {
+  const auto& m = mac.octets;
+  return {static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]};
+}
+
+std::optional<Ipv6Cidr> Ipv6Cidr::parse(std::string_view text) {
+  std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto addr = Ipv6Addr::parse(text.substr(0, slash));
+  auto prefix = parse_decimal(text.substr(slash + 1), 3, 128);
+  if (!addr || !prefix) return std::nullopt;
+  return Ipv6Cidr{*addr, static_cast<std::uint8_t>(*prefix)};
+}
+
+bool Ipv6Cidr::contains(const Ipv6Addr& a) const {
+  return Ipv6Cidr{a, prefix_len}.network() == network();
+}
+
+Ipv6Addr Ipv6Cidr::network() const {
+  Ipv6Addr n = addr;
+  std::size_t len = prefix_len > 128 ? 128 : prefix_len;
+  for (std::size_t i = 0; i < 16; ++i) {
+    std::size_t bits = len > i * 8 ? len - i * 8 : 0;
+    if (bits >= 8) continue;
+    n.octets[i] = static_cast<std::uint8_t>(n.octets[i] & (0xff00 >> bits));
+  }
+  return n;
+}
+
+std::string Ipv6Cidr::to_string() const {
+  return addr.to_string() + "/" + std::to_string(prefix_len);
+}
+
+}  // namespace synack::wire

@@ -20,6 +20,8 @@ std::string_view to_string(WireError e) {
       return "bad option length";
     case WireError::Unsupported:
       return "unsupported";
+    case WireError::BadField:
+      return "bad field";
   }
   return "unknown wire error";
 }

@@ -70,6 +70,13 @@ std::uint64_t pseudo_header_partial(Ipv4Addr src, Ipv4Addr dst, std::uint8_t pro
          (dst.value & 0xffff) + protocol + length;
 }
 
+std::uint64_t pseudo_header_partial(const Ipv6Addr& src, const Ipv6Addr& dst,
+                                    std::uint8_t next_header, std::uint32_t length) {
+  std::uint64_t sum = std::uint64_t{next_header} + (length >> 16) + (length & 0xffff);
+  for (std::size_t i = 0; i < 8; ++i) sum += std::uint64_t{src.group(i)} + dst.group(i);
+  return sum;
+}
+
 bool finish_partial_checksum(MutBytes buf, std::size_t start, std::size_t offset) {
   if (start > buf.size() || offset + 2 > buf.size() - start) return false;
   store_be16(buf, start + offset, internet_checksum(Bytes(buf).subspan(start)));

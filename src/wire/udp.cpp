@@ -13,10 +13,12 @@ Result<UdpRepr, WireError> UdpRepr::parse(Bytes datagram, PseudoHeader ph, Check
   if (len > datagram.size()) return Err{WireError::Truncated};
   Bytes covered = datagram.first(len);
   // RFC 768: "An all zero transmitted checksum value means that the transmitter
-  // generated no checksum".
-  if (check == ChecksumCheck::Verify && load_be16(datagram, 6) != 0 &&
-      detail::transport_sum(ph, IpProto::Udp, covered).finish() != 0) {
-    return Err{WireError::BadChecksum};
+  // generated no checksum". Not over IPv6: RFC 8200 §8.1, a zero checksum is discarded.
+  if (check == ChecksumCheck::Verify) {
+    const std::uint16_t stored = load_be16(datagram, 6);
+    if (stored == 0 ? ph.is_ipv6 : detail::transport_sum(ph, IpProto::Udp, covered).finish() != 0) {
+      return Err{WireError::BadChecksum};
+    }
   }
   UdpRepr r;
   r.src_port = load_be16(datagram, 0);

@@ -1,15 +1,22 @@
 #!/usr/bin/python3
-"""Extracts the seed corpora under tests/fuzz/corpus/<target>/ from tests/vectors/kernel.pcap.
+"""Extracts the seed corpora under tests/fuzz/corpus/<target>/ from tests/vectors/kernel.pcap
+and tests/vectors/kernel6.pcap.
 
 Each target gets the bytes its fuzzer expects: whole frames (fuzz_ethernet), ARP
 packets, IPv4 packets, ICMP messages, pseudo-header (src, dst) + UDP datagram or TCP
-segment, TCP option areas. Run: tests/fuzz/make_corpus.py (no arguments).
+segment, TCP option areas; IPv6 packets (fuzz_ipv6) and IPv6 source + destination +
+ICMPv6 message (fuzz_icmpv6). Run: tests/fuzz/make_corpus.py (no arguments).
 """
 import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = os.path.join(HERE, "..", "vectors", "kernel.pcap")
+PCAP6 = os.path.join(HERE, "..", "vectors", "kernel6.pcap")
+ICMP6_NAMES = {1: "dest-unreachable", 2: "packet-too-big", 128: "echo-request", 129: "echo-reply",
+               133: "router-solicitation", 134: "router-advertisement",
+               135: "neighbor-solicitation", 136: "neighbor-advertisement",
+               143: "mldv2-report"}
 
 
 def frames(path):
@@ -64,6 +71,25 @@ def main():
                 add("fuzz_tcp_options", "options-" + tcp_name(l4), l4[20:doff])
         add("fuzz_ipv4", kind, payload[:total])
         add("fuzz_ethernet", kind, frame)
+
+    for frame in frames(PCAP6):
+        packet = frame[14:]
+        ip6 = packet[:40 + struct.unpack(">H", packet[4:6])[0]]
+        nh, pos = ip6[6], 40
+        if nh == 0:  # Hop-by-Hop (MLD reports): skip it
+            nh, pos = ip6[pos], pos + (ip6[pos + 1] + 1) * 8
+        if nh == 44:
+            off = struct.unpack(">H", ip6[pos + 2:pos + 4])[0] >> 3
+            add("fuzz_ipv6", "fragment-first" if off == 0 else "fragment-%d" % off, ip6)
+            continue
+        if nh == 58:
+            name = ICMP6_NAMES.get(ip6[pos], "icmpv6-%d" % ip6[pos])
+            if name == "neighbor-solicitation" and ip6[8:24] == bytes(16):
+                name = "dad-neighbor-solicitation"
+            add("fuzz_icmpv6", name, ip6[8:40] + ip6[pos:])
+            add("fuzz_ipv6", name, ip6)
+        else:
+            add("fuzz_ipv6", "udp" if nh == 17 else "tcp", ip6)
 
     for target, files in sorted(out.items()):
         d = os.path.join(HERE, "corpus", target)

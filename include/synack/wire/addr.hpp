@@ -8,8 +8,9 @@
 
 #include "synack/base/bytes.hpp"
 
-/// The wire formats: addresses, and parse/emit of Ethernet, ARP, IPv4, ICMP, UDP, TCP
-/// and its options (each header as an `XxxRepr` with `parse` and `emit`). No state.
+/// The wire formats: addresses, and parse/emit of Ethernet, ARP, IPv4, ICMP, IPv6 and its
+/// extension headers, ICMPv6 (NDP, MLD), UDP, TCP and its options (each header as an
+/// `XxxRepr` with `parse` and `emit`). No state.
 namespace synack::wire {
 
 /// An Ethernet (EUI-48) address.
@@ -75,6 +76,104 @@ struct Ipv4Cidr {
   Ipv4Addr subnet_broadcast() const { return {addr.value | ~netmask()}; }
   std::string to_string() const;                     ///< "10.77.0.2/24"
   bool operator==(const Ipv4Cidr&) const = default;  ///< address and prefix length
+};
+
+/// An IPv6 address: 16 octets in network order (RFC 4291).
+struct Ipv6Addr {
+  std::array<std::uint8_t, 16> octets{};  ///< in network order; all zero is ::
+
+  /// From eight 16-bit groups, as written: from_groups(0xfe80, 0, 0, 0, 0, 0, 0, 1) is fe80::1.
+  static constexpr Ipv6Addr from_groups(std::uint16_t g0, std::uint16_t g1, std::uint16_t g2,
+                                        std::uint16_t g3, std::uint16_t g4, std::uint16_t g5,
+                                        std::uint16_t g6, std::uint16_t g7) {
+    Ipv6Addr a;
+    const std::uint16_t g[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
+    for (std::size_t i = 0; i < 8; ++i) {
+      a.octets[2 * i] = static_cast<std::uint8_t>(g[i] >> 8);
+      a.octets[2 * i + 1] = static_cast<std::uint8_t>(g[i] & 0xff);
+    }
+    return a;
+  }
+  static constexpr Ipv6Addr unspecified() { return {}; }  ///< ::
+  /// ::1.
+  static constexpr Ipv6Addr loopback() { return from_groups(0, 0, 0, 0, 0, 0, 0, 1); }
+  /// The link-local all-nodes group ff02::1.
+  static constexpr Ipv6Addr all_nodes() { return from_groups(0xff02, 0, 0, 0, 0, 0, 0, 1); }
+  /// The link-local all-routers group ff02::2.
+  static constexpr Ipv6Addr all_routers() { return from_groups(0xff02, 0, 0, 0, 0, 0, 0, 2); }
+  /// The all-MLDv2-capable-routers group ff02::16, where MLDv2 reports go (RFC 3810 §5.2.14).
+  static constexpr Ipv6Addr all_mldv2_routers() {
+    return from_groups(0xff02, 0, 0, 0, 0, 0, 0, 0x16);
+  }
+  /// The IPv4-mapped address \::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
+  static Ipv6Addr from_v4(Ipv4Addr v4);
+  /// A 64-bit prefix (the first 8 octets of `prefix`) followed by an interface identifier.
+  static Ipv6Addr from_prefix_and_iid(const Ipv6Addr& prefix,
+                                      const std::array<std::uint8_t, 8>& iid);
+  /// The link-local address: fe80::/64 and the modified EUI-64 identifier of `mac`.
+  static Ipv6Addr link_local_from_mac(MacAddr mac);
+
+  /// The 16-bit group `i` (0..7) in host order.
+  std::uint16_t group(std::size_t i) const {
+    return static_cast<std::uint16_t>((octets[2 * i] << 8) | octets[2 * i + 1]);
+  }
+  /// The unspecified address ::.
+  bool is_unspecified() const { return *this == unspecified(); }
+  bool is_loopback() const { return *this == loopback(); }  ///< ::1
+  bool is_multicast() const { return octets[0] == 0xff; }   ///< ff00::/8
+  /// Unicast link-local: fe80::/10.
+  bool is_link_local() const { return octets[0] == 0xfe && (octets[1] & 0xc0) == 0x80; }
+  /// Unique local: fc00::/7 (RFC 4193).
+  bool is_unique_local() const { return (octets[0] & 0xfe) == 0xfc; }
+  /// IPv4-mapped: \::ffff:0:0/96.
+  bool is_v4_mapped() const;
+  /// A solicited-node group: ff02::1:ff00:0/104 (RFC 4291 §2.7.1).
+  bool is_solicited_node() const;
+  /// A multicast address's scope (the low 4 bits of octet 1: 1 interface, 2 link, 5 site,
+  /// 8 organization, e global); 0 for a unicast address.
+  std::uint8_t multicast_scope() const { return is_multicast() ? octets[1] & 0x0f : 0; }
+  /// The IPv4 address inside an IPv4-mapped address; nullopt for any other address.
+  std::optional<Ipv4Addr> to_v4() const;
+  /// The solicited-node multicast group of this address: ff02::1:ff00:0 with its low
+  /// 24 bits (RFC 4291 §2.7.1).
+  Ipv6Addr solicited_node() const;
+  /// The Ethernet group address a multicast packet to this address goes to: 33:33 and
+  /// the low 32 bits (RFC 2464 §7).
+  MacAddr multicast_mac() const;
+
+  /// The 16 bytes at `off` (no bounds check).
+  static Ipv6Addr load(Bytes b, std::size_t off);
+  /// Writes the 16 bytes at `off`.
+  void store(MutBytes b, std::size_t off) const;
+  /// Text form per RFC 4291 §2.2: eight groups of 1..4 hex digits (either case), at
+  /// most one "::" standing for one or more zero groups, and optionally a strict dotted
+  /// quad as the last 32 bits. No zone index, no brackets, no prefix; nullopt otherwise.
+  static std::optional<Ipv6Addr> parse(std::string_view text);
+  /// The canonical text form of RFC 5952: lower case, no leading zeros, the longest run
+  /// of two or more zero groups as "::" (the first on a tie), \::ffff:a.b.c.d for an
+  /// IPv4-mapped address.
+  std::string to_string() const;
+  auto operator<=>(const Ipv6Addr&) const = default;  ///< octet by octet (numeric order)
+};
+
+/// The modified EUI-64 interface identifier of an Ethernet address: ff:fe in the middle
+/// and the universal/local bit inverted (RFC 4291 §2.5.1 and Appendix A).
+std::array<std::uint8_t, 8> modified_eui64(MacAddr mac);
+
+/// An IPv6 address with a prefix length: fd00:77::1/64.
+struct Ipv6Cidr {
+  Ipv6Addr addr;                  ///< the address itself (not necessarily the network's)
+  std::uint8_t prefix_len = 128;  ///< 0..128
+
+  /// "fd00::1/64": an address as Ipv6Addr::parse takes it and a decimal prefix length of
+  /// 0..128 without leading zeros; nullopt otherwise (a prefix is required).
+  static std::optional<Ipv6Cidr> parse(std::string_view text);
+  /// True if the first prefix_len bits of `a` are those of addr.
+  bool contains(const Ipv6Addr& a) const;
+  /// The address with the bits after the prefix cleared.
+  Ipv6Addr network() const;
+  std::string to_string() const;                     ///< "fd00::1/64" (canonical address)
+  bool operator==(const Ipv6Cidr&) const = default;  ///< address and prefix length
 };
 
 }  // namespace synack::wire

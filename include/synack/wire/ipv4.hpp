@@ -55,11 +55,29 @@ struct Ipv4Repr {
 /// The IPv4 pseudo-header sum used by UDP and TCP checksums (RFC 9293 §3.1).
 std::uint64_t pseudo_header_partial(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,
                                     std::uint16_t length);
+/// The IPv6 pseudo-header sum (RFC 8200 §8.1): both addresses, the 32-bit upper-layer
+/// length and the next header, unfolded.
+std::uint64_t pseudo_header_partial(const Ipv6Addr& src, const Ipv6Addr& dst,
+                                    std::uint8_t next_header, std::uint32_t length);
 
-/// Source and destination of an IPv4 packet, for transport checksums.
+/// Source and destination of an IPv4 or IPv6 packet, for transport checksums: the
+/// parts of the pseudo-header that do not depend on the segment. `PseudoHeader{src, dst}`
+/// with two Ipv4Addr is the IPv4 one (RFC 9293 §3.1); PseudoHeader::ipv6 makes the IPv6
+/// one (RFC 8200 §8.1: 32-bit upper-layer length, next header), which keeps only the sum
+/// of the two addresses, so passing it by value stays as cheap as the IPv4 one.
 struct PseudoHeader {
-  Ipv4Addr src;
-  Ipv4Addr dst;
+  Ipv4Addr src;  ///< IPv4 source (0.0.0.0 in an IPv6 pseudo-header)
+  Ipv4Addr dst;  ///< IPv4 destination (0.0.0.0 in an IPv6 pseudo-header)
+  /// IPv6: the unfolded sum of the 16-bit words of both addresses (at most 16 * 0xffff).
+  std::uint32_t v6_addr_sum = 0;
+  bool is_ipv6 = false;  ///< an IPv6 pseudo-header (UDP: a zero checksum is then invalid)
+
+  /// The IPv6 pseudo-header of a packet from `src` to `dst`.
+  static PseudoHeader ipv6(const Ipv6Addr& src, const Ipv6Addr& dst) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < 8; ++i) sum += src.group(i) + dst.group(i);
+    return {{}, {}, sum, true};
+  }
 };
 
 /// Whether a parser verifies the transport checksum. Skip only when the link vouched
