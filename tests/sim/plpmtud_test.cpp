@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "synack/api/socket.hpp"
+#include "bulk_transfer.hpp"
 #include "two_hosts.hpp"
 
 namespace synack::test {
@@ -38,10 +38,12 @@ struct Wire {
 
 // A sends `bytes` to B over a link whose hop drops packets over `hop_mtu` bytes (0: no
 // such hop) both ways. A uses `mode`; B the defaults.
-class Transfer {
+class Transfer : public WithNet, public BulkTransfer {
  public:
   Transfer(std::size_t hop_mtu, tcp::MtuProbing mode, std::size_t bytes)
-      : hop_(hop_mtu), net(5, link_cfg(hop_mtu), link_cfg(hop_mtu), cfg(mode), cfg(mode)) {
+      : WithNet(5, link_cfg(hop_mtu), link_cfg(hop_mtu), cfg(mode), cfg(mode)),
+        BulkTransfer(net, kPort, bytes, 13, 5),
+        hop_(hop_mtu) {
     net.on_send = [this](link::End from, Bytes f, Instant) {
       if (from != link::End::A) return;
       if (const std::size_t n = data_packet_len(f)) {
@@ -53,14 +55,6 @@ class Transfer {
       if (to == link::End::B)
         w.largest_delivered = std::max(w.largest_delivered, data_packet_len(f));
     };
-    auto l = api::TcpListener::listen(net.b.stack, kPort, 4);
-    EXPECT_TRUE(l.ok());
-    listener.emplace(std::move(*l));
-    auto c = api::TcpStream::connect(net.a.stack, net.b.addr, kPort, net.now);
-    EXPECT_TRUE(c.ok());
-    client.emplace(std::move(*c));
-    data.resize(bytes);
-    for (std::size_t i = 0; i < bytes; ++i) data[i] = std::byte(i * 13 + 5);
   }
 
   static link::DirectionConfig link_cfg(std::size_t mtu) {
@@ -75,51 +69,8 @@ class Transfer {
     return c;
   }
 
-  // Until B has every byte and A has it all acknowledged, or `limit` of virtual time.
-  bool run(Duration limit) {
-    const Instant end = net.now + limit;
-    for (;;) {
-      pump();
-      if (done()) return true;
-      net.transmit();
-      const auto next = net.next_deadline();
-      if (!next || *next > end) return false;
-      net.run_until(std::max(*next, net.now));
-    }
-  }
-
-  void pump() {
-    if (!server) {
-      auto s = listener->accept(net.now);
-      if (s.ok()) server.emplace(std::move(*s));
-    }
-    while (sent < data.size()) {
-      auto n = client->send(Bytes(data).subspan(sent), net.now);
-      if (!n.ok() || *n == 0) break;
-      sent += *n;
-    }
-    if (!server) return;
-    std::vector<std::byte> buf(64 * 1024);
-    for (;;) {
-      auto n = server->receive(buf, net.now);
-      if (!n.ok() || *n == 0) break;
-      for (std::size_t i = 0; i < *n; ++i) ASSERT_EQ(buf[i], data[received + i]);
-      received += *n;
-    }
-  }
-
-  bool done() const {
-    auto i = client->info(net.now);
-    return received == data.size() && i && i->unacked == 0;
-  }
-
   std::size_t hop_;
-  TwoHosts net;
   Wire w;
-  std::optional<api::TcpListener> listener;
-  std::optional<api::TcpStream> client, server;
-  std::vector<std::byte> data;
-  std::size_t sent = 0, received = 0;
 };
 
 // The default (MtuProbing::BlackHole): full-sized segments vanish at the hop; after R1

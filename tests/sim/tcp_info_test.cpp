@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bulk_transfer.hpp"
 #include "conn_table.hpp"
 #include "synack/tcp/info.hpp"
 #include "two_hosts.hpp"
@@ -58,11 +59,11 @@ struct Watch {
 // A connection from A to B over a link of kDelay each way; A writes kBytes, B reads
 // them. `drop_nth` / `dup_nth` (1-based, 0: none): the n-th original data segment from
 // A is dropped / delivered twice.
-class Transfer {
+class Transfer : public WithNet, public BulkTransfer {
  public:
   Transfer(std::uint32_t drop_nth, std::uint32_t dup_nth, const stack::StackConfig& cfg_a = {},
            const stack::StackConfig& cfg_b = {})
-      : net(11, link_cfg(), link_cfg(), cfg_a, cfg_b) {
+      : WithNet(11, link_cfg(), link_cfg(), cfg_a, cfg_b), BulkTransfer(net, kPort, kBytes, 7, 3) {
     net.on_send = [this](link::End from, Bytes f, Instant) {
       if (from == link::End::A && tcp_of(f)) ++w.tcp_from_a;
     };
@@ -94,14 +95,6 @@ class Transfer {
       }
       return 1;
     };
-    auto l = api::TcpListener::listen(net.b.stack, kPort, 4);
-    EXPECT_TRUE(l.ok());
-    listener.emplace(std::move(*l));
-    auto c = api::TcpStream::connect(net.a.stack, net.b.addr, kPort, net.now);
-    EXPECT_TRUE(c.ok());
-    client.emplace(std::move(*c));
-    data.resize(kBytes);
-    for (std::size_t i = 0; i < kBytes; ++i) data[i] = std::byte(i * 7 + 3);
   }
 
   static link::DirectionConfig link_cfg() {
@@ -110,52 +103,12 @@ class Transfer {
     return d;
   }
 
-  // Runs until B has read every byte and A has all of it acknowledged (or, given
-  // `until`, until that holds), one instant at a time: the application reads and writes
-  // after every step, and `until` sees every moment something happened.
+  // At most 30 s of virtual time.
   bool run(const std::function<bool()>& until = {}) {
-    const Instant end = net.now + std::chrono::seconds(30);
-    for (;;) {
-      pump();
-      if (until ? until() : done()) return true;
-      net.transmit();  // what the application's calls queued, so that its arrival counts
-      const auto next = net.next_deadline();
-      if (!next || *next > end) return false;
-      net.run_until(std::max(*next, net.now));
-    }
+    return BulkTransfer::run(std::chrono::seconds(30), until);
   }
 
-  void pump() {
-    if (!server) {
-      auto s = listener->accept(net.now);
-      if (s.ok()) server.emplace(std::move(*s));
-    }
-    while (sent < kBytes) {
-      auto n = client->send(Bytes(data).subspan(sent), net.now);
-      if (!n.ok() || *n == 0) break;
-      sent += *n;
-    }
-    if (!server) return;
-    std::vector<std::byte> buf(64 * 1024);
-    for (;;) {
-      auto n = server->receive(buf, net.now);
-      if (!n.ok() || *n == 0) break;
-      for (std::size_t i = 0; i < *n; ++i) EXPECT_EQ(buf[i], data[received + i]);
-      received += *n;
-    }
-  }
-
-  bool done() const {
-    auto i = client->info(net.now);
-    return received == kBytes && i && i->unacked == 0;
-  }
-
-  TwoHosts net;
   Watch w;
-  std::optional<api::TcpListener> listener;
-  std::optional<api::TcpStream> client, server;
-  std::vector<std::byte> data;
-  std::size_t sent = 0, received = 0;
 };
 
 // RTT bounds from the configuration: the path's round trip at least, plus the

@@ -1,9 +1,8 @@
-// IPv6 frames captured from the Linux kernel by tests/vectors/capture6.sh (namespaces A,
+// IPv6 frames captured from the Linux kernel by tests/vectors/ipv6/capture6.sh (namespaces A,
 // B (router + radvd) and C over veth, offloads off; tcpdump on A's interface). The
 // expected values below were read from `tcpdump -r tests/vectors/ipv6/kernel6.pcap -n -e -vv`
 // and `tshark -V` / `tshark -T fields -e icmpv6.checksum ...`, not from our code.
 // Re-running capture6.sh produces new MACs, nonces, ids and ports: update them here.
-#include <pcap/pcap.h>
 
 #include <gtest/gtest.h>
 
@@ -31,24 +30,7 @@ const Ipv6Addr kLlA = *Ipv6Addr::parse("fe80::9cc8:5cff:fe2e:931c");
 const Ipv6Addr kLlB = *Ipv6Addr::parse("fe80::18a8:ceff:fe1a:15f8");
 
 std::vector<ByteVec> load_frames() {
-  std::string path = std::string(SYNACK_SOURCE_DIR) + "/tests/vectors/ipv6/kernel6.pcap";
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_open_offline(path.c_str(), err);
-  if (p == nullptr) {
-    ADD_FAILURE() << "cannot open " << path << ": " << err;
-    return {};
-  }
-  EXPECT_EQ(pcap_datalink(p), DLT_EN10MB);
-  std::vector<ByteVec> frames;
-  pcap_pkthdr* h;
-  const u_char* data;
-  while (pcap_next_ex(p, &h, &data) == 1) {
-    EXPECT_EQ(h->caplen, h->len);
-    const auto* b = reinterpret_cast<const std::byte*>(data);
-    frames.emplace_back(b, b + h->caplen);
-  }
-  pcap_close(p);
-  return frames;
+  return test::load_vector_frames("ipv6/kernel6.pcap");
 }
 
 std::string str(Bytes b) {

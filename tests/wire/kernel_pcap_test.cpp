@@ -2,7 +2,6 @@
 // namespaces over veth, offloads off). The expected values below were read from
 // `tcpdump -r tests/vectors/kernel.pcap -n -e -vv` and `tshark`, not from our code.
 // Re-running capture.sh produces new ports/sequence numbers: update them here.
-#include <pcap/pcap.h>
 
 #include <gtest/gtest.h>
 
@@ -28,24 +27,7 @@ const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 77, 0, 1);
 const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 77, 0, 2);
 
 std::vector<ByteVec> load_frames() {
-  std::string path = std::string(SYNACK_SOURCE_DIR) + "/tests/vectors/kernel.pcap";
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_open_offline(path.c_str(), err);
-  if (p == nullptr) {
-    ADD_FAILURE() << "cannot open " << path << ": " << err;
-    return {};
-  }
-  EXPECT_EQ(pcap_datalink(p), DLT_EN10MB);
-  std::vector<ByteVec> frames;
-  pcap_pkthdr* h;
-  const u_char* data;
-  while (pcap_next_ex(p, &h, &data) == 1) {
-    EXPECT_EQ(h->caplen, h->len);  // captured whole (-s 0)
-    const auto* b = reinterpret_cast<const std::byte*>(data);
-    frames.emplace_back(b, b + h->caplen);
-  }
-  pcap_close(p);
-  return frames;
+  return test::load_vector_frames("kernel.pcap");
 }
 
 class KernelPcap : public ::testing::Test {

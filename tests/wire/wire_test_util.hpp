@@ -1,14 +1,43 @@
 // Helpers shared by the wire-layer tests.
 #pragma once
 
+#include <pcap/pcap.h>
+
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "synack/base/bytes.hpp"
 #include "synack/base/checksum.hpp"
 
 namespace synack::wire::test {
+
+// Every frame of an Ethernet capture under tests/vectors (e.g. "kernel.pcap"), each
+// captured whole (-s 0); a failure (and nothing) if it cannot be read.
+inline std::vector<ByteVec> load_vector_frames(const std::string& name) {
+  const std::string path = std::string(SYNACK_SOURCE_DIR) + "/tests/vectors/" + name;
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* p = pcap_open_offline(path.c_str(), err);
+  if (p == nullptr) {
+    ADD_FAILURE() << "cannot open " << path << ": " << err;
+    return {};
+  }
+  EXPECT_EQ(pcap_datalink(p), DLT_EN10MB);
+  std::vector<ByteVec> frames;
+  pcap_pkthdr* h;
+  const u_char* data;
+  while (pcap_next_ex(p, &h, &data) == 1) {
+    EXPECT_EQ(h->caplen, h->len);
+    const auto* b = reinterpret_cast<const std::byte*>(data);
+    frames.emplace_back(b, b + h->caplen);
+  }
+  pcap_close(p);
+  return frames;
+}
 
 // "45 00 00 54" or "45000054" -> bytes; whitespace ignored.
 inline ByteVec hex(std::string_view s) {
