@@ -31,9 +31,12 @@ if grep -q -- "-I$(cd "$here/../.." && pwd)/include" "$tmp/cm/build.ninja"; then
 fi
 "$tmp/cm/echo_static" | tee "$tmp/out1"
 LD_LIBRARY_PATH="$prefix/lib" "$tmp/cm/echo_shared" | tee "$tmp/out2"
-# The shared build really loads libsynack.so from the prefix.
-LD_LIBRARY_PATH="$prefix/lib" ldd "$tmp/cm/echo_shared" | grep -q "$prefix/lib/$soname" ||
-  { echo "FAIL: echo_shared does not load $soname from the prefix"; exit 1; }
+# The shared build really loads libsynack.so from the prefix. (ldd's output is taken
+# whole first: `ldd | grep -q` under pipefail fails whenever grep quits before ldd has
+# written its last line and ldd dies of SIGPIPE, as it did once in CI.)
+libs=$(LD_LIBRARY_PATH="$prefix/lib" ldd "$tmp/cm/echo_shared")
+grep -q "$prefix/lib/$soname" <<<"$libs" ||
+  { echo "FAIL: echo_shared does not load $soname from the prefix:"; echo "$libs"; exit 1; }
 
 # 2. pkg-config, a plain compiler command line.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
