@@ -50,6 +50,8 @@ void Tcb::plpmtud_start(std::uint16_t low, Instant now) {
 }
 
 void Tcb::plpmtud_on_rto(Instant now) {
+  // A timeout is a real problem: no undo for a probe lost before it.
+  if (extra_) extra_->plpmtud_undo_ = false;
   if (ctx_.config.mtu_probing == MtuProbing::Off || rto_count_ < ctx_.config.r1_retransmissions)
     return;
   const auto base = static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + kHeaders);
@@ -62,13 +64,11 @@ void Tcb::plpmtud_on_rto(Instant now) {
   } else {
     // Still nothing gets through: halve, down to the floor.
     const std::uint16_t floor = std::min(kFloorMtu, path_mtu_);
-    const auto half = static_cast<std::uint16_t>(x.plpmtud_low_ / 2);
     if (x.plpmtud_low_ <= floor) return;
-    x.plpmtud_low_ = std::max(half, floor);
+    x.plpmtud_low_ = std::max(static_cast<std::uint16_t>(x.plpmtud_low_ / 2), floor);
     x.plpmtud_probe_ = 0;
     set_eff_mss();
   }
-  x.plpmtud_high_ = std::min(x.plpmtud_high_, path_mtu_);
   ++x.counts.mtu_black_holes;
 }
 

@@ -111,8 +111,6 @@ void Tcb::on_rto(Instant now) {
     }
     cc_.on_rto(flight(), now);
     // RFC 4821 §7.3: timeouts in a row may be a black hole (segments cut smaller).
-    // A timeout is a real problem: no undo for a probe lost before it.
-    if (extra_) extra_->plpmtud_undo_ = false;
     plpmtud_on_rto(now);
   }
   rtt_.backoff();
