@@ -225,13 +225,10 @@ void Stack::send_fragments(Outgoing out, std::uint8_t protocol, std::uint8_t ttl
     ip.dscp_ecn = dscp_ecn;
     ip.ident = ident;
     ip.dont_fragment = false;
+    ip.more_fragments = more;
+    ip.fragment_offset = static_cast<std::uint16_t>(off / 8);
     ip.payload = Bytes(frame).subspan(kTransportOffset);
-    MutBytes header = MutBytes(frame).subspan(kEthHeaderLen, kIpHeaderLen);
     ip.emit(MutBytes(frame).subspan(kEthHeaderLen));
-    // Ipv4Repr writes no fragment fields: MF and the offset (8-byte units) go in here.
-    store_be16(header, 6, static_cast<std::uint16_t>((more ? 0x2000 : 0) | (off / 8)));
-    store_be16(header, 10, 0);
-    store_be16(header, 10, internet_checksum(header));
     ++stats_.ip_tx;
     ++stats_.ip_tx_fragments;
     transmit(out.route, std::move(frame), TxMeta{}, now);

@@ -53,7 +53,10 @@ std::size_t Ipv4Repr::emit(MutBytes out) const {
   store_u8(out, 1, dscp_ecn);
   store_be16(out, 2, static_cast<std::uint16_t>(total));
   store_be16(out, 4, ident);
-  store_be16(out, 6, dont_fragment ? kFlagDf : 0);
+  store_be16(
+      out, 6,
+      static_cast<std::uint16_t>((dont_fragment ? kFlagDf : 0) | (more_fragments ? kFlagMf : 0) |
+                                 (fragment_offset & kOffsetMask)));
   store_u8(out, 8, ttl);
   store_u8(out, 9, protocol);
   store_be16(out, 10, 0);

@@ -26,6 +26,7 @@ constexpr std::uint8_t with_ecn(std::uint8_t dscp_ecn, Ecn e) {
 }
 
 /// IPv4 header (RFC 791). Options are skipped on parse (kept as a view) and never emitted.
+/// The fragment fields (DF, MF, offset) are parsed and emitted.
 struct Ipv4Repr {
   static constexpr std::size_t kMinHeaderLen = 20;
   Ipv4Addr src;
@@ -35,8 +36,8 @@ struct Ipv4Repr {
   std::uint8_t dscp_ecn = 0;  ///< the old TOS byte
   std::uint16_t ident = 0;
   bool dont_fragment = true;
-  bool more_fragments = false;             ///< parse only
-  std::uint16_t fragment_offset = 0;       ///< in 8-byte units; parse only
+  bool more_fragments = false;             ///< MF: more fragments follow
+  std::uint16_t fragment_offset = 0;       ///< in 8-byte units (13 bits)
   std::size_t header_len = kMinHeaderLen;  ///< parse: IHL*4; emit always writes 20
   Bytes options;                           ///< parse only: the raw option bytes, skipped
   Bytes payload;                           ///< exactly total_length - header_len bytes
