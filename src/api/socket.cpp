@@ -161,7 +161,7 @@ Status<CloseError> TcpListener::close(Instant now) {
 namespace {
 
 // Active OPEN with the stack's default options (opts == nullptr) or with *opts.
-Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::Ipv4Addr remote,
+Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::IpAddr remote,
                                               std::uint16_t port, Instant now,
                                               const SocketOptions* opts, Bytes data = {}) {
   // RFC 9293 MUST-46: "reject as an error a local OPEN call for an invalid remote
@@ -170,10 +170,12 @@ Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::Ipv4Add
     return Err{ConnectError::InvalidAddress};
   stack.on_timer(now);
   // MUST-44: the source address comes from the IP layer's route to the remote.
-  auto route = stack.route(remote);
-  if (!route) return Err{ConnectError::NoRoute};
-  if (route->link_broadcast) return Err{ConnectError::InvalidAddress};  // a subnet broadcast
-  const tcp::Endpoint local{route->src, 0};                             // port 0: an ephemeral port
+  auto src = stack.source_address(remote);
+  if (!src) {
+    return Err{src.error() == stack::SendError::NoRoute ? ConnectError::NoRoute
+                                                        : ConnectError::InvalidAddress};
+  }
+  const tcp::Endpoint local{*src, 0};  // port 0: an ephemeral port
   const tcp::Endpoint peer{remote, port};
   auto id = opts ? stack.tcp().connect(local, peer, now, *opts, data)
                  : stack.tcp().connect(local, peer, now);
@@ -184,20 +186,20 @@ Result<tcp::ConnId, ConnectError> open_active(stack::Stack& stack, wire::Ipv4Add
 
 }  // namespace
 
-Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ipv4Addr remote,
+Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::IpAddr remote,
                                                    std::uint16_t port, Instant now) {
   auto id = open_active(stack, remote, port, now, nullptr);
   if (!id) return Err{id.error()};
   return TcpStream(stack, *id);
 }
 
-Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ipv4Addr remote,
+Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::IpAddr remote,
                                                    std::uint16_t port, Instant now,
                                                    const SocketOptions& opts) {
   return connect(stack, remote, port, now, opts, Bytes{});
 }
 
-Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::Ipv4Addr remote,
+Result<TcpStream, ConnectError> TcpStream::connect(stack::Stack& stack, wire::IpAddr remote,
                                                    std::uint16_t port, Instant now,
                                                    const SocketOptions& opts, Bytes data) {
   auto id = open_active(stack, remote, port, now, &opts, data);

@@ -81,6 +81,18 @@ bool Stack::is_local_address(wire::Ipv4Addr a) const {
                      [a](const Interface& i) { return i.cidr.addr == a; });
 }
 
+bool Stack::is_local_address(const wire::IpAddr& a) const {
+  return a.is_v4() && is_local_address(a.v4());
+}
+
+Result<wire::IpAddr, SendError> Stack::source_address(const wire::IpAddr& remote) const {
+  if (!remote.is_v4()) return Err{SendError::NoRoute};
+  auto r = route(remote.v4());
+  if (!r) return Err{SendError::NoRoute};
+  if (r->link_broadcast) return Err{SendError::InvalidDestination};  // a subnet broadcast
+  return wire::IpAddr(r->src);
+}
+
 std::optional<Route> Stack::route(wire::Ipv4Addr dst, wire::Ipv4Addr src_hint) const {
   if (dst.is_unspecified() || dst.is_multicast() || ifaces_.empty()) return std::nullopt;
   if (dst.is_broadcast()) {
@@ -482,9 +494,14 @@ void Stack::drain_tcp(Instant now) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
     static_assert(tcp::kSegmentHeadroom == kTransportOffset);
+    if (!seg->dst.is_v4() || !seg->src.is_v4()) {
+      // IPv6 output is not wired yet: counted as a transmit drop.
+      ++stats_.tcp_tx_dropped;
+      continue;
+    }
     const std::uint16_t gso_size = seg->gso_size;
-    auto out = is_local_address(seg->src)
-                   ? prepare(seg->src, seg->dst, std::move(seg->buffer), gso_size != 0)
+    auto out = is_local_address(seg->src.v4())
+                   ? prepare(seg->src.v4(), seg->dst.v4(), std::move(seg->buffer), gso_size != 0)
                    : Result<Outgoing, SendError>(Err{SendError::NoRoute});
     if (!out) {
       ++stats_.tcp_tx_dropped;
@@ -515,7 +532,8 @@ void Stack::on_negative_advice(const tcp::NegativeAdvice& a, Instant now) {
   // a sign the first hop may be dead; we stop trusting its link-layer address, so the
   // next retransmission re-resolves it with ARP (and waits for the answer).
   ++stats_.tcp_negative_advice;
-  auto r = route(a.remote.addr, a.local.addr);
+  if (!a.remote.addr.is_v4()) return;
+  auto r = route(a.remote.addr.v4(), a.local.addr.v4());
   if (!r || r->link_broadcast || is_local_address(r->next_hop)) return;
   if (neighbors_.mark_stale(NeighborKey{r->iface, r->next_hop}, now)) ++stats_.arp_marked_stale;
 }

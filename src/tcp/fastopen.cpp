@@ -43,25 +43,25 @@ void TfoServerKeys::rotate_if_due(Instant now) {
   ++rotations_;
 }
 
-TfoCookie TfoServerKeys::cookie_under(const Key& key, wire::Ipv4Addr client) {
+TfoCookie TfoServerKeys::cookie_under(const Key& key, wire::IpAddr client) {
   // RFC 7413 §4.1.2: "The cookie SHOULD be a MAC tag of the client's IP address
   // under a secret key" (the example is AES_128; SipHash-2-4 is Linux's since 5.x).
-  std::array<unsigned char, 4> in{};
-  for (std::size_t i = 0; i < 4; ++i)
-    in[i] = static_cast<unsigned char>(client.value >> (24 - 8 * i));
+  // The address as on the wire: 4 bytes for IPv4, 16 for IPv6.
+  const Bytes in = client.wire_bytes();
   static_assert(crypto_shorthash_BYTES == kCookieLen);
   TfoCookie c;
-  crypto_shorthash(c.bytes.data(), in.data(), in.size(), key.data());
+  crypto_shorthash(c.bytes.data(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                   key.data());
   c.len = kCookieLen;
   return c;
 }
 
-TfoCookie TfoServerKeys::make(wire::Ipv4Addr client, Instant now) {
+TfoCookie TfoServerKeys::make(wire::IpAddr client, Instant now) {
   rotate_if_due(now);
   return cookie_under(current_, client);
 }
 
-bool TfoServerKeys::valid(wire::Ipv4Addr client, const TfoCookie& cookie, Instant now) {
+bool TfoServerKeys::valid(wire::IpAddr client, const TfoCookie& cookie, Instant now) {
   rotate_if_due(now);
   if (cookie.len != kCookieLen) return false;
   // Compared in constant time: the cookie is a MAC.
@@ -73,48 +73,48 @@ bool TfoServerKeys::valid(wire::Ipv4Addr client, const TfoCookie& cookie, Instan
 }
 
 // ----------------------------------------------------------------- client cache
-const TfoCookieCache::Entry* TfoCookieCache::find(wire::Ipv4Addr server) const {
-  auto it = map_.find(server.value);
+const TfoCookieCache::Entry* TfoCookieCache::find(wire::IpAddr server) const {
+  auto it = map_.find(server);
   return it == map_.end() ? nullptr : &it->second.entry;
 }
 
-bool TfoCookieCache::held_off(wire::Ipv4Addr server, Instant now) const {
+bool TfoCookieCache::held_off(wire::IpAddr server, Instant now) const {
   const Entry* e = find(server);
   if (!e || e->syn_losses == 0) return false;
   const std::uint32_t shift = std::min<std::uint32_t>(e->syn_losses - 1, 6);
   return now - e->last_loss < holdoff_ * (std::int64_t{1} << shift);
 }
 
-TfoCookieCache::Entry& TfoCookieCache::touch(wire::Ipv4Addr server) {
-  auto it = map_.find(server.value);
+TfoCookieCache::Entry& TfoCookieCache::touch(wire::IpAddr server) {
+  auto it = map_.find(server);
   if (it != map_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.pos);
     return it->second.entry;
   }
   if (capacity_ > 0 && map_.size() >= capacity_) {
-    map_.erase(lru_.back().value);
+    map_.erase(lru_.back());
     lru_.pop_back();
   }
   lru_.push_front(server);
-  return map_.emplace(server.value, Slot{Entry{}, lru_.begin()}).first->second.entry;
+  return map_.emplace(server, Slot{Entry{}, lru_.begin()}).first->second.entry;
 }
 
-void TfoCookieCache::store(wire::Ipv4Addr server, const TfoCookie& cookie, std::uint16_t mss) {
+void TfoCookieCache::store(wire::IpAddr server, const TfoCookie& cookie, std::uint16_t mss) {
   if (capacity_ == 0 || cookie.len < 4) return;
   Entry& e = touch(server);
   e.cookie = cookie;
   if (mss != 0) e.mss = mss;
 }
 
-void TfoCookieCache::note_syn_loss(wire::Ipv4Addr server, Instant now) {
+void TfoCookieCache::note_syn_loss(wire::IpAddr server, Instant now) {
   if (capacity_ == 0) return;
   Entry& e = touch(server);
   ++e.syn_losses;
   e.last_loss = now;
 }
 
-void TfoCookieCache::note_success(wire::Ipv4Addr server) {
-  auto it = map_.find(server.value);
+void TfoCookieCache::note_success(wire::IpAddr server) {
+  auto it = map_.find(server);
   if (it != map_.end()) it->second.entry.syn_losses = 0;
 }
 

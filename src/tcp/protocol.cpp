@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "keyed_hash.hpp"
 #include "synack/tcp/tcb.hpp"
 
 namespace synack::tcp {
@@ -13,7 +14,7 @@ namespace synack::tcp {
 namespace {
 using wire::TcpFlags;
 
-bool bad_remote(wire::Ipv4Addr a) {
+bool bad_remote(const wire::IpAddr& a) {
   return a.is_unspecified() || a.is_broadcast() || a.is_multicast();
 }
 }  // namespace
@@ -43,12 +44,13 @@ TcpProtocol::Conn* TcpProtocol::thaw(ConnId id) {
   if (f == frozen_.end()) return nullptr;
   SocketOptions opts = config_.defaults;
   opts.dscp = f->second.dscp;
-  auto c =
-      std::make_unique<Conn>(*ctx_, id, f->second.local, f->second.remote, shared_options(opts));
+  auto c = std::make_unique<Conn>(*ctx_, id, f->second.tuple.local, f->second.tuple.remote,
+                                  shared_options(opts));
   c->tcb.thaw(f->second);
   c->released = true;
   c->time_wait = true;
   c->scheduled = f->second.expires;
+  repoint(c->tcb.tuple(), id);
   frozen_.erase(f);
   Conn* raw = c.get();
   conns_.emplace(id, std::move(c));
@@ -58,9 +60,18 @@ TcpProtocol::Conn* TcpProtocol::thaw(ConnId id) {
 
 void TcpProtocol::freeze(ConnId id) {
   auto it = conns_.find(id);
-  frozen_.emplace(id, it->second->tcb.freeze());
+  const auto f = frozen_.emplace(id, it->second->tcb.freeze()).first;
+  repoint(f->second.tuple, id);
   conns_.erase(it);
   ++stats_.time_wait_frozen;
+}
+
+void TcpProtocol::repoint(const Tuple& now_at, ConnId id) {
+  // Found through the old address, which is still valid: the tuples are equal.
+  auto it = by_tuple_.find(now_at);
+  if (it == by_tuple_.end() || it->second != id) return;
+  by_tuple_.erase(it);
+  by_tuple_.emplace(&now_at, id);
 }
 const Tcb* TcpProtocol::find(ConnId id) const {
   auto it = conns_.find(id);
@@ -87,30 +98,27 @@ SeqNum TcpProtocol::choose_isn(const Tuple& t, Instant now) {
   // RFC 6528 §3 (MUST-8): "ISN = M + F(localip, localport, remoteip, remoteport,
   // secretkey)" where "M is the 4 microsecond timer" and F is a keyed hash
   // (SipHash-2-4 via libsodium's crypto_shorthash).
-  std::array<std::byte, 12> in{};
-  t.local.addr.store(in, 0);
-  store_be16(in, 4, t.local.port);
-  t.remote.addr.store(in, 6);
-  store_be16(in, 10, t.remote.port);
-  unsigned char h[crypto_shorthash_BYTES];
-  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(),
-                   isn_key_.data());
+  const auto h = KeyedHashInput()
+                     .add(t.local.addr)
+                     .add16(t.local.port)
+                     .add(t.remote.addr)
+                     .add16(t.remote.port)
+                     .hash(isn_key_.data());
   std::uint32_t f = 0;
   for (int i = 0; i < 4; ++i) f |= std::uint32_t{h[i]} << (8 * i);
   const auto m = static_cast<std::uint32_t>(now.nanos() / 4000);
   return SeqNum(m + f);
 }
 
-std::pair<std::uint32_t, std::size_t> TcpProtocol::port_offset_and_bucket(wire::Ipv4Addr local,
+std::pair<std::uint32_t, std::size_t> TcpProtocol::port_offset_and_bucket(const wire::IpAddr& local,
                                                                           Endpoint remote) const {
   // Keyed with the ISN secret; the leading 'P' keeps this input apart from ISN ones.
-  std::array<std::byte, 11> in{std::byte{'P'}};
-  local.store(in, 1);
-  remote.addr.store(in, 5);
-  store_be16(in, 9, remote.port);
-  unsigned char h[crypto_shorthash_BYTES];
-  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(),
-                   isn_key_.data());
+  const auto h = KeyedHashInput()
+                     .add(std::byte{'P'})
+                     .add(local)
+                     .add(remote.addr)
+                     .add16(remote.port)
+                     .hash(isn_key_.data());
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= std::uint64_t{h[i]} << (8 * i);
   return {static_cast<std::uint32_t>(v), static_cast<std::size_t>(v >> 32) % port_table_.size()};
@@ -126,16 +134,12 @@ void TcpProtocol::count_ephemeral(const Tuple& t, int delta) {
   }
 }
 
-std::uint32_t TcpProtocol::ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const {
+std::uint32_t TcpProtocol::ts_offset(const wire::IpAddr& local, const wire::IpAddr& remote) const {
   // RFC 7323 §5.4: "a random offset" per connection keeps TSval from revealing the
   // clock (uptime, §7.1). Keyed by the address pair, as Linux does: connections
   // between the same two hosts share one clock, so PAWS holds across incarnations
   // (a TIME-WAIT reopen sees a newer TSval).
-  std::array<std::byte, 8> in{};
-  local.store(in, 0);
-  remote.store(in, 4);
-  unsigned char h[crypto_shorthash_BYTES];
-  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), in.size(), ts_key_.data());
+  const auto h = KeyedHashInput().add(local).add(remote).hash(ts_key_.data());
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= std::uint32_t{h[i]} << (8 * i);
   return v;
@@ -227,13 +231,22 @@ void TcpProtocol::reply_reset(const SegmentIn& in) {
 }
 
 std::optional<ListenerId> TcpProtocol::find_listener(Endpoint local) const {
-  std::optional<ListenerId> wildcard;
+  // The listener on the address itself, else one on the unspecified address of its
+  // family, else one on :: (dual-stack: an IPv4 peer reaches it, as with Linux's
+  // default net.ipv6.bindv6only = 0).
+  std::optional<ListenerId> family_wildcard;
+  std::optional<ListenerId> dual_stack;
   for (const auto& [id, l] : listeners_) {
     if (l.local.port != local.port) continue;
     if (l.local.addr == local.addr) return id;
-    if (l.local.addr.is_unspecified()) wildcard = id;
+    if (!l.local.addr.is_unspecified()) continue;
+    if (l.local.addr.is_v4() == local.addr.is_v4()) {
+      family_wildcard = id;
+    } else if (l.local.addr.is_v6()) {
+      dual_stack = id;
+    }
   }
-  return wildcard;
+  return family_wildcard ? family_wildcard : dual_stack;
 }
 
 void TcpProtocol::on_listener_segment(ListenerId lid, const SegmentIn& in, Instant now,
@@ -380,8 +393,10 @@ ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c->charged = static_cast<std::uint32_t>(c->tcb.memory_limit());
   reserved_ += c->charged;
+  const Tuple* key = &c->tcb.tuple();
   conns_.emplace(id, std::move(c));
-  by_tuple_[t] = id;
+  if (auto old = by_tuple_.find(t); old != by_tuple_.end()) by_tuple_.erase(old);
+  by_tuple_.emplace(key, id);
   count_ephemeral(t, +1);
   ++stats_.conns_opened;
   return id;
@@ -512,6 +527,13 @@ void TcpProtocol::reap(ConnId id) {
   if (it == conns_.end()) return;
   detach_from_listener(*it->second, id);
   tfo_settle(*it->second, true);
+  // Normally gone already (settle removes a finished connection); never left pointing
+  // at a freed Tcb.
+  if (auto bt = by_tuple_.find(it->second->tcb.tuple());
+      bt != by_tuple_.end() && bt->second == id) {
+    count_ephemeral(*bt->first, -1);
+    by_tuple_.erase(bt);
+  }
   reserved_ -= it->second->charged;
   if (it->second->time_wait) --time_wait_;
   conns_.erase(it);
@@ -546,7 +568,7 @@ void TcpProtocol::settle(ConnId id, Conn& c) {
     // per §3.10.7.1) but stays readable until the user releases it.
     auto bt = by_tuple_.find(Tuple{tcb.local(), tcb.remote()});
     if (bt != by_tuple_.end() && bt->second == id) {
-      count_ephemeral(bt->first, -1);
+      count_ephemeral(*bt->first, -1);
       by_tuple_.erase(bt);
     }
     c.scheduled.reset();
@@ -578,7 +600,10 @@ Result<ListenerId, ListenError> TcpProtocol::listen(Endpoint local, std::uint32_
     return Err{ListenError::InvalidAddress};
   if (!options_valid(opts)) return Err{ListenError::InvalidOption};
   for (const auto& [id, l] : listeners_) {
-    if (l.local == local) return Err{ListenError::AddressInUse};
+    // 0.0.0.0 and :: overlap (:: takes IPv4 too), as on Linux without IPV6_V6ONLY.
+    const bool both_unspecified = l.local.addr.is_unspecified() && local.addr.is_unspecified();
+    if (l.local.port == local.port && (l.local.addr == local.addr || both_unspecified))
+      return Err{ListenError::AddressInUse};
   }
   const ListenerId id{next_id_++};
   Listener l;
@@ -640,7 +665,8 @@ Result<ConnId, ConnectError> TcpProtocol::connect(Endpoint local, Endpoint remot
   if (!options_valid(opts) || data.size() > opts.send_buffer)
     return Err{ConnectError::InvalidOption};
   // MUST-46: "reject as an error a local OPEN call for an invalid remote IP address".
-  if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr))
+  if (bad_remote(remote.addr) || remote.port == 0 || bad_remote(local.addr) ||
+      local.addr.is_v4() != remote.addr.is_v4())
     return Err{ConnectError::InvalidAddress};
   if (connection_count() - time_wait_ >= config_.max_connections) {
     ++stats_.refused_max_connections;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "keyed_hash.hpp"
 #include "synack/tcp/protocol.hpp"
 #include "synack/tcp/tcb.hpp"
 
@@ -54,18 +55,10 @@ std::uint8_t SynCookieCodec::mss_index(std::optional<std::uint16_t> peer_mss) {
 
 std::uint32_t SynCookieCodec::hash(const Key& key, Endpoint local, Endpoint remote,
                                    std::optional<std::uint32_t> count) const {
-  std::array<std::byte, 16> in{};
-  local.addr.store(in, 0);
-  store_be16(in, 4, local.port);
-  remote.addr.store(in, 6);
-  store_be16(in, 10, remote.port);
-  std::size_t len = 12;
-  if (count) {
-    store_be32(in, 12, *count);
-    len = 16;
-  }
-  unsigned char h[crypto_shorthash_BYTES];
-  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(in.data()), len, key.data());
+  KeyedHashInput in;
+  in.add(local.addr).add16(local.port).add(remote.addr).add16(remote.port);
+  if (count) in.add32(*count);
+  const auto h = in.hash(key.data());
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= std::uint32_t{h[i]} << (8 * i);
   return v;
@@ -161,7 +154,7 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   const bool ts = config_.timestamps && syn.options.timestamps.has_value();
   const bool ws = ts && config_.window_scaling && syn.options.window_scale.has_value();
   // The SYN,ACK a SYN-RECEIVED Tcb would send (Tcb::emit): <SEQ=ISS><ACK=RCV.NXT>
-  // <CTL=SYN,ACK>, MSS = MTU - 40, an unscaled window, WS and TSopt if offered.
+  // <CTL=SYN,ACK>, MSS = MTU - 40 (60 over IPv6), an unscaled window, WS and TSopt if offered.
   wire::TcpRepr r;
   r.src_port = local.port;
   r.dst_port = remote.port;
@@ -172,7 +165,7 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   // rebuilt connection runs without ECN and both ends know it.
   r.flags.bits = TcpFlags::kSyn | TcpFlags::kAck;
   r.window = static_cast<std::uint16_t>(std::min<std::size_t>(l.opts.recv_buffer, 0xffff));
-  r.options.mss = static_cast<std::uint16_t>(config_.mtu - 40);
+  r.options.mss = static_cast<std::uint16_t>(config_.mtu - ip_tcp_headers(remote.addr));
   if (ws) r.options.window_scale = Tcb::window_scale_for(l.opts.recv_buffer);
   if (ts) {
     CookieTsOptions o;

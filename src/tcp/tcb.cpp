@@ -20,8 +20,7 @@ Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
          std::shared_ptr<const SocketOptions> opts)
     : ctx_(ctx),
       id_(id),
-      local_(local),
-      remote_(remote),
+      tuple_{local, remote},
       opts_(std::move(opts)),
       path_mtu_(ctx.config.mtu),
       snd_buf_(opts_->send_buffer),
@@ -32,7 +31,8 @@ Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
   set_eff_mss();
   // RFC 4821 from the start (Linux's tcp_mtu_probing = 2): the base size, then upwards.
   if (ctx_.config.mtu_probing == MtuProbing::Always)
-    plpmtud_start(static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + 40), Instant{});
+    plpmtud_start(static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + headers()),
+                  Instant{});
 }
 
 void Tcb::open_active(SeqNum iss, Instant now) {
@@ -148,7 +148,7 @@ void Tcb::transition(State to, Rule rule, Instant now) {
 #endif
   state_ = to;
   last_rule_ = rule;
-  if (ctx_.trace) ctx_.trace(Transition{id_, local_, remote_, from, to, rule, now});
+  if (ctx_.trace) ctx_.trace(Transition{id_, tuple_.local, tuple_.remote, from, to, rule, now});
 }
 
 void Tcb::push_event(EventKind k, ConnError e) {
@@ -174,10 +174,12 @@ void Tcb::terminate(Rule rule, std::optional<ConnError> err, Instant now) {
 
 void Tcb::set_eff_mss() {
   // §3.7.1 (MUST-16): "Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize - IPoptionsize"
-  // with MMS_S = MTU - 20 (IPv4 header) and TCPhdrsize including our options. The MTU
-  // is the path's, or the size RFC 4821 probing has found to get through so far.
+  // with MMS_S = MTU - 20 (IPv4 header; 40 for IPv6, RFC 8200 §8.3) and TCPhdrsize
+  // including our options. The MTU is the path's, or the size RFC 4821 probing has
+  // found to get through so far.
   const std::uint16_t mtu = packet_mtu();
-  const std::uint32_t mms_s = mtu > 20 ? mtu - 20u : 68u;
+  const std::uint32_t ip_header = headers() - 20u;
+  const std::uint32_t mms_s = mtu > ip_header ? mtu - ip_header : 68u;
   const std::uint32_t hdr = 20 + (ts_ok_ ? 12 : 0);
   const std::uint32_t lim = std::min<std::uint32_t>(snd_mss_ + 20u, mms_s);
   eff_mss_ = std::max<std::uint32_t>(lim > hdr ? lim - hdr : 1, 1);
@@ -186,10 +188,10 @@ void Tcb::set_eff_mss() {
 
 std::uint32_t Tcb::rcv_mss() const {
   // The payload of a "full-sized segment" from the peer (SHLD-19, RFC 5681 §4.2): it
-  // sends at most the MSS we announced (MTU - 40), at most what its own MSS says its
+  // sends at most the MSS we announced (MTU - 40, or 60), at most what its own MSS says its
   // path carries, and every segment loses the options it must carry (the 12-byte
   // TSopt, RFC 7323 §3.2), as Linux's tcp_initialize_rcv_mss estimates it.
-  const std::uint32_t announced = path_mtu_ > 40 ? path_mtu_ - 40u : 28u;
+  const std::uint32_t announced = path_mtu_ > headers() ? path_mtu_ - headers() : 28u;
   const std::uint32_t mss = std::min<std::uint32_t>(announced, snd_mss_);
   const std::uint32_t opts = ts_ok_ ? 12u : 0u;
   return mss > opts ? mss - opts : 1u;
@@ -323,8 +325,7 @@ bool Tcb::freezable() const {
 
 Tcb::Frozen Tcb::freeze() const {
   Frozen f{};
-  f.local = local_;
-  f.remote = remote_;
+  f.tuple = tuple_;
   f.expires = timers_.at(Timer::TimeWait);
   f.ts_recent_at = ts_recent_at_;
   f.last_rcv_at = last_rcv_at_;

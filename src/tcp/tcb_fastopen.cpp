@@ -26,7 +26,7 @@ std::uint32_t Tcb::tfo_syn_data_len(Instant now) {
     if (extra().tfo_syn_data_ > 0 && extra().tfo_syn_option_) {
       if (extra_) extra_->tfo_syn_option_.reset();
       ++ctx_.stats.tfo_syn_data_timeouts;
-      ctx_.tfo_cache.note_syn_loss(remote_.addr, now);
+      ctx_.tfo_cache.note_syn_loss(tuple_.remote.addr, now);
     }
     return 0;
   }
@@ -35,7 +35,7 @@ std::uint32_t Tcb::tfo_syn_data_len(Instant now) {
   // §4.2: the data fits one segment: the server's MSS (cached with the cookie; 536,
   // MUST-15's default, when unknown) and our path, less the options of this SYN.
   const std::uint32_t mss = std::min<std::uint32_t>(
-      extra().tfo_peer_mss_ != 0 ? extra().tfo_peer_mss_ : 536u, path_mtu_ - 40u);
+      extra().tfo_peer_mss_ != 0 ? extra().tfo_peer_mss_ : 536u, path_mtu_ - headers());
   const auto opts = static_cast<std::uint32_t>(options_for(true, now).encoded_len());
   const std::uint32_t room = mss > opts ? mss - opts : 0;
   extra_w().tfo_syn_data_ =
@@ -48,13 +48,13 @@ void Tcb::tfo_on_syn_ack(const Seg& seg) {
   if (!extra().tfo_active_) return;
   // §4.1.3: "the client caches the cookie ... along with the MSS" of the SYN,ACK.
   if (const auto c = TfoCookie::from(*seg.opts); c && c->len >= 4) {
-    ctx_.tfo_cache.store(remote_.addr, *c, seg.opts->mss.value_or(0));
+    ctx_.tfo_cache.store(tuple_.remote.addr, *c, seg.opts->mss.value_or(0));
     ++ctx_.stats.tfo_cookies_cached;
   }
   if (extra().tfo_syn_data_ == 0) return;
   if (seg.ack == iss_ + 1 + extra().tfo_syn_data_) {
     ++ctx_.stats.tfo_syn_data_acked;
-    ctx_.tfo_cache.note_success(remote_.addr);
+    ctx_.tfo_cache.note_success(tuple_.remote.addr);
     return;
   }
   // §4.2.2: "If the server does not acknowledge the data ... the client SHOULD

@@ -41,8 +41,8 @@ Duration since_stamp(std::uint32_t now_ms, std::uint32_t stamp) {
 TcpInfo Tcb::info(Instant now) const {
   TcpInfo i;
   i.id = id_;
-  i.local = local_;
-  i.remote = remote_;
+  i.local = tuple_.local;
+  i.remote = tuple_.remote;
   i.state = state_;
   i.passive = passive_open_;
   i.user_released = user_closed_;
@@ -134,8 +134,8 @@ TcpInfo Tcb::info(Instant now) const {
 TcpInfo Tcb::info(ConnId id, const Frozen& f, Instant now) {
   TcpInfo i;
   i.id = id;
-  i.local = f.local;
-  i.remote = f.remote;
+  i.local = f.tuple.local;
+  i.remote = f.tuple.remote;
   i.state = State::TimeWait;
   i.frozen = true;
   i.passive = f.flags & Frozen::kPassiveOpen;

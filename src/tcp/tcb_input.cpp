@@ -84,9 +84,11 @@ bool Tcb::predicted(const Seg& seg, Instant now) {
 
 void Tcb::process_syn_options(const wire::TcpOptions& o) {
   // MUST-15: "If an MSS Option is not received at connection setup, TCP
-  // implementations MUST assume a default send MSS of 536".
-  snd_mss_ = o.mss.value_or(536);
-  if (snd_mss_ == 0) snd_mss_ = 536;
+  // implementations MUST assume a default send MSS of 536 (576 - 40) for IPv4 or 1220
+  // (1280 - 60) for IPv6".
+  const std::uint16_t default_mss = tuple_.remote.addr.is_v4() ? 536 : 1220;
+  snd_mss_ = o.mss.value_or(default_mss);
+  if (snd_mss_ == 0) snd_mss_ = default_mss;
   // RFC 7323 §2.2: window scaling is used only if both SYNs carry the option; a
   // SYN,ACK may carry it only if the SYN did (so on a SYN,ACK we offered it).
   syn_offered_ws_ = o.window_scale.has_value();

@@ -218,9 +218,9 @@ wire::TcpOptions Tcb::options_for(bool syn, Instant now) const {
   wire::TcpOptions o;
   const bool offering = state_ == State::SynSent;
   if (syn) {
-    // MUST-14/MUST-67: the MSS option carries MMS_R - 20 = MTU - 40 (SHLD-5, MAY-3:
-    // sent in every SYN). MUST-65: never on non-SYN segments.
-    o.mss = static_cast<std::uint16_t>(path_mtu_ - 40);
+    // MUST-14/MUST-67: the MSS option carries MMS_R - 20 = MTU - 40 (MTU - 60 over
+    // IPv6; SHLD-5, MAY-3: sent in every SYN). MUST-65: never on non-SYN segments.
+    o.mss = static_cast<std::uint16_t>(path_mtu_ - headers());
     // RFC 7323 §2.2: offer WS in a SYN; in a SYN,ACK only if the SYN carried it.
     if (ctx_.config.window_scaling && (offering || syn_offered_ws_)) o.window_scale = rcv_wscale_;
     if (ctx_.config.timestamps && (offering || syn_offered_ts_)) {
@@ -288,8 +288,8 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
   const bool syn = flags & TcpFlags::kSyn;
   const bool fin = flags & TcpFlags::kFin;
   wire::TcpRepr r;
-  r.src_port = local_.port;
-  r.dst_port = remote_.port;
+  r.src_port = tuple_.local.port;
+  r.dst_port = tuple_.remote.port;
   r.seq = seq;
   if (flags & TcpFlags::kAck) r.ack = rcv_nxt_;
   r.window = window_field(syn);
@@ -324,11 +324,11 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
     // Copied once, from the send buffer into the segment. A SYN's data (RFC 7413)
     // starts after the SYN's sequence number.
     const auto offset = static_cast<std::size_t>((seq + (syn ? 1u : 0u)) - snd_buf_seq_);
-    ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, snd_buf_, offset, data_len,
-                                     ctx_.config.ttl, fill, &ctx_.pool));
+    ctx_.out.push_back(build_segment(tuple_.local.addr, tuple_.remote.addr, r, snd_buf_, offset,
+                                     data_len, ctx_.config.ttl, fill, &ctx_.pool));
   } else {
     ctx_.out.push_back(
-        build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl, fill, &ctx_.pool));
+        build_segment(tuple_.local.addr, tuple_.remote.addr, r, ctx_.config.ttl, fill, &ctx_.pool));
   }
   ctx_.out.back().gso_size = static_cast<std::uint16_t>(gso_size);
   // SHLD-22: the DSCP; the ECN bits are the Tcb's.
@@ -390,15 +390,15 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool adva
 void Tcb::emit_rst(SeqNum seq, std::optional<SeqNum> ack, Instant now) {
   (void)now;
   wire::TcpRepr r;
-  r.src_port = local_.port;
-  r.dst_port = remote_.port;
+  r.src_port = tuple_.local.port;
+  r.dst_port = tuple_.remote.port;
   r.seq = seq;
   r.flags.bits = TcpFlags::kRst;
   if (ack) {
     r.ack = *ack;
     r.flags.bits |= TcpFlags::kAck;
   }
-  ctx_.out.push_back(build_segment(local_.addr, remote_.addr, r, ctx_.config.ttl,
+  ctx_.out.push_back(build_segment(tuple_.local.addr, tuple_.remote.addr, r, ctx_.config.ttl,
                                    wire::ChecksumFill::Complete, &ctx_.pool));
   ctx_.out.back().dscp_ecn = static_cast<std::uint8_t>(opts_->dscp << 2);  // SHLD-22
   ++segs_out_;

@@ -23,11 +23,11 @@
 namespace synack::tcp {
 namespace {
 
-// IPv4 and TCP headers without options; the TSopt adds 12 (set_eff_mss).
-constexpr std::uint16_t kHeaders = 40;
 // Black-hole halving stops here: every IPv4 host takes 576-byte datagrams (RFC 791,
-// RFC 1122 §3.3.3), and a path narrower than that is not worth a smaller segment.
+// RFC 1122 §3.3.3), every IPv6 link 1280-byte packets (RFC 8200 §5), and a path
+// narrower than that is not worth a smaller segment.
 constexpr std::uint16_t kFloorMtu = 576;
+constexpr std::uint16_t kFloorMtu6 = 1280;
 // The probe goes only with a full window behind it (Linux: cwnd of at least 11 segments)
 // and three segments of new data after it, so its loss shows as duplicate ACKs.
 constexpr std::uint32_t kProbeMinCwndSegs = 11;
@@ -54,7 +54,7 @@ void Tcb::plpmtud_on_rto(Instant now) {
   if (extra_) extra_->plpmtud_undo_ = false;
   if (ctx_.config.mtu_probing == MtuProbing::Off || rto_count_ < ctx_.config.r1_retransmissions)
     return;
-  const auto base = static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + kHeaders);
+  const auto base = static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + headers());
   auto& x = extra_w();
   if (!x.plpmtud_on_ || x.plpmtud_low_ > base) {
     // §7.3: the timeouts may be a black hole; segments of the base size get through
@@ -63,7 +63,8 @@ void Tcb::plpmtud_on_rto(Instant now) {
     plpmtud_start(base, now);
   } else {
     // Still nothing gets through: halve, down to the floor.
-    const std::uint16_t floor = std::min(kFloorMtu, path_mtu_);
+    const std::uint16_t floor =
+        std::min(tuple_.remote.addr.is_v4() ? kFloorMtu : kFloorMtu6, path_mtu_);
     if (x.plpmtud_low_ <= floor) return;
     x.plpmtud_low_ = std::max(static_cast<std::uint16_t>(x.plpmtud_low_ / 2), floor);
     x.plpmtud_probe_ = 0;
@@ -82,7 +83,7 @@ bool Tcb::send_mtu_probe(Instant now) {
   auto& x = extra_w();
   // The peer's MSS bounds what a probe could ever learn.
   const auto cap = static_cast<std::uint16_t>(
-      std::min<std::uint32_t>(path_mtu_, std::uint32_t{snd_mss_} + kHeaders));
+      std::min<std::uint32_t>(path_mtu_, std::uint32_t{snd_mss_} + headers()));
   const std::uint16_t threshold = ctx_.config.mtu_probe_threshold;
   if (x.plpmtud_high_ > cap) x.plpmtud_high_ = cap;
   if (x.plpmtud_high_ < x.plpmtud_low_ + threshold) {
@@ -91,7 +92,7 @@ bool Tcb::send_mtu_probe(Instant now) {
     x.plpmtud_high_ = cap;
   }
   const auto probe = static_cast<std::uint16_t>((x.plpmtud_low_ + x.plpmtud_high_ + 1) / 2);
-  const std::uint32_t hdr = kHeaders + (ts_ok_ ? 12u : 0u);
+  const std::uint32_t hdr = headers() + (ts_ok_ ? 12u : 0u);
   if (probe <= hdr) return false;
   const std::uint32_t len = probe - hdr;
   if (len <= eff_mss_) return false;

@@ -92,7 +92,7 @@ void Tcb::on_rto(Instant now) {
     // if the owner never drains the queue.
     constexpr std::size_t kMaxAdvice = 1024;
     if (ctx_.advice.size() >= kMaxAdvice) ctx_.advice.pop_front();
-    ctx_.advice.push_back(NegativeAdvice{id_, local_, remote_});
+    ctx_.advice.push_back(NegativeAdvice{id_, tuple_.local, tuple_.remote});
     ++extra_w().counts.negative_advice;
   }
   // RFC 5682 §2.1: F-RTO only for a timeout outside any recovery, never for a second
@@ -233,8 +233,12 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
   const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
   constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
   if (type == kUnreach && code == 4) {
-    // Fragmentation needed (RFC 1191): lower the path MTU, then the effective MSS.
-    if (mtu >= 68 && mtu < path_mtu_) {
+    // Fragmentation needed (RFC 1191), or an ICMPv6 Packet Too Big: lower the path
+    // MTU, then the effective MSS. RFC 8201 §4: an IPv6 node "MUST NOT reduce its
+    // estimate of the Path MTU below the IPv6 minimum link MTU" (1280).
+    const std::uint16_t min_mtu = tuple_.remote.addr.is_v4() ? 68 : 1280;
+    if (!tuple_.remote.addr.is_v4() && mtu < min_mtu) mtu = min_mtu;
+    if (mtu >= min_mtu && mtu < path_mtu_) {
       path_mtu_ = mtu;
       plpmtud_on_path_mtu();
       set_eff_mss();

@@ -313,4 +313,10 @@ std::string Ipv6Cidr::to_string() const {
   return addr.to_string() + "/" + std::to_string(prefix_len);
 }
 
+std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+  if (auto v4 = Ipv4Addr::parse(text)) return IpAddr(*v4);
+  if (auto v6 = Ipv6Addr::parse(text)) return IpAddr(*v6);
+  return std::nullopt;
+}
+
 }  // namespace synack::wire

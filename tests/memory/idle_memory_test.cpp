@@ -26,7 +26,7 @@ std::size_t pump(TcpProtocol& a, TcpProtocol& b, Instant now) {
     any = false;
     for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
       while (auto s = from->pop_segment()) {
-        auto r = wire::TcpRepr::parse(s->bytes(), wire::PseudoHeader{s->src, s->dst});
+        auto r = wire::TcpRepr::parse(s->bytes(), wire::PseudoHeader::between(s->src, s->dst));
         EXPECT_TRUE(r.ok());
         if (!r.ok()) continue;
         to->on_segment(SegmentIn{s->src, s->dst, r.value(), false}, now);

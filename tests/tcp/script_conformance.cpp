@@ -28,7 +28,7 @@ std::uint32_t isn_of_active_open(std::uint64_t seed, Instant t) {
   auto out = p.pop_segment();
   EXPECT_TRUE(out.has_value());
   if (!out) return 0;
-  auto syn = wire::TcpRepr::parse(out->bytes(), wire::PseudoHeader{out->src, out->dst});
+  auto syn = wire::TcpRepr::parse(out->bytes(), wire::PseudoHeader::between(out->src, out->dst));
   EXPECT_TRUE(syn.ok());
   EXPECT_TRUE(syn.ok() && syn->flags.syn() && !syn->flags.ack());
   return syn.ok() ? syn->seq.raw() : 0;
@@ -81,7 +81,7 @@ TEST(Conformance, SynFromInvalidSourceIsIgnored) {
   p.on_segment(syn_from(kRemote, kLocal), at_ms(1));
   auto out = p.pop_segment();
   ASSERT_TRUE(out.has_value());
-  auto synack = wire::TcpRepr::parse(out->bytes(), wire::PseudoHeader{out->src, out->dst});
+  auto synack = wire::TcpRepr::parse(out->bytes(), wire::PseudoHeader::between(out->src, out->dst));
   ASSERT_TRUE(synack.ok());
   EXPECT_TRUE(synack->flags.syn() && synack->flags.ack());
   EXPECT_EQ(synack->ack, SeqNum(5001));

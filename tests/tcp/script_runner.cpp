@@ -419,7 +419,7 @@ class Runner {
   // MUST-2: TcpRepr::parse verifies the checksum over the pseudo-header, so a segment
   // whose checksum the stack got wrong fails every script as "malformed".
   std::optional<wire::TcpRepr> parse_out(const OutSegment& s) const {
-    auto r = wire::TcpRepr::parse(s.bytes(), wire::PseudoHeader{s.src, s.dst});
+    auto r = wire::TcpRepr::parse(s.bytes(), wire::PseudoHeader::between(s.src, s.dst));
     if (!r) return std::nullopt;
     return *r;
   }

@@ -146,7 +146,7 @@ struct FloodRig {
     return lost;
   }
   void deliver(TcpProtocol& to, const OutSegment& s) {
-    auto r = wire::TcpRepr::parse(s.bytes(), wire::PseudoHeader{s.src, s.dst});
+    auto r = wire::TcpRepr::parse(s.bytes(), wire::PseudoHeader::between(s.src, s.dst));
     ASSERT_TRUE(r.ok());
     to.on_segment(SegmentIn{s.src, s.dst, *r, false}, now);
   }

@@ -36,7 +36,7 @@ inline std::optional<Sent> pop(TcpProtocol& p) {
   if (!o) return std::nullopt;
   Sent s;
   s.out = std::move(*o);
-  auto r = wire::TcpRepr::parse(s.out.bytes(), wire::PseudoHeader{s.out.src, s.out.dst});
+  auto r = wire::TcpRepr::parse(s.out.bytes(), wire::PseudoHeader::between(s.out.src, s.out.dst));
   EXPECT_TRUE(r.ok()) << "protocol emitted an unparsable segment";
   if (!r.ok()) return std::nullopt;
   s.seg = r.value();
@@ -66,9 +66,9 @@ inline bool has_event(const std::vector<Event>& v, EventKind k) {
 
 // Builds a segment from the test's peer to the protocol.
 struct Peer {
-  wire::Ipv4Addr addr = kAddrB;
+  wire::IpAddr addr = kAddrB;
   std::uint16_t port = 40000;
-  wire::Ipv4Addr to_addr = kAddrA;
+  wire::IpAddr to_addr = kAddrA;
   std::uint16_t to_port = 80;
 
   SegmentIn seg(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint16_t wnd,

@@ -266,7 +266,7 @@ class AsyncStream;
 // co_await AsyncStream::connect(...): Result<AsyncStream, ConnectError>.
 class ConnectOp : public detail::Waiter {
  public:
-  ConnectOp(Reactor& r, wire::Ipv4Addr remote, std::uint16_t port, const SocketOptions* opts)
+  ConnectOp(Reactor& r, wire::IpAddr remote, std::uint16_t port, const SocketOptions* opts)
       : r_(r), remote_(remote), port_(port), opts_(opts ? std::optional(*opts) : std::nullopt) {}
   bool await_ready();
   void await_suspend(std::coroutine_handle<> h) { wait(r_, false, stream_->id().value, h); }
@@ -275,7 +275,7 @@ class ConnectOp : public detail::Waiter {
  private:
   bool try_complete() override;
   Reactor& r_;
-  wire::Ipv4Addr remote_;
+  wire::IpAddr remote_;
   std::uint16_t port_;
   std::optional<SocketOptions> opts_;
   std::optional<TcpStream> stream_;
@@ -340,10 +340,10 @@ class AsyncStream {
 
   // Active open; completes when the handshake does, or with why it failed (Refused,
   // TimedOut ... as ReadyKind::ConnectFailed would say).
-  static ConnectOp connect(Reactor& r, wire::Ipv4Addr remote, std::uint16_t port) {
+  static ConnectOp connect(Reactor& r, wire::IpAddr remote, std::uint16_t port) {
     return ConnectOp(r, remote, port, nullptr);
   }
-  static ConnectOp connect(Reactor& r, wire::Ipv4Addr remote, std::uint16_t port,
+  static ConnectOp connect(Reactor& r, wire::IpAddr remote, std::uint16_t port,
                            const SocketOptions& opts) {
     return ConnectOp(r, remote, port, &opts);
   }

@@ -144,16 +144,16 @@ class TcpStream {
   /// Active OPEN to remote:port. The source address is the one the stack's route to
   /// `remote` gives (MUST-44); the local port is ephemeral. Returns once the SYN is
   /// queued: the outcome arrives as ReadyKind::Connected or ReadyKind::ConnectFailed.
-  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::Ipv4Addr remote,
+  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::IpAddr remote,
                                                  std::uint16_t port, Instant now);
   /// As above, the connection starting with `opts` (buffers, Fast Open, ECN, timeouts).
-  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::Ipv4Addr remote,
+  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::IpAddr remote,
                                                  std::uint16_t port, Instant now,
                                                  const SocketOptions& opts);
   /// With the first data to send (as Linux's sendto with MSG_FASTOPEN): with opts.tfo
   /// and a Fast Open cookie cached for `remote` the SYN carries it (RFC 7413, see
   /// tcp::TcpProtocol::connect); otherwise it is sent once the handshake completes.
-  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::Ipv4Addr remote,
+  static Result<TcpStream, ConnectError> connect(stack::Stack& stack, wire::IpAddr remote,
                                                  std::uint16_t port, Instant now,
                                                  const SocketOptions& opts, Bytes data);
 

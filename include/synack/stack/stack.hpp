@@ -89,6 +89,12 @@ class Stack {
                              wire::Ipv4Addr src_hint = wire::Ipv4Addr::any()) const;
   /// True if `a` is the address of one of our interfaces.
   bool is_local_address(wire::Ipv4Addr a) const;
+  /// The same for an IPv4 or IPv6 address.
+  bool is_local_address(const wire::IpAddr& a) const;
+  /// The source address for a connection to `remote` (RFC 9293 MUST-44: the IP layer
+  /// chooses it): the route's for IPv4. Err NoRoute without a route,
+  /// InvalidDestination for a subnet broadcast.
+  Result<wire::IpAddr, SendError> source_address(const wire::IpAddr& remote) const;
 
   // --- the sans-I/O surface --------------------------------------------------
   /// A pure ACK that received frames call for is decided when the owner takes frames

@@ -5,8 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <optional>
-#include <unordered_map>
 
 #include "synack/base/random.hpp"
 #include "synack/base/time.hpp"
@@ -50,16 +50,16 @@ class TfoServerKeys {
   /// The cookie for `client` under the current key.
   /// The first use draws the first key (so a stack that never sees Fast Open draws
   /// nothing from its Random).
-  TfoCookie make(wire::Ipv4Addr client, Instant now);
+  TfoCookie make(wire::IpAddr client, Instant now);
   /// Valid under the current key or the previous one (the grace period)?
-  bool valid(wire::Ipv4Addr client, const TfoCookie& cookie, Instant now);
+  bool valid(wire::IpAddr client, const TfoCookie& cookie, Instant now);
   std::uint64_t rotations() const { return rotations_; }
 
  private:
   using Key = std::array<unsigned char, 16>;
   void rotate_if_due(Instant now);
   Key draw();
-  static TfoCookie cookie_under(const Key& key, wire::Ipv4Addr client);
+  static TfoCookie cookie_under(const Key& key, wire::IpAddr client);
 
   Random& random_;
   Duration rotation_;
@@ -86,28 +86,28 @@ class TfoCookieCache {
   TfoCookieCache(std::size_t capacity, Duration holdoff) : capacity_(capacity), holdoff_(holdoff) {}
 
   /// What to send on a SYN to `server`, nullopt: no Fast Open option at all (held off).
-  const Entry* find(wire::Ipv4Addr server) const;
-  bool held_off(wire::Ipv4Addr server, Instant now) const;
+  const Entry* find(wire::IpAddr server) const;
+  bool held_off(wire::IpAddr server, Instant now) const;
   /// A SYN,ACK carried a cookie (and the server's MSS option, 0 if none).
-  void store(wire::Ipv4Addr server, const TfoCookie& cookie, std::uint16_t mss);
+  void store(wire::IpAddr server, const TfoCookie& cookie, std::uint16_t mss);
   /// Our SYN with data had to be retransmitted (its data left out).
-  void note_syn_loss(wire::Ipv4Addr server, Instant now);
+  void note_syn_loss(wire::IpAddr server, Instant now);
   /// The server acknowledged the data on our SYN.
-  void note_success(wire::Ipv4Addr server);
+  void note_success(wire::IpAddr server);
   std::size_t size() const { return map_.size(); }
   std::size_t capacity() const { return capacity_; }
 
  private:
-  Entry& touch(wire::Ipv4Addr server);
+  Entry& touch(wire::IpAddr server);
 
   std::size_t capacity_;
   Duration holdoff_;
-  std::list<wire::Ipv4Addr> lru_;  ///< most recently used first
+  std::list<wire::IpAddr> lru_;  ///< most recently used first
   struct Slot {
     Entry entry;
-    std::list<wire::Ipv4Addr>::iterator pos;
+    std::list<wire::IpAddr>::iterator pos;
   };
-  std::unordered_map<std::uint32_t, Slot> map_;
+  std::map<wire::IpAddr, Slot> map_;
 };
 
 }  // namespace synack::tcp

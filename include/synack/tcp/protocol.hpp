@@ -159,14 +159,22 @@ class TcpProtocol {
   void set_trace(std::function<void(const Transition&)> trace) { trace_ = std::move(trace); }
 
  private:
-  struct Tuple {
-    Endpoint local;
-    Endpoint remote;
-    auto operator<=>(const Tuple&) const = default;
-    template <typename H>
-    friend H AbslHashValue(H h, const Tuple& t) {
-      return H::combine(std::move(h), t.local.addr.value, t.local.port, t.remote.addr.value,
-                        t.remote.port);
+  using Tuple = FourTuple;
+  /// by_tuple_ keys point at the 4-tuple the Tcb (or its Frozen form) holds, so the
+  /// table stores 8 bytes per connection, not the 36-byte tuple again; looked up by a
+  /// Tuple value (heterogeneous lookup).
+  struct TupleRefHash {
+    using is_transparent = void;
+    std::size_t operator()(const Tuple* t) const { return absl::Hash<Tuple>{}(*t); }
+    std::size_t operator()(const Tuple& t) const { return absl::Hash<Tuple>{}(t); }
+  };
+  struct TupleRefEq {
+    using is_transparent = void;
+    static const Tuple& of(const Tuple* t) { return *t; }
+    static const Tuple& of(const Tuple& t) { return t; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return of(a) == of(b);
     }
   };
   struct ConnIdHash {
@@ -222,12 +230,12 @@ class TcpProtocol {
   /// RFC 6056 §3.3.4 Algorithm 4 (double-hash port selection, as Linux): the secret
   /// offset F(local, remote) and the table bucket G(local, remote) for a connection
   /// to `remote` (one keyed hash gives both).
-  std::pair<std::uint32_t, std::size_t> port_offset_and_bucket(wire::Ipv4Addr local,
+  std::pair<std::uint32_t, std::size_t> port_offset_and_bucket(const wire::IpAddr& local,
                                                                Endpoint remote) const;
   /// by_tuple_ changed: keeps ephemeral_in_use_ in step.
   void count_ephemeral(const Tuple& t, int delta);
   /// RFC 7323 §5.4: the TSval offset of connections between these two addresses.
-  std::uint32_t ts_offset(wire::Ipv4Addr local, wire::Ipv4Addr remote) const;
+  std::uint32_t ts_offset(const wire::IpAddr& local, const wire::IpAddr& remote) const;
   /// May one more connection with these buffers exist? Counts the refusal if not
   /// (max_connections, memory_budget).
   bool admit(const SocketOptions& opts);
@@ -268,13 +276,18 @@ class TcpProtocol {
   Instant now_;
   std::uint32_t next_id_ = 1;
   /// Hash tables (Abseil's open addressing: one slot per entry, no node): a connection
-  /// costs a pointer here and a 20-byte slot in the demultiplexer.
+  /// costs a pointer here and a 16-byte slot in the demultiplexer, whose key points at
+  /// the connection's own 4-tuple (Tcb::tuple() or Frozen::tuple: both stay put, a Conn
+  /// being on the heap and frozen_ a node map). Every entry leaves before what it
+  /// points at (settle, reap, freeze, thaw).
   absl::flat_hash_map<ConnId, std::unique_ptr<Conn>, ConnIdHash> conns_;
-  absl::flat_hash_map<Tuple, ConnId> by_tuple_;
-  /// Released connections in TIME-WAIT with nothing pending, frozen (Tcb::Frozen, 112 B
+  absl::flat_hash_map<const Tuple*, ConnId, TupleRefHash, TupleRefEq> by_tuple_;
+  /// Points the by_tuple_ entry of `id` at `now_at` (the same tuple, moved).
+  void repoint(const Tuple& now_at, ConnId id);
+  /// Released connections in TIME-WAIT with nothing pending, frozen (Tcb::Frozen, 136 B
   /// instead of a Conn): by_tuple_ and the timer heap still name them by id, and thaw()
   /// makes a Conn again when a segment, their timer or a reuse needs one. One node each
-  /// (a 128-byte block), so the table's slack is a pointer per slot, not a record.
+  /// (a 144-byte block), so the table's slack is a pointer per slot, not a record.
   absl::node_hash_map<ConnId, Tcb::Frozen, ConnIdHash> frozen_;
   void freeze(ConnId id);
   /// The Conn of `id`, thawed if it was frozen; nullptr if there is none.

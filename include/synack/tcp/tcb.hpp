@@ -125,12 +125,12 @@ class Tcb {
   /// Ends TIME-WAIT at once: the TIME-WAIT table is full (TcpConfig::max_time_wait).
   void close_for_time_wait_overflow(Instant now);
   /// A released connection in TIME-WAIT, reduced to what that state still reads:
-  /// TcpProtocol keeps this (112 B) instead of the Tcb, and thaw() rebuilds an
+  /// TcpProtocol keeps this (136 B) instead of the Tcb, and thaw() rebuilds an
   /// equivalent Tcb when a segment, the TIME-WAIT timer or a reuse of the 4-tuple needs
   /// one. Everything else is known in TIME-WAIT: all data sent and acknowledged, the
   /// buffers empty and released, no timer but TIME-WAIT's.
   struct Frozen {
-    Endpoint local, remote;
+    FourTuple tuple;  ///< both ends
     Instant expires, ts_recent_at, last_rcv_at;
     /// (ISS and IRS are read only before ESTABLISHED: not kept.)
     SeqNum snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, rcv_nxt, rcv_adv, last_ack_sent,
@@ -179,8 +179,12 @@ class Tcb {
   ConnId id() const { return id_; }
   State state() const { return state_; }
   Rule last_rule() const { return last_rule_; }
-  Endpoint local() const { return local_; }
-  Endpoint remote() const { return remote_; }
+  Endpoint local() const { return tuple_.local; }
+  /// Both ends (the demultiplexer's key points here).
+  const FourTuple& tuple() const { return tuple_; }
+  /// IP and TCP headers without options: 40 bytes over IPv4, 60 over IPv6.
+  std::uint16_t headers() const { return ip_tcp_headers(tuple_.remote.addr); }
+  Endpoint remote() const { return tuple_.remote; }  ///< the peer's end
   bool passive() const { return passive_open_; }
   ListenerId listener() const { return listener_; }
   bool eof() const { return fin_received_ && rcv_buf_.empty(); }
@@ -426,8 +430,7 @@ class Tcb {
   TcbContext& ctx_;
   ConnId id_;
   ListenerId listener_;
-  Endpoint local_;
-  Endpoint remote_;
+  FourTuple tuple_;
   std::shared_ptr<const SocketOptions> opts_;  ///< 16 B, where a copy took 80
   State state_ = State::Closed;
   Rule last_rule_ = Rule::rfc9293_3_10_5_abort;

@@ -18,11 +18,26 @@
 /// Fast Open; the value types, options and errors its users see.
 namespace synack::tcp {
 
-/// One end of a connection: IPv4 address and port.
+/// One end of a connection: IPv4 or IPv6 address and port.
 struct Endpoint {
-  wire::Ipv4Addr addr;     ///< unspecified on a listener bound to every address
-  std::uint16_t port = 0;  ///< host order
+  /// Unspecified on a listener bound to every address: 0.0.0.0 takes IPv4 only, ::
+  /// both families (IPv4 peers appear as IPv4 addresses, as with Linux's default).
+  wire::IpAddr addr;
+  std::uint16_t port = 0;                             ///< host order
   auto operator<=>(const Endpoint&) const = default;  ///< by address, then port
+};
+
+/// Both ends of a connection: what the demultiplexer finds it by (RFC 9293 §3.10.7).
+struct FourTuple {
+  Endpoint local;                                      ///< our end
+  Endpoint remote;                                     ///< the peer's
+  auto operator<=>(const FourTuple&) const = default;  ///< local first, then remote
+  /// Abseil hashing (the demultiplexer's tables).
+  template <typename H>
+  friend H AbslHashValue(H h, const FourTuple& t) {
+    return H::combine(std::move(h), t.local.addr.v6().octets, t.local.port,
+                      t.remote.addr.v6().octets, t.remote.port);
+  }
 };
 
 /// A connection (or accepted connection). Never reused within one TcpProtocol.

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -174,6 +175,59 @@ struct Ipv6Cidr {
   Ipv6Addr network() const;
   std::string to_string() const;                     ///< "fd00::1/64" (canonical address)
   bool operator==(const Ipv6Cidr&) const = default;  ///< address and prefix length
+};
+
+/// An IPv4 or an IPv6 address, as a dual-stack socket sees it: IPv4 is held in its
+/// IPv4-mapped form \::ffff:a.b.c.d (RFC 4291 §2.5.5.2; RFC 3493 §3.7), so one ordered,
+/// hashable value serves both families. IPv6 packets carrying an IPv4-mapped address
+/// are dropped on input (RFC 4291 §2.5.5.2, as Linux does), so the mapping is never
+/// ambiguous. The default is the IPv4 0.0.0.0; IpAddr(Ipv6Addr::unspecified()) is ::
+/// (a listener on :: takes both families, one on 0.0.0.0 IPv4 only).
+class IpAddr {
+ public:
+  /// 0.0.0.0.
+  constexpr IpAddr() : IpAddr(Ipv4Addr{}) {}
+  /// An IPv4 address (implicit: every IPv4 address is an IpAddr).
+  constexpr IpAddr(Ipv4Addr v4) {  // NOLINT(google-explicit-constructor)
+    a_.octets[10] = 0xff;
+    a_.octets[11] = 0xff;
+    for (std::size_t i = 0; i < 4; ++i)
+      a_.octets[12 + i] = static_cast<std::uint8_t>(v4.value >> (24 - 8 * i));
+  }
+  /// An IPv6 address (implicit). An IPv4-mapped one is the IPv4 address it maps.
+  constexpr IpAddr(const Ipv6Addr& v6) : a_(v6) {}  // NOLINT(google-explicit-constructor)
+
+  /// An IPv4 address (held IPv4-mapped).
+  bool is_v4() const { return a_.is_v4_mapped(); }
+  bool is_v6() const { return !is_v4(); }  ///< an IPv6 address proper
+  /// The IPv4 address; only meaningful when is_v4().
+  Ipv4Addr v4() const { return Ipv4Addr::load(Bytes(as_bytes()), 12); }
+  /// The 16-byte form: the address itself, or the IPv4-mapped form of an IPv4 one.
+  const Ipv6Addr& v6() const { return a_; }
+  /// 0.0.0.0 or ::.
+  bool is_unspecified() const { return is_v4() ? v4().is_unspecified() : a_.is_unspecified(); }
+  /// 224.0.0.0/4 or ff00::/8.
+  bool is_multicast() const { return is_v4() ? v4().is_multicast() : a_.is_multicast(); }
+  /// 255.255.255.255 (IPv6 has no broadcast).
+  bool is_broadcast() const { return is_v4() && v4().is_broadcast(); }
+  /// 127.0.0.0/8 or \::1.
+  bool is_loopback() const { return is_v4() ? v4().is_loopback() : a_.is_loopback(); }
+  /// The address as it goes on the wire: 4 bytes for IPv4, 16 for IPv6.
+  Bytes wire_bytes() const { return Bytes(as_bytes()).subspan(is_v4() ? 12 : 0); }
+  /// Dotted quad for IPv4, RFC 5952 text for IPv6.
+  std::string to_string() const { return is_v4() ? v4().to_string() : a_.to_string(); }
+  /// Text with IPv6 in brackets, as before a port: "10.77.0.1", "[fd77::1]".
+  std::string to_uri_string() const { return is_v4() ? to_string() : "[" + to_string() + "]"; }
+  /// An IPv4 dotted quad or an IPv6 address (Ipv6Addr::parse, which also takes
+  /// \::ffff:a.b.c.d); nullopt otherwise.
+  static std::optional<IpAddr> parse(std::string_view text);
+  auto operator<=>(const IpAddr&) const = default;  ///< IPv4 (as mapped) before most IPv6
+
+ private:
+  std::span<const std::byte, 16> as_bytes() const {
+    return std::span<const std::byte, 16>(reinterpret_cast<const std::byte*>(a_.octets.data()), 16);
+  }
+  Ipv6Addr a_;
 };
 
 }  // namespace synack::wire

@@ -79,6 +79,12 @@ struct PseudoHeader {
     for (std::size_t i = 0; i < 8; ++i) sum += src.group(i) + dst.group(i);
     return {{}, {}, sum, true};
   }
+  /// The pseudo-header of a packet from `src` to `dst`: IPv4's when both are IPv4,
+  /// else IPv6's.
+  static PseudoHeader between(const IpAddr& src, const IpAddr& dst) {
+    if (src.is_v4() && dst.is_v4()) return {src.v4(), dst.v4()};
+    return ipv6(src.v6(), dst.v6());
+  }
 };
 
 /// Whether a parser verifies the transport checksum. Skip only when the link vouched
