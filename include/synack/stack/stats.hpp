@@ -85,7 +85,64 @@ namespace synack::stack {
   X(tx_csum_offloaded)         /* TCP checksums left to the link to finish */                \
   X(tx_csum_in_software)       /* partial TCP checksums finished here (no offload there) */  \
   X(tx_super_frames)           /* TSO super-segments handed to the link to cut up */         \
-  X(tx_super_dropped)          /* super-segments dropped: the next hop awaited ARP */
+  X(tx_super_dropped)          /* super-segments dropped: the next hop awaited ARP */   \
+  X(ipv6_rx)                  /* IPv6 packets received                                        */ \
+  X(ipv6_rx_malformed)        /* IPv6 header bad or truncated                                 */ \
+  X(ipv6_rx_bad_src)          /* source multicast (RFC 4291 §2.7)                             */ \
+  X(ipv6_rx_not_for_us)       /* unicast destination not ours on that link                    */ \
+  X(ipv6_rx_mcast_not_joined) /* multicast to a group we did not join                         */ \
+  X(ipv6_rx_tentative)        /* to a tentative address (RFC 4862 §5.4)                       */ \
+  X(ipv6_rx_ext_discard)      /* discarded by the extension header walk                       */ \
+  X(ipv6_rx_param_problem)    /* Parameter Problem cases (answered or not)                    */ \
+  X(ipv6_rx_unhandled)        /* TCP/UDP/no-next-header: not handled over IPv6 here           */ \
+  X(ipv6_rx_fragments)        /* fragments received, handed to reassembly                     */ \
+  X(ipv6_reasm_ok)            /* datagrams reassembled and processed                          */ \
+  X(ipv6_reasm_duplicates)    /* exact duplicate fragments ignored                            */ \
+  X(ipv6_reasm_overlaps)      /* datagrams discarded: overlap (RFC 5722)                      */ \
+  X(ipv6_reasm_refused)       /* fragments refused (length, chain, caps)                      */ \
+  X(ipv6_reasm_timeouts)      /* datagrams given up after 60 s                                */ \
+  X(ipv6_tx)                  /* IPv6 packets sent (or queued behind NDP)                     */ \
+  X(ipv6_tx_no_route)         /* send refused: no route or source                             */ \
+  X(ipv6_tx_too_long)         /* send refused: larger than the MTU                            */ \
+  X(ipv6_tx_fragments)        /* fragments sent (RFC 8200 §4.5)                               */ \
+  X(icmpv6_rx)                /* ICMPv6 messages received                                     */ \
+  X(icmpv6_rx_malformed)      /* ICMPv6 parse failed (length or checksum)                     */ \
+  X(icmpv6_rx_echo_requests)  /* echo requests answered                                       */ \
+  X(icmpv6_rx_echo_replies)   /* echo replies surfaced as Ping6Reply                          */ \
+  X(icmpv6_rx_errors)         /* error messages received                                      */ \
+  X(icmpv6_rx_ptb)            /* Packet Too Big recorded                                      */ \
+  X(icmpv6_rx_other)          /* other types ignored                                          */ \
+  X(icmpv6_tx_echo_requests)  /* pings sent                                                   */ \
+  X(icmpv6_tx_echo_replies)   /* echo replies sent                                            */ \
+  X(icmpv6_tx_param_problem)  /* Parameter Problem sent                                       */ \
+  X(icmpv6_tx_time_exceeded)  /* reassembly time exceeded sent                                */ \
+  X(icmpv6_tx_unreachable)    /* destination unreachable sent                                 */ \
+  X(icmpv6_tx_rate_limited)   /* errors suppressed by the rate limit                          */ \
+  X(ndp_rx_invalid)           /* NDP messages failing RFC 4861 checks                         */ \
+  X(ndp_rx_ns)                /* neighbor solicitations received                              */ \
+  X(ndp_rx_na)                /* neighbor advertisements received                             */ \
+  X(ndp_rx_na_ignored)        /* NAs without an entry to update                               */ \
+  X(ndp_rx_rs)                /* router solicitations (hosts ignore them)                     */ \
+  X(ndp_rx_ra)                /* router advertisements processed                              */ \
+  X(ndp_rx_redirect_accepted) /* redirects from the first-hop router                          */ \
+  X(ndp_rx_redirect_ignored)  /* redirects from anyone else                                   */ \
+  X(ndp_tx_ns)                /* neighbor solicitations sent                                  */ \
+  X(ndp_tx_na)                /* neighbor advertisements sent                                 */ \
+  X(ndp_tx_rs)                /* router solicitations sent                                    */ \
+  X(ndp_resolution_failed)    /* neighbours given up on (NUD)                                 */ \
+  X(ndp_drop_unresolved)      /* packets dropped: resolution failed                           */ \
+  X(ndp_drop_queue_full)      /* packets dropped: wait queue full                             */ \
+  X(ndp_drop_cache_full)      /* packets dropped: no room for an entry                        */ \
+  X(ndp_routers_added)        /* default routers learnt                                       */ \
+  X(ndp_routers_removed)      /* default routers removed or expired                           */ \
+  X(ndp_mtu_updates)          /* RA MTU options applied                                       */ \
+  X(dad_started)              /* DAD runs started                                             */ \
+  X(dad_succeeded)            /* addresses that became preferred                              */ \
+  X(dad_duplicates)           /* addresses found duplicate                                    */ \
+  X(slaac_addresses)          /* addresses formed from RA prefixes                            */ \
+  X(pmtu_updates)             /* path MTUs lowered by Packet Too Big                          */ \
+  X(mld_rx_queries)           /* MLD queries answered                                         */ \
+  X(mld_tx_reports)           /* MLDv2 reports sent                                           */
 
 struct Stats {
 #define SYNACK_STATS_FIELD(name) std::uint64_t name = 0;
