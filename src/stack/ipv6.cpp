@@ -20,7 +20,9 @@ constexpr std::uint16_t kEtherIpv6 = static_cast<std::uint16_t>(wire::EtherType:
 constexpr std::uint32_t kInfinite = 0xffffffffu;  // RFC 4861 §4.6.2: infinity
 constexpr Duration kTwoHours = std::chrono::hours(2);
 
-std::uint8_t type_byte(wire::Icmpv6Type t) { return static_cast<std::uint8_t>(t); }
+std::uint8_t type_byte(wire::Icmpv6Type t) {
+  return static_cast<std::uint8_t>(t);
+}
 
 std::optional<Instant> lifetime_end(std::uint32_t seconds, Instant now) {
   if (seconds == kInfinite) return std::nullopt;
@@ -73,7 +75,8 @@ Duration Stack::random_between(Duration lo, Duration hi) {
 bool Stack::enable_ipv6(IfaceId id, std::optional<wire::Ipv6Cidr> static_addr, bool slaac,
                         Instant now) {
   if (id.value >= ifaces_.size() || v6_[id.value].enabled) return false;
-  const bool first = std::none_of(v6_.begin(), v6_.end(), [](const V6Iface& v) { return v.enabled; });
+  const bool first =
+      std::none_of(v6_.begin(), v6_.end(), [](const V6Iface& v) { return v.enabled; });
   if (first) {
     // RFC 4861 §6.3.2: ReachableTime is uniformly distributed between 0.5 and 1.5 times
     // BaseReachableTime (drawn here, not at construction: a Stack without IPv6 draws
@@ -132,7 +135,9 @@ std::vector<Ipv6Prefix> Stack::ipv6_prefixes() const {
   return out;
 }
 
-std::size_t Stack::ipv6_mtu(IfaceId id) const { return ipv6_enabled(id) ? v6_[id.value].mtu : 0; }
+std::size_t Stack::ipv6_mtu(IfaceId id) const {
+  return ipv6_enabled(id) ? v6_[id.value].mtu : 0;
+}
 
 std::vector<wire::Ipv6Addr> Stack::ipv6_groups(IfaceId id) const {
   std::vector<wire::Ipv6Addr> out;
@@ -402,9 +407,8 @@ void Stack::ipv6_timers(Instant now) {
         a.info.state = Ipv6AddrState::Deprecated;
       }
     }
-    std::erase_if(v.addrs, [&](const V6Addr& a) {
-      return a.info.valid_until && now >= *a.info.valid_until;
-    });
+    std::erase_if(
+        v.addrs, [&](const V6Addr& a) { return a.info.valid_until && now >= *a.info.valid_until; });
     // Router solicitation (RFC 4861 §6.3.7).
     if (v.rs_next && now >= *v.rs_next) {
       send_router_solicit(iface.id, now);
@@ -416,10 +420,9 @@ void Stack::ipv6_timers(Instant now) {
       }
     }
     // Default routers and prefixes whose lifetime ran out (RFC 4861 §6.3.5).
-    stats_.ndp_routers_removed += std::erase_if(
-        v.routers, [&](const Ipv6Router& r) { return now >= r.expires; });
-    std::erase_if(v.prefixes,
-                  [&](const Ipv6Prefix& p) { return p.expires && now >= *p.expires; });
+    stats_.ndp_routers_removed +=
+        std::erase_if(v.routers, [&](const Ipv6Router& r) { return now >= r.expires; });
+    std::erase_if(v.prefixes, [&](const Ipv6Prefix& p) { return p.expires && now >= *p.expires; });
     // MLD reports that are due.
     std::vector<MldPending> due;
     for (auto it = v.mld.begin(); it != v.mld.end();) {
@@ -568,8 +571,7 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
   const wire::Ipv6Addr s = src.is_unspecified() ? route.src : src;
   const std::size_t payload_len = frame.size() - kIpv6TransportOffset;
   const std::size_t mtu = std::max(route.mtu, kMinIpv6Mtu);
-  if (payload_len > 0xffff ||
-      (wire::Ipv6Repr::kHeaderLen + payload_len > mtu && !may_fragment)) {
+  if (payload_len > 0xffff || (wire::Ipv6Repr::kHeaderLen + payload_len > mtu && !may_fragment)) {
     ++stats_.ipv6_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
@@ -903,8 +905,8 @@ void Stack::on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
                       const wire::Ipv6HeaderChain& chain, Bytes /*whole*/, bool /*link_multicast*/,
                       RxMeta meta, Instant now) {
   ++stats_.icmpv6_rx;
-  auto parsed = wire::Icmpv6Repr::parse(chain.upper_payload, ip.pseudo_header(),
-                                        checksum_check(meta));
+  auto parsed =
+      wire::Icmpv6Repr::parse(chain.upper_payload, ip.pseudo_header(), checksum_check(meta));
   if (!parsed) {
     if (parsed.error() == wire::WireError::Unsupported && !chain.upper_payload.empty()) {
       // RFC 4443 §2.4(a), (b): an unknown informational message is discarded; an
@@ -925,8 +927,8 @@ void Stack::on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
       ++stats_.icmpv6_rx_echo_requests;
       // RFC 4443 §4.2: the reply goes back with the identifier, sequence number and
       // data; to a multicast request, from a unicast address of the interface.
-      auto r = route6(ip.src, ip.dst.is_multicast() ? wire::Ipv6Addr::unspecified() : ip.dst,
-                      iface.id);
+      auto r =
+          route6(ip.src, ip.dst.is_multicast() ? wire::Ipv6Addr::unspecified() : ip.dst, iface.id);
       if (!r) return;
       wire::Icmpv6Repr reply = msg;
       reply.type = type_byte(wire::Icmpv6Type::EchoReply);
@@ -938,7 +940,8 @@ void Stack::on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
     }
     case wire::Icmpv6Type::EchoReply:
       ++stats_.icmpv6_rx_echo_replies;
-      push_event(Ping6Reply{ip.src, msg.ident, msg.seq_no, ByteVec(msg.data.begin(), msg.data.end())});
+      push_event(
+          Ping6Reply{ip.src, msg.ident, msg.seq_no, ByteVec(msg.data.begin(), msg.data.end())});
       return;
     case wire::Icmpv6Type::DestUnreachable:
     case wire::Icmpv6Type::PacketTooBig:
@@ -1100,8 +1103,8 @@ void Stack::on_neighbor_advert(const Interface& iface, const wire::Ipv6Repr& /*i
     case NdpCache::AdvertResult::RouterCleared:
       // RFC 4861 §7.2.5: "the node MUST remove that router from the Default Router
       // List" when IsRouter goes from true to false.
-      stats_.ndp_routers_removed += std::erase_if(
-          v.routers, [&](const Ipv6Router& rt) { return rt.addr == msg.target; });
+      stats_.ndp_routers_removed +=
+          std::erase_if(v.routers, [&](const Ipv6Router& rt) { return rt.addr == msg.target; });
       break;
   }
 }

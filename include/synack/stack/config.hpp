@@ -57,9 +57,9 @@ struct Ipv6Config {
   /// BaseReachableTime (RFC 4861 §10); ReachableTime is drawn from 0.5..1.5 times it
   Duration base_reachable_time = std::chrono::seconds(30);
   Duration delay_first_probe = std::chrono::seconds(5);  ///< DELAY_FIRST_PROBE_TIME
-  std::uint32_t max_multicast_solicit = 3;  ///< MAX_MULTICAST_SOLICIT (INCOMPLETE)
-  std::uint32_t max_unicast_solicit = 3;    ///< MAX_UNICAST_SOLICIT (PROBE)
-  std::uint32_t max_rtr_solicitations = 3;  ///< MAX_RTR_SOLICITATIONS
+  std::uint32_t max_multicast_solicit = 3;               ///< MAX_MULTICAST_SOLICIT (INCOMPLETE)
+  std::uint32_t max_unicast_solicit = 3;                 ///< MAX_UNICAST_SOLICIT (PROBE)
+  std::uint32_t max_rtr_solicitations = 3;               ///< MAX_RTR_SOLICITATIONS
   Duration rtr_solicitation_interval = std::chrono::seconds(4);  ///< RTR_SOLICITATION_INTERVAL
   /// MAX_RTR_SOLICITATION_DELAY: the random delay before the first RS and the first DAD
   /// probe (RFC 4861 §6.3.7, RFC 4862 §5.4.2)
@@ -67,8 +67,8 @@ struct Ipv6Config {
   /// MLDv2 Unsolicited Report Interval (RFC 3810 §9.11): the random delay of a join
   /// report's retransmission
   Duration mld_unsolicited_interval = std::chrono::seconds(1);
-  std::uint32_t mld_robustness = 2;  ///< reports sent per state change (RFC 3810 §9.1)
-  std::size_t max_neighbors = 512;   ///< NDP cache entries, all interfaces
+  std::uint32_t mld_robustness = 2;          ///< reports sent per state change (RFC 3810 §9.1)
+  std::size_t max_neighbors = 512;           ///< NDP cache entries, all interfaces
   std::size_t max_queued_per_neighbor = 16;  ///< packets waiting for one address (INCOMPLETE)
   std::size_t max_queued_total = 256;        ///< packets waiting for resolution, whole stack
   std::size_t max_routers = 8;               ///< default router list, per interface

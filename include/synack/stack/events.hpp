@@ -29,10 +29,10 @@ struct PingReply {
 
 /// An ICMPv6 echo reply arrived (RFC 4443 §4.2; Stack::send_ping6).
 struct Ping6Reply {
-  wire::Ipv6Addr src;       ///< who replied
-  std::uint16_t ident = 0;  ///< the echo identifier, as sent
-  std::uint16_t seq = 0;    ///< the echo sequence number, as sent
-  ByteVec data;             ///< the echoed payload
+  wire::Ipv6Addr src;                                  ///< who replied
+  std::uint16_t ident = 0;                             ///< the echo identifier, as sent
+  std::uint16_t seq = 0;                               ///< the echo sequence number, as sent
+  ByteVec data;                                        ///< the echoed payload
   bool operator==(const Ping6Reply&) const = default;  ///< field by field (for tests)
 };
 
@@ -40,8 +40,8 @@ struct Ping6Reply {
 /// the address is Duplicate and never used. For a link-local address IPv6 stays off on
 /// that interface's link-local traffic; an operator has to choose another MAC.
 struct Ipv6DadFailed {
-  IfaceId iface;        ///< the interface
-  wire::Ipv6Addr addr;  ///< the duplicate address
+  IfaceId iface;                                          ///< the interface
+  wire::Ipv6Addr addr;                                    ///< the duplicate address
   bool operator==(const Ipv6DadFailed&) const = default;  ///< field by field (for tests)
 };
 

@@ -49,19 +49,19 @@ struct Ipv6Router {
 /// An on-link prefix (RFC 4861 §6.3.4, Prefix Information with the L flag, or the prefix
 /// of an address given to enable_ipv6).
 struct Ipv6Prefix {
-  IfaceId iface;                    ///< the link
-  wire::Ipv6Cidr prefix;            ///< network and length
-  std::optional<Instant> expires;   ///< the Valid Lifetime from the RA; unset: forever
+  IfaceId iface;                   ///< the link
+  wire::Ipv6Cidr prefix;           ///< network and length
+  std::optional<Instant> expires;  ///< the Valid Lifetime from the RA; unset: forever
 };
 
 /// Where an IPv6 packet goes: out of `iface` to the link-layer owner of `next_hop`, from
 /// `src` (RFC 6724 source selection), in packets of at most `mtu` bytes.
 struct Route6 {
-  IfaceId iface;             ///< the interface to send on
-  wire::Ipv6Addr next_hop;   ///< the destination when on-link, else a router (or multicast)
-  wire::Ipv6Addr src;        ///< our address to send from (:: when none is usable)
-  std::size_t mtu = 1280;    ///< path MTU: the interface's, lowered by Packet Too Big
-  bool multicast = false;    ///< destination is multicast: 33:33 MAC, no NDP
+  IfaceId iface;            ///< the interface to send on
+  wire::Ipv6Addr next_hop;  ///< the destination when on-link, else a router (or multicast)
+  wire::Ipv6Addr src;       ///< our address to send from (:: when none is usable)
+  std::size_t mtu = 1280;   ///< path MTU: the interface's, lowered by Packet Too Big
+  bool multicast = false;   ///< destination is multicast: 33:33 MAC, no NDP
 };
 
 }  // namespace synack::stack

@@ -124,8 +124,8 @@ class NdpCache {
   TimerResult on_timer(Instant now);
   std::optional<Instant> next_deadline() const;  ///< the earliest state timer
 
-  std::size_t size() const { return entries_.size(); }           ///< entries, all states
-  std::size_t queued_total() const { return queued_total_; }     ///< frames waiting
+  std::size_t size() const { return entries_.size(); }        ///< entries, all states
+  std::size_t queued_total() const { return queued_total_; }  ///< frames waiting
   /// Drops every entry of `iface` (IPv6 turned off or its link-local lost).
   void clear_iface(IfaceId iface);
 
@@ -135,7 +135,7 @@ class NdpCache {
     std::optional<wire::MacAddr> mac;
     bool is_router = false;
     std::uint32_t probes_sent = 0;
-    Instant timer;      // Incomplete/Probe: next retransmission; Reachable: -> Stale; Delay: -> Probe
+    Instant timer;  // Incomplete/Probe: next retransmission; Reachable: -> Stale; Delay: -> Probe
     Instant last_used;  // eviction order
     std::deque<ByteVec> waiting;
   };

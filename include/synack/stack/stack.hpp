@@ -37,8 +37,8 @@
 #include "synack/stack/udp.hpp"
 #include "synack/tcp/protocol.hpp"
 #include "synack/wire/addr.hpp"
-#include "synack/wire/ipv4.hpp"
 #include "synack/wire/icmpv6.hpp"
+#include "synack/wire/ipv4.hpp"
 #include "synack/wire/ipv6.hpp"
 
 namespace synack::stack {
@@ -355,8 +355,8 @@ class Stack {
                     const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast,
                     RxMeta meta, Instant now);
   void on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
-                 const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast,
-                 RxMeta meta, Instant now);
+                 const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast, RxMeta meta,
+                 Instant now);
   void on_ndp(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Icmpv6Repr& msg,
               Instant now);
   void on_neighbor_solicit(const Interface& iface, const wire::Ipv6Repr& ip,
