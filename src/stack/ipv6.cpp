@@ -407,6 +407,9 @@ void Stack::ipv6_timers(Instant now) {
         a.info.state = Ipv6AddrState::Deprecated;
       }
     }
+    // Only SLAAC addresses expire, and their modified EUI-64 identifier shares its low 24
+    // bits (and so its solicited-node group) with the link-local address: no group is
+    // left when they go.
     std::erase_if(
         v.addrs, [&](const V6Addr& a) { return a.info.valid_until && now >= *a.info.valid_until; });
     // Router solicitation (RFC 4861 §6.3.7).
@@ -1285,6 +1288,13 @@ void Stack::on_mld_query(const Interface& iface, const wire::Ipv6Repr& ip,
     return;
   }
   if (std::find(v.groups.begin(), v.groups.end(), msg.mld_group) == v.groups.end()) return;
+  // One pending answer per group, the sooner one (so a flood of queries holds no memory).
+  for (MldPending& p : v.mld) {
+    if (p.group == msg.mld_group && p.record_type == wire::MldRecord::kModeIsExclude) {
+      p.at = std::min(p.at, at);
+      return;
+    }
+  }
   v.mld.push_back(MldPending{at, msg.mld_group, wire::MldRecord::kModeIsExclude});
 }
 

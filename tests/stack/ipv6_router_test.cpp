@@ -201,6 +201,23 @@ TEST(Ipv6Mld, GeneralQueryAnsweredWithAllGroups) {
        Instant{} + seconds(2));
   h.stack.on_timer(Instant{} + seconds(4));
   EXPECT_TRUE(h.drain().empty());
+  // Group-specific queries for one of our groups: one answer, however many arrive.
+  Builder mine;
+  mine.u16(1000).u16(0);
+  put6(mine, h.global.solicited_node());
+  mine.u8(2).u8(125).u16(0);
+  for (int i = 0; i < 5; ++i) {
+    h.rx(icmp6_frame(Ipv6Addr::all_nodes().multicast_mac(), kRouterMac, kRouter,
+                     Ipv6Addr::all_nodes(), kMldQuery, 0, mine.out, 1),
+         Instant{} + seconds(10));
+  }
+  h.stack.on_timer(Instant{} + seconds(12));
+  out = h.drain();
+  ASSERT_EQ(out.size(), 1u);
+  m = parse_icmp6(out[0]);
+  ASSERT_EQ(m.record_count, 1);
+  EXPECT_EQ(m.records[0].group, h.global.solicited_node());
+  EXPECT_EQ(m.records[0].type, wire::MldRecord::kModeIsExclude);
 }
 
 // --- the Linux kernel's messages ---------------------------------------------------
