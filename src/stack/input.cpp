@@ -61,7 +61,12 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Insta
     ++stats_.eth_rx_malformed;
     return;
   }
-  if (eth->dst != iface->mac && !eth->dst.is_broadcast()) {
+  // IPv6 multicast (33:33:...) is taken on an interface with IPv6; on_ipv6 checks the
+  // destination against the groups joined.
+  const bool v6_multicast = eth->dst.is_multicast() && !eth->dst.is_broadcast() &&
+                            eth->ethertype == static_cast<std::uint16_t>(wire::EtherType::Ipv6) &&
+                            v6_[iface_id.value].enabled;
+  if (eth->dst != iface->mac && !eth->dst.is_broadcast() && !v6_multicast) {
     ++stats_.eth_rx_not_for_us;
     return;
   }
@@ -71,6 +76,13 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Insta
       break;
     case wire::EtherType::Ipv4:
       on_ipv4(*iface, eth->payload, eth->dst.is_broadcast(), meta, now);
+      break;
+    case wire::EtherType::Ipv6:
+      if (!v6_[iface_id.value].enabled) {
+        ++stats_.eth_rx_unknown_type;  // as before IPv6 existed: nothing changes when off
+        break;
+      }
+      on_ipv6(*iface, eth->payload, eth->dst.is_multicast(), meta, now);
       break;
     default:
       ++stats_.eth_rx_unknown_type;

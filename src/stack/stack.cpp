@@ -51,12 +51,15 @@ Stack::Stack(const StackConfig& config, Random& random)
       next_ident_(config.first_ip_ident ? *config.first_ip_ident
                                         : static_cast<std::uint16_t>(random.next_u32())),
       icmp_tokens_(config.icmp_error_burst),
-      reasm_(config.reassembly) {}
+      reasm_(config.reassembly),
+      ndp_(config.ipv6),
+      icmp6_tokens_(config.ipv6.icmp_error_burst) {}
 
 IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu,
                              LinkOffloads offloads) {
   IfaceId id{static_cast<std::uint32_t>(ifaces_.size())};
   ifaces_.push_back(Interface{id, mac, cidr, mtu, offloads});
+  v6_.emplace_back();
   // TCP builds its segments before the route picks an interface, so it leaves the
   // checksum to the link only if every interface can take that (TcpConfig has one MTU
   // for the same reason). A partial checksum that meets no offload anyway (loopback,
@@ -69,6 +72,9 @@ IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t
     tso = std::min(tso, i.offloads.tso_max);
   }
   tcp_.set_tx_offloads(checksum, tso);
+  // The interface has no clock of its own here: its DAD and RS timers are due at once
+  // and run at the first on_timer.
+  if (config_.ipv6.enabled) enable_ipv6(id, std::nullopt, true, Instant{});
   return id;
 }
 
@@ -128,6 +134,7 @@ void Stack::on_timer(Instant now) {
   stats_.arp_drop_unresolved += result.dropped_frames;
   tcp_.on_timer(now);
   expire_fragments(now);
+  ipv6_timers(now);
   flush_tcp(now);
 }
 
@@ -141,7 +148,8 @@ std::optional<Frame> Stack::pop_frame() {
 
 std::optional<Instant> Stack::next_deadline() const {
   std::optional<Instant> next;
-  for (auto d : {neighbors_.next_deadline(), tcp_.next_deadline(), reasm_.next_deadline()}) {
+  for (auto d : {neighbors_.next_deadline(), tcp_.next_deadline(), reasm_.next_deadline(),
+                 ndp_.next_deadline(), ipv6_deadline()}) {
     if (d && (!next || *d < *next)) next = d;
   }
   return next;
@@ -249,8 +257,13 @@ void Stack::send_fragments(Outgoing out, std::uint8_t protocol, std::uint8_t ttl
 
 void Stack::expire_fragments(Instant now) {
   for (const ExpiredDatagram& e : reasm_.expire(now)) {
+    if (e.key.family == IpFamily::Ipv6) {
+      ++stats_.ipv6_reasm_timeouts;
+      expired_fragment6(e, now);
+      continue;
+    }
     ++stats_.ip_reasm_timeouts;
-    if (e.first.empty() || e.key.family != IpFamily::Ipv4) continue;
+    if (e.first.empty()) continue;
     // RFC 792 / RFC 1122 §3.3.2: "if fragment zero is not available then no time
     // exceeded need be sent at all"; when it is, Time Exceeded code 1 quotes it.
     auto first = wire::Ipv4Repr::parse(e.first);
@@ -472,6 +485,11 @@ void Stack::run_loopback(Instant now) {
   for (int n = 0; n < kBudget && !loopback_.empty(); ++n) {
     Frame f = std::move(loopback_.front());
     loopback_.pop_front();
+    if (f.bytes.size() > kEthHeaderLen && (load_u8(f.bytes, kEthHeaderLen) >> 4) == 6) {
+      on_ipv6(ifaces_[f.iface.value], Bytes(f.bytes).subspan(kEthHeaderLen), false, RxMeta{}, now);
+      drain_tcp(now);
+      continue;
+    }
     // Delivered on the interface that owns the destination (strong host model).
     auto dst = wire::Ipv4Addr::load(f.bytes, kEthHeaderLen + 16);
     IfaceId iface = f.iface;

@@ -14,13 +14,16 @@
 #include <vector>
 
 #include "fuzz_util.hpp"
+#include "synack/base/checksum.hpp"
 #include "synack/base/random.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/tcp/tcb.hpp"
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
+#include "synack/wire/icmpv6.hpp"
 #include "synack/wire/ipv4.hpp"
+#include "synack/wire/ipv6.hpp"
 #include "synack/wire/tcp.hpp"
 #include "synack/wire/udp.hpp"
 
@@ -75,6 +78,18 @@ void check_frame(const Host& from, Bytes frame) {
   check(eth->src == from.mac);
   if (eth->ethertype == 0x0806) {
     check(wire::ArpRepr::parse(eth->payload).ok());
+    return;
+  }
+  if (eth->ethertype == 0x86dd) {
+    // IPv6 (the server with variant bit 32): NDP, MLD, echo replies, errors, fragments.
+    check(eth->payload.size() <= 1500);
+    auto ip = wire::Ipv6Repr::parse(eth->payload);
+    check(ip.ok());
+    const auto chain = wire::walk_ipv6_headers(*ip);
+    if (chain.verdict == wire::Ipv6Verdict::Reassemble) return;
+    check(chain.verdict == wire::Ipv6Verdict::Deliver);
+    check(chain.upper_protocol == 58);
+    check(wire::Icmpv6Repr::parse(chain.upper_payload, ip->pseudo_header()).ok());
     return;
   }
   check(eth->ethertype == 0x0800);
@@ -170,6 +185,7 @@ class Session {
     if (variant & 2) c.tcp.insecure = tcp::InsecureOptions{true, true};
     if (variant & 4) c.tcp.challenge_ack_limit = 2;
     if (variant & 8) c.tcp.timestamps = false;
+    if (variant & 32) c.ipv6.enabled = true;  // link-local + SLAAC, DAD, MLD, RS
     if (variant & 16) {
       c.tcp.max_ooo_segments = 4;
       c.tcp.max_ooo_bytes = 2048;
@@ -290,10 +306,55 @@ class Session {
       b_.stack.on_frame(b_.iface, bytes, now_);
       return;
     }
+    if (mode & 0x80) {
+      inject_v6(in, mode, bytes);
+      return;
+    }
     send_to_b(static_cast<std::uint8_t>(mode >> 1) % 20, bytes.size(), [&](MutBytes out) {
       std::copy(bytes.begin(), bytes.end(), out.begin());
       return bytes.size();
     });
+  }
+
+  // An IPv6 packet to the server from a few likely sources to a few likely destinations
+  // (its link-local address, all-nodes, its solicited-node group, another host), the
+  // hop limit 255 NDP wants or a fuzzed one; an ICMPv6 payload gets a valid checksum so
+  // it reaches echo, NDP and MLD.
+  void inject_v6(Reader& in, std::uint8_t mode, const ByteVec& payload) {
+    const wire::Ipv6Addr ll = wire::Ipv6Addr::link_local_from_mac(b_.mac);
+    const wire::Ipv6Addr srcs[] = {wire::Ipv6Addr::from_groups(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+                                   wire::Ipv6Addr::from_groups(0xfd77, 0, 0, 0, 0, 0, 0, 9),
+                                   wire::Ipv6Addr::unspecified(), ll};
+    const wire::Ipv6Addr dsts[] = {ll, wire::Ipv6Addr::all_nodes(), ll.solicited_node(),
+                                   wire::Ipv6Addr::from_groups(0xfd77, 0, 0, 0, 0, 0, 0, 0x55),
+                                   wire::Ipv6Addr::all_routers()};
+    const wire::Ipv6Addr src = srcs[in.u8() % 4];
+    const wire::Ipv6Addr dst = dsts[in.u8() % 5];
+    const std::uint8_t hop = (mode & 0x40) ? 255 : in.u8();
+    const std::uint8_t nh = (mode & 0x20) ? 58 : in.u8();
+    ByteVec frame(14 + 40 + payload.size());
+    MutBytes p = MutBytes(frame).subspan(14);
+    store_be32(p, 0, 0x60000000u);
+    store_be16(p, 4, static_cast<std::uint16_t>(payload.size()));
+    p[6] = std::byte{nh};
+    p[7] = std::byte{hop};
+    src.store(p, 8);
+    dst.store(p, 24);
+    std::copy(payload.begin(), payload.end(), frame.begin() + 54);
+    if (nh == 58 && payload.size() >= 4) {
+      MutBytes l4 = p.subspan(40);
+      store_be16(l4, 2, 0);
+      Checksum c;
+      c.add(Bytes(p).subspan(8, 32))
+          .add_u32(static_cast<std::uint32_t>(payload.size()))
+          .add_u32(58)
+          .add(Bytes(l4));
+      store_be16(l4, 2, c.finish());
+    }
+    const wire::MacAddr dmac = dst.is_multicast() ? dst.multicast_mac() : b_.mac;
+    wire::EthernetRepr eth{dmac, a_.mac, 0x86dd, Bytes(frame).subspan(14)};
+    eth.emit(frame);
+    b_.stack.on_frame(b_.iface, frame, now_);
   }
 
   void advance(Reader& in) {

@@ -65,6 +65,7 @@ struct TapOptions {
   std::string ip;
   std::string gw;
   std::string mac;
+  std::string ip6;             // --ip6 ADDR/PREFIX or auto; empty: no IPv6
   std::string offload = "on";  // --offload on|off: IFF_VNET_HDR checksum offload and TSO
 };
 void add_tap_options(CLI::App& sub, TapOptions& o);

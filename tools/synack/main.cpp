@@ -64,6 +64,10 @@ void add_tap_options(CLI::App& sub, TapOptions& o) {
       ->required();
   sub.add_option("--gw", o.gw, "Default gateway")->type_name("ADDR");
   sub.add_option("--mac", o.mac, "This stack's MAC address")->type_name("MAC");
+  sub.add_option("--ip6", o.ip6,
+                 "IPv6 on the TAP: a link-local address always, plus ADDR/PREFIX, or with "
+                 "auto addresses from router advertisements (SLAAC); default: no IPv6")
+      ->type_name("ADDR/PREFIX|auto");
   sub.add_option("--offload", o.offload,
                  "TAP offloads (IFF_VNET_HDR): checksums and TSO/GRO super-frames both ways, "
                  "when the kernel accepts them; off (and always with --impair): one plain "

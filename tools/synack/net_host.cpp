@@ -84,6 +84,15 @@ void validate_tap(const TapOptions& t) {
   if (!t.gw.empty() && !wire::Ipv4Addr::parse(t.gw)) {
     throw UsageError(fmt::format("--gw: '{}' is not an IPv4 address, e.g. 10.0.0.1", t.gw));
   }
+  if (!t.ip6.empty() && t.ip6 != "auto") {
+    auto c = wire::Ipv6Cidr::parse(t.ip6);
+    if (!c || c->addr.is_unspecified() || c->addr.is_multicast() || c->addr.is_loopback() ||
+        c->addr.is_link_local()) {
+      throw UsageError(fmt::format(
+          "--ip6: '{}' is not a global or unique-local ADDR/PREFIX (e.g. fd77::2/64) or 'auto'",
+          t.ip6));
+    }
+  }
   if (!t.mac.empty()) {
     auto mac = wire::MacAddr::parse(t.mac);
     if (!mac || mac->is_multicast()) {
@@ -149,6 +158,12 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
   const auto iface =
       stack_->add_interface(mac, cidr, static_cast<std::size_t>(common.mtu), tap_->tx_offloads());
   if (!tap.gw.empty()) stack_->set_default_gateway(*wire::Ipv4Addr::parse(tap.gw));
+  if (!tap.ip6.empty()) {
+    // Link-local always; a static address, or SLAAC from router advertisements (auto).
+    std::optional<wire::Ipv6Cidr> addr;
+    if (tap.ip6 != "auto") addr = wire::Ipv6Cidr::parse(tap.ip6);
+    stack_->enable_ipv6(iface, addr, tap.ip6 == "auto", link::monotonic_now());
+  }
   if (level_ == LogLevel::Trace) {
     stack_->tcp().set_trace([](const tcp::Transition& t) {
       fmt::print(stderr, "trace: conn {} {}:{} <-> {}:{}: {} -> {} ({})\n", t.conn.value,

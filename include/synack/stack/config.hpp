@@ -43,6 +43,46 @@ struct ReassemblyConfig {
   Duration ipv6_timeout = std::chrono::seconds(60);  ///< IPv6 (RFC 8200 §4.5: 60 s)
 };
 
+/// IPv6 host behaviour (RFC 8200, RFC 4861, RFC 4862, RFC 4443, RFC 3810): NDP, DAD,
+/// router discovery, SLAAC, MLDv2 and their bounds. Off by default: a Stack without
+/// IPv6 ignores EtherType 0x86DD (Stats::eth_rx_unknown_type) as before.
+struct Ipv6Config {
+  /// Give every interface IPv6 as add_interface creates it (link-local and SLAAC, like
+  /// Stack::enable_ipv6(id, nullopt, true)); false: only enable_ipv6 turns it on.
+  bool enabled = false;
+  std::uint8_t hop_limit = 64;      ///< of the packets we send (NDP and MLD use 255 and 1)
+  std::uint32_t dad_transmits = 1;  ///< DupAddrDetectTransmits (RFC 4862 §5.1); 0: no DAD
+  /// RetransTimer (RFC 4861 §10): between NS retransmissions and DAD probes
+  Duration retrans_timer = std::chrono::seconds(1);
+  /// BaseReachableTime (RFC 4861 §10); ReachableTime is drawn from 0.5..1.5 times it
+  Duration base_reachable_time = std::chrono::seconds(30);
+  Duration delay_first_probe = std::chrono::seconds(5);  ///< DELAY_FIRST_PROBE_TIME
+  std::uint32_t max_multicast_solicit = 3;               ///< MAX_MULTICAST_SOLICIT (INCOMPLETE)
+  std::uint32_t max_unicast_solicit = 3;                 ///< MAX_UNICAST_SOLICIT (PROBE)
+  std::uint32_t max_rtr_solicitations = 3;               ///< MAX_RTR_SOLICITATIONS
+  Duration rtr_solicitation_interval = std::chrono::seconds(4);  ///< RTR_SOLICITATION_INTERVAL
+  /// MAX_RTR_SOLICITATION_DELAY: the random delay before the first RS and the first DAD
+  /// probe (RFC 4861 §6.3.7, RFC 4862 §5.4.2)
+  Duration max_rtr_solicitation_delay = std::chrono::seconds(1);
+  /// MLDv2 Unsolicited Report Interval (RFC 3810 §9.11): the random delay of a join
+  /// report's retransmission
+  Duration mld_unsolicited_interval = std::chrono::seconds(1);
+  std::uint32_t mld_robustness = 2;          ///< reports sent per state change (RFC 3810 §9.1)
+  std::size_t max_neighbors = 512;           ///< NDP cache entries, all interfaces
+  std::size_t max_queued_per_neighbor = 16;  ///< packets waiting for one address (INCOMPLETE)
+  std::size_t max_queued_total = 256;        ///< packets waiting for resolution, whole stack
+  std::size_t max_routers = 8;               ///< default router list, per interface
+  std::size_t max_prefixes = 16;             ///< on-link prefix list, per interface
+  std::size_t max_addresses = 16;            ///< addresses per interface (SLAAC stops there)
+  std::size_t max_destinations = 256;        ///< destination cache (redirects, path MTU)
+  /// Path MTU estimates learnt from Packet Too Big are forgotten after this (RFC 8201 §4:
+  /// "at least 5 minutes", 10 recommended).
+  Duration pmtu_expiry = std::chrono::minutes(10);
+  /// ICMPv6 error rate limit (RFC 4443 §2.4(f)): a token bucket as for IPv4.
+  std::uint32_t icmp_error_burst = 10;
+  Duration icmp_error_interval = std::chrono::milliseconds(100);  ///< one token per interval
+};
+
 /// Everything a Stack is built with (Stack's constructor copies it).
 struct StackConfig {
   NeighborConfig neighbor;  ///< the ARP cache
@@ -61,6 +101,7 @@ struct StackConfig {
   std::size_t max_events = 4096;          ///< pending events; more are dropped and counted
   tcp::TcpConfig tcp;                     ///< TCP: limits, timers, defaults for new sockets
   ReassemblyConfig reassembly;            ///< IP fragment reassembly: timeouts and memory bounds
+  Ipv6Config ipv6;                        ///< IPv6: off unless enabled (or enable_ipv6)
 };
 
 }  // namespace synack::stack

@@ -27,8 +27,26 @@ struct PingReply {
   bool operator==(const PingReply&) const = default;  ///< field by field (for tests)
 };
 
+/// An ICMPv6 echo reply arrived (RFC 4443 §4.2; Stack::send_ping6).
+struct Ping6Reply {
+  wire::Ipv6Addr src;                                  ///< who replied
+  std::uint16_t ident = 0;                             ///< the echo identifier, as sent
+  std::uint16_t seq = 0;                               ///< the echo sequence number, as sent
+  ByteVec data;                                        ///< the echoed payload
+  bool operator==(const Ping6Reply&) const = default;  ///< field by field (for tests)
+};
+
+/// Duplicate Address Detection found `addr` in use by another node (RFC 4862 §5.4.5):
+/// the address is Duplicate and never used. For a link-local address IPv6 stays off on
+/// that interface's link-local traffic; an operator has to choose another MAC.
+struct Ipv6DadFailed {
+  IfaceId iface;                                          ///< the interface
+  wire::Ipv6Addr addr;                                    ///< the duplicate address
+  bool operator==(const Ipv6DadFailed&) const = default;  ///< field by field (for tests)
+};
+
 /// tcp::Event (connected, accept-ready, readable, ...) is forwarded unchanged from
 /// the Stack's tcp::TcpProtocol; its conn/listener ids are that protocol's.
-using Event = std::variant<UdpReadable, PingReply, tcp::Event>;
+using Event = std::variant<UdpReadable, PingReply, tcp::Event, Ping6Reply, Ipv6DadFailed>;
 
 }  // namespace synack::stack

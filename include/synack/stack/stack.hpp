@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "synack/base/time.hpp"
 #include "synack/stack/config.hpp"
 #include "synack/stack/events.hpp"
+#include "synack/stack/ipv6.hpp"
+#include "synack/stack/ndp.hpp"
 #include "synack/stack/neighbor.hpp"
 #include "synack/stack/reassembly.hpp"
 #include "synack/stack/stats.hpp"
@@ -34,7 +37,9 @@
 #include "synack/stack/udp.hpp"
 #include "synack/tcp/protocol.hpp"
 #include "synack/wire/addr.hpp"
+#include "synack/wire/icmpv6.hpp"
 #include "synack/wire/ipv4.hpp"
+#include "synack/wire/ipv6.hpp"
 
 namespace synack::stack {
 
@@ -59,6 +64,11 @@ inline constexpr std::size_t kMaxIpv4Packet = 0xffff;
 inline constexpr std::size_t kMinIpv4Mtu = 68;
 /// Where the transport header starts.
 inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
+/// Where the upper-layer header of an IPv6 packet we build starts (we send no extension
+/// headers but the Fragment header and MLD's Hop-by-Hop, which are added separately).
+inline constexpr std::size_t kIpv6TransportOffset = kEthHeaderLen + wire::Ipv6Repr::kHeaderLen;
+/// The IPv6 minimum link MTU (RFC 8200 §5): no link or path MTU is taken below it.
+inline constexpr std::size_t kMinIpv6Mtu = 1280;
 
 /// One host's IPv4 stack, sans-I/O: the owner feeds it received frames (on_frame) and
 /// the time (on_timer at next_deadline()), and takes out the frames to transmit
@@ -139,6 +149,49 @@ class Stack {
   /// as PingReply events.
   Status<SendError> send_ping(wire::Ipv4Addr dst, std::uint16_t ident, std::uint16_t seq,
                               Bytes data, Instant now);
+
+  // --- IPv6 (ipv6.cpp) -------------------------------------------------------
+  /// Turns IPv6 on for `iface` (RFC 4862): the link-local address fe80::/64 with the
+  /// modified EUI-64 identifier of the interface's MAC, `static_addr` if given (its prefix
+  /// becomes on-link), and with `slaac` addresses formed from Router Advertisements'
+  /// prefixes (A flag). Every address starts Tentative and runs Duplicate Address
+  /// Detection (Ipv6Config::dad_transmits); the host joins the solicited-node groups
+  /// (MLDv2) and solicits routers. Returns false for an unknown interface or if IPv6 is
+  /// already on.
+  bool enable_ipv6(IfaceId iface, std::optional<wire::Ipv6Cidr> static_addr, bool slaac,
+                   Instant now);
+  /// Whether IPv6 is on for `iface`.
+  bool ipv6_enabled(IfaceId iface) const;
+  /// The interface's IPv6 addresses with their states; empty if IPv6 is off.
+  std::vector<Ipv6AddrInfo> ipv6_addresses(IfaceId iface) const;
+  /// The default router list (RFC 4861 §6.3.4), all interfaces.
+  std::vector<Ipv6Router> ipv6_routers() const;
+  /// The prefix list (on-link prefixes), all interfaces.
+  std::vector<Ipv6Prefix> ipv6_prefixes() const;
+  /// The interface's IPv6 link MTU (its MTU, lowered by an RA's MTU option); 0 if off.
+  std::size_t ipv6_mtu(IfaceId iface) const;
+  /// The multicast groups the interface listens to (ff02::1 and solicited-node groups).
+  std::vector<wire::Ipv6Addr> ipv6_groups(IfaceId iface) const;
+  /// The path MTU towards `dst` learnt from Packet Too Big (RFC 8201), at least 1280;
+  /// nullopt if none is recorded (the link MTU applies).
+  std::optional<std::size_t> path_mtu6(const wire::Ipv6Addr& dst) const;
+  /// Where a packet to `dst` goes: on-link (a prefix of the prefix list, link-local, or a
+  /// Redirect) or via the first default router; multicast on the interface given or the
+  /// first with IPv6. The source is chosen by RFC 6724 rules 1, 2, 3 (same address,
+  /// appropriate scope, avoid deprecated) unless `src_hint` is one of ours. `zone`: the
+  /// interface for link-local and multicast destinations (default: the first with IPv6).
+  std::optional<Route6> route6(const wire::Ipv6Addr& dst,
+                               const wire::Ipv6Addr& src_hint = wire::Ipv6Addr::unspecified(),
+                               std::optional<IfaceId> zone = std::nullopt) const;
+  /// True if `a` is one of our IPv6 addresses in a state that receives traffic
+  /// (Preferred or Deprecated).
+  bool is_local_address6(const wire::Ipv6Addr& a) const;
+  /// Sends an ICMPv6 echo request (RFC 4443 §4.1) to `dst` carrying `data`, fragmented if
+  /// larger than the path MTU; replies come back as Ping6Reply events.
+  Status<SendError> send_ping6(const wire::Ipv6Addr& dst, std::uint16_t ident, std::uint16_t seq,
+                               Bytes data, Instant now);
+  /// The NDP neighbour cache, read-only.
+  const NdpCache& ndp() const { return ndp_; }
 
   // --- UDP sockets -----------------------------------------------------------
   /// addr may be unspecified (any local address); port 0 picks an ephemeral port.
@@ -262,6 +315,136 @@ class Stack {
   bool icmp_rate_ok(Instant now);
   void push_event(Event e);
 
+  // ipv6.cpp -- the IPv6 host. For TCP and UDP over IPv6: route6() then send_ipv6()
+  // to send, send_icmpv6_error() for Destination Unreachable, on_packet_too_big6() is
+  // where a PTB's path MTU arrives, ndp_.confirm() is the upper-layer reachability hint.
+  /// One of our addresses with its DAD progress.
+  struct V6Addr {
+    Ipv6AddrInfo info;
+    std::uint32_t dad_left = 0;  ///< Tentative: NS still to send
+    Instant dad_next;            ///< Tentative: next NS, or the end of DAD
+  };
+  /// An MLD report due at `at`: for `group`, or every group (a general query's answer).
+  struct MldPending {
+    Instant at;
+    std::optional<wire::Ipv6Addr> group;
+    std::uint8_t record_type = 0;
+  };
+  /// A destination cache entry (RFC 4861 §5.1): a Redirect's next hop, a path MTU.
+  struct DestEntry {
+    IfaceId iface;
+    std::optional<wire::Ipv6Addr> redirect;
+    std::size_t pmtu = 0;  ///< 0: none recorded
+    Instant pmtu_expires;
+    Instant last_used;
+  };
+  /// The IPv6 state of one interface.
+  struct V6Iface {
+    bool enabled = false;
+    bool slaac = false;
+    std::size_t mtu = 0;
+    std::uint8_t cur_hop_limit = 64;
+    std::vector<V6Addr> addrs;
+    std::vector<Ipv6Router> routers;
+    std::vector<Ipv6Prefix> prefixes;
+    std::vector<wire::Ipv6Addr> groups;  ///< reported groups (ff02::1 is implicit)
+    std::vector<MldPending> mld;
+    std::uint32_t rs_sent = 0;
+    std::optional<Instant> rs_next;
+    Duration base_reachable{};  ///< the last BaseReachableTime an RA gave (0: none yet)
+  };
+  void on_ipv6(const Interface& iface, Bytes packet, bool link_multicast, RxMeta meta, Instant now);
+  void on_ipv6_fragment(const Interface& iface, const wire::Ipv6Repr& ip,
+                        const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast,
+                        Instant now);
+  void deliver_ipv6(const Interface& iface, const wire::Ipv6Repr& ip,
+                    const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast,
+                    RxMeta meta, Instant now);
+  void on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
+                 const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast, RxMeta meta,
+                 Instant now);
+  void on_ndp(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Icmpv6Repr& msg,
+              Instant now);
+  void on_neighbor_solicit(const Interface& iface, const wire::Ipv6Repr& ip,
+                           const wire::Icmpv6Repr& msg, Instant now);
+  void on_neighbor_advert(const Interface& iface, const wire::Ipv6Repr& ip,
+                          const wire::Icmpv6Repr& msg, Instant now);
+  void on_router_advert(const Interface& iface, const wire::Ipv6Repr& ip,
+                        const wire::Icmpv6Repr& msg, Instant now);
+  void on_redirect(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Icmpv6Repr& msg,
+                   Instant now);
+  void on_mld_query(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Icmpv6Repr& msg,
+                    Instant now);
+  void on_icmpv6_error(const wire::Icmpv6Repr& msg, Instant now);
+  /// Packet Too Big for a packet we sent from `local` to `remote` (RFC 8201): records the
+  /// path MTU (at least 1280) in the destination cache. The TCP hookup (RFC 5927: accept
+  /// it only for sequence numbers in flight, then lower the connection's MSS) belongs
+  /// here: `quoted` is the invoking packet as far as it was returned.
+  void on_packet_too_big6(const wire::Ipv6Addr& local, const wire::Ipv6Addr& remote,
+                          std::uint32_t mtu, Bytes quoted, Instant now);
+  /// Sends an IPv6 packet whose upper-layer bytes are in `frame` at kIpv6TransportOffset
+  /// (the first kIpv6TransportOffset bytes are headroom): writes the IPv6 header, and
+  /// cuts it into fragments if it is larger than route.mtu and `may_fragment` (else
+  /// MessageTooLong). `src` unspecified: route.src.
+  Status<SendError> send_ipv6(const Route6& route, const wire::Ipv6Addr& src,
+                              const wire::Ipv6Addr& dst, std::uint8_t next_header, ByteVec frame,
+                              std::uint8_t hop_limit, bool may_fragment, Instant now);
+  /// An ICMPv6 message from `src` (route.src if unspecified) to `dst`, its checksum over
+  /// that pseudo-header.
+  Status<SendError> send_icmpv6(const Route6& route, const wire::Ipv6Addr& src,
+                                const wire::Ipv6Addr& dst, const wire::Icmpv6Repr& msg,
+                                std::uint8_t hop_limit, bool may_fragment, Instant now);
+  /// An ICMPv6 error about `offending` (the whole received packet, `offending_packet`),
+  /// RFC 4443 §2.4: never about an ICMPv6 error, nor (except Packet Too Big and
+  /// Parameter Problem code 2) about a packet to a multicast address or sent as a link
+  /// multicast; never to an unspecified or multicast source; rate-limited. `param`: the
+  /// pointer (Parameter Problem) or the MTU (Packet Too Big). Returns whether it was sent.
+  bool send_icmpv6_error(IfaceId iface, const wire::Ipv6Repr& offending, Bytes offending_packet,
+                         std::uint8_t type, std::uint8_t code, std::uint32_t param,
+                         bool link_multicast, Instant now);
+  /// Writes the IPv6 header in front of an ICMPv6 message at kIpv6TransportOffset and
+  /// sends the frame to `dst_mac` at once (NDP messages, which resolve nothing).
+  void emit6(IfaceId iface, wire::MacAddr dst_mac, const wire::Ipv6Addr& src,
+             const wire::Ipv6Addr& dst, std::uint8_t hop_limit, ByteVec frame);
+  /// The header walk's verdict for a whole packet (received, or reassembled).
+  void walk_and_deliver6(const Interface& iface, const wire::Ipv6Repr& ip, Bytes whole,
+                         bool link_multicast, RxMeta meta, bool reassembled, Instant now);
+  /// RFC 4862 §5.5.3: a Prefix Information option with the A flag.
+  void slaac6(IfaceId iface, const wire::NdpPrefixInfo& pi, Instant now);
+  bool icmp6_rate_ok(Instant now);
+  /// Ethernet header for `frame` (IPv6 already written) and out: a multicast MAC, our own
+  /// address (loopback), or the NDP cache's answer (else queued behind resolution).
+  void transmit6(IfaceId iface, const wire::Ipv6Addr& next_hop, ByteVec frame, Instant now);
+  /// A Neighbor Solicitation for `target`: multicast to its solicited-node group, or
+  /// unicast to `unicast` (NUD probe); from :: for DAD.
+  void send_neighbor_solicit(IfaceId iface, const wire::Ipv6Addr& target,
+                             std::optional<wire::MacAddr> unicast, bool dad, Instant now);
+  void send_neighbor_advert(IfaceId iface, const wire::Ipv6Addr& target, const wire::Ipv6Addr& dst,
+                            bool solicited, Instant now);
+  void send_router_solicit(IfaceId iface, Instant now);
+  /// An MLDv2 report of `groups` with `record_type` (from the link-local address, or ::
+  /// while it is tentative, RFC 3810 §5.2.13).
+  void send_mld_report(IfaceId iface, std::span<const wire::Ipv6Addr> groups,
+                       std::uint8_t record_type, Instant now);
+  /// Adds a Tentative address, joins its solicited-node group and schedules DAD.
+  void add_address6(IfaceId iface, Ipv6AddrInfo info, Instant now);
+  void join_group6(IfaceId iface, const wire::Ipv6Addr& group, Instant now);
+  void dad_failed(IfaceId iface, std::size_t index, Instant now);
+  /// Our address `a` on `iface` in any state, or nullptr.
+  V6Addr* find_addr6(IfaceId iface, const wire::Ipv6Addr& a);
+  const V6Addr* find_addr6(IfaceId iface, const wire::Ipv6Addr& a) const;
+  /// The link-local address of `iface` if it is usable (Preferred), else nullopt.
+  std::optional<wire::Ipv6Addr> link_local6(IfaceId iface) const;
+  /// RFC 6724 §5 rules 1-3 among the interface's usable addresses.
+  std::optional<wire::Ipv6Addr> select_source6(IfaceId iface, const wire::Ipv6Addr& dst) const;
+  bool on_link6(IfaceId iface, const wire::Ipv6Addr& dst) const;
+  void release6(IfaceId iface, wire::MacAddr mac, std::vector<ByteVec>& frames);
+  Duration random_between(Duration lo, Duration hi);
+  void ipv6_timers(Instant now);
+  /// A timed-out IPv6 datagram: Time Exceeded code 1 if its first fragment had arrived.
+  void expired_fragment6(const ExpiredDatagram& e, Instant now);
+  std::optional<Instant> ipv6_deadline() const;
+
   StackConfig config_;
   Random& random_;
   std::vector<Interface> ifaces_;
@@ -284,6 +467,11 @@ class Stack {
   Fifo<Event> events_;
   Reassembler reasm_;
   Stats stats_;
+  std::vector<V6Iface> v6_;  ///< parallel to ifaces_
+  NdpCache ndp_;
+  std::map<wire::Ipv6Addr, DestEntry> dests_;
+  std::uint32_t icmp6_tokens_;
+  Instant icmp6_refilled_;
 };
 
 }  // namespace synack::stack
