@@ -13,6 +13,7 @@ namespace synack::stack {
 namespace {
 
 constexpr std::uint8_t kIcmpv6 = 58;
+constexpr std::uint8_t kTcp = 6;
 constexpr std::uint8_t kNoNextHeader = 59;
 constexpr std::uint8_t kFragmentHeader = 44;
 constexpr std::uint8_t kNdpHopLimit = 255;  // RFC 4861: sent with 255, accepted only with it
@@ -570,7 +571,7 @@ Status<SendError> Stack::send_icmpv6(const Route6& route, const wire::Ipv6Addr& 
 Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& src,
                                    const wire::Ipv6Addr& dst, std::uint8_t next_header,
                                    ByteVec frame, std::uint8_t hop_limit, bool may_fragment,
-                                   Instant now) {
+                                   Instant now, std::uint8_t traffic_class) {
   const wire::Ipv6Addr s = src.is_unspecified() ? route.src : src;
   const std::size_t payload_len = frame.size() - kIpv6TransportOffset;
   const std::size_t mtu = std::max(route.mtu, kMinIpv6Mtu);
@@ -584,6 +585,7 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
     wire::Ipv6Repr ip;
     ip.next_header = next_header;
     ip.hop_limit = hop_limit;
+    ip.traffic_class = traffic_class;
     ip.src = s;
     ip.dst = dst;
     ip.payload = Bytes(frame).subspan(kIpv6TransportOffset);
@@ -615,6 +617,7 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
     wire::Ipv6Repr ip;
     ip.next_header = kFragmentHeader;
     ip.hop_limit = hop_limit;
+    ip.traffic_class = traffic_class;
     ip.src = s;
     ip.dst = dst;
     ip.payload = Bytes(f).subspan(kIpv6TransportOffset);
@@ -745,6 +748,13 @@ void Stack::on_ipv6(const Interface& iface, Bytes packet, bool link_multicast, R
   const wire::Ipv6Repr& ip = *parsed;
   // RFC 4291 §2.7: "Multicast addresses must not be used as source addresses".
   if (ip.src.is_multicast()) {
+    ++stats_.ipv6_rx_bad_src;
+    return;
+  }
+  // RFC 4291 §2.5.5.2: IPv4-mapped addresses stand for IPv4 nodes inside a host and
+  // never appear on the wire (Linux drops them too); TCP holds IPv4 addresses in that
+  // form, so one arriving over IPv6 would pose as an IPv4 peer.
+  if (ip.src.is_v4_mapped() || ip.dst.is_v4_mapped()) {
     ++stats_.ipv6_rx_bad_src;
     return;
   }
@@ -899,8 +909,12 @@ void Stack::deliver_ipv6(const Interface& iface, const wire::Ipv6Repr& ip,
     on_icmpv6(iface, ip, chain, whole, link_multicast, meta, now);
     return;
   }
-  // TCP and UDP over IPv6 are not wired here yet; No Next Header (59) carries nothing
-  // (RFC 8200 §4.7).
+  if (chain.upper_protocol == kTcp) {
+    on_tcp6(ip, chain, meta, now);
+    return;
+  }
+  // UDP over IPv6 is not wired here yet; No Next Header (59) carries nothing (RFC 8200
+  // §4.7).
   if (chain.upper_protocol != kNoNextHeader) ++stats_.ipv6_rx_unhandled;
 }
 
@@ -981,8 +995,112 @@ void Stack::on_icmpv6_error(const wire::Icmpv6Repr& msg, Instant now) {
   if (msg.type == type_byte(wire::Icmpv6Type::PacketTooBig)) {
     on_packet_too_big6(local, remote, msg.mtu, quoted, now);
   }
-  // Destination Unreachable, Time Exceeded and Parameter Problem matter to TCP and UDP
-  // over IPv6 (RFC 4443 §3; soft errors for TCP, RFC 5461), which are not wired here.
+  // Every error about a TCP segment also goes to TCP, which validates it against the
+  // connection's sequence space (RFC 5927 §4.1) before acting on it.
+  if (load_u8(quoted, 6) == kTcp) icmpv6_error_to_tcp(msg, quoted, now);
+}
+
+void Stack::icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Instant now) {
+  constexpr std::size_t kQuotedTransport = 8;  // ports and sequence number
+  if (quoted.size() < wire::Ipv6Repr::kHeaderLen + kQuotedTransport) {
+    ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  // TCP speaks ICMPv4's types and codes (as Linux's icmpv6_err_convert maps both onto
+  // one set of errors): Packet Too Big is "fragmentation needed"; Destination
+  // Unreachable's codes map to their ICMPv4 meaning (RFC 4443 §3.1).
+  constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
+  tcp::IcmpErrorIn err;
+  switch (static_cast<wire::Icmpv6Type>(msg.type)) {
+    case wire::Icmpv6Type::PacketTooBig:
+      err.type = kUnreach;
+      err.code = 4;
+      err.next_hop_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(msg.mtu, 0xffff));
+      break;
+    case wire::Icmpv6Type::DestUnreachable:
+      err.type = kUnreach;
+      switch (static_cast<wire::Icmpv6UnreachCode>(msg.code)) {
+        case wire::Icmpv6UnreachCode::NoRoute:
+          err.code = 0;  // network unreachable
+          break;
+        case wire::Icmpv6UnreachCode::AdminProhibited:
+        case wire::Icmpv6UnreachCode::SourcePolicy:
+        case wire::Icmpv6UnreachCode::RejectRoute:
+          err.code = 13;  // communication administratively prohibited
+          break;
+        case wire::Icmpv6UnreachCode::Port:
+          err.code = 3;  // port unreachable
+          break;
+        default:
+          err.code = 1;  // host unreachable (address unreachable, beyond scope)
+          break;
+      }
+      break;
+    case wire::Icmpv6Type::TimeExceeded:
+      err.type = kTimeExceeded;
+      err.code = msg.code;
+      break;
+    case wire::Icmpv6Type::ParameterProblem:
+      // An unrecognized Next Header (code 1) at our TCP header is "protocol
+      // unreachable"; anything else a soft error.
+      err.type = msg.code == 1 ? kUnreach : kParamProblem;
+      err.code = msg.code == 1 ? 2 : 0;
+      break;
+    default:
+      return;
+  }
+  const Bytes l4 = quoted.subspan(wire::Ipv6Repr::kHeaderLen);
+  err.local = tcp::Endpoint{wire::Ipv6Addr::load(quoted, 8), load_be16(l4, 0)};
+  err.remote = tcp::Endpoint{wire::Ipv6Addr::load(quoted, 24), load_be16(l4, 2)};
+  err.quoted_seq = SeqNum(load_be32(l4, 4));
+  ++stats_.icmp_rx_errors_tcp;
+  tcp_.on_icmp_error(err, now);
+}
+
+void Stack::on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,
+                    Instant now) {
+  auto parsed = wire::TcpRepr::parse(chain.upper_payload, ip.pseudo_header(), checksum_check(meta));
+  if (!parsed) {
+    if (parsed.error() == wire::WireError::BadChecksum) {
+      ++stats_.tcp_rx_bad_checksum;
+    } else {
+      ++stats_.tcp_rx_malformed;
+    }
+    return;
+  }
+  ++stats_.tcp_rx;
+  tcp::SegmentIn in;
+  in.src = ip.src;
+  in.dst = ip.dst;
+  in.seg = *parsed;
+  in.dst_is_broadcast_or_multicast = ip.dst.is_multicast();  // MUST-57: TCP drops it
+  in.ecn = ip.ecn();                                         // RFC 3168 §6.1.3
+  tcp_.on_segment(in, now);
+}
+
+void Stack::send_tcp6(tcp::OutSegment seg, Instant now) {
+  static_assert(tcp::kSegmentHeadroom6 == kIpv6TransportOffset);
+  // MUST-44: only from one of our addresses. TCP cuts no IPv6 super-segments
+  // (Tcb::tso_len), so gso_size is 0 here.
+  const wire::Ipv6Addr src = seg.src.v6();
+  const wire::Ipv6Addr dst = seg.dst.v6();
+  const auto r = is_local_address6(src) ? route6(dst, src) : std::nullopt;
+  if (!r || seg.gso_size != 0) {
+    ++stats_.tcp_tx_dropped;
+    return;
+  }
+  if (seg.checksum_partial) {
+    // The IPv6 path hands the link complete frames: the checksum is finished here.
+    TxMeta tx;
+    tx.csum_start = static_cast<std::uint16_t>(kIpv6TransportOffset);
+    tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
+    finish_in_software(seg.buffer, tx);
+  }
+  if (send_ipv6(*r, src, dst, kTcp, std::move(seg.buffer), seg.ttl, false, now, seg.dscp_ecn)) {
+    ++stats_.tcp_tx;
+  } else {
+    ++stats_.tcp_tx_dropped;
+  }
 }
 
 void Stack::on_packet_too_big6(const wire::Ipv6Addr& /*local*/, const wire::Ipv6Addr& remote,

@@ -88,11 +88,16 @@ bool Stack::is_local_address(wire::Ipv4Addr a) const {
 }
 
 bool Stack::is_local_address(const wire::IpAddr& a) const {
-  return a.is_v4() && is_local_address(a.v4());
+  return a.is_v4() ? is_local_address(a.v4()) : is_local_address6(a.v6());
 }
 
 Result<wire::IpAddr, SendError> Stack::source_address(const wire::IpAddr& remote) const {
-  if (!remote.is_v4()) return Err{SendError::NoRoute};
+  if (!remote.is_v4()) {
+    // RFC 6724's choice (route6).
+    auto r6 = route6(remote.v6());
+    if (!r6) return Err{SendError::NoRoute};
+    return wire::IpAddr(r6->src);
+  }
   auto r = route(remote.v4());
   if (!r) return Err{SendError::NoRoute};
   if (r->link_broadcast) return Err{SendError::InvalidDestination};  // a subnet broadcast
@@ -512,9 +517,8 @@ void Stack::drain_tcp(Instant now) {
     // RFC 9293 MUST-44 makes TCP pick one of our addresses; refuse anything else
     // rather than emit a spoofed source.
     static_assert(tcp::kSegmentHeadroom == kTransportOffset);
-    if (!seg->dst.is_v4() || !seg->src.is_v4()) {
-      // IPv6 output is not wired yet: counted as a transmit drop.
-      ++stats_.tcp_tx_dropped;
+    if (!seg->dst.is_v4()) {
+      send_tcp6(std::move(*seg), now);
       continue;
     }
     const std::uint16_t gso_size = seg->gso_size;

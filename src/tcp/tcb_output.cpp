@@ -155,7 +155,8 @@ std::uint32_t Tcb::tso_len(std::uint32_t len) const {
   // sendable_len() would send back to back: whole segments within min(SND.WND, cwnd);
   // the short tail, Nagle and the FIN stay with the next call.
   if (ctx_.config.tso_max == 0 || len == 0 || len != send_mss() || seq_lt(snd_nxt_, snd_max_) ||
-      sack_recovery_ || rto_recovery_ || recovery_.active()) {
+      sack_recovery_ || rto_recovery_ || recovery_.active() || !tuple_.remote.addr.is_v4()) {
+    // (The stack's IPv6 path sends whole packets: no TSO6 yet.)
     return len;
   }
   // IPv4 (20) and TCP with every option (60) within the link's packet limit.

@@ -388,7 +388,15 @@ class Stack {
   /// MessageTooLong). `src` unspecified: route.src.
   Status<SendError> send_ipv6(const Route6& route, const wire::Ipv6Addr& src,
                               const wire::Ipv6Addr& dst, std::uint8_t next_header, ByteVec frame,
-                              std::uint8_t hop_limit, bool may_fragment, Instant now);
+                              std::uint8_t hop_limit, bool may_fragment, Instant now,
+                              std::uint8_t traffic_class = 0);
+  /// A TCP segment over IPv6 (its buffer has kIpv6TransportOffset bytes of headroom).
+  void send_tcp6(tcp::OutSegment seg, Instant now);
+  /// A TCP segment in an IPv6 packet addressed to us.
+  void on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,
+               Instant now);
+  /// An ICMPv6 error quoting a TCP segment we sent, to TCP as its ICMPv4 equivalent.
+  void icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Instant now);
   /// An ICMPv6 message from `src` (route.src if unspecified) to `dst`, its checksum over
   /// that pseudo-header.
   Status<SendError> send_icmpv6(const Route6& route, const wire::Ipv6Addr& src,

@@ -88,7 +88,7 @@ namespace synack::stack {
   X(tx_super_dropped)          /* super-segments dropped: the next hop awaited ARP */              \
   X(ipv6_rx)                   /* IPv6 packets received                                        */  \
   X(ipv6_rx_malformed)         /* IPv6 header bad or truncated                                 */  \
-  X(ipv6_rx_bad_src)           /* source multicast (RFC 4291 §2.7)                             */ \
+  X(ipv6_rx_bad_src)           /* source multicast (RFC 4291 §2.7) or an IPv4-mapped address   */ \
   X(ipv6_rx_not_for_us)        /* unicast destination not ours on that link                    */  \
   X(ipv6_rx_mcast_not_joined)  /* multicast to a group we did not join                         */  \
   X(ipv6_rx_tentative)         /* to a tentative address (RFC 4862 §5.4)                       */ \
