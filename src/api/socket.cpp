@@ -90,7 +90,7 @@ ConnectError to_connect_error(tcp::ConnError e) {
 
 Result<TcpListener, ListenError> TcpListener::listen(stack::Stack& stack, std::uint16_t port,
                                                      std::uint32_t backlog) {
-  const tcp::Endpoint local{wire::Ipv4Addr::any(), port};
+  const tcp::Endpoint local{wire::Ipv6Addr::unspecified(), port};  // dual-stack
   auto id = stack.tcp().listen(local, backlog);
   if (!id) return Err{id.error()};
   return TcpListener(stack, *id, local);
@@ -99,7 +99,7 @@ Result<TcpListener, ListenError> TcpListener::listen(stack::Stack& stack, std::u
 Result<TcpListener, ListenError> TcpListener::listen(stack::Stack& stack, std::uint16_t port,
                                                      std::uint32_t backlog,
                                                      const SocketOptions& opts) {
-  return listen(stack, tcp::Endpoint{wire::Ipv4Addr::any(), port}, backlog, opts);
+  return listen(stack, tcp::Endpoint{wire::Ipv6Addr::unspecified(), port}, backlog, opts);
 }
 
 Result<TcpListener, ListenError> TcpListener::listen(stack::Stack& stack, tcp::Endpoint local,

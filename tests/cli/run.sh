@@ -141,7 +141,7 @@ err_is "synack: nc: missing HOST PORT to connect to, or -l PORT to listen on"
 check nc-no-port 2 "$SYNACK" nc "${NET[@]}" 10.77.0.1
 err_is "synack: nc: missing PORT after HOST '10.77.0.1' (give HOST PORT)"
 check nc-bad-host 2 "$SYNACK" nc "${NET[@]}" 10.77.0.300 7
-err_is "synack: nc: HOST '10.77.0.300' is not a unicast IPv4 address"
+err_is "synack: nc: HOST '10.77.0.300' is not a unicast IPv4 or IPv6 address"
 check nc-bad-port 2 "$SYNACK" nc "${NET[@]}" 10.77.0.1 70000
 err_is "synack: nc: PORT '70000' is not in 1..65535"
 check ip-prefix 2 "$SYNACK" serve --tap t0 --ip 10.77.0.2/33 echo:7

@@ -22,8 +22,9 @@ def set_cc(s):
 
 
 def connect(host, port, timeout):
-    """A connected IPv4 socket whose congestion control was chosen before the SYN."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A connected socket (IPv6 if HOST has a colon, else IPv4) whose congestion
+    control was chosen before the SYN."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         set_cc(s)
         s.settimeout(timeout)

@@ -186,6 +186,18 @@ NetHost::NetHost(const CommonOptions& common, const TapOptions& tap, std::size_t
 
 NetHost::~NetHost() = default;
 
+bool NetHost::wait_ipv6_source(const wire::Ipv6Addr& dst, Duration limit) {
+  const Instant end = now() + limit;
+  while (!stack_->route6(dst)) {
+    if (now() >= end) return false;
+    auto r = loop_->poll_once();
+    if (!r) throw std::runtime_error(r.error().message());
+    if (r->has_value()) return false;  // the loop ended (a signal)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll_once never blocks
+  }
+  return true;
+}
+
 link::RunOutcome NetHost::run() {
   auto r = loop_->run();
   if (!r) throw std::runtime_error(r.error().message());

@@ -41,6 +41,10 @@ class NetHost {
 
   // Runs the loop until it ends; throws std::runtime_error on a loop failure.
   link::RunOutcome run();
+  // Runs the loop until the stack has an IPv6 source address for `dst` (Duplicate
+  // Address Detection has finished, RFC 4862 §5.4: a tentative address is not used),
+  // at most `limit`. Returns whether it has one.
+  bool wait_ipv6_source(const wire::Ipv6Addr& dst, Duration limit);
   // Flushes the capture; prints the stats line (info and above). `extra` is
   // appended to it (e.g. the application's counters).
   void report(const std::string& extra);

@@ -35,10 +35,10 @@ class Nc {
  public:
   Nc(NetHost& host, bool progress) : host_(host), progress_(progress, host.now()) {}
 
-  void start_client(wire::Ipv4Addr addr, std::uint16_t port) {
+  void start_client(const wire::IpAddr& addr, std::uint16_t port) {
     auto s = api::TcpStream::connect(host_.stack(), addr, port, host_.now());
     if (!s) {
-      throw std::runtime_error(fmt::format("nc: cannot connect to {}:{}: {}", addr.to_string(),
+      throw std::runtime_error(fmt::format("nc: cannot connect to {}:{}: {}", addr.to_uri_string(),
                                            port, api::to_string(s.error())));
     }
     stream_.emplace(std::move(*s));
@@ -199,7 +199,7 @@ class Nc {
 }  // namespace
 
 int run_nc(const NcArgs& a) {
-  std::optional<wire::Ipv4Addr> addr;
+  std::optional<wire::IpAddr> addr;
   std::uint16_t port = 0;
   if (a.listen_port == 0) {
     if (a.host.empty()) {
@@ -208,9 +208,14 @@ int run_nc(const NcArgs& a) {
     if (a.port.empty()) {
       throw UsageError(fmt::format("nc: missing PORT after HOST '{}' (give HOST PORT)", a.host));
     }
-    addr = wire::Ipv4Addr::parse(a.host);
+    // An IPv6 address may come in brackets, as in a URL: [fd77::1].
+    std::string_view host = a.host;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    addr = wire::IpAddr::parse(host);
     if (!addr || addr->is_unspecified() || addr->is_multicast() || addr->is_broadcast()) {
-      throw UsageError(fmt::format("nc: HOST '{}' is not a unicast IPv4 address", a.host));
+      throw UsageError(
+          fmt::format("nc: HOST '{}' is not a unicast IPv4 or IPv6 address", a.host));
     }
     port = parse_port_arg("nc: PORT", a.port);
   }
@@ -223,6 +228,10 @@ int run_nc(const NcArgs& a) {
   host.loop().on_shutdown([&](Instant now) { nc.on_shutdown(now); });
   host.loop().set_done([&] { return nc.done(); });
   if (addr) {
+    if (addr->is_v6() && !host.wait_ipv6_source(addr->v6(), std::chrono::seconds(5))) {
+      throw std::runtime_error(
+          fmt::format("nc: no IPv6 address to reach {} from (give --ip6)", addr->to_uri_string()));
+    }
     nc.start_client(*addr, port);
   } else {
     nc.start_listen(static_cast<std::uint16_t>(a.listen_port));

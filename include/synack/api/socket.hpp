@@ -89,7 +89,8 @@ class TcpStream;
 /// A passive OPEN (§3.10.1): a listening socket.
 class TcpListener {
  public:
-  /// Listens on `port` of every local address. Accepted streams start with `opts`
+  /// Listens on `port` of every local address, IPv4 and IPv6 (bound to ::, which takes
+  /// IPv4 clients too, as Linux's default). Accepted streams start with `opts`
   /// (buffer sizes must be known before the SYN,ACK: they fix the window scale);
   /// without `opts`, with the stack's tcp defaults.
   static Result<TcpListener, ListenError> listen(stack::Stack& stack, std::uint16_t port,
