@@ -256,7 +256,9 @@ void register_nc(CLI::App& app, Action& action) {
   auto* l = sub->add_option("-l", args->listen_port, "Listen on PORT and accept one connection")
                 ->type_name("PORT")
                 ->check(int_in(1, 65535));
-  sub->add_option("HOST", args->host, "Connect to this IPv4 or IPv6 address ([brackets] optional; not with -l)")->excludes(l);
+  sub->add_option("HOST", args->host,
+                  "Connect to this IPv4 or IPv6 address ([brackets] optional; not with -l)")
+      ->excludes(l);
   sub->add_option("PORT", args->port, "Connect to this port, 1..65535")->excludes(l);
   sub->add_flag("--progress", args->progress, "Show bytes and rate on stderr");
   sub->callback([&action, args] { action = [args] { return run_nc(*args); }; });

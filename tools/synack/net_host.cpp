@@ -192,7 +192,7 @@ bool NetHost::wait_ipv6_source(const wire::Ipv6Addr& dst, Duration limit) {
     if (now() >= end) return false;
     auto r = loop_->poll_once();
     if (!r) throw std::runtime_error(r.error().message());
-    if (r->has_value()) return false;  // the loop ended (a signal)
+    if (r->has_value()) return false;                           // the loop ended (a signal)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll_once never blocks
   }
   return true;

@@ -214,8 +214,7 @@ int run_nc(const NcArgs& a) {
       host = host.substr(1, host.size() - 2);
     addr = wire::IpAddr::parse(host);
     if (!addr || addr->is_unspecified() || addr->is_multicast() || addr->is_broadcast()) {
-      throw UsageError(
-          fmt::format("nc: HOST '{}' is not a unicast IPv4 or IPv6 address", a.host));
+      throw UsageError(fmt::format("nc: HOST '{}' is not a unicast IPv4 or IPv6 address", a.host));
     }
     port = parse_port_arg("nc: PORT", a.port);
   }
