@@ -416,8 +416,15 @@ void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMet
 void Stack::on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now) {
   // A super-segment (GRO/GSO) is one segment here, however many MSS it holds: TCP
   // takes what fits in the window (§3.10.7.4 trims the rest) and acknowledges it.
-  auto parsed =
-      wire::TcpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, checksum_check(meta));
+  // Broadcasts were dropped in on_ipv4. RFC 3168 §6.1.3: the receiver sees CE.
+  deliver_tcp(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, ip.src, ip.dst, false,
+              wire::ecn_of(ip.dscp_ecn), meta, now);
+}
+
+void Stack::deliver_tcp(Bytes segment, const wire::PseudoHeader& ph, const wire::IpAddr& src,
+                        const wire::IpAddr& dst, bool dst_multicast, wire::Ecn ecn, RxMeta meta,
+                        Instant now) {
+  auto parsed = wire::TcpRepr::parse(segment, ph, checksum_check(meta));
   if (!parsed) {
     if (parsed.error() == wire::WireError::BadChecksum) {
       ++stats_.tcp_rx_bad_checksum;
@@ -428,11 +435,11 @@ void Stack::on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now) {
   }
   ++stats_.tcp_rx;
   tcp::SegmentIn in;
-  in.src = ip.src;
-  in.dst = ip.dst;
+  in.src = src;
+  in.dst = dst;
   in.seg = *parsed;
-  in.dst_is_broadcast_or_multicast = false;  // broadcasts were dropped in on_ipv4
-  in.ecn = wire::ecn_of(ip.dscp_ecn);        // RFC 3168 §6.1.3: the receiver sees CE
+  in.dst_is_broadcast_or_multicast = dst_multicast;
+  in.ecn = ecn;
   tcp_.on_segment(in, now);
 }
 

@@ -1059,23 +1059,9 @@ void Stack::icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Insta
 
 void Stack::on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,
                     Instant now) {
-  auto parsed = wire::TcpRepr::parse(chain.upper_payload, ip.pseudo_header(), checksum_check(meta));
-  if (!parsed) {
-    if (parsed.error() == wire::WireError::BadChecksum) {
-      ++stats_.tcp_rx_bad_checksum;
-    } else {
-      ++stats_.tcp_rx_malformed;
-    }
-    return;
-  }
-  ++stats_.tcp_rx;
-  tcp::SegmentIn in;
-  in.src = ip.src;
-  in.dst = ip.dst;
-  in.seg = *parsed;
-  in.dst_is_broadcast_or_multicast = ip.dst.is_multicast();  // MUST-57: TCP drops it
-  in.ecn = ip.ecn();                                         // RFC 3168 §6.1.3
-  tcp_.on_segment(in, now);
+  // MUST-57: a segment to a multicast address is TCP's to drop.
+  deliver_tcp(chain.upper_payload, ip.pseudo_header(), ip.src, ip.dst, ip.dst.is_multicast(),
+              ip.ecn(), meta, now);
 }
 
 void Stack::send_tcp6(tcp::OutSegment seg, Instant now) {

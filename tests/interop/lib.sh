@@ -39,6 +39,28 @@ setup_ns() {
   ip -n "$NS" link set "$TAP" up
 }
 
+# setup_ipv6: IPv6 on tap0 for the tests that want it (setup_ns turns it off), with
+# fd77:SFX::1/64 for the kernel. Sets P (the /64 prefix, unique per run) and MAC (the
+# address synack is given with --mac).
+setup_ipv6() {
+  nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+    "net.ipv6.conf.$TAP.disable_ipv6=0" "net.ipv6.conf.$TAP.accept_ra=0"
+  P="fd77:$(printf '%x' $(($$ & 0xffff)))"
+  MAC=02:00:00:77:00:02
+  ip -n "$NS" -6 addr add "$P::1/64" dev "$TAP" nodad
+}
+
+# wait_ping6 ADDR: until ADDR answers (synack runs DAD first: up to 2 s), at most 10 s.
+wait_ping6() {
+  local i
+  for i in $(seq 1 50); do
+    if nsx ping -6 -c 1 -W 1 -q "$1" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SYN_PID" 2>/dev/null || fail "synack exited early: $(cat "$SYN_LOG")"
+    sleep 0.2
+  done
+  fail "$1 does not answer ping -6"
+}
+
 # start_synack LOGFILE ARGS...: runs `synack ARGS --tap tap0 --ip 10.77.0.2/24` in
 # the background inside the namespace and waits until it answers ping. SYN_PREFIX
 # (default 24) widens synack's prefix, e.g. 16 to make all of 10.77/16 on-link.

@@ -6,26 +6,8 @@
 NAME=ping6
 source "$(dirname "$0")/lib.sh"
 setup_ns
-# lib.sh turns IPv6 off in the namespace; this test wants it on tap0 (ULA and
-# link-local addresses inside the namespace only).
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-  "net.ipv6.conf.$TAP.disable_ipv6=0" "net.ipv6.conf.$TAP.accept_ra=0"
-SFX=$(printf '%x' $(($$ & 0xffff)))
-P="fd77:$SFX"
-MAC=02:00:00:77:00:02
+setup_ipv6  # ULA and link-local addresses inside the namespace only
 LL=fe80::ff:fe77:2  # the modified EUI-64 link-local address of $MAC
-ip -n "$NS" -6 addr add "$P::1/64" dev "$TAP" nodad
-
-# wait_ping6 ADDR: until ADDR answers (synack runs DAD first: up to 2 s), at most 10 s.
-wait_ping6() {
-  local i
-  for i in $(seq 1 50); do
-    if nsx ping -6 -c 1 -W 1 -q "$1" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$SYN_PID" 2>/dev/null || fail "synack exited early: $(cat "$SYN_LOG")"
-    sleep 0.2
-  done
-  fail "$1 does not answer ping -6"
-}
 
 start_synack "$WORK/serve.log" serve --log info --mac "$MAC" --ip6 "$P::2/64" \
   --pcap "$WORK/ping6.pcapng" echo:7

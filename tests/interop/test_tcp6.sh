@@ -7,24 +7,14 @@
 NAME=tcp6
 source "$(dirname "$0")/lib.sh"
 setup_ns
-# lib.sh turns IPv6 off in the namespace; this test wants it on tap0 (ULA and
-# link-local addresses inside the namespace only).
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-  "net.ipv6.conf.$TAP.disable_ipv6=0" "net.ipv6.conf.$TAP.accept_ra=0"
-SFX=$(printf '%x' $(($$ & 0xffff)))
-P="fd77:$SFX"
-MAC=02:00:00:77:00:02
-ip -n "$NS" -6 addr add "$P::1/64" dev "$TAP" nodad
+setup_ipv6  # ULA and link-local addresses inside the namespace only
 head -c 1048576 /dev/urandom >"$WORK/in1"
 mkdir -p "$WORK/www"
 head -c 300000 /dev/urandom >"$WORK/www/f.bin"
 
 start_synack "$WORK/serve.log" serve --log info --mac "$MAC" --ip6 "$P::2/64" \
   --pcap "$WORK/tcp6.pcapng" echo:7 "http:80:$WORK/www"
-for i in $(seq 1 50); do  # DAD first: up to 2 s
-  nsx ping -6 -c 1 -W 1 -q "$P::2" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_ping6 "$P::2"
 nsx timeout 30 /usr/bin/python3 "$HERE/halfclose.py" "$P::2" 7 "$WORK/in1" "$WORK/out1" 25 ||
   fail "kernel echo client over IPv6 failed"
 cmp "$WORK/in1" "$WORK/out1" || fail "1 MiB echo over IPv6: bytes differ"

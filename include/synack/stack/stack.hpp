@@ -270,6 +270,10 @@ class Stack {
                      Instant now);
   void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta, Instant now);
   void on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now);
+  /// A TCP segment of either family to TCP: checksum over `ph`, counted, handed over.
+  void deliver_tcp(Bytes segment, const wire::PseudoHeader& ph, const wire::IpAddr& src,
+                   const wire::IpAddr& dst, bool dst_multicast, wire::Ecn ecn, RxMeta meta,
+                   Instant now);
 
   // output.cpp
   /// `super`: a TSO super-segment, bounded by the interface's tso_max, not its MTU.
