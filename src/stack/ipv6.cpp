@@ -581,17 +581,21 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
   }
   const IfaceId iface = route.iface;
   const wire::Ipv6Addr next_hop = route.multicast ? dst : route.next_hop;
-  if (wire::Ipv6Repr::kHeaderLen + payload_len <= mtu) {
+  // Writes the IPv6 header in front of what `f` carries at kIpv6TransportOffset, sends it.
+  auto send_packet = [&](ByteVec f, std::uint8_t nh) {
     wire::Ipv6Repr ip;
-    ip.next_header = next_header;
+    ip.next_header = nh;
     ip.hop_limit = hop_limit;
     ip.traffic_class = traffic_class;
     ip.src = s;
     ip.dst = dst;
-    ip.payload = Bytes(frame).subspan(kIpv6TransportOffset);
-    ip.emit(MutBytes(frame).subspan(kEthHeaderLen));
+    ip.payload = Bytes(f).subspan(kIpv6TransportOffset);
+    ip.emit(MutBytes(f).subspan(kEthHeaderLen));
     ++stats_.ipv6_tx;
-    transmit6(iface, next_hop, std::move(frame), now);
+    transmit6(iface, next_hop, std::move(f), now);
+  };
+  if (wire::Ipv6Repr::kHeaderLen + payload_len <= mtu) {
+    send_packet(std::move(frame), next_header);
     return {};
   }
   // RFC 8200 §4.5: the unfragmentable part is the IPv6 header alone (we send no
@@ -614,17 +618,8 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
     std::copy_n(payload.begin() + static_cast<std::ptrdiff_t>(off), n,
                 f.begin() + static_cast<std::ptrdiff_t>(kIpv6TransportOffset +
                                                         wire::Ipv6FragmentHeader::kLen));
-    wire::Ipv6Repr ip;
-    ip.next_header = kFragmentHeader;
-    ip.hop_limit = hop_limit;
-    ip.traffic_class = traffic_class;
-    ip.src = s;
-    ip.dst = dst;
-    ip.payload = Bytes(f).subspan(kIpv6TransportOffset);
-    ip.emit(MutBytes(f).subspan(kEthHeaderLen));
-    ++stats_.ipv6_tx;
     ++stats_.ipv6_tx_fragments;
-    transmit6(iface, next_hop, std::move(f), now);
+    send_packet(std::move(f), kFragmentHeader);
   }
   return {};
 }

@@ -66,6 +66,13 @@ void TcpProtocol::freeze(ConnId id) {
   ++stats_.time_wait_frozen;
 }
 
+void TcpProtocol::unindex(const Tuple& t, ConnId id) {
+  auto it = by_tuple_.find(t);
+  if (it == by_tuple_.end() || it->second != id) return;
+  count_ephemeral(*it->first, -1);
+  by_tuple_.erase(it);
+}
+
 void TcpProtocol::repoint(const Tuple& now_at, ConnId id) {
   // Found through the old address, which is still valid: the tuples are equal.
   auto it = by_tuple_.find(now_at);
@@ -529,11 +536,7 @@ void TcpProtocol::reap(ConnId id) {
   tfo_settle(*it->second, true);
   // Normally gone already (settle removes a finished connection); never left pointing
   // at a freed Tcb.
-  if (auto bt = by_tuple_.find(it->second->tcb.tuple());
-      bt != by_tuple_.end() && bt->second == id) {
-    count_ephemeral(*bt->first, -1);
-    by_tuple_.erase(bt);
-  }
+  unindex(it->second->tcb.tuple(), id);
   reserved_ -= it->second->charged;
   if (it->second->time_wait) --time_wait_;
   conns_.erase(it);
@@ -566,11 +569,7 @@ void TcpProtocol::settle(ConnId id, Conn& c) {
   if (tcb.finished()) {
     // A CLOSED connection leaves the demultiplexer at once (later segments get a RST
     // per §3.10.7.1) but stays readable until the user releases it.
-    auto bt = by_tuple_.find(Tuple{tcb.local(), tcb.remote()});
-    if (bt != by_tuple_.end() && bt->second == id) {
-      count_ephemeral(*bt->first, -1);
-      by_tuple_.erase(bt);
-    }
+    unindex(tcb.tuple(), id);
     c.scheduled.reset();
     const bool unaccepted = c.listener.has_value();
     if (c.released || unaccepted) reap(id);

@@ -282,6 +282,8 @@ class TcpProtocol {
   /// points at (settle, reap, freeze, thaw).
   absl::flat_hash_map<ConnId, std::unique_ptr<Conn>, ConnIdHash> conns_;
   absl::flat_hash_map<const Tuple*, ConnId, TupleRefHash, TupleRefEq> by_tuple_;
+  /// Removes the by_tuple_ entry of `t` if it is `id`'s (and its ephemeral count).
+  void unindex(const Tuple& t, ConnId id);
   /// Points the by_tuple_ entry of `id` at `now_at` (the same tuple, moved).
   void repoint(const Tuple& now_at, ConnId id);
   /// Released connections in TIME-WAIT with nothing pending, frozen (Tcb::Frozen, 136 B
