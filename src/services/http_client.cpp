@@ -35,16 +35,26 @@ Result<HttpUrl, std::string> parse_http_url(std::string_view url) {
   std::string_view path = field(UF_PATH);
   out.target = path.empty() ? "/" : std::string(path);
   if (u.field_set & (1u << UF_QUERY)) out.target += fmt::format("?{}", field(UF_QUERY));
-  auto host = wire::Ipv4Addr::parse(field(UF_HOST));
-  if (!host || host->is_unspecified() || host->is_multicast() || host->is_broadcast()) {
-    return Err{quoted + ": HOST must be a unicast IPv4 address"};
+  // HOST is an IPv4 address, or an IPv6 one in brackets (RFC 3986 §3.2.2); http-parser
+  // hands over what is inside the brackets. A bare IPv6 address is not a URL's host.
+  const std::string_view host_text = field(UF_HOST);
+  const std::size_t host_at = u.field_data[UF_HOST].off;
+  const bool bracketed = host_at > 0 && url[host_at - 1] == '[';
+  std::optional<wire::IpAddr> host;
+  if (bracketed) {
+    if (auto v6 = wire::Ipv6Addr::parse(host_text)) host = wire::IpAddr(*v6);
+  } else if (auto v4 = wire::Ipv4Addr::parse(host_text)) {
+    if (!v4->is_broadcast()) host = wire::IpAddr(*v4);
+  }
+  if (!host || host->is_unspecified() || host->is_multicast()) {
+    return Err{quoted + ": HOST must be a unicast IPv4 address or an IPv6 one in brackets"};
   }
   out.host = *host;
   return out;
 }
 
 std::string http_get_request(const HttpUrl& url) {
-  std::string host = url.host.to_string();
+  std::string host = url.host.to_uri_string();
   if (url.port != 80) host += fmt::format(":{}", url.port);
   return fmt::format(
       "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: "

@@ -159,7 +159,7 @@ err_is "synack: get: 'https://10.77.0.1/' is not an http:// URL"
 check get-bad-later-url 2 "$SYNACK" get "${NET[@]}" http://10.77.0.1/ http://10.77.0.1/a http://10.77.0.1:0/b
 err_is "synack: get: 'http://10.77.0.1:0/b': port must be 1..65535"
 check get-bad-host-url 2 "$SYNACK" get "${NET[@]}" http://10.77.0.1/ http://10.77.0.300/
-err_is "synack: get: 'http://10.77.0.300/': HOST must be a unicast IPv4 address"
+err_is "synack: get: 'http://10.77.0.300/': HOST must be a unicast IPv4 address or an IPv6 one in brackets"
 
 # sim: default run succeeds, is byte-identical for a seed, and its capture is clean.
 check sim-default 0 "$SYNACK" sim --seed 7 --pcap "$TMP/a.pcapng"; cp "$TMP/out" "$TMP/a.txt"

@@ -2,7 +2,8 @@
 # TCP over IPv6 against the kernel: the kernel echoes 1 MiB through synack's echo
 # service at [fd77:X::2]:7 (byte-exact), curl -g fetches a file over http://[..]/, an
 # IPv4 client reaches the same dual-stack listener, and synack nc connects out to a
-# kernel `nc -6 -l` (brackets in HOST). Every segment in synack's capture is IPv6 with
+# kernel `nc -6 -l` (brackets in HOST) and synack get fetches http://[..]:8080/ from a
+# kernel HTTP server. Every segment in synack's capture is IPv6 with
 # a valid checksum.
 NAME=tcp6
 source "$(dirname "$0")/lib.sh"
@@ -45,3 +46,16 @@ nsx timeout 30 "$SYNACK" nc --log info --tap "$TAP" --mac "$MAC" --ip 10.77.0.2/
   fail "synack nc over IPv6 exited $?: $(cat "$WORK/nc.err")"
 wait "$KPID" || fail "kernel nc -6 -l exited $?"
 cmp "$WORK/in2" "$WORK/out2" || fail "synack nc -> kernel over IPv6: bytes differ"
+
+# synack get fetches from a kernel HTTP server by an IPv6 URL (brackets, a port).
+nsx /usr/bin/python3 -m http.server --bind "$P::1" 8080 --directory "$WORK/www" \
+  >"$WORK/httpd.log" 2>&1 &
+HPID=$!
+SYN_PIDS+=("$HPID")
+for i in $(seq 1 50); do nsx ss -ltn | grep -q "$P::1\]:8080 " && break; sleep 0.1; done
+nsx timeout 30 "$SYNACK" get --log info --tap "$TAP" --mac "$MAC" --ip 10.77.0.2/24 \
+  --ip6 "$P::2/64" -o "$WORK/get6.bin" "http://[$P::1]:8080/f.bin" 2>"$WORK/get6.err" ||
+  fail "synack get http://[$P::1]:8080/f.bin exited $?: $(cat "$WORK/get6.err")"
+cmp "$WORK/get6.bin" "$WORK/www/f.bin" || fail "synack get over IPv6: bytes differ"
+grep -q "\"GET /f.bin HTTP/1.1\" 200" "$WORK/httpd.log" ||
+  fail "the kernel's server did not log the GET: $(cat "$WORK/httpd.log")"

@@ -147,6 +147,25 @@ TEST(HttpUrl, ParsesHostPortAndPath) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->target, "/p");
   EXPECT_EQ(f->port, 81);
+  auto v6 = parse_http_url("http://[fd00:77::2]:8080/x");
+  ASSERT_TRUE(v6.ok()) << v6.error();
+  EXPECT_EQ(v6->host, wire::IpAddr(*wire::Ipv6Addr::parse("fd00:77::2")));
+  EXPECT_EQ(v6->port, 8080);
+  EXPECT_EQ(v6->target, "/x");
+  EXPECT_EQ(http_get_request(*v6),
+            "GET /x HTTP/1.1\r\nHost: [fd00:77::2]:8080\r\nUser-Agent: synack\r\nAccept: "
+            "*/*\r\nConnection: close\r\n\r\n");
+  auto v6_default_port = parse_http_url("http://[fe80::1]");
+  ASSERT_TRUE(v6_default_port.ok());
+  EXPECT_EQ(http_get_request(*v6_default_port).substr(0, 33),
+            "GET / HTTP/1.1\r\nHost: [fe80::1]\r\n");
+  for (const char* bad : {"http://[::]/", "http://[ff02::1]/", "http://fd00::2/",
+                          "http://[10.0.0.1]/", "http://[fd00::g]/", "http://255.255.255.255/"}) {
+    auto r = parse_http_url(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_EQ(parse_http_url("http://[ff02::1]/").error(),
+            "'http://[ff02::1]/': HOST must be a unicast IPv4 address or an IPv6 one in brackets");
   for (const char* bad : {"https://10.0.0.1/", "http://example.com/", "http://10.0.0.1:0/",
                           "http://10.0.0.1:99999/", "http://0.0.0.0/", "http://10.0.0.1/a b",
                           "http://user@10.0.0.1/", "http://10.0.0.1:80x/", "http://"}) {

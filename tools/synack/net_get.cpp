@@ -90,7 +90,7 @@ class Get {
                       : api::TcpStream::connect(host_.stack(), url_.host, url_.port, host_.now());
     if (s && opts.tfo) sent_ = request_.size();
     if (!s) {
-      auto msg = fmt::format("{}: cannot connect to {}:{}: {}", label_, url_.host.to_string(),
+      auto msg = fmt::format("{}: cannot connect to {}:{}: {}", label_, url_.host.to_uri_string(),
                              url_.port, api::to_string(s.error()));
       if (outside_loop) throw std::runtime_error(msg);
       return fail(msg, host_.now());
@@ -105,7 +105,7 @@ class Get {
     switch (e.kind) {
       case tcp::EventKind::Error:
         fail(connected_ ? fmt::format("{}: connection {}", label_, tcp::to_string(e.error))
-                        : fmt::format("{}: connect to {}:{}: {}", label_, url_.host.to_string(),
+                        : fmt::format("{}: connect to {}:{}: {}", label_, url_.host.to_uri_string(),
                                       url_.port, api::to_string(api::to_connect_error(e.error))),
              now);
         return;
@@ -278,6 +278,13 @@ int run_get(const GetArgs& a) {
     urls.push_back(*url);
   }
   NetHost host(a.common, a.tap);
+  // An IPv6 URL needs a source address that has passed DAD (about a second after --ip6).
+  for (const auto& url : urls) {
+    if (url.host.is_v6() && !host.wait_ipv6_source(url.host.v6(), std::chrono::seconds(5))) {
+      throw std::runtime_error(fmt::format("get: no IPv6 address to reach {} from (give --ip6)",
+                                           url.host.to_uri_string()));
+    }
+  }
   Output out(a.out);
   Gets get(host, std::move(urls), a.urls, out, a.progress);
   host.loop().on_event([&](const stack::Event& e, Instant now) {

@@ -17,11 +17,11 @@
 namespace synack::services {
 
 struct HttpUrl {
-  wire::Ipv4Addr host;
+  wire::IpAddr host;
   std::uint16_t port = 80;
   std::string target = "/";  // path and query, as sent in the request line
 };
-// http://A.B.C.D[:PORT][/PATH]; the error is one line for a user.
+// http://A.B.C.D[:PORT][/PATH] or http://[IPV6][:PORT][/PATH]; the error is one line for a user.
 Result<HttpUrl, std::string> parse_http_url(std::string_view url);
 // "GET /x HTTP/1.1" with Host, and Connection: close (one request per run).
 std::string http_get_request(const HttpUrl& url);
