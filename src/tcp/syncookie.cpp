@@ -45,11 +45,12 @@ std::uint32_t SynCookieCodec::tick(Instant now) {
   return static_cast<std::uint32_t>(t);
 }
 
-std::uint8_t SynCookieCodec::mss_index(std::optional<std::uint16_t> peer_mss) {
-  // MUST-15: no MSS option means 536, the table's smallest entry.
-  const std::uint16_t mss = peer_mss.value_or(kMssTable[0]);
+std::uint8_t SynCookieCodec::mss_index(std::optional<std::uint16_t> peer_mss, bool ipv6) {
+  // MUST-15: no MSS option means 536 (IPv4) or 1220 (IPv6), each table's smallest entry.
+  const auto& table = mss_table(ipv6);
+  const std::uint16_t mss = peer_mss.value_or(table[0]);
   std::uint8_t i = 0;
-  while (i + 1u < kMssTable.size() && kMssTable[i + 1u] <= mss) ++i;
+  while (i + 1u < table.size() && table[i + 1u] <= mss) ++i;
   return i;
 }
 
@@ -84,6 +85,7 @@ std::optional<std::uint8_t> SynCookieCodec::decode(Endpoint local, Endpoint remo
   const std::uint32_t index = (v - hash(k1_, local, remote, made)) & kDataMask;
   // A wrong key, tuple or client ISN leaves a pseudo-random 24-bit number here: it
   // falls into the table with probability 4 / 2^24.
+  static_assert(kMssTable.size() == kMssTable6.size());
   if (index >= kMssTable.size()) return std::nullopt;
   return static_cast<std::uint8_t>(index);
 }
@@ -126,7 +128,7 @@ std::optional<CookieConnection> check_cookie(const SynCookieCodec& codec, const 
   if (!index) return std::nullopt;
   CookieConnection c;
   c.iss = SeqNum(cookie);
-  c.mss = SynCookieCodec::kMssTable[*index];
+  c.mss = SynCookieCodec::mss_table(remote.addr.is_v6())[*index];
   // Our SYN,ACK carried TSopt only if the SYN did (and timestamps are on); then the
   // ACK echoes our TSval, whose low bits hold the window scale and SACK-permitted.
   if (cfg.timestamps && seg.options.timestamps) {
@@ -146,7 +148,7 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   const Endpoint local{in.dst, syn.dst_port};
   const Endpoint remote{in.src, syn.src_port};
   const std::uint32_t t = SynCookieCodec::tick(now);
-  const std::uint8_t index = SynCookieCodec::mss_index(syn.options.mss);
+  const std::uint8_t index = SynCookieCodec::mss_index(syn.options.mss, in.src.is_v6());
   const SeqNum iss(cookie_codec_.encode(local, remote, syn.seq, index, t));
   // RFC 7323 options survive only in the TSval: without timestamps the SYN,ACK offers
   // no window scaling either (as Linux clears the options when the SYN has no TSopt),

@@ -211,6 +211,32 @@ TEST(TcpIpv6, SynCookieConnectionOverIpv6) {
   EXPECT_EQ(s.proto.tcb(c)->eff_snd_mss(), 1440u);
 }
 
+TEST(TcpIpv6, SynCookieMssComesFromTheIpv6Table) {
+  // The cookie carries an index into Linux's IPv6 table {1220, 1420, 1440, 8940}: a SYN
+  // without an MSS option gets 1220 (MUST-15 for IPv6), not IPv4's 536; 1430 rounds
+  // down to 1420, which the IPv4 table does not have.
+  TcpConfig cfg = plain();
+  cfg.syn_cookies = SynCookies::Always;
+  cfg.mtu = 9000;
+  Server s(Endpoint{kSix1, 80}, cfg);
+  const std::pair<std::optional<std::uint16_t>, std::uint32_t> cases[] = {
+      {std::nullopt, 1220u}, {1430, 1420u}, {9000, 8940u}};
+  std::uint16_t port = 40000;
+  for (const auto& [peer_mss, want] : cases) {
+    Peer peer = six_peer();
+    peer.port = port++;
+    wire::TcpOptions o;
+    o.mss = peer_mss;
+    s.proto.on_segment(peer.seg(F::kSyn, 7000, 0, 8192, {}, o), at_ms(0));
+    auto sa = drain(s.proto);
+    ASSERT_EQ(sa.size(), 1u);
+    s.proto.on_segment(peer.seg(F::kAck, 7001, sa[0].seg.seq.raw() + 1, 8192), at_ms(1));
+    const ConnId c = s.proto.accept(s.lid).value();
+    EXPECT_EQ(s.proto.tcb(c)->eff_snd_mss(), want) << "peer MSS " << peer_mss.value_or(0);
+  }
+  EXPECT_EQ(s.proto.stats().syn_cookies_valid, 3u);
+}
+
 TEST(TcpIpv6, FastOpenCookieIsAMacOfTheIpv6Address) {
   SeededRandom rng(5);
   TfoServerKeys keys(rng, std::chrono::hours(1));

@@ -43,6 +43,18 @@ TEST(SynCookieCodec, MssIndexIsLargestEntryNotAbovePeerMss) {
   }
 }
 
+TEST(SynCookieCodec, Ipv6PeersUseTheIpv6Table) {
+  // kMssTable6 = {1220, 1420, 1440, 8940}; no option means 1220 (MUST-15 for IPv6).
+  const std::pair<std::optional<std::uint16_t>, std::uint16_t> cases[] = {
+      {std::nullopt, 1220}, {536, 1220},  {1219, 1220}, {1220, 1220}, {1419, 1220},
+      {1420, 1420},         {1460, 1440}, {8939, 1440}, {8940, 8940}, {65535, 8940}};
+  for (const auto& [peer, want] : cases) {
+    const auto i = SynCookieCodec::mss_index(peer, true);
+    EXPECT_EQ(SynCookieCodec::mss_table(true)[i], want) << "peer MSS " << peer.value_or(0);
+  }
+  EXPECT_EQ(&SynCookieCodec::mss_table(false), &SynCookieCodec::kMssTable);
+}
+
 TEST(SynCookieCodec, RoundTripsEveryMssEntryAtEveryAcceptedAge) {
   const SynCookieCodec codec(key_of(1), key_of(2));
   const std::uint32_t isns[] = {0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 123456789};

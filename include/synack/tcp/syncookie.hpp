@@ -29,6 +29,13 @@ class SynCookieCodec {
   /// The MSS values a cookie can carry (Linux's msstab for IPv4): the largest entry
   /// not above the peer's MSS is used; without an MSS option, 536 (MUST-15).
   static constexpr std::array<std::uint16_t, 4> kMssTable{536, 1300, 1440, 1460};
+  /// The same for IPv6 peers (Linux's msstab for IPv6: MTUs 1280, 1480, 1500 and 9000
+  /// less 60 bytes of headers); without an MSS option, 1220 (MUST-15 for IPv6).
+  static constexpr std::array<std::uint16_t, 4> kMssTable6{1220, 1420, 1440, 8940};
+  /// The table for a peer of this address family.
+  static constexpr const std::array<std::uint16_t, 4>& mss_table(bool ipv6) {
+    return ipv6 ? kMssTable6 : kMssTable;
+  }
   static constexpr Duration kTick = std::chrono::seconds(64);
   /// A cookie made at tick t is accepted at ticks t .. t + kMaxAge (Linux accepts one
   /// tick less: MAX_SYNCOOKIE_AGE 2 means ages 0 and 1).
@@ -40,8 +47,8 @@ class SynCookieCodec {
   explicit SynCookieCodec(Random& random);
 
   static std::uint32_t tick(Instant now);
-  /// Index into kMssTable for the peer's MSS option (none: 536).
-  static std::uint8_t mss_index(std::optional<std::uint16_t> peer_mss);
+  /// Index into mss_table(ipv6) for the peer's MSS option (none: the table's first entry).
+  static std::uint8_t mss_index(std::optional<std::uint16_t> peer_mss, bool ipv6 = false);
 
   /// The ISN of a cookie SYN,ACK for the SYN from `remote` to `local`.
   std::uint32_t encode(Endpoint local, Endpoint remote, SeqNum client_isn, std::uint8_t mss_index,
