@@ -1,6 +1,7 @@
 // The capture reader behind `synack trace`: the link types tcpdump writes, pcap and
-// pcapng, and a clear error naming the offset for anything else. Files are written
-// here with libpcap's own writer (pcap_dump), from segments built with the wire layer.
+// pcapng, and a clear error naming the offset for anything else; TCP over IPv4 and over
+// IPv6 (extension headers, fragments, ICMPv6 beside it). Files are written here with
+// libpcap's own writer (pcap_dump), from segments built with the wire layer.
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -541,6 +542,23 @@ TEST(Capture, Ipv6ExtensionHeadersBeforeTcpAreSteppedOver) {
   EXPECT_EQ(ls[2].length, 16u);
   EXPECT_EQ(ls[3].name, "Transmission Control Protocol");
   EXPECT_EQ(ls[3].offset, 64u);
+}
+
+TEST(Capture, EcnFromTheIpv6TrafficClass) {
+  // DSCP 10 with CE (0b11) on the data segment, ECT(0) on the rest.
+  std::vector<RecordedFrame> frames;
+  auto conv = conversation();
+  for (std::size_t i = 0; i < conv.size(); ++i) {
+    const std::uint8_t tclass = static_cast<std::uint8_t>((10 << 2) | (i == 3 ? 0b11 : 0b10));
+    frames.push_back(
+        {Instant::zero(), Side::Left, false, LinkType::RawIp, packet6(conv[i], {}, tclass)});
+  }
+  Analysis a = analyze(frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  for (const auto& s : a.connections[0].segments) {
+    EXPECT_EQ(s.ecn, s.frame == 3 ? 3 : 2) << s.frame;
+    EXPECT_EQ((s.marks & mark::kEcnCe) != 0, s.frame == 3) << s.frame;
+  }
 }
 
 TEST(Capture, BadTcpChecksumOverIpv6IsMarked) {

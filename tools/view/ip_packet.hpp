@@ -42,8 +42,13 @@ struct IpPacket {
   bool more_fragments = false;
   std::vector<Ipv6Extension> extensions;  // IPv6, in order
 
-  // The transport checksum's pseudo-header (IPv4's or IPv6's).
-  wire::PseudoHeader pseudo_header() const { return wire::PseudoHeader::between(src, dst); }
+  // The transport checksum's pseudo-header: IPv4's or IPv6's by the packet's version
+  // (an IPv6 packet between IPv4-mapped addresses, never valid on the wire, still
+  // takes IPv6's).
+  wire::PseudoHeader pseudo_header() const {
+    return version == 6 ? wire::PseudoHeader::ipv6(src.v6(), dst.v6())
+                        : wire::PseudoHeader::between(src, dst);
+  }
 };
 
 // The extension header's name ("Hop-by-Hop Options", ...), or "" for another value.

@@ -117,7 +117,7 @@ std::string Ladder::describe_ip(Bytes packet) {
       return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
     }
     case wire::IpProto::Tcp:
-      return describe_tcp(ip->src, ip->dst, ip->payload);
+      return describe_tcp(ip->src, ip->dst, ph, ip->payload);
   }
   return fmt::format("IPv4 protocol {}", ip->protocol);
 }
@@ -145,16 +145,16 @@ std::string Ladder::describe_ipv6(Bytes packet) {
       return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
     }
     case 6:
-      return describe_tcp(ip->src, ip->dst, ip->payload);
+      return describe_tcp(ip->src, ip->dst, ip->pseudo_header(), ip->payload);
     default:
       return fmt::format("IPv6 next header {}", ip->protocol);
   }
 }
 
-std::string Ladder::describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst, Bytes segment) {
+std::string Ladder::describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst,
+                                 const wire::PseudoHeader& ph, Bytes segment) {
   auto s = wire::TcpRepr::parse(
-      segment, wire::PseudoHeader::between(src, dst),
-      verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
+      segment, ph, verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
   if (!s) return fmt::format("TCP ({})", wire::to_string(s.error()));
   Key fwd{src, s->src_port, dst, s->dst_port};
   Key rev{dst, s->dst_port, src, s->src_port};

@@ -13,6 +13,7 @@
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
 #include "synack/wire/addr.hpp"
+#include "synack/wire/ipv4.hpp"
 
 namespace synack::view {
 
@@ -45,7 +46,8 @@ class Ladder {
 
  private:
   static std::string frame_line_text(Instant t, Side from, bool lost, const std::string& text);
-  std::string describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst, Bytes segment);
+  std::string describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst,
+                           const wire::PseudoHeader& ph, Bytes segment);
   std::string describe_ipv6(Bytes packet);
   using Key = std::tuple<wire::IpAddr, std::uint16_t, wire::IpAddr, std::uint16_t>;
   std::string left_, right_;
