@@ -41,7 +41,7 @@ check trace-garbage 1 "$SYNACK" trace "$TMP/garbage.pcap"; one_line_err "garbage
 head -c 100 "$(dirname "$0")/../vectors/kernel.pcap" >"$TMP/cut.pcap"
 check trace-truncated 1 "$SYNACK" trace "$TMP/cut.pcap"; one_line_err "cut.pcap': at byte "
 "$SYNACK" sim ping-udp --pcap "$TMP/udp.pcapng" >/dev/null
-check trace-no-tcp 1 "$SYNACK" trace "$TMP/udp.pcapng"; one_line_err "no IPv4 TCP segment among its"
+check trace-no-tcp 1 "$SYNACK" trace "$TMP/udp.pcapng"; one_line_err "no TCP segment among its"
 "$SYNACK" sim --pcap "$TMP/sim.pcapng" >/dev/null
 check trace-reads 0 "$SYNACK" trace "$TMP/sim.pcapng"
 check trace-conn-range 1 "$SYNACK" trace --conn 2 "$TMP/sim.pcapng"; one_line_err "not one of its connections 1..1"

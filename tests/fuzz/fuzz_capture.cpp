@@ -1,12 +1,15 @@
 // Input: a capture file (pcap or pcapng). Property: `synack trace`'s reader refuses
-// or reads it without crashing, and whatever it read goes through the analysis and the
-// text ladder of every connection without crashing (sanitizers check memory and UB).
+// or reads it without crashing, and whatever it read goes through the analysis, the
+// text ladder of every connection, and each frame's one-line description and dissection
+// (IPv4 and IPv6 with its extension headers, ICMPv6) without crashing (sanitizers check
+// memory and UB); every dissected field lies inside its frame.
 #include <cstddef>
 #include <cstdint>
 
 #include "analysis.hpp"
 #include "capture.hpp"
 #include "connection_view.hpp"
+#include "dissect.hpp"
 #include "fuzz_util.hpp"
 #include "ladder.hpp"
 
@@ -21,6 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   view::Analysis a = view::analyze(cap->frames);
   check(a.tcp_segments + a.skipped == a.frames);
+  check(a.tcp_fragments <= a.skipped);
+  view::Ladder ladder("a", "b", false);
+  for (const auto& f : cap->frames) {
+    (void)ladder.describe(f);
+    for (const auto& l : view::dissect(f)) {
+      check(l.offset + std::size_t{l.length} <= f.bytes.size());
+      for (const auto& fd : l.fields) check(fd.offset + std::size_t{fd.length} <= f.bytes.size());
+    }
+  }
   for (const auto& c : a.connections) {
     auto v = view::connection_view(cap->frames, c);
     check(v.recording.frames.size() == c.segments.size());

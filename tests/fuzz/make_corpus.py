@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Extracts the seed corpora under tests/fuzz/corpus/<target>/ from tests/vectors/kernel.pcap
-and tests/vectors/ipv6/kernel6.pcap.
+and tests/vectors/kernel6.pcap.
 
 Each target gets the bytes its fuzzer expects: whole frames (fuzz_ethernet), ARP
 packets, IPv4 packets, ICMP messages, pseudo-header (src, dst) + UDP datagram or TCP
@@ -12,7 +12,7 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = os.path.join(HERE, "..", "vectors", "kernel.pcap")
-PCAP6 = os.path.join(HERE, "..", "vectors", "ipv6", "kernel6.pcap")
+PCAP6 = os.path.join(HERE, "..", "vectors", "kernel6.pcap")
 ICMP6_NAMES = {1: "dest-unreachable", 2: "packet-too-big", 128: "echo-request", 129: "echo-reply",
                133: "router-solicitation", 134: "router-advertisement",
                135: "neighbor-solicitation", 136: "neighbor-advertisement",

@@ -1,6 +1,6 @@
 // Router discovery, SLAAC, Redirect and MLD through the Stack (RFC 4861 §6 and §8,
 // RFC 4862 §5.5, RFC 3810), with hand-built messages and the Linux kernel's own
-// (tests/vectors/ipv6/kernel6.pcap).
+// (tests/vectors/kernel6.pcap).
 #include <gtest/gtest.h>
 
 #include "../wire/wire_test_util.hpp"
@@ -226,7 +226,7 @@ const MacAddr kKernelMacA{{0x9e, 0xc8, 0x5c, 0x2e, 0x93, 0x1c}};
 const MacAddr kKernelMacB{{0x1a, 0xa8, 0xce, 0x1a, 0x15, 0xf8}};
 
 TEST(Ipv6Kernel, RadvdAdvertisementConfiguresSlaac) {
-  auto frames = wire::test::load_vector_frames("ipv6/kernel6.pcap");
+  auto frames = wire::test::load_vector_frames("kernel6.pcap");
   ASSERT_GE(frames.size(), 19u);
   // Frame 16: radvd's RA for fd00:77::/64 (on-link, autonomous), MTU 1500, lifetime 300 s.
   SeededRandom rng(1);
@@ -248,7 +248,7 @@ TEST(Ipv6Kernel, RadvdAdvertisementConfiguresSlaac) {
 }
 
 TEST(Ipv6Kernel, KernelSolicitationAnsweredLikeTheKernel) {
-  auto frames = wire::test::load_vector_frames("ipv6/kernel6.pcap");
+  auto frames = wire::test::load_vector_frames("kernel6.pcap");
   ASSERT_GE(frames.size(), 19u);
   // Frame 18: fd00:77::1 (MAC A) asks for fd00:77::2; frame 19 is the kernel's answer
   // from B. We stand in for B (same MAC and address).

@@ -1,6 +1,7 @@
 // The capture reader behind `synack trace`: the link types tcpdump writes, pcap and
-// pcapng, and a clear error naming the offset for anything else. Files are written
-// here with libpcap's own writer (pcap_dump), from segments built with the wire layer.
+// pcapng, and a clear error naming the offset for anything else; TCP over IPv4 and over
+// IPv6 (extension headers, fragments, ICMPv6 beside it). Files are written here with
+// libpcap's own writer (pcap_dump), from segments built with the wire layer.
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -16,8 +17,11 @@
 #include "analysis.hpp"
 #include "capture.hpp"
 #include "connection_view.hpp"
+#include "dissect.hpp"
 #include "ladder.hpp"
+#include "synack/wire/icmpv6.hpp"
 #include "synack/wire/ipv4.hpp"
+#include "synack/wire/ipv6.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::view {
@@ -56,6 +60,56 @@ ByteVec packet(const Seg& s) {
   return out;
 }
 
+// The same segment between [2001:db8::1]:40000 and [2001:db8::2]:80 in an IPv6 packet,
+// after the extension headers `ext` (each whole, its Next Header byte rewritten here to
+// chain them: the last names TCP).
+const wire::Ipv6Addr kA6 = wire::Ipv6Addr::from_groups(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+const wire::Ipv6Addr kB6 = wire::Ipv6Addr::from_groups(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+ByteVec packet6(const Seg& s, const std::vector<ByteVec>& ext = {}, std::uint8_t tclass = 0) {
+  std::vector<std::byte> payload(s.len, std::byte{'x'});
+  wire::TcpRepr t;
+  t.src_port = s.from_a ? 40000 : 80;
+  t.dst_port = s.from_a ? 80 : 40000;
+  t.seq = SeqNum(s.seq);
+  t.ack = SeqNum(s.ack);
+  t.flags.bits = s.flags;
+  t.window = s.window;
+  t.payload = payload;
+  wire::Ipv6Repr ip;
+  ip.src = s.from_a ? kA6 : kB6;
+  ip.dst = s.from_a ? kB6 : kA6;
+  ip.traffic_class = tclass;
+  ip.flow_label = 0x12345;
+  std::size_t ext_len = 0;
+  for (const auto& e : ext) ext_len += e.size();
+  ByteVec out(40 + ext_len + t.total_len());
+  std::size_t at = 40;
+  std::uint8_t* next = &ip.next_header;
+  for (const auto& e : ext) {
+    std::memcpy(out.data() + at, e.data(), e.size());
+    *next = static_cast<std::uint8_t>(e[0]);  // the header's own type, kept in byte 0 here
+    next = reinterpret_cast<std::uint8_t*>(out.data() + at);
+    at += e.size();
+  }
+  *next = static_cast<std::uint8_t>(wire::IpProto::Tcp);
+  t.emit(MutBytes(out).subspan(at), wire::PseudoHeader::ipv6(ip.src, ip.dst));
+  ip.payload = Bytes(out).subspan(40);
+  ip.emit(out);
+  return out;
+}
+
+// An extension header of `type` (its Next Header byte holds the type until packet6
+// chains it): `len` bytes, options area a PadN.
+ByteVec ext_header(std::uint8_t type, std::size_t len) {
+  ByteVec h(len);
+  h[0] = std::byte{type};
+  h[1] = std::byte(static_cast<std::uint8_t>(len / 8 - 1));
+  h[2] = std::byte{1};  // PadN over the rest
+  h[3] = std::byte(static_cast<std::uint8_t>(len - 4));
+  return h;
+}
+
 using F = wire::TcpFlags;
 // A connection with a lost-and-retransmitted segment and a dup ACK: SYN, SYN-ACK,
 // ACK, data 1..101, data 101..201, dup ACK 101, data 101..201 again, ACK 201, FINs.
@@ -74,6 +128,12 @@ std::vector<Seg> conversation() {
           {true, 1202, 5002, F::kAck}};
 }
 
+std::size_t count_of(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
 std::string temp(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
           ("synack-capture-" + std::to_string(::getpid()) + "-" + name))
@@ -84,14 +144,15 @@ std::string temp(const std::string& name) {
 // (an Ethernet or Linux cooked header).
 std::string write_pcap(const std::string& name, int dlt,
                        const std::function<ByteVec(const ByteVec&)>& frame,
-                       std::size_t snaplen = 65535) {
+                       std::size_t snaplen = 65535,
+                       const std::function<ByteVec(const Seg&)>& make = packet) {
   std::string path = temp(name);
   pcap_t* dead = pcap_open_dead(dlt, 65535);
   pcap_dumper_t* d = pcap_dump_open(dead, path.c_str());
   EXPECT_NE(d, nullptr) << pcap_geterr(dead);
   int i = 0;
   for (const auto& s : conversation()) {
-    ByteVec f = frame(packet(s));
+    ByteVec f = frame(make(s));
     pcap_pkthdr h{};
     h.ts.tv_sec = 1'700'000'000;
     h.ts.tv_usec = 1000 * i++;  // 1 ms apart
@@ -118,15 +179,34 @@ ByteVec sll(const ByteVec& ip) {  // Linux cooked v1: 16 bytes, protocol at 14
   return f;
 }
 
-void expect_conversation(const Capture& cap) {
+ByteVec ethernet6(const ByteVec& ip) {
+  ByteVec f = ethernet(ip);
+  f[12] = std::byte{0x86};
+  f[13] = std::byte{0xdd};
+  return f;
+}
+
+ByteVec sll6(const ByteVec& ip) {
+  ByteVec f = sll(ip);
+  f[14] = std::byte{0x86};
+  f[15] = std::byte{0xdd};
+  return f;
+}
+
+ByteVec plain6(const Seg& s) {
+  return packet6(s);
+}
+
+void expect_conversation(const Capture& cap, const std::string& a_end = "10.77.0.1:40000",
+                         const std::string& b_end = "10.77.0.2:80") {
   ASSERT_EQ(cap.frames.size(), conversation().size());
   EXPECT_EQ(cap.frames[1].t, Instant::from_nanos(1'000'000));  // times from the first frame
   EXPECT_EQ(cap.start_ns, 1'700'000'000LL * 1'000'000'000);
   Analysis a = analyze(cap.frames);
   ASSERT_EQ(a.connections.size(), 1u);
   const Connection& c = a.connections.front();
-  EXPECT_EQ(c.a.to_string(), "10.77.0.1:40000");
-  EXPECT_EQ(c.b.to_string(), "10.77.0.2:80");
+  EXPECT_EQ(c.a.to_string(), a_end);
+  EXPECT_EQ(c.b.to_string(), b_end);
   EXPECT_TRUE(c.saw_syn);
   EXPECT_EQ(c.dir[0].bytes, 200u);
   EXPECT_EQ(c.dir[0].retransmissions, 1u);
@@ -336,6 +416,271 @@ TEST(Capture, TimestampPastYear2242IsRefusedNotOverflowed) {  // fuzz_capture fo
   ASSERT_TRUE(ok) << ok.error();
   ASSERT_EQ(ok->frames.size(), 1u);
   EXPECT_EQ(ok->start_ns, 1'790'000'000LL * 1'000'000'000 + 5'000);
+}
+
+// --- IPv6
+
+TEST(Capture, ReadsEthernetIpv6Pcap) {
+  auto path = write_pcap("eth6.pcap", DLT_EN10MB, ethernet6, 65535, plain6);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames[0].link, LinkType::Ethernet);
+  expect_conversation(*cap, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+}
+
+TEST(Capture, ReadsRawIpv6Pcap) {
+  auto path = write_pcap(
+      "raw6.pcap", DLT_RAW, [](const ByteVec& ip) { return ip; }, 65535, plain6);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames[0].link, LinkType::RawIp);
+  expect_conversation(*cap, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+  // libpcap's link type for IPv6 only (LINKTYPE_IPV6) reads the same.
+  path = write_pcap(
+      "ipv6.pcap", DLT_IPV6, [](const ByteVec& ip) { return ip; }, 65535, plain6);
+  cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames[0].link, LinkType::RawIp);
+  expect_conversation(*cap, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+}
+
+TEST(Capture, ReadsLinuxCookedIpv6Pcap) {
+  auto path = write_pcap("sll6.pcap", DLT_LINUX_SLL, sll6, 65535, plain6);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->other_network, 0u);
+  expect_conversation(*cap, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+}
+
+TEST(Capture, SnapLengthCutIpv6FramesStillReadFromTheirHeaders) {
+  auto path = write_pcap("snap6.pcap", DLT_EN10MB, ethernet6, 14 + 40 + 20, plain6);
+  auto cap = read_capture_file(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->truncated, 3u);  // the three data segments
+  EXPECT_EQ(cap->frames[3].wire_len, 14u + 40u + 20u + 100u);
+  expect_conversation(*cap, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+}
+
+// tests/vectors/kernel6.pcap (tests/vectors/capture6.sh): among DAD, MLD, router and
+// neighbour discovery, echoes and fragments, one TCP connection over IPv6: handshake,
+// "hello tcp6\n" and "reply: hello tcp6\n", the client's FIN, then the server's.
+TEST(Capture, Kernel6CaptureInfersTheWholeConnection) {
+  auto cap = read_capture_file(std::string(SYNACK_SOURCE_DIR) + "/tests/vectors/kernel6.pcap");
+  ASSERT_TRUE(cap) << cap.error();
+  EXPECT_EQ(cap->frames.size(), 44u);  // `tcpdump -r kernel6.pcap | wc -l`
+  Analysis a = analyze(cap->frames);
+  EXPECT_EQ(a.tcp_segments, 10u);   // `tcpdump -r kernel6.pcap tcp | wc -l`
+  EXPECT_EQ(a.skipped, 44u - 10u);  // ICMPv6 (NDP, MLD, echo), fragments, UDP
+  EXPECT_EQ(a.tcp_fragments, 0u);   // the fragments are of echoes
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  EXPECT_TRUE(c.saw_syn);
+  EXPECT_EQ(c.a.ip, wire::IpAddr(*wire::Ipv6Addr::parse("fd00:77::1")));
+  EXPECT_EQ(c.b.to_string(), "[fd00:77::2]:8080");
+  EXPECT_EQ(c.dir[0].bytes, std::string("hello tcp6\n").size());
+  EXPECT_EQ(c.dir[1].bytes, std::string("reply: hello tcp6\n").size());
+  EXPECT_EQ(c.dir[0].mss, 1440);  // 1500 - 40 - 20
+  EXPECT_EQ(c.dir[0].wscale, 10);
+  EXPECT_EQ(c.dir[0].retransmissions + c.dir[1].retransmissions, 0u);
+  for (const auto& s : c.segments) EXPECT_FALSE(s.marks & mark::kBadChecksum) << s.frame;
+  // The textbook ladder: the client opens and closes first.
+  std::vector<std::string> a_states, b_states;
+  for (const auto& s : c.states) {
+    (s.end == Dir::AtoB ? a_states : b_states).push_back(s.from + " -> " + s.to);
+  }
+  EXPECT_EQ(a_states,
+            (std::vector<std::string>{"CLOSED -> SYN-SENT", "SYN-SENT -> ESTABLISHED",
+                                      "ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2",
+                                      "FIN-WAIT-2 -> TIME-WAIT"}));
+  EXPECT_EQ(b_states,
+            (std::vector<std::string>{"LISTEN -> SYN-RECEIVED", "SYN-RECEIVED -> ESTABLISHED",
+                                      "ESTABLISHED -> CLOSE-WAIT", "CLOSE-WAIT -> LAST-ACK",
+                                      "LAST-ACK -> CLOSED"}));
+  auto v = connection_view(cap->frames, c);
+  std::string text = render_ladder(v.recording, &v.analysis);
+  EXPECT_NE(text.find("client [fd00:77::1]:47347"), std::string::npos) << text;
+  EXPECT_NE(text.find("47347 > 8080 P.  seq 1:12 ack 1 win 64 len 11"), std::string::npos) << text;
+}
+
+TEST(Capture, Ipv6ExtensionHeadersBeforeTcpAreSteppedOver) {
+  // Hop-by-Hop (8 bytes) then Destination Options (16 bytes), then TCP.
+  const std::vector<ByteVec> ext{ext_header(0, 8), ext_header(60, 16)};
+  std::vector<RecordedFrame> frames;
+  for (const Seg& s : conversation()) {
+    frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, packet6(s, ext)});
+  }
+  // The walk a host does agrees that TCP follows the two headers.
+  auto ip = wire::Ipv6Repr::parse(frames[0].bytes);
+  ASSERT_TRUE(ip);
+  auto chain = wire::walk_ipv6_headers(*ip);
+  ASSERT_EQ(chain.verdict, wire::Ipv6Verdict::Deliver);
+  ASSERT_EQ(chain.upper_protocol, 6);
+  ASSERT_EQ(chain.upper_offset, 40u + 8u + 16u);
+
+  Analysis a = analyze(frames);
+  EXPECT_EQ(a.tcp_segments, frames.size());
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  EXPECT_EQ(c.dir[0].bytes, 200u);
+  EXPECT_TRUE(c.segments[7].marks & mark::kRetransmission);
+  EXPECT_EQ(c.states.back().to, "CLOSED");
+  Ladder l("a", "b", false);
+  EXPECT_EQ(l.describe(frames[0]), "40000 > 80 S   seq 0 win 1000");
+  // The dissector shows both headers where they are.
+  auto ls = dissect(frames[0]);
+  ASSERT_GE(ls.size(), 4u);
+  EXPECT_EQ(ls[1].name, "IPv6 Hop-by-Hop Options");
+  EXPECT_EQ(ls[1].offset, 40u);
+  EXPECT_EQ(ls[1].length, 8u);
+  EXPECT_EQ(ls[2].name, "IPv6 Destination Options");
+  EXPECT_EQ(ls[2].offset, 48u);
+  EXPECT_EQ(ls[2].length, 16u);
+  EXPECT_EQ(ls[3].name, "Transmission Control Protocol");
+  EXPECT_EQ(ls[3].offset, 64u);
+}
+
+TEST(Capture, EcnFromTheIpv6TrafficClass) {
+  // DSCP 10 with CE (0b11) on the data segment, ECT(0) on the rest.
+  std::vector<RecordedFrame> frames;
+  auto conv = conversation();
+  for (std::size_t i = 0; i < conv.size(); ++i) {
+    const std::uint8_t tclass = static_cast<std::uint8_t>((10 << 2) | (i == 3 ? 0b11 : 0b10));
+    frames.push_back(
+        {Instant::zero(), Side::Left, false, LinkType::RawIp, packet6(conv[i], {}, tclass)});
+  }
+  Analysis a = analyze(frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  for (const auto& s : a.connections[0].segments) {
+    EXPECT_EQ(s.ecn, s.frame == 3 ? 3 : 2) << s.frame;
+    EXPECT_EQ((s.marks & mark::kEcnCe) != 0, s.frame == 3) << s.frame;
+  }
+}
+
+TEST(Capture, BadTcpChecksumOverIpv6IsMarked) {
+  std::vector<RecordedFrame> frames;
+  for (const Seg& s : conversation()) {
+    frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, packet6(s)});
+  }
+  // Frame 3 (data) with one bit of its TCP checksum flipped.
+  frames[3].bytes[40 + wire::TcpRepr::kChecksumOffset] ^= std::byte{0x01};
+  Analysis a = analyze(frames);
+  ASSERT_EQ(a.connections.size(), 1u);
+  const Connection& c = a.connections.front();
+  ASSERT_EQ(c.segments.size(), frames.size());  // shown, not dropped
+  for (const auto& s : c.segments) {
+    EXPECT_EQ((s.marks & mark::kBadChecksum) != 0, s.frame == 3) << s.frame;
+  }
+  // The IPv4 pseudo-header would not have matched the good ones: the IPv6 one is used.
+  auto v = connection_view(frames, c);
+  std::string text = render_ladder(v.recording, &v.analysis);
+  EXPECT_EQ(count_of(text, "bad checksum"), 1u) << text;
+}
+
+TEST(Capture, Ipv6FragmentsAreSkippedAndCounted) {
+  // The data segment (frame 3) as two fragments, and the SYN in an atomic fragment
+  // (offset 0, M clear: a whole packet, RFC 6946).
+  std::vector<RecordedFrame> frames;
+  auto conv = conversation();
+  for (std::size_t i = 0; i < conv.size(); ++i) {
+    ByteVec p = packet6(conv[i]);
+    if (i == 0 || i == 3) {
+      ByteVec atomic(p.size() + 8);
+      std::memcpy(atomic.data(), p.data(), 40);
+      wire::Ipv6FragmentHeader fh{6, 0, false, 0x77};
+      fh.emit(MutBytes(atomic).subspan(40));
+      std::memcpy(atomic.data() + 48, p.data() + 40, p.size() - 40);
+      atomic[6] = std::byte{44};
+      store_be16(atomic, 4, static_cast<std::uint16_t>(atomic.size() - 40));
+      if (i == 0) {
+        frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, atomic});
+        continue;
+      }
+      // Split the fragmentable part (TCP) at 64 bytes: offset 0 with M, then offset 8.
+      ByteVec first(atomic.begin(), atomic.begin() + 48 + 64);
+      ByteVec second(atomic.begin(), atomic.begin() + 48);
+      second.insert(second.end(), atomic.begin() + 48 + 64, atomic.end());
+      wire::Ipv6FragmentHeader{6, 0, true, 0x78}.emit(MutBytes(first).subspan(40));
+      wire::Ipv6FragmentHeader{6, 8, false, 0x78}.emit(MutBytes(second).subspan(40));
+      store_be16(first, 4, static_cast<std::uint16_t>(first.size() - 40));
+      store_be16(second, 4, static_cast<std::uint16_t>(second.size() - 40));
+      frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, first});
+      frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, second});
+      continue;
+    }
+    frames.push_back({Instant::zero(), Side::Left, false, LinkType::RawIp, p});
+  }
+  Analysis a = analyze(frames);
+  EXPECT_EQ(a.tcp_fragments, 2u);
+  EXPECT_EQ(a.skipped, 2u);
+  EXPECT_EQ(a.tcp_segments, conv.size() - 1);  // the atomic SYN included
+  ASSERT_EQ(a.connections.size(), 1u);
+  EXPECT_TRUE(a.connections[0].saw_syn);
+  Ladder l("a", "b", false);
+  EXPECT_EQ(l.describe(frames[3]), "IPv6 fragment id 120 offset 0 +");
+  EXPECT_EQ(l.describe(frames[4]), "IPv6 fragment id 120 offset 64");
+}
+
+TEST(Capture, Icmpv6AndNdpAreNotTcp) {
+  // A neighbour solicitation from the kernel's own traffic and one built here.
+  wire::Icmpv6Repr ns;
+  ns.type = static_cast<std::uint8_t>(wire::Icmpv6Type::NeighborSolicit);
+  ns.target = kB6;
+  wire::Ipv6Repr ip;
+  ip.src = kA6;
+  ip.dst = kB6.solicited_node();
+  ip.next_header = 58;
+  ip.hop_limit = 255;
+  ByteVec p(40 + ns.total_len());
+  ns.emit(MutBytes(p).subspan(40), ip.pseudo_header());
+  ip.payload = Bytes(p).subspan(40);
+  ip.emit(p);
+  std::vector<RecordedFrame> frames{
+      {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(p)}};
+  for (const Seg& s : conversation())
+    frames.push_back(
+        {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(packet6(s))});
+  Analysis a = analyze(frames);
+  EXPECT_EQ(a.skipped, 1u);
+  EXPECT_EQ(a.tcp_segments, frames.size() - 1);
+  ASSERT_EQ(a.connections.size(), 1u);
+  EXPECT_EQ(a.connections[0].segments.front().frame, 1u);
+  Ladder l("a", "b", false);
+  EXPECT_EQ(l.describe(frames[0]), "ICMPv6 neighbor solicitation (type 135 code 0)");
+  auto ls = dissect(frames[0]);
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[2].name, "Internet Control Message Protocol v6");
+  EXPECT_EQ(ls[2].summary, "neighbor solicitation (type 135 code 0)");
+  EXPECT_EQ(ls[2].offset, 14u + 40u);
+}
+
+TEST(Capture, TruncatedIpv6FramesAreRefusedCleanly) {
+  const std::vector<ByteVec> ext{ext_header(0, 8), ext_header(60, 16)};
+  const ByteVec whole = ethernet6(packet6({true, 1000, 0, F::kSyn, 10}, ext));
+  // Every cut: no TCP is read from less than the whole packet (its length says more),
+  // the ladder names IPv6 and the dissector ends with what is wrong.
+  for (std::size_t n = 14; n < whole.size(); ++n) {
+    RecordedFrame f{Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                    ByteVec(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n))};
+    Analysis a = analyze(std::span(&f, 1));
+    EXPECT_EQ(a.tcp_segments, 0u) << n;
+    EXPECT_EQ(a.skipped, 1u) << n;
+    Ladder l("a", "b", false);
+    EXPECT_EQ(l.describe(f).rfind("IPv6", 0), 0u) << n << ": " << l.describe(f);
+    auto ls = dissect(f);
+    ASSERT_FALSE(ls.empty());
+    for (const auto& layer : ls) EXPECT_LE(layer.offset + layer.length, n) << n;
+    if (n < 14 + 40 + 8 + 16 + 20) {
+      EXPECT_EQ(ls.back().name, "Malformed") << n;
+    }
+  }
+  // The whole frame reads.
+  RecordedFrame f{Instant::zero(), Side::Left, false, LinkType::Ethernet, whole};
+  EXPECT_EQ(analyze(std::span(&f, 1)).tcp_segments, 1u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "synack/wire/arp.hpp"
 #include "synack/wire/icmp.hpp"
+#include "synack/wire/ipv6.hpp"
 #include "view_test_util.hpp"
 
 namespace synack::view {
@@ -205,6 +206,117 @@ TEST(Dissect, RawIpFrames) {
   EXPECT_EQ(field_ptr(&ls[1], "source port")->offset, 20u);
 }
 
+// An Ethernet + IPv6 frame holding syn_repr() behind a Hop-by-Hop Router Alert (the
+// wire layer's emitter): 14 + 40 + 8 + TCP.
+ByteVec ipv6_syn_frame(std::uint8_t tclass, std::uint32_t flow) {
+  const wire::TcpRepr t = syn_repr();
+  wire::Ipv6Repr ip;
+  ip.src = wire::Ipv6Addr::from_groups(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+  ip.dst = wire::Ipv6Addr::from_groups(0x2001, 0xdb8, 0, 0, 0, 0, 0xab, 2);
+  ip.traffic_class = tclass;
+  ip.flow_label = flow;
+  ip.next_header = 0;
+  ip.hop_limit = 61;
+  ByteVec f(14 + 40 + 8 + t.total_len());
+  wire::emit_router_alert_hbh(MutBytes(f).subspan(54), 6, 0);
+  t.emit(MutBytes(f).subspan(62), ip.pseudo_header());
+  ip.payload = Bytes(f).subspan(54);
+  ip.emit(MutBytes(f).subspan(14));
+  wire::EthernetRepr eth{kMacB, kMacA, static_cast<std::uint16_t>(wire::EtherType::Ipv6),
+                         Bytes(f).subspan(14)};
+  eth.emit(f);
+  return f;
+}
+
+TEST(Dissect, Ipv6HeaderFieldsWithOffsets) {
+  const ByteVec bytes = ipv6_syn_frame(0xb8 | 0b01, 0xabcde);  // EF, ECT(1)
+  const auto ls =
+      dissect(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet, bytes});
+  ASSERT_EQ(ls.size(), 4u);  // Ethernet, IPv6, Hop-by-Hop, TCP
+  EXPECT_EQ(field(&ls[0], "type"), "0x86dd (IPv6)");
+  const Layer* ip = layer(ls, "Internet Protocol Version 6");
+  ASSERT_NE(ip, nullptr);
+  EXPECT_EQ(ip->offset, 14u);
+  EXPECT_EQ(ip->length, 40u);
+  EXPECT_EQ(ip->summary, "2001:db8::1 > 2001:db8::ab:2");
+  struct Want {
+    const char* name;
+    std::string value;
+    std::uint32_t offset, length;
+  };
+  const std::size_t payload_len = 8 + syn_repr().total_len();
+  for (const Want& w : std::vector<Want>{
+           {"version", "6", 14, 1},
+           {"traffic class", "0xb9", 14, 2},
+           {"DSCP", "46", 14, 2},
+           {"ECN", "0b01 ECT(1)", 15, 1},
+           {"flow label", "0xabcde", 15, 3},
+           {"payload length", std::to_string(payload_len), 18, 2},
+           {"next header", "0 (Hop-by-Hop Options)", 20, 1},
+           {"hop limit", "61", 21, 1},
+           {"source address", "2001:db8::1", 22, 16},
+           {"destination address", "2001:db8::ab:2", 38, 16},
+       }) {
+    const Field* f = field_ptr(ip, w.name);
+    ASSERT_NE(f, nullptr) << w.name;
+    EXPECT_EQ(f->value, w.value) << w.name;
+    EXPECT_EQ(f->offset, w.offset) << w.name;
+    EXPECT_EQ(f->length, w.length) << w.name;
+  }
+  // The bytes the fields name hold what they say.
+  EXPECT_EQ(load_be16(bytes, field_ptr(ip, "payload length")->offset), payload_len);
+  EXPECT_EQ(load_u8(bytes, field_ptr(ip, "hop limit")->offset), 61);
+  EXPECT_EQ(load_be32(bytes, 14) & 0xfffff, 0xabcdeu);
+
+  const Layer* hbh = layer(ls, "IPv6 Hop-by-Hop Options");
+  ASSERT_NE(hbh, nullptr);
+  EXPECT_EQ(hbh->offset, 54u);
+  EXPECT_EQ(hbh->length, 8u);
+  EXPECT_EQ(field(hbh, "next header"), "6 (TCP)");
+  EXPECT_EQ(field(hbh, "header extension length"), "0 (8 bytes)");
+  EXPECT_EQ(field(hbh, "Router Alert"), "type 5, value 0 (MLD)");
+  EXPECT_EQ(field_ptr(hbh, "Router Alert")->offset, 56u);
+  EXPECT_EQ(field_ptr(hbh, "Router Alert")->length, 4u);
+
+  const Layer* tcp = layer(ls, "Transmission Control Protocol");
+  ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(tcp->offset, 62u);
+  EXPECT_EQ(field(tcp, "source port"), "49152");
+  // The checksum is checked over the IPv6 pseudo-header.
+  EXPECT_TRUE(field(tcp, "checksum").ends_with("(correct)")) << field(tcp, "checksum");
+  ByteVec bad = bytes;
+  bad[62 + wire::TcpRepr::kChecksumOffset] ^= std::byte{0x80};
+  const auto bls =
+      dissect(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet, bad});
+  const std::string want = fmt::format("should be 0x{:04x}", load_be16(bytes, 62 + 16));
+  EXPECT_NE(field(layer(bls, "Transmission Control Protocol"), "checksum").find(want),
+            std::string::npos)
+      << field(layer(bls, "Transmission Control Protocol"), "checksum");
+
+  // The same packet as raw IPv6: every offset 14 less.
+  const ByteVec raw(bytes.begin() + 14, bytes.end());
+  const auto rls = dissect({Instant::zero(), Side::Left, false, LinkType::RawIp, raw});
+  ASSERT_EQ(rls.size(), 3u);
+  EXPECT_EQ(rls[0].name, "Internet Protocol Version 6");
+  EXPECT_EQ(field_ptr(&rls[0], "source address")->offset, 8u);
+  EXPECT_EQ(rls[2].offset, 48u);
+}
+
+TEST(Dissect, TruncatedIpv6SaysWhatIsWrong) {
+  const ByteVec bytes = ipv6_syn_frame(0, 0);
+  auto ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                     ByteVec(bytes.begin(), bytes.begin() + 14 + 39)});
+  ASSERT_EQ(ls.size(), 2u);
+  EXPECT_EQ(ls[1].name, "Malformed");
+  EXPECT_EQ(ls[1].summary, "IPv6: truncated header");
+  ls = dissect({Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                ByteVec(bytes.begin(), bytes.begin() + 14 + 40 + 5)});
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[2].name, "Malformed");
+  EXPECT_EQ(ls[2].summary, "IPv6 Hop-by-Hop Options: runs past the capture");
+  EXPECT_EQ(ls[2].offset, 54u);
+}
+
 TEST(Dissect, UdpAndIcmp) {
   const std::string msg = "ping";
   wire::UdpRepr u{5353, 53, as_bytes(msg)};
@@ -304,6 +416,8 @@ TEST(Dissect, SimulatedRun) {
 TEST(Dissect, AnyBytesStayInsideTheFrame) {
   std::vector<RecordedFrame> frames = sim_recording("request-response").frames;
   frames.push_back({Instant::zero(), Side::Left, false, LinkType::Ethernet, tcp_frame(syn_repr())});
+  frames.push_back(
+      {Instant::zero(), Side::Left, false, LinkType::Ethernet, ipv6_syn_frame(0xb9, 0xabcde)});
   std::uint64_t x = 0x9e3779b97f4a7c15ull;  // xorshift: the same corruptions every run
   auto next = [&x] {
     x ^= x << 13;
@@ -339,7 +453,7 @@ TEST(Dissect, AnyBytesStayInsideTheFrame) {
       ++runs;
     }
   }
-  EXPECT_GT(runs, 4000u);  // 10 frames: every prefix twice, 300 corruptions each
+  EXPECT_GT(runs, 4000u);  // 11 frames: every prefix twice, 300 corruptions each
 }
 
 }  // namespace

@@ -112,6 +112,43 @@ TEST(TimeSequence, DrawsEveryPart) {
     EXPECT_NE(svg.find(l), std::string::npos) << l;
 }
 
+// The visible heading (15px bold) of a graph.
+std::string heading_of(const std::string& svg) {
+  const std::string open = "font-size=\"15\" font-weight=\"bold\" fill=\"#111\">";
+  const auto at = svg.find(open);
+  if (at == std::string::npos) return "<no heading>";
+  const auto start = at + open.size();
+  return svg.substr(start, svg.find("</text>", start) - start);
+}
+
+TEST(TimeSequence, LongIpv6EndpointsFitTheHeading) {
+  Connection c = small();
+  c.a = {*wire::IpAddr::parse("2001:db8:1234:5678:9abc:def0:1234:5678"), 49152};
+  c.b = {*wire::IpAddr::parse("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"), 80};
+  const std::string full =
+      fmt::format("time-sequence graph: {} &gt; {}", c.a.to_string(), c.b.to_string());
+  const std::string svg = render_time_sequence(c, Dir::AtoB);
+  EXPECT_EQ(xml_problem(svg), "");
+  keep_for_a_look("tsg-ipv6.svg", svg);
+  // The whole title on hover; the heading without the prefix, as it fits 1000 px.
+  EXPECT_NE(svg.find("<title>" + full + "</title>"), std::string::npos);
+  const std::string both = fmt::format("{} &gt; {}", c.a.to_string(), c.b.to_string());
+  EXPECT_EQ(heading_of(svg), both);
+  // Narrower: cut, and never wider than the plot (about 9 px a character).
+  PlotOptions narrow;
+  narrow.width = 600;
+  std::string cut = heading_of(render_time_sequence(c, Dir::AtoB, narrow));
+  ASSERT_NE(cut.find("&gt;"), std::string::npos) << cut;
+  cut.replace(cut.find("&gt;"), 4, ">");  // as drawn
+  EXPECT_TRUE(cut.ends_with("...")) << cut;
+  EXPECT_LE(cut.size() * 9, 600u - 86u - 24u) << cut;
+  const std::string drawn = fmt::format("{} > {}", c.a.to_string(), c.b.to_string());
+  EXPECT_EQ(drawn.rfind(cut.substr(0, cut.size() - 3), 0), 0u) << cut;
+  // IPv4 endpoints keep the whole title.
+  EXPECT_EQ(heading_of(render_time_sequence(small(), Dir::AtoB)),
+            "time-sequence graph: 10.77.0.1:49152 &gt; 10.77.0.2:80");
+}
+
 TEST(TimeSequence, OtherDirectionAndEmpty) {
   const std::string back = render_time_sequence(small(), Dir::BtoA);
   EXPECT_EQ(xml_problem(back), "");

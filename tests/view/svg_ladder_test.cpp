@@ -107,6 +107,39 @@ TEST(SvgLadder, EscapesAllText) {
   EXPECT_NE(svg.find("malformed frame"), std::string::npos);
 }
 
+TEST(SvgLadder, LongIpv6TitlesFitBetweenTheTimelines) {
+  Recording r;
+  // The longest a connection gives: a full 8-group address and a 5-digit port.
+  r.left_title = "client [2001:db8:1234:5678:9abc:def0:1234:5678]:49152";
+  // Longer than that (a caller's own title): its middle is elided, all of it on hover.
+  r.right_title = "server [2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:80 behind a long name";
+  r.add_frame({Instant::zero(), Side::Left, false, LinkType::Ethernet, ByteVec(5)});
+  const std::string svg = render_svg_ladder(r, nullptr);
+  EXPECT_EQ(xml_problem(svg), "");
+  auto host_texts = [&] {
+    std::vector<std::string> out;
+    const std::string open = "fill=\"#111\">";
+    for (auto at = svg.find("<text class=\"host\""); at != std::string::npos;
+         at = svg.find("<text class=\"host\"", at + 1)) {
+      const auto start = svg.find(open, at) + open.size();
+      out.push_back(svg.substr(start, svg.find("</text>", start) - start));
+    }
+    return out;
+  };
+  const auto titles = host_texts();
+  ASSERT_EQ(titles.size(), 2u);
+  EXPECT_EQ(titles[0], r.left_title);
+  const std::string& right = titles[1];
+  const auto dots = right.find("...");
+  ASSERT_NE(dots, std::string::npos) << right;
+  EXPECT_EQ(r.right_title.rfind(right.substr(0, dots), 0), 0u) << right;
+  EXPECT_TRUE(right.substr(0, right.find("<title>")).size() <= 56u) << right;
+  EXPECT_NE(right.find("<title>" + r.right_title + "</title>"), std::string::npos) << right;
+  // 14px bold monospace, about 8.4 px a character: each fits half the 480 px between the
+  // timelines on either side of its own.
+  EXPECT_LE(r.left_title.size() * 8.4, 480.0);
+}
+
 TEST(SvgLadder, ElidesTheMiddleOfLongRuns) {
   const Recording hs = sim_recording("handshake");
   Recording r;

@@ -114,7 +114,7 @@ TEST(Ipv6Repr, RejectsBadVersionAndShortBuffers) {
 // --- the Fragment header ----------------------------------------------------
 
 TEST(Ipv6Fragment, ParsesAndEmits) {
-  // Offset 181 (1448 bytes), M set, id 0x4be816b2 (tests/vectors/ipv6/kernel6.pcap frame 23).
+  // Offset 181 (1448 bytes), M set, id 0x4be816b2 (tests/vectors/kernel6.pcap frame 23).
   auto bytes = hex("3a 00 05 a9 4b e8 16 b2");
   auto f = Ipv6FragmentHeader::parse(view(bytes));
   ASSERT_TRUE(f.ok());

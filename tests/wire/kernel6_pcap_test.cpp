@@ -1,6 +1,6 @@
-// IPv6 frames captured from the Linux kernel by tests/vectors/ipv6/capture6.sh (namespaces A,
+// IPv6 frames captured from the Linux kernel by tests/vectors/capture6.sh (namespaces A,
 // B (router + radvd) and C over veth, offloads off; tcpdump on A's interface). The
-// expected values below were read from `tcpdump -r tests/vectors/ipv6/kernel6.pcap -n -e -vv`
+// expected values below were read from `tcpdump -r tests/vectors/kernel6.pcap -n -e -vv`
 // and `tshark -V` / `tshark -T fields -e icmpv6.checksum ...`, not from our code.
 // Re-running capture6.sh produces new MACs, nonces, ids and ports: update them here.
 
@@ -30,7 +30,7 @@ const Ipv6Addr kLlA = *Ipv6Addr::parse("fe80::9cc8:5cff:fe2e:931c");
 const Ipv6Addr kLlB = *Ipv6Addr::parse("fe80::18a8:ceff:fe1a:15f8");
 
 std::vector<ByteVec> load_frames() {
-  return test::load_vector_frames("ipv6/kernel6.pcap");
+  return test::load_vector_frames("kernel6.pcap");
 }
 
 std::string str(Bytes b) {

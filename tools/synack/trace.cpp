@@ -66,7 +66,7 @@ int run_trace(const TraceArgs& a) {
   }
   view::Analysis all = view::analyze(cap->frames);
   if (all.connections.empty()) {
-    fmt::print(stderr, "synack trace: '{}': no IPv4 TCP segment among its {} frames\n", a.file,
+    fmt::print(stderr, "synack trace: '{}': no TCP segment among its {} frames\n", a.file,
                cap->frames.size());
     return kExitRuntime;
   }
@@ -89,6 +89,10 @@ int run_trace(const TraceArgs& a) {
     if (!view::write_pictures("synack trace", a.pictures, v.recording, v.analysis)) {
       return kExitRuntime;
     }
+  }
+  if (all.tcp_fragments) {
+    fmt::print("note: {} IP fragments of TCP were not reassembled (their segments are left out)\n",
+               all.tcp_fragments);
   }
   if (cap->truncated) {
     fmt::print(

@@ -5,13 +5,14 @@
 #include <algorithm>
 #include <map>
 
+#include "ip_packet.hpp"
 #include "synack/tcp/state.hpp"
 #include "synack/wire/ethernet.hpp"
 
 namespace synack::view {
 
 std::string Endpoint::to_string() const {
-  return fmt::format("{}:{}", ip.to_string(), port);
+  return fmt::format("{}:{}", ip.to_uri_string(), port);
 }
 
 std::string describe_marks(std::uint32_t m, std::uint32_t dup_ack_count) {
@@ -144,20 +145,26 @@ class Analyzer {
     ByteVec padded;
     if (f.truncated()) padded = f.padded();
     Bytes ip_bytes = f.truncated() ? Bytes(padded) : Bytes(f.bytes);
+    int version = 0;  // what the link layer says it carries (0: raw IP, either)
     if (f.link == LinkType::Ethernet) {
       auto eth = wire::EthernetRepr::parse(ip_bytes);
-      if (!eth || eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4)) {
+      if (!eth || (eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4) &&
+                   eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv6))) {
         ++out_.skipped;
         return;
       }
       ip_bytes = eth->payload;
+      version = eth->ethertype == static_cast<std::uint16_t>(wire::EtherType::Ipv4) ? 4 : 6;
     }
-    auto ip = wire::Ipv4Repr::parse(ip_bytes);
-    if (!ip || ip->protocol != static_cast<std::uint8_t>(wire::IpProto::Tcp) || ip->is_fragment()) {
+    auto ip = parse_ip(ip_bytes);
+    if (ip && version != 0 && ip->version != version) ip = Err{std::string("IP version mismatch")};
+    if (!ip || ip->protocol != static_cast<std::uint8_t>(wire::IpProto::Tcp) || ip->fragment) {
+      if (ip && ip->fragment && ip->protocol == static_cast<std::uint8_t>(wire::IpProto::Tcp))
+        ++out_.tcp_fragments;
       ++out_.skipped;
       return;
     }
-    wire::PseudoHeader ph{ip->src, ip->dst};
+    const wire::PseudoHeader ph = ip->pseudo_header();
     // Verified first; a wrong checksum is marked (offloaded?) and the segment read
     // anyway. A truncated frame's zero padding cannot match its checksum: not verified.
     auto seg = wire::TcpRepr::parse(
@@ -183,7 +190,7 @@ class Analyzer {
     s.len = static_cast<std::uint32_t>(seg->payload.size());
     s.raw_window = seg->window;
     s.ts = seg->options.timestamps;
-    s.ecn = static_cast<std::uint8_t>(ip->dscp_ecn & 0b11);
+    s.ecn = ip->ecn;
     if (bad_sum) s.marks |= mark::kBadChecksum;
     if (f.lost) s.marks |= mark::kLost;
     track(c, ci, s, *seg);
@@ -192,14 +199,13 @@ class Analyzer {
 
  private:
   struct Key {
-    std::uint32_t ip1, ip2;
+    wire::IpAddr ip1, ip2;
     std::uint16_t p1, p2;
     auto operator<=>(const Key&) const = default;
   };
   static Key key_of(const Endpoint& x, const Endpoint& y) {
-    auto ord = [](const Endpoint& e) { return (std::uint64_t{e.ip.value} << 16) | e.port; };
-    return ord(x) < ord(y) ? Key{x.ip.value, y.ip.value, x.port, y.port}
-                           : Key{y.ip.value, x.ip.value, y.port, x.port};
+    auto ord = [](const Endpoint& e) { return std::pair{e.ip, e.port}; };
+    return ord(x) < ord(y) ? Key{x.ip, y.ip, x.port, y.port} : Key{y.ip, x.ip, y.port, x.port};
   }
 
   // The connection a segment belongs to (a new one for a SYN on a finished or

@@ -18,17 +18,17 @@
 
 #include "recording.hpp"
 #include "synack/base/time.hpp"
-#include "synack/wire/ipv4.hpp"
+#include "synack/wire/addr.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::view {
 
 // A end of a connection as seen on the wire.
 struct Endpoint {
-  wire::Ipv4Addr ip;
+  wire::IpAddr ip;  // IPv4 or IPv6
   std::uint16_t port = 0;
   bool operator==(const Endpoint&) const = default;
-  std::string to_string() const;  // "10.77.0.1:49152"
+  std::string to_string() const;  // "10.77.0.1:49152", "[fd00:77::1]:49152"
 };
 
 // A = the end that sent the first SYN (or, with no SYN seen, the first frame seen).
@@ -137,8 +137,11 @@ struct Connection {
 struct Analysis {
   std::vector<Connection> connections;
   std::size_t frames = 0;        // frames given
-  std::size_t tcp_segments = 0;  // of which IPv4 TCP
-  std::size_t skipped = 0;       // not IPv4 TCP (ARP, UDP, ICMP, IPv6, malformed)
+  std::size_t tcp_segments = 0;  // of which TCP (over IPv4 or IPv6)
+  std::size_t skipped = 0;       // not TCP (ARP, UDP, ICMP, ICMPv6 and NDP, fragments, malformed)
+  // Of the skipped, IP fragments of TCP: fragments are not reassembled (a non-first one
+  // holds no TCP header), so their segments are missing from the connections.
+  std::size_t tcp_fragments = 0;
 };
 
 Analysis analyze(std::span<const RecordedFrame> frames);

@@ -45,6 +45,9 @@ Result<Capture, std::string> read_all(pcap_t* raw) {
 #ifdef DLT_IPV4
     case DLT_IPV4:
 #endif
+#ifdef DLT_IPV6
+    case DLT_IPV6:
+#endif
       lt = LinkType::RawIp;
       break;
     case DLT_LINUX_SLL:
@@ -94,7 +97,7 @@ Result<Capture, std::string> read_all(pcap_t* raw) {
     }
     if (strip) {
       std::uint16_t proto = static_cast<std::uint16_t>((data[proto_at] << 8) | data[proto_at + 1]);
-      if (proto != 0x0800) {
+      if (proto != 0x0800 && proto != 0x86dd) {  // IPv4, IPv6
         ++cap.other_network;
         continue;
       }

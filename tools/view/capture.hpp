@@ -1,6 +1,6 @@
 // Reading a capture file (pcap or pcapng, through libpcap) into frames: what
-// `synack trace` analyses. Ethernet, raw-IP and Linux cooked (SLL, SLL2) captures are
-// understood; any other link type is refused with its name.
+// `synack trace` analyses. Ethernet, raw-IP (IPv4 or IPv6) and Linux cooked (SLL, SLL2)
+// captures are understood; any other link type is refused with its name.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@ struct Capture {
   std::int64_t start_ns = 0;          // the first frame's time, ns since the Unix epoch
   std::string link_name;              // "EN10MB", "RAW", "LINUX_SLL", ...
   std::size_t truncated = 0;          // frames cut short by the capture's snap length
-  std::size_t other_network = 0;      // cooked frames of another network protocol (dropped)
+  std::size_t other_network = 0;      // cooked frames of neither IPv4 nor IPv6 (dropped)
 };
 
 // One line on failure, naming the file offset where reading stopped:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "ip_packet.hpp"
 #include "synack/base/bytes.hpp"
 #include "synack/base/checksum.hpp"
 #include "synack/wire/addr.hpp"
@@ -13,6 +14,7 @@ namespace synack::view {
 namespace {
 
 using wire::Ipv4Addr;
+using wire::Ipv6Addr;
 using wire::MacAddr;
 
 std::string mac_at(Bytes b, std::size_t off) {
@@ -20,6 +22,9 @@ std::string mac_at(Bytes b, std::size_t off) {
 }
 std::string ip_at(Bytes b, std::size_t off) {
   return Ipv4Addr::load(b, off).to_string();
+}
+std::string ip6_at(Bytes b, std::size_t off) {
+  return Ipv6Addr::load(b, off).to_string();
 }
 
 // Builds one layer; every field names the bytes it came from (offsets relative to the
@@ -87,7 +92,14 @@ const char* proto_name(std::uint8_t p) {
       return "TCP";
     case 17:
       return "UDP";
+    case 58:
+      return "ICMPv6";
+    case 59:
+      return "No Next Header";
+    case 50:
+      return "ESP";
     default:
+      if (*ipv6_extension_name(p) != '\0') return ipv6_extension_name(p);
       return "unknown";
   }
 }
@@ -118,14 +130,21 @@ std::string checksum_text(std::uint16_t stored, std::uint16_t computed_with_fiel
 }
 
 // The transport checksum over the pseudo-header and `seg`, as if its checksum field (at
-// `field`) were zero.
+// `field`) were zero. `ip` starts with the IPv4 or IPv6 header (its version says which
+// pseudo-header: RFC 9293 §3.1, RFC 8200 §8.1).
 std::uint16_t transport_checksum(Bytes ip, std::uint8_t proto, Bytes seg, std::size_t field) {
   ByteVec copy(seg.begin(), seg.end());
   if (field + 2 <= copy.size()) store_be16(copy, field, 0);
   Checksum c;
-  c.add(ip.subspan(12, 8));
+  if ((load_u8(ip, 0) >> 4) == 6) {
+    c.add(ip.subspan(8, 32));
+    c.add_u16(static_cast<std::uint16_t>(seg.size() >> 16));
+    c.add_u16(static_cast<std::uint16_t>(seg.size()));
+  } else {
+    c.add(ip.subspan(12, 8));
+    c.add_u16(static_cast<std::uint16_t>(seg.size()));
+  }
   c.add_u16(proto);
-  c.add_u16(static_cast<std::uint16_t>(seg.size()));
   c.add(copy);
   return c.finish();
 }
@@ -483,6 +502,181 @@ void dissect_ipv4(std::vector<Layer>& out, Bytes f, std::uint32_t o, const Segme
   }
 }
 
+void dissect_icmpv6(std::vector<Layer>& out, std::uint32_t o, Bytes ip, Bytes m,
+                    std::size_t missing) {
+  if (m.size() < 4) {
+    out.push_back(problem("ICMPv6: truncated header", o, static_cast<std::uint32_t>(m.size())));
+    return;
+  }
+  LayerBuilder l("Internet Control Message Protocol v6", o, static_cast<std::uint32_t>(m.size()));
+  const std::uint8_t type = load_u8(m, 0), code = load_u8(m, 1);
+  l.summary(fmt::format("{} (type {} code {})", icmpv6_type_name(type), type, code));
+  l.add("type", fmt::format("{} ({})", type, icmpv6_type_name(type)), 0, 1);
+  l.add("code", fmt::format("{}", code), 1, 1);
+  l.add("checksum",
+        missing
+            ? fmt::format("0x{:04x} (not checked: the capture holds part of it)", load_be16(m, 2))
+            : checksum_text(load_be16(m, 2), transport_checksum(ip, 58, m, 2)),
+        2, 2);
+  if ((type == 135 || type == 136 || type == 137) && m.size() >= 24)
+    l.add("target address", ip6_at(m, 8), 8, 16);
+  out.push_back(l.take());
+}
+
+// The options of a Hop-by-Hop or Destination Options header (`h`, `len` bytes).
+void ipv6_options(LayerBuilder& l, Bytes h, std::size_t len) {
+  for (std::size_t i = 2; i < len;) {
+    const std::uint8_t type = load_u8(h, i);
+    const auto at = static_cast<std::uint32_t>(i);
+    if (type == 0) {
+      l.add("Pad1", "type 0", at, 1, 1);
+      ++i;
+      continue;
+    }
+    if (i + 2 > len || i + 2 + load_u8(h, i + 1) > len) {
+      l.add("malformed option", fmt::format("type {} runs past the header", type), at,
+            static_cast<std::uint32_t>(len - i), 1);
+      return;
+    }
+    const std::size_t olen = load_u8(h, i + 1);
+    const auto whole = static_cast<std::uint32_t>(2 + olen);
+    static constexpr const char* kAction[] = {"skip", "discard", "discard, ICMP",
+                                              "discard, ICMP unless multicast"};
+    std::string what =
+        fmt::format("type 0x{:02x}, length {}, unknown: {}", type, olen, kAction[type >> 6]);
+    const char* name = "option";
+    if (type == 1) {
+      name = "PadN";
+      what = fmt::format("type 1, length {}", olen);
+    } else if (type == 5 && olen == 2) {
+      name = "Router Alert";
+      what = fmt::format("type 5, value {}{}", load_be16(h, i + 2),
+                         load_be16(h, i + 2) == 0 ? " (MLD)" : "");
+    } else if (type == 0xc2 && olen == 4) {
+      name = "Jumbo Payload";
+      what = fmt::format("type 0xc2, length {}", load_be32(h, i + 2));
+    }
+    l.add(name, what, at, whole, 1);
+    i += whole;
+  }
+}
+
+// One extension header of type `type` at `o` (absolute), `h` its bytes.
+Layer ipv6_extension(std::uint8_t type, std::uint32_t o, Bytes h) {
+  const auto len = static_cast<std::uint32_t>(h.size());
+  LayerBuilder l(fmt::format("IPv6 {}", ipv6_extension_name(type)), o, len);
+  const std::uint8_t next = load_u8(h, 0);
+  l.add("next header", fmt::format("{} ({})", next, proto_name(next)), 0, 1);
+  switch (type) {
+    case 44: {
+      const std::uint16_t fo = load_be16(h, 2);
+      l.summary(fmt::format("id 0x{:08x} offset {}{}", load_be32(h, 4), (fo >> 3) * 8,
+                            (fo & 1) ? " more" : ""));
+      l.add("reserved", fmt::format("{}", load_u8(h, 1)), 1, 1);
+      l.add("fragment offset", fmt::format("{} ({} bytes)", fo >> 3, (fo >> 3) * 8), 2, 2);
+      l.add("more fragments", (fo & 1) ? "1 (set)" : "0", 3, 1);
+      l.add("identification", fmt::format("0x{:08x}", load_be32(h, 4)), 4, 4);
+      break;
+    }
+    case 51:
+      l.summary(fmt::format("SPI 0x{:08x}", load_be32(h, 4)));
+      l.add("payload length", fmt::format("{} ({} bytes)", load_u8(h, 1), len), 1, 1);
+      l.add("security parameters index", fmt::format("0x{:08x}", load_be32(h, 4)), 4, 4);
+      if (len >= 12) l.add("sequence number", fmt::format("{}", load_be32(h, 8)), 8, 4);
+      break;
+    case 43:
+      l.summary(fmt::format("type {} segments left {}", load_u8(h, 2), load_u8(h, 3)));
+      l.add("header extension length", fmt::format("{} ({} bytes)", load_u8(h, 1), len), 1, 1);
+      l.add("routing type", fmt::format("{}", load_u8(h, 2)), 2, 1);
+      l.add("segments left", fmt::format("{}", load_u8(h, 3)), 3, 1);
+      break;
+    default:  // Hop-by-Hop, Destination Options
+      l.summary(fmt::format("{} bytes", len));
+      l.add("header extension length", fmt::format("{} ({} bytes)", load_u8(h, 1), len), 1, 1);
+      ipv6_options(l, h, len);
+  }
+  return l.take();
+}
+
+void dissect_ipv6(std::vector<Layer>& out, Bytes f, std::uint32_t o, const SegmentInfo* seg) {
+  Bytes p = f.subspan(o);
+  if (p.size() < 40) {
+    out.push_back(problem("IPv6: truncated header", o, static_cast<std::uint32_t>(p.size())));
+    return;
+  }
+  const std::uint32_t first = load_be32(p, 0);
+  if ((first >> 28) != 6) {
+    out.push_back(problem(fmt::format("IPv6: version {}", first >> 28), o,
+                          static_cast<std::uint32_t>(p.size())));
+    return;
+  }
+  LayerBuilder l("Internet Protocol Version 6", o, 40);
+  const auto tc = static_cast<std::uint8_t>(first >> 20);
+  const std::uint16_t plen = load_be16(p, 4);
+  const std::uint8_t nh = load_u8(p, 6);
+  l.summary(fmt::format("{} > {}", ip6_at(p, 8), ip6_at(p, 24)));
+  l.add("version", "6", 0, 1);
+  l.add("traffic class", fmt::format("0x{:02x}", tc), 0, 2);
+  l.add("DSCP", fmt::format("{}", tc >> 2), 0, 2, 1);
+  l.add("ECN", fmt::format("0b{:02b} {}", tc & 3, ecn_name(tc)), 1, 1, 1);
+  l.add("flow label", fmt::format("0x{:05x}", first & 0xfffff), 1, 3);
+  l.add("payload length",
+        fmt::format("{}{}", plen, 40u + plen <= p.size() ? "" : " (more than the frame holds)"), 4,
+        2);
+  l.add("next header", fmt::format("{} ({})", nh, proto_name(nh)), 6, 1);
+  l.add("hop limit", fmt::format("{}", load_u8(p, 7)), 7, 1);
+  l.add("source address", ip6_at(p, 8), 8, 16);
+  l.add("destination address", ip6_at(p, 24), 24, 16);
+  out.push_back(l.take());
+  // Past the fixed header: payload length bounds the rest (Ethernet pads short frames).
+  const std::size_t end = std::min<std::size_t>(40u + plen, p.size());
+  const std::size_t missing = 40u + plen - end;
+  Bytes ip = p.first(end);
+  std::size_t at = 40;
+  std::uint8_t next = nh;
+  for (;;) {
+    if (*ipv6_extension_name(next) == '\0') break;
+    Bytes rest = ip.subspan(at);
+    std::size_t len = next == 44 ? 8 : 0;
+    if (next != 44 && rest.size() >= 2)
+      len = next == 51 ? (load_u8(rest, 1) + 2u) * 4 : (load_u8(rest, 1) + 1u) * 8;
+    if (rest.size() < 2 || len > rest.size()) {
+      out.push_back(problem(fmt::format("IPv6 {}: runs past the {}", ipv6_extension_name(next),
+                                        missing ? "capture" : "payload"),
+                            o + static_cast<std::uint32_t>(at),
+                            static_cast<std::uint32_t>(rest.size())));
+      return;
+    }
+    out.push_back(ipv6_extension(next, o + static_cast<std::uint32_t>(at), rest.first(len)));
+    const std::uint8_t type = next;
+    next = load_u8(rest, 0);
+    at += len;
+    if (type == 44) {
+      const std::uint16_t fo = load_be16(rest, 2);
+      if ((fo >> 3) != 0) {  // a later fragment: no upper-layer header here
+        payload_layer(out, f, o + static_cast<std::uint32_t>(at),
+                      static_cast<std::uint32_t>(ip.size() - at));
+        return;
+      }
+    }
+  }
+  Bytes payload = ip.subspan(at);
+  const auto po = o + static_cast<std::uint32_t>(at);
+  switch (next) {
+    case 6:
+      dissect_tcp(out, f, po, ip, payload, missing, seg);
+      break;
+    case 17:
+      dissect_udp(out, f, po, ip, payload, missing);
+      break;
+    case 58:
+      dissect_icmpv6(out, po, ip, payload, missing);
+      break;
+    default:
+      payload_layer(out, f, po, static_cast<std::uint32_t>(payload.size()));
+  }
+}
+
 }  // namespace
 
 std::vector<Layer> dissect(const RecordedFrame& fr, const SegmentInfo* seg) {
@@ -491,8 +685,10 @@ std::vector<Layer> dissect(const RecordedFrame& fr, const SegmentInfo* seg) {
   if (fr.link == LinkType::RawIp) {
     if (!f.empty() && (load_u8(f, 0) >> 4) == 4) {
       dissect_ipv4(out, f, 0, seg);
+    } else if (!f.empty() && (load_u8(f, 0) >> 4) == 6) {
+      dissect_ipv6(out, f, 0, seg);
     } else {
-      out.push_back(problem("not IPv4", 0, static_cast<std::uint32_t>(f.size())));
+      out.push_back(problem("neither IPv4 nor IPv6", 0, static_cast<std::uint32_t>(f.size())));
     }
     return out;
   }
@@ -511,6 +707,8 @@ std::vector<Layer> dissect(const RecordedFrame& fr, const SegmentInfo* seg) {
   out.push_back(eth.take());
   if (type == 0x0800) {
     dissect_ipv4(out, f, 14, seg);
+  } else if (type == 0x86dd) {
+    dissect_ipv6(out, f, 14, seg);
   } else if (type == 0x0806) {
     dissect_arp(out, f, 14);
   } else {

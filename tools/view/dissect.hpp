@@ -1,5 +1,6 @@
 // Every header field of one frame, layer by layer, as Wireshark's middle pane shows
-// them: Ethernet, ARP, IPv4, ICMP, UDP, TCP (each flag, each option with its fields).
+// them: Ethernet, ARP, IPv4, IPv6 (each extension header), ICMP, ICMPv6, UDP, TCP (each
+// flag, each option with its fields).
 // Reads the bytes itself (it never trusts or requires a correct checksum, so a capture
 // with offloaded checksums dissects too; a wrong one is reported, not refused), and
 // says where each field lies in the frame so a page can highlight its bytes.

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "ip_packet.hpp"
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
@@ -81,6 +82,9 @@ std::string Ladder::describe(Bytes frame) {
     }
     return fmt::format("ARP {} is-at {}", arp->sender_ip.to_string(), arp->sender_mac.to_string());
   }
+  if (eth->ethertype == static_cast<std::uint16_t>(wire::EtherType::Ipv6)) {
+    return describe_ipv6(eth->payload);
+  }
   if (eth->ethertype != static_cast<std::uint16_t>(wire::EtherType::Ipv4)) {
     return fmt::format("ethertype 0x{:04x}", eth->ethertype);
   }
@@ -94,7 +98,7 @@ std::string Ladder::describe(const RecordedFrame& f) {
 }
 
 std::string Ladder::describe_ip(Bytes packet) {
-  if (!packet.empty() && (std::to_integer<int>(packet[0]) >> 4) == 6) return "IPv6";
+  if (!packet.empty() && (std::to_integer<int>(packet[0]) >> 4) == 6) return describe_ipv6(packet);
   auto ip = wire::Ipv4Repr::parse(packet);
   if (!ip) return fmt::format("IPv4 ({})", wire::to_string(ip.error()));
   if (ip->is_fragment()) {
@@ -113,15 +117,44 @@ std::string Ladder::describe_ip(Bytes packet) {
       return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
     }
     case wire::IpProto::Tcp:
-      return describe_tcp(ip->src.value, ip->dst.value, ip->payload);
+      return describe_tcp(ip->src, ip->dst, ph, ip->payload);
   }
   return fmt::format("IPv4 protocol {}", ip->protocol);
 }
 
-std::string Ladder::describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes segment) {
+std::string Ladder::describe_ipv6(Bytes packet) {
+  if (packet.empty() || (std::to_integer<int>(packet[0]) >> 4) != 6) {
+    return packet.empty() ? "IPv6 (empty)"
+                          : fmt::format("IPv6 (version {})", std::to_integer<int>(packet[0]) >> 4);
+  }
+  auto ip = parse_ip(packet);
+  if (!ip) return ip.error();
+  if (ip->fragment) {
+    return fmt::format("IPv6 fragment id {} offset {}{}", ip->fragment_ident, ip->fragment_offset,
+                       ip->more_fragments ? " +" : "");
+  }
+  switch (ip->protocol) {
+    case 58: {
+      if (ip->payload.size() < 4) return "ICMPv6 (truncated)";
+      const std::uint8_t type = load_u8(ip->payload, 0), code = load_u8(ip->payload, 1);
+      return fmt::format("ICMPv6 {} (type {} code {})", icmpv6_type_name(type), type, code);
+    }
+    case 17: {
+      auto u = wire::UdpRepr::parse(ip->payload, ip->pseudo_header());
+      if (!u) return fmt::format("UDP ({})", wire::to_string(u.error()));
+      return fmt::format("UDP {} > {} len {}", u->src_port, u->dst_port, u->payload.size());
+    }
+    case 6:
+      return describe_tcp(ip->src, ip->dst, ip->pseudo_header(), ip->payload);
+    default:
+      return fmt::format("IPv6 next header {}", ip->protocol);
+  }
+}
+
+std::string Ladder::describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst,
+                                 const wire::PseudoHeader& ph, Bytes segment) {
   auto s = wire::TcpRepr::parse(
-      segment, {{src}, {dst}},
-      verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
+      segment, ph, verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
   if (!s) return fmt::format("TCP ({})", wire::to_string(s.error()));
   Key fwd{src, s->src_port, dst, s->dst_port};
   Key rev{dst, s->dst_port, src, s->src_port};
@@ -168,8 +201,8 @@ std::string render_ladder(const Recording& r, const Analysis* a) {
     // number seen when the capture starts mid-connection).
     const auto& A = conn->a;
     const auto& B = conn->b;
-    if (conn->dir[0].base) l.set_base(A.ip.value, A.port, B.ip.value, B.port, *conn->dir[0].base);
-    if (conn->dir[1].base) l.set_base(B.ip.value, B.port, A.ip.value, A.port, *conn->dir[1].base);
+    if (conn->dir[0].base) l.set_base(A.ip, A.port, B.ip, B.port, *conn->dir[0].base);
+    if (conn->dir[1].base) l.set_base(B.ip, B.port, A.ip, A.port, *conn->dir[1].base);
   }
   for (const auto& e : r.events) {
     if (e.kind == Recording::Event::Kind::Note) {

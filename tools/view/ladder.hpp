@@ -12,6 +12,8 @@
 #include "synack/base/bytes.hpp"
 #include "synack/base/seqnum.hpp"
 #include "synack/base/time.hpp"
+#include "synack/wire/addr.hpp"
+#include "synack/wire/ipv4.hpp"
 
 namespace synack::view {
 
@@ -37,15 +39,17 @@ class Ladder {
   std::string describe_ip(Bytes packet);
   // Relative numbers of one direction count from `base` (a capture that does not
   // start with the SYN); a SYN seen later still resets it.
-  void set_base(std::uint32_t src, std::uint16_t sport, std::uint32_t dst, std::uint16_t dport,
-                SeqNum base) {
+  void set_base(const wire::IpAddr& src, std::uint16_t sport, const wire::IpAddr& dst,
+                std::uint16_t dport, SeqNum base) {
     isn_[{src, sport, dst, dport}] = base;
   }
 
  private:
   static std::string frame_line_text(Instant t, Side from, bool lost, const std::string& text);
-  std::string describe_tcp(std::uint32_t src, std::uint32_t dst, Bytes segment);
-  using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
+  std::string describe_tcp(const wire::IpAddr& src, const wire::IpAddr& dst,
+                           const wire::PseudoHeader& ph, Bytes segment);
+  std::string describe_ipv6(Bytes packet);
+  using Key = std::tuple<wire::IpAddr, std::uint16_t, wire::IpAddr, std::uint16_t>;
   std::string left_, right_;
   bool absolute_;
   bool verify_checksums_ = true;

@@ -38,6 +38,17 @@ std::string short_label(const std::string& d) {
   return out;
 }
 
+// A column title fits between the timelines: 14px bold monospace is about 8.4 px a
+// character, and the timelines are 480 px apart, so 56 characters. The longest a
+// connection gives ("server [" 39-character IPv6 address "]:65535", 54) fits whole;
+// anything longer keeps its start and end around "..." (the whole title is on hover).
+std::string fit_title(const std::string& t) {
+  constexpr std::size_t kMax = 56;
+  if (t.size() <= kMax) return t;
+  const std::size_t keep = kMax - 3;
+  return t.substr(0, keep - keep / 2) + "..." + t.substr(t.size() - keep / 2);
+}
+
 struct Colors {
   static constexpr const char* kArrow = "#2b3a4a";
   static constexpr const char* kLost = "#c0392b";
@@ -60,8 +71,8 @@ Ladder ladder_for(const Recording& r, const Analysis* a) {
     l.verify_checksums(false);
     if (a->connections.size() == 1) {
       const Connection& c = a->connections.front();
-      if (c.dir[0].base) l.set_base(c.a.ip.value, c.a.port, c.b.ip.value, c.b.port, *c.dir[0].base);
-      if (c.dir[1].base) l.set_base(c.b.ip.value, c.b.port, c.a.ip.value, c.a.port, *c.dir[1].base);
+      if (c.dir[0].base) l.set_base(c.a.ip, c.a.port, c.b.ip, c.b.port, *c.dir[0].base);
+      if (c.dir[1].base) l.set_base(c.b.ip, c.b.port, c.a.ip, c.a.port, *c.dir[1].base);
     }
   }
   return l;
@@ -199,8 +210,9 @@ std::string render_svg_ladder(const Recording& r, const Analysis* analysis,
        {std::pair{kLeftLine, &r.left_title}, std::pair{kRightLine, &r.right_title}}) {
     o += fmt::format(
         "<text class=\"host\" x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"14\" "
-        "font-weight=\"bold\" fill=\"#111\">{}</text>\n",
-        num(x), xml_escape(*title));
+        "font-weight=\"bold\" fill=\"#111\">{}{}</text>\n",
+        num(x), xml_escape(fit_title(*title)),
+        fit_title(*title) == *title ? "" : "<title>" + xml_escape(*title) + "</title>");
     o += fmt::format(
         "<line x1=\"{0}\" y1=\"34\" x2=\"{0}\" y2=\"{1}\" stroke=\"#888\" stroke-width=\"2\"/>\n",
         num(x), num(height - 20));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Captures real Linux kernel IPv6 frames for the wire-layer tests into kernel6.pcap.
-# (It lives in tests/vectors/ipv6/, not beside kernel.pcap: `synack trace` reads IPv4 only so
-# far, and every tests/vectors/*.pcap is a golden trace case.)
+# Captures real Linux kernel IPv6 frames into kernel6.pcap: for the wire-layer tests, and
+# (as every tests/vectors/*.pcap) a golden `synack trace` case, its TCP connection over IPv6.
+# The IPv4 capture is capture.sh's: this one needs three namespaces, a router and radvd.
 #
 # Three private network namespaces: A (a host), B (a router: forwarding on, radvd
 # advertising fd00:77::/64) and C (a host behind B on a 1280-byte-MTU link):
