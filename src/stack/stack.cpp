@@ -53,7 +53,19 @@ Stack::Stack(const StackConfig& config, Random& random)
       icmp_tokens_(config.icmp_error_burst),
       reasm_(config.reassembly),
       ndp_(config.ipv6),
-      icmp6_tokens_(config.ipv6.icmp_error_burst) {}
+      icmp6_tokens_(config.ipv6.icmp_error_burst) {
+  // A new connection starts from its route's MTU: over IPv6 the interface's (which a
+  // router advertisement may lower) and any Packet Too Big cached for the destination.
+  tcp_.set_route_mtu([this](const wire::IpAddr& remote) -> std::uint16_t {
+    std::size_t mtu = 0xffff;
+    if (remote.is_v6()) {
+      if (auto r = route6(remote.v6())) mtu = r->mtu;
+    } else if (auto r = route(remote.v4())) {
+      mtu = ifaces_[r->iface.value].mtu;
+    }
+    return static_cast<std::uint16_t>(std::min<std::size_t>(mtu, 0xffff));
+  });
+}
 
 IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t mtu,
                              LinkOffloads offloads) {

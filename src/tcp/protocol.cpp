@@ -394,9 +394,15 @@ std::shared_ptr<const SocketOptions> TcpProtocol::shared_options(const SocketOpt
   return shared_opts_[0];
 }
 
+std::uint16_t TcpProtocol::route_mtu(const wire::IpAddr& remote) const {
+  const std::uint16_t mtu = config_.mtu;
+  return route_mtu_ ? std::min(mtu, route_mtu_(remote)) : mtu;
+}
+
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
   auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, shared_options(opts));
+  c->tcb.lower_path_mtu(route_mtu(t.remote.addr));
   c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c->charged = static_cast<std::uint32_t>(c->tcb.memory_limit());
   reserved_ += c->charged;

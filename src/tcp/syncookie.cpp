@@ -167,7 +167,7 @@ void TcpProtocol::send_cookie_syn_ack(Listener& l, const SegmentIn& in, Instant 
   // rebuilt connection runs without ECN and both ends know it.
   r.flags.bits = TcpFlags::kSyn | TcpFlags::kAck;
   r.window = static_cast<std::uint16_t>(std::min<std::size_t>(l.opts.recv_buffer, 0xffff));
-  r.options.mss = static_cast<std::uint16_t>(config_.mtu - ip_tcp_headers(remote.addr));
+  r.options.mss = static_cast<std::uint16_t>(route_mtu(remote.addr) - ip_tcp_headers(remote.addr));
   if (ws) r.options.window_scale = Tcb::window_scale_for(l.opts.recv_buffer);
   if (ts) {
     CookieTsOptions o;

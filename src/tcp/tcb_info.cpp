@@ -72,6 +72,7 @@ TcpInfo Tcb::info(Instant now) const {
 
   i.snd_mss = eff_mss_;
   i.peer_mss = snd_mss_;
+  i.pmtu = path_mtu_;
   i.rcv_mss = is_synchronized(state_) || state_ == State::SynReceived ? rcv_mss() : 0;
 
   i.unacked = flight();
@@ -142,6 +143,7 @@ TcpInfo Tcb::info(ConnId id, const Frozen& f, Instant now) {
   i.user_released = f.flags & Frozen::kUserClosed;
   i.snd_mss = f.eff_mss;
   i.peer_mss = f.snd_mss;
+  i.pmtu = f.path_mtu;
   i.unacked = static_cast<std::uint32_t>(f.snd_max - f.snd_una);
   i.snd_nxt_offset = static_cast<std::uint32_t>(f.snd_nxt - f.snd_una);
   i.snd_wnd = f.snd_wnd;

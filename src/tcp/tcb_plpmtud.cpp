@@ -156,6 +156,15 @@ void Tcb::plpmtud_on_recovery_exit() {
   undo_reduction();
 }
 
+void Tcb::lower_path_mtu(std::uint16_t mtu) {
+  const std::uint16_t floor = tuple_.remote.addr.is_v4() ? 68 : 1280;
+  mtu = std::max(mtu, floor);
+  if (mtu >= path_mtu_) return;
+  path_mtu_ = mtu;
+  plpmtud_on_path_mtu();
+  set_eff_mss();
+}
+
 void Tcb::plpmtud_on_path_mtu() {
   if (!extra_ || !extra_->plpmtud_on_) return;
   auto& x = *extra_;

@@ -236,12 +236,11 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
     // Fragmentation needed (RFC 1191), or an ICMPv6 Packet Too Big: lower the path
     // MTU, then the effective MSS. RFC 8201 §4: an IPv6 node "MUST NOT reduce its
     // estimate of the Path MTU below the IPv6 minimum link MTU" (1280).
-    const std::uint16_t min_mtu = tuple_.remote.addr.is_v4() ? 68 : 1280;
-    if (!tuple_.remote.addr.is_v4() && mtu < min_mtu) mtu = min_mtu;
-    if (mtu >= min_mtu && mtu < path_mtu_) {
-      path_mtu_ = mtu;
-      plpmtud_on_path_mtu();
-      set_eff_mss();
+    // An IPv4 next-hop MTU below 68 is bogus and ignored.
+    if (tuple_.remote.addr.is_v4() && mtu < 68) return;
+    const std::uint16_t before = path_mtu_;
+    lower_path_mtu(mtu);
+    if (path_mtu_ < before) {
       snd_nxt_ = snd_una_;  // resend what was too big
       output(now);
     }

@@ -109,6 +109,16 @@ constexpr std::uint8_t kR = 0x80, kS = 0x40, kO = 0x20;
 constexpr std::uint8_t kEchoReq = 128, kEchoRep = 129, kNs = 135, kNa = 136, kRa = 134,
                        kRedirect = 137, kMldQuery = 130;
 
+// The link's router (link-local, as RFC 4861 §6.1.2 requires of an RA's source).
+inline const Ipv6Addr kRouter = Ipv6Addr::from_groups(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+inline const MacAddr kRouterMac = mac(50);
+// A router advertisement to all nodes with this router lifetime (s) and these options.
+inline ByteVec ra_frame(std::uint16_t lifetime, Bytes options, const Ipv6Addr& from = kRouter,
+                        MacAddr from_mac = kRouterMac) {
+  return icmp6_frame(Ipv6Addr::all_nodes().multicast_mac(), from_mac, from, Ipv6Addr::all_nodes(),
+                     kRa, 0, ra_body(lifetime, options));
+}
+
 // A config for tests that do not look at DAD or RS: addresses are Preferred at once, one
 // MLD report per join, no router solicitations.
 inline StackConfig quiet6() {

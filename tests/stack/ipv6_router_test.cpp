@@ -12,15 +12,7 @@ namespace {
 using std::chrono::hours;
 using std::chrono::seconds;
 
-const Ipv6Addr kRouter = a6("fe80::1");
-const MacAddr kRouterMac = mac(50);
 constexpr std::uint8_t kOnLink = 0x80, kAuto = 0x40;
-
-ByteVec ra_frame(std::uint16_t lifetime, Bytes options, const Ipv6Addr& from = kRouter,
-                 MacAddr from_mac = kRouterMac) {
-  return icmp6_frame(Ipv6Addr::all_nodes().multicast_mac(), from_mac, from, Ipv6Addr::all_nodes(),
-                     kRa, 0, ra_body(lifetime, options));
-}
 
 TEST(Ipv6Router, AdvertisementGivesAddressRouterAndMtu) {
   Host6 h(1, quiet6(), Ipv6Cidr{a6("fd77::1"), 64}, /*slaac=*/true);

@@ -210,6 +210,54 @@ TEST(TcpOverIpv6, PacketTooBigInFlightLowersTheMssOutOfFlightIsIgnored) {
   EXPECT_EQ(re->seg.payload.size(), 1220u);  // 1280 - 40 - 20
   EXPECT_EQ(again[0].size(), 14u + 1280u);
   EXPECT_EQ(e.h.stack.path_mtu6(kPeer), 1280u);
+
+  // The next connection to the same destination starts from the cached path MTU: its
+  // SYN announces 1280 - 60.
+  auto next = e.h.stack.tcp().connect(tcp::Endpoint{e.h.global, 0},
+                                      tcp::Endpoint{wire::IpAddr(kPeer), 81}, e.now);
+  ASSERT_TRUE(next.ok());
+  e.h.stack.flush_tcp(e.now);
+  std::optional<Tcp6> syn;
+  for (const auto& f : e.h.drain()) {
+    if (auto t = tcp6_of(f); t && t->seg.dst_port == 81) syn = t;
+  }
+  ASSERT_TRUE(syn.has_value());
+  EXPECT_EQ(syn->seg.options.mss, 1220);
+}
+
+TEST(TcpOverIpv6, RouterAdvertisedMtuSetsTheMssOfNewConnections) {
+  // RFC 4861 §6.3.4: the RA's MTU option sets the link MTU; TCP's MSS follows it
+  // (RFC 9293 §3.7.1: MSS = MTU - 60 over IPv6), on both ends of a handshake.
+  Host6 a(1), b(2);
+  b.rx(ra_frame(600, opt_mtu(1400)), Instant{});
+  a.rx(ra_frame(600, opt_mtu(1380)), Instant{});
+  ASSERT_EQ(b.stack.ipv6_mtu(b.iface), 1400u);
+  a.drain();
+  b.drain();
+  Segment seg({&a, &b});
+  ASSERT_TRUE(b.stack.tcp().listen(tcp::Endpoint{b.global, 80}, 4).ok());
+  auto cid =
+      a.stack.tcp().connect(tcp::Endpoint{a.global, 0}, tcp::Endpoint{b.global, 80}, seg.now);
+  ASSERT_TRUE(cid.ok());
+  a.stack.flush_tcp(seg.now);
+  seg.pump();
+  std::optional<Tcp6> syn, syn_ack;
+  for (const auto& f : seg.log) {
+    auto t = tcp6_of(f);
+    if (!t) continue;
+    if (t->seg.flags.to_string() == "S") syn = t;
+    if (t->seg.flags.to_string() == "S.") syn_ack = t;
+  }
+  ASSERT_TRUE(syn.has_value());
+  ASSERT_TRUE(syn_ack.has_value());
+  EXPECT_EQ(syn->seg.options.mss, 1320);                       // 1380 - 60
+  EXPECT_EQ(syn_ack->seg.options.mss, 1340);                   // 1400 - 60
+  EXPECT_EQ(a.stack.tcp_info(*cid, seg.now)->snd_mss, 1320u);  // min(1340, 1320)
+  EXPECT_EQ(a.stack.tcp_info(*cid, seg.now)->pmtu, 1380u);
+  // A connection over IPv4 is not affected by the IPv6 link MTU.
+  auto v4 = a.stack.tcp().connect(tcp::Endpoint{a.addr, 0}, tcp::Endpoint{b.addr, 9}, seg.now);
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(a.stack.tcp_info(*v4, seg.now)->pmtu, 1500u);
 }
 
 TEST(TcpOverIpv6, PortUnreachableEndsAConnectionAttempt) {

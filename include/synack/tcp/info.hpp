@@ -66,6 +66,9 @@ struct TcpInfo {
   std::uint32_t snd_mss = 0;   ///< effective send MSS (RFC 9293 §3.7.1)
   std::uint32_t rcv_mss = 0;   ///< the full-sized segment we expect from the peer (estimate)
   std::uint32_t peer_mss = 0;  ///< the MSS option the peer sent (536 if none)
+  /// The path MTU segments are cut for (Linux's tcpi_pmtu): the route's MTU at the open,
+  /// lowered by ICMP "too big" messages (RFC 1191, RFC 8201).
+  std::uint32_t pmtu = 0;
 
   // --- sequence space ---
   std::uint32_t unacked = 0;         ///< SND.MAX - SND.UNA: in flight, SYN/FIN included

@@ -157,6 +157,15 @@ class TcpProtocol {
   const BufferPool& pool() const { return pool_; }
   /// Called for every state change of every connection (the trace/ladder hook).
   void set_trace(std::function<void(const Transition&)> trace) { trace_ = std::move(trace); }
+  /// The largest packet the route to an address carries, as the layer below knows it
+  /// (an IPv6 router advertisement's MTU option, a Packet Too Big cached for the
+  /// destination): a new connection starts from min(TcpConfig::mtu, this), and its SYN's
+  /// MSS option says so (RFC 9293 §3.7.1, RFC 8201 §5.2). Unset: TcpConfig::mtu.
+  using RouteMtu = std::function<std::uint16_t(const wire::IpAddr& remote)>;
+  /// Installs the route MTU source (the Stack does).
+  void set_route_mtu(RouteMtu f) { route_mtu_ = std::move(f); }
+  /// min(TcpConfig::mtu, the route MTU source's answer for `remote`).
+  std::uint16_t route_mtu(const wire::IpAddr& remote) const;
 
  private:
   using Tuple = FourTuple;
@@ -310,6 +319,7 @@ class TcpProtocol {
   bool batching_ = false;
   std::vector<ConnId> batch_touched_;
   std::function<void(const Transition&)> trace_;
+  RouteMtu route_mtu_;
   ProtocolStats stats_;
   /// Full frames at this MTU; a few hundred kept (a window's worth in flight at once).
   /// With TSO, a few super-segments' buffers too (an IPv4 packet of up to 64 KB and its

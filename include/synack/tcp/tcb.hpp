@@ -94,6 +94,10 @@ class Tcb {
   // --- events from below ---
   /// `ecn`: the ECN field of the IP header the segment came in (RFC 3168 §6.1.3).
   void on_segment(const wire::TcpRepr& seg, Instant now, wire::Ecn ecn = wire::Ecn::NotEct);
+  /// Before the open: the route to the peer carries at most `mtu` (TcpProtocol's route
+  /// MTU); a lower value than the configured MTU lowers the path MTU and the MSS we
+  /// announce. Never below the family's minimum (68 for IPv4, 1280 for IPv6).
+  void lower_path_mtu(std::uint16_t mtu);
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, SeqNum quoted,
                      Instant now);
   void on_timer(Instant now);
