@@ -7,6 +7,7 @@
 #include "synack/base/checksum.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/wire/ethernet.hpp"
+#include "synack/wire/udp.hpp"
 
 namespace synack::stack {
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::uint8_t kIcmpv6 = 58;
 constexpr std::uint8_t kTcp = 6;
+constexpr std::uint8_t kUdp = 17;
 constexpr std::uint8_t kNoNextHeader = 59;
 constexpr std::uint8_t kFragmentHeader = 44;
 constexpr std::uint8_t kNdpHopLimit = 255;  // RFC 4861: sent with 255, accepted only with it
@@ -908,8 +910,11 @@ void Stack::deliver_ipv6(const Interface& iface, const wire::Ipv6Repr& ip,
     on_tcp6(ip, chain, meta, now);
     return;
   }
-  // UDP over IPv6 is not wired here yet; No Next Header (59) carries nothing (RFC 8200
-  // §4.7).
+  if (chain.upper_protocol == kUdp) {
+    on_udp6(iface, ip, chain, whole, link_multicast, meta, now);
+    return;
+  }
+  // No Next Header (59) carries nothing (RFC 8200 §4.7).
   if (chain.upper_protocol != kNoNextHeader) ++stats_.ipv6_rx_unhandled;
 }
 
@@ -1050,6 +1055,86 @@ void Stack::icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Insta
   err.quoted_seq = SeqNum(load_be32(l4, 4));
   ++stats_.icmp_rx_errors_tcp;
   tcp_.on_icmp_error(err, now);
+}
+
+// --- UDP over IPv6 ----------------------------------------------------------------
+
+void Stack::on_udp6(const Interface& iface, const wire::Ipv6Repr& ip,
+                    const wire::Ipv6HeaderChain& chain, Bytes whole, bool link_multicast,
+                    RxMeta meta, Instant now) {
+  ++stats_.udp_rx;
+  const Bytes datagram = chain.upper_payload;
+  // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero
+  // checksum and should log the error" -- whatever the link said about the checksum.
+  if (datagram.size() >= wire::UdpRepr::kHeaderLen && load_be16(datagram, 6) == 0) {
+    ++stats_.udp_rx_zero_checksum6;
+    return;
+  }
+  auto parsed = wire::UdpRepr::parse(datagram, ip.pseudo_header(), checksum_check(meta));
+  if (!parsed) {
+    if (parsed.error() == wire::WireError::BadChecksum) {
+      ++stats_.udp_rx_bad_checksum;
+    } else {
+      ++stats_.udp_rx_malformed;
+    }
+    return;
+  }
+  const wire::UdpRepr& udp = *parsed;
+  auto socket = udp_.lookup(ip.dst, udp.dst_port);
+  if (!socket) {
+    ++stats_.udp_rx_no_socket;
+    // RFC 4443 §3.1: "the destination node SHOULD originate a Destination Unreachable
+    // message with Code 4 in response to a packet for which the transport protocol
+    // (e.g., UDP) has no listener"; send_icmpv6_error leaves out multicast (§2.4(e))
+    // and applies the rate limit.
+    if (send_icmpv6_error(iface.id, ip, whole, type_byte(wire::Icmpv6Type::DestUnreachable),
+                          static_cast<std::uint8_t>(wire::Icmpv6UnreachCode::Port), 0,
+                          link_multicast, now)) {
+      ++stats_.icmpv6_tx_unreachable;
+    }
+    return;
+  }
+  UdpDatagram d{ip.src, udp.src_port, ip.dst, ByteVec(udp.payload.begin(), udp.payload.end())};
+  switch (udp_.deliver(*socket, std::move(d))) {
+    case UdpTable::Delivered::BecameReadable:
+      push_event(UdpReadable{*socket});
+      break;
+    case UdpTable::Delivered::Queued:
+      break;
+    case UdpTable::Delivered::QueueFull:
+      ++stats_.udp_rx_queue_full;
+      break;
+  }
+}
+
+Status<SendError> Stack::udp_send_to6(const wire::Ipv6Addr& src, std::uint16_t src_port,
+                                      const wire::Ipv6Addr& dst, std::uint16_t dst_port,
+                                      Bytes payload, Instant now) {
+  if (payload.size() > kMaxUdp6Payload) {
+    ++stats_.ipv6_tx_too_long;
+    return Err{SendError::MessageTooLong};
+  }
+  // The bound address if it is ours (route6 keeps a source hint that is), else RFC
+  // 6724's choice for dst.
+  auto r = route6(dst, src);
+  if (!r || (!src.is_unspecified() && r->src != src)) {
+    ++stats_.ipv6_tx_no_route;
+    return Err{SendError::NoRoute};
+  }
+  wire::UdpRepr udp;
+  udp.src_port = src_port;
+  udp.dst_port = dst_port;
+  udp.payload = payload;
+  ByteVec frame(kIpv6TransportOffset + udp.total_len());
+  // A computed 0 goes out as 0xffff (RFC 8200 §8.1; emit does it for both families).
+  udp.emit(MutBytes(frame).subspan(kIpv6TransportOffset), wire::PseudoHeader::ipv6(r->src, dst));
+  // RFC 8200 §4.5, §5: past the path MTU the source fragments.
+  auto sent = send_ipv6(*r, r->src, dst, kUdp, std::move(frame), v6_[r->iface.value].cur_hop_limit,
+                        /*may_fragment=*/true, now);
+  if (!sent) return sent;
+  ++stats_.udp_tx;
+  run_loopback(now);
+  return {};
 }
 
 void Stack::on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,

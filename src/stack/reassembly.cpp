@@ -14,6 +14,7 @@ constexpr std::uint8_t kProtoUdp = 17;
 /// The largest IPv4 packet (RFC 791 total length), and the largest IPv6 payload (RFC
 /// 8200 payload length, which counts the unfragmentable part after the fixed header).
 constexpr std::size_t kMaxPacket = 0xffff;
+constexpr std::size_t kIpv6FixedHeader = 40;
 
 // RFC 1858 §3.2: the first fragment must hold the transport header a filter looks at
 // (TCP's 20 bytes with the flags; UDP's and ICMP's 8).
@@ -53,8 +54,12 @@ bool Reassembler::refuse(const FragmentIn& f) const {
   if (f.offset % 8 != 0) return true;
   // RFC 791: every fragment but the last carries a multiple of 8 bytes.
   if (f.more && f.data.size() % 8 != 0) return true;
-  // "Ping of death": the reassembled packet would pass the 16-bit length.
-  if (f.header.size() + f.offset + f.data.size() > kMaxPacket) return true;
+  // "Ping of death": the reassembled packet would pass the 16-bit length: IPv4's total
+  // length, IPv6's payload length (which leaves out the 40-byte fixed header, so a
+  // 65535-byte payload -- a 65527-byte UDP datagram -- still fits).
+  const std::size_t fixed =
+      f.key.family == IpFamily::Ipv6 ? std::min(f.header.size(), kIpv6FixedHeader) : 0;
+  if (f.header.size() - fixed + f.offset + f.data.size() > kMaxPacket) return true;
   if (f.offset == 0 && !f.header_chain_complete) return true;  // RFC 7112 (the caller's check)
   if (f.key.family == IpFamily::Ipv4) {
     // RFC 1858 §3.2: "if FO=1 and PROTOCOL=TCP then drop packet" (an overlap that

@@ -457,18 +457,29 @@ bool Stack::send_icmp_error(const wire::Ipv4Repr& offending, Bytes offending_pac
 
 // --- UDP output --------------------------------------------------------------
 
-Result<UdpSocketId, BindError> Stack::udp_bind(wire::Ipv4Addr addr, std::uint16_t port) {
+Result<UdpSocketId, BindError> Stack::udp_bind(const wire::IpAddr& addr, std::uint16_t port) {
   if (!addr.is_unspecified() && !is_local_address(addr)) return Err{BindError::AddrNotAvailable};
   return udp_.bind(addr, port, random_);
 }
 
-Status<SendError> Stack::udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
-                                     Bytes payload, Instant now) {
+Status<SendError> Stack::udp_send_to(UdpSocketId socket, const wire::IpAddr& dst,
+                                     std::uint16_t dst_port, Bytes payload, Instant now) {
   auto local = udp_.local(socket);
   if (!local) return Err{SendError::BadSocket};
   if (dst_port == 0 || dst.is_unspecified() || dst.is_multicast()) {
     return Err{SendError::InvalidDestination};
   }
+  const wire::IpAddr& bound = local->first;
+  if (dst.is_v6()) {
+    // Only a socket on :: or on one of our IPv6 addresses reaches an IPv6 peer (an
+    // AF_INET socket cannot, whatever its address).
+    if (bound.is_v4()) return Err{SendError::InvalidDestination};
+    return udp_send_to6(bound.v6(), local->second, dst.v6(), dst_port, payload, now);
+  }
+  // IPv4: from 0.0.0.0 (the route's source) for a socket on 0.0.0.0 or ::; a socket on
+  // a specific IPv6 address has no IPv4 source.
+  if (bound.is_v6() && !bound.is_unspecified()) return Err{SendError::InvalidDestination};
+  const wire::Ipv4Addr src = bound.is_v4() ? bound.v4() : wire::Ipv4Addr::any();
   wire::UdpRepr udp;
   udp.src_port = local->second;
   udp.dst_port = dst_port;
@@ -477,7 +488,7 @@ Status<SendError> Stack::udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
-  auto out = prepare(local->first, dst, udp.total_len(), /*may_fragment=*/true);
+  auto out = prepare(src, dst.v4(), udp.total_len(), /*may_fragment=*/true);
   if (!out) return Err{out.error()};
   udp.emit(out->transport(), wire::PseudoHeader{out->src, out->dst});
   ++stats_.udp_tx;

@@ -27,6 +27,10 @@ namespace {
 constexpr std::size_t kMaxSteps = 400;
 constexpr std::uint8_t kProtos[] = {17, 6, 1, 50};
 
+std::size_t header_len(IpFamily f) {
+  return f == IpFamily::Ipv6 ? 40 : 20;
+}
+
 ReassemblyConfig small_config() {
   ReassemblyConfig c;
   c.max_bytes = 48 * 1024;
@@ -84,14 +88,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ByteVec bytes(len);
     for (std::size_t i = 0; i < len; ++i) bytes[i] = content(data[5], f.offset + i);
     f.data = bytes;
-    ByteVec header(20, static_cast<std::byte>(b0 & 0x77));
+    // IPv4's header without options; IPv6's fixed header (its limit is the payload
+    // length, which leaves that header out).
+    const std::size_t hlen = header_len(key.family);
+    const std::size_t fixed = key.family == IpFamily::Ipv6 ? hlen : 0;
+    ByteVec header(hlen, static_cast<std::byte>(b0 & 0x77));
     f.header = header;
     now += std::chrono::milliseconds(250) * data[6];
 
     for (const auto& e : r.expire(now)) {
       fed.erase(e.key);
       // The first fragment handed back is the header, then data fed at offset 0.
-      check(e.first.empty() || e.first.size() > 20);
+      check(e.first.empty() || e.first.size() > header_len(e.key.family));
     }
     if (auto d = r.next_deadline()) check(*d > now);
 
@@ -104,17 +112,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case FragVerdict::Complete: {
         fed[key].push_back(Fed{f.offset, bytes, f.more});
         if (f.offset == 0) headers[key] = header;
-        check(o.header_len == 20);
-        check(o.packet.size() <= 0xffff);
-        check(wire::fuzz::same_bytes(Bytes(o.packet).first(20), headers[key]));
-        const std::size_t total = o.packet.size() - 20;
+        check(o.header_len == hlen);
+        check(o.packet.size() - fixed <= 0xffff);
+        check(wire::fuzz::same_bytes(Bytes(o.packet).first(hlen), headers[key]));
+        const std::size_t total = o.packet.size() - hlen;
         // The declared length: the end of a last fragment fed for it.
         bool declared = false;
         for (const Fed& x : fed[key]) declared |= !x.more && x.offset + x.data.size() == total;
         check(declared);
         // Every byte from some fragment fed for this datagram, at its place.
         std::vector<bool> covered(total, false);
-        Bytes payload = Bytes(o.packet).subspan(20);
+        Bytes payload = Bytes(o.packet).subspan(hlen);
         for (const Fed& x : fed[key]) {
           if (x.offset + x.data.size() > total) continue;
           if (!wire::fuzz::same_bytes(payload.subspan(x.offset, x.data.size()), x.data)) continue;
@@ -136,7 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A refused fragment is bad by itself: its rules, checked independently.
     if (o.verdict != FragVerdict::Refused) {
       check(len != 0 && f.offset % 8 == 0 && (!f.more || len % 8 == 0) &&
-            20 + f.offset + len <= 0xffff && !(f.offset == 0 && !f.more));
+            hlen - fixed + f.offset + len <= 0xffff && !(f.offset == 0 && !f.more));
     }
 
     // The bounds, globally and per source.

@@ -211,6 +211,19 @@ TEST(Reassembly, BadFragmentsAreRefusedAndChangeNothing) {
   FragmentIn fits = piece(key(0x0a4d0009, 12), payload, 65512, 3);
   fits.more = false;
   EXPECT_EQ(r.add(fits, {}).verdict, FragVerdict::Queued);
+  // IPv6's limit is the payload length, which leaves out the 40-byte fixed header: a
+  // fragment behind a bare IPv6 header may end at 65535, one byte more is refused.
+  ByteVec v6_header(40);
+  FragmentIn v6_fits = piece(key(0x0a4d0009, 13), payload, 65528, 7);
+  v6_fits.key.family = IpFamily::Ipv6;
+  v6_fits.header = v6_header;
+  v6_fits.more = false;
+  EXPECT_EQ(r.add(v6_fits, {}).verdict, FragVerdict::Queued);
+  FragmentIn v6_past = piece(key(0x0a4d0009, 14), payload, 65528, 8);
+  v6_past.key.family = IpFamily::Ipv6;
+  v6_past.header = v6_header;
+  v6_past.more = false;
+  EXPECT_EQ(r.add(v6_past, {}).verdict, FragVerdict::Refused);
 }
 
 TEST(Reassembly, TimeoutFreesAndHandsBackTheFirstFragment) {

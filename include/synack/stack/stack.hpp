@@ -64,6 +64,9 @@ inline constexpr std::size_t kMaxIpv4Packet = 0xffff;
 inline constexpr std::size_t kMinIpv4Mtu = 68;
 /// Where the transport header starts.
 inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
+/// The largest UDP payload over IPv6 without a jumbogram: the 16-bit payload length
+/// less the 8-byte UDP header.
+inline constexpr std::size_t kMaxUdp6Payload = 0xffff - 8;
 /// Where the upper-layer header of an IPv6 packet we build starts (we send no extension
 /// headers but the Fragment header and MLD's Hop-by-Hop, which are added separately).
 inline constexpr std::size_t kIpv6TransportOffset = kEthHeaderLen + wire::Ipv6Repr::kHeaderLen;
@@ -194,19 +197,28 @@ class Stack {
   const NdpCache& ndp() const { return ndp_; }
 
   // --- UDP sockets -----------------------------------------------------------
-  /// addr may be unspecified (any local address); port 0 picks an ephemeral port.
-  Result<UdpSocketId, BindError> udp_bind(wire::Ipv4Addr addr, std::uint16_t port);
-  /// Sends one datagram from the socket's address and port to (dst, dst_port). One
-  /// that fits the MTU leaves with DF set; a larger one (up to 65507 payload bytes, the
-  /// IPv4 maximum) is fragmented, as Linux does for a UDP socket by default
-  /// (IP_PMTUDISC_WANT). Past 65507 bytes: MessageTooLong.
-  Status<SendError> udp_send_to(UdpSocketId socket, wire::Ipv4Addr dst, std::uint16_t dst_port,
+  /// Binds a socket to (addr, port). addr may be unspecified: 0.0.0.0 receives IPv4
+  /// only, :: both families (dual-stack, as Linux with bindv6only = 0); :: and 0.0.0.0
+  /// on one port conflict (AddrInUse), and a datagram goes to a socket on its exact
+  /// destination address before a wildcard one. A specified addr must be one of ours
+  /// (AddrNotAvailable). Port 0 picks an ephemeral port.
+  Result<UdpSocketId, BindError> udp_bind(const wire::IpAddr& addr, std::uint16_t port);
+  /// Sends one datagram from the socket's address and port to (dst, dst_port).
+  /// IPv4: one that fits the MTU leaves with DF set; a larger one (up to 65507 payload
+  /// bytes, the IPv4 maximum) is fragmented, as Linux does for a UDP socket by default
+  /// (IP_PMTUDISC_WANT). IPv6: from route6's source (or the bound address), the
+  /// checksum over the IPv6 pseudo-header (never 0, RFC 8200 §8.1), fragmented by us
+  /// past the path MTU (RFC 8200 §4.5) up to 65527 payload bytes (65535 - 8, no
+  /// jumbograms). Larger: MessageTooLong. An IPv6 dst from a socket bound to an IPv4
+  /// address (0.0.0.0 included), or an IPv4 dst from one bound to a specific IPv6
+  /// address: InvalidDestination; a socket on :: sends to both families.
+  Status<SendError> udp_send_to(UdpSocketId socket, const wire::IpAddr& dst, std::uint16_t dst_port,
                                 Bytes payload, Instant now);
   /// The oldest queued datagram, or nullopt.
   std::optional<UdpDatagram> udp_receive_from(UdpSocketId socket) { return udp_.receive(socket); }
   /// The socket's bound (address, port): the ephemeral port udp_bind picked for port
   /// 0; nullopt for an unknown socket.
-  std::optional<std::pair<wire::Ipv4Addr, std::uint16_t>> udp_local(UdpSocketId socket) const {
+  std::optional<std::pair<wire::IpAddr, std::uint16_t>> udp_local(UdpSocketId socket) const {
     return udp_.local(socket);
   }
   /// Releases the port and drops queued datagrams.
@@ -396,6 +408,15 @@ class Stack {
                               std::uint8_t traffic_class = 0);
   /// A TCP segment over IPv6 (its buffer has kIpv6TransportOffset bytes of headroom).
   void send_tcp6(tcp::OutSegment seg, Instant now);
+  /// A UDP datagram in an IPv6 packet addressed to us (or to a group we joined): the
+  /// checksum is mandatory (RFC 8200 §8.1), a closed port answers with ICMPv6 port
+  /// unreachable (RFC 4443 §3.1 code 4) unless the packet was multicast.
+  void on_udp6(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain,
+               Bytes whole, bool link_multicast, RxMeta meta, Instant now);
+  /// udp_send_to over IPv6: `src` is the socket's address (unspecified: route6 picks).
+  Status<SendError> udp_send_to6(const wire::Ipv6Addr& src, std::uint16_t src_port,
+                                 const wire::Ipv6Addr& dst, std::uint16_t dst_port, Bytes payload,
+                                 Instant now);
   /// A TCP segment in an IPv6 packet addressed to us.
   void on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,
                Instant now);

@@ -67,6 +67,7 @@ namespace synack::stack {
   X(udp_rx)                    /* datagrams received */                                            \
   X(udp_rx_malformed)          /* UDP length inconsistent */                                       \
   X(udp_rx_bad_checksum)       /* UDP checksum mismatch */                                         \
+  X(udp_rx_zero_checksum6)     /* UDP over IPv6 without a checksum (RFC 8200 §8.1) */             \
   X(udp_rx_no_socket)          /* no socket bound to (dst addr, dst port) */                       \
   X(udp_rx_queue_full)         /* socket receive queue full */                                     \
   X(udp_tx)                    /* datagrams sent */                                                \
@@ -94,7 +95,7 @@ namespace synack::stack {
   X(ipv6_rx_tentative)         /* to a tentative address (RFC 4862 §5.4)                       */ \
   X(ipv6_rx_ext_discard)       /* discarded by the extension header walk                       */  \
   X(ipv6_rx_param_problem)     /* Parameter Problem cases (answered or not)                    */  \
-  X(ipv6_rx_unhandled)         /* TCP/UDP/no-next-header: not handled over IPv6 here           */  \
+  X(ipv6_rx_unhandled)         /* an upper layer not handled over IPv6 here                    */  \
   X(ipv6_rx_fragments)         /* fragments received, handed to reassembly                     */  \
   X(ipv6_reasm_ok)             /* datagrams reassembled and processed                          */  \
   X(ipv6_reasm_duplicates)     /* exact duplicate fragments ignored                            */  \

@@ -105,10 +105,13 @@ struct Frame {
 enum class SendError : std::uint8_t {
   NoRoute,  ///< no interface prefix contains the destination and no usable gateway
   /// Larger than the interface MTU where nothing may be fragmented (TCP, ICMP errors),
-  /// or than the IPv4 maximum (65535 bytes with headers) for UDP and ICMP echo
+  /// or than the IPv4 maximum (65535 bytes with headers) for UDP and ICMP echo, or
+  /// than IPv6's (65535 payload bytes: 65527 of UDP data) over IPv6
   MessageTooLong,
-  BadSocket,           ///< unknown or closed socket id
-  InvalidDestination,  ///< unspecified address, multicast, or port 0
+  BadSocket,  ///< unknown or closed socket id
+  /// Unspecified address, multicast, or port 0; or (UDP) a family the socket cannot
+  /// send to: IPv6 from an IPv4 socket, IPv4 from one on a specific IPv6 address
+  InvalidDestination,
 };
 
 /// Why a UDP socket could not be bound (Stack::udp_bind).

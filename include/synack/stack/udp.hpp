@@ -1,6 +1,8 @@
-// UDP sockets (RFC 768): bindings, demultiplexing and bounded receive queues.
-// A datagram is delivered by (destination address, destination port) ONLY: the
-// sender's address and port play no part, unlike TCP's 4-tuple demux.
+// UDP sockets (RFC 768): bindings, demultiplexing and bounded receive queues, for
+// IPv4 and IPv6 (RFC 8200 §8.1). A datagram is delivered by (destination address,
+// destination port) ONLY: the sender's address and port play no part, unlike TCP's
+// 4-tuple demux. A socket bound to 0.0.0.0 receives IPv4 only; one bound to :: is
+// dual-stack (IPv4 and IPv6, as Linux with net.ipv6.bindv6only = 0).
 #pragma once
 
 #include <cstddef>
@@ -20,10 +22,10 @@ namespace synack::stack {
 
 /// One received UDP datagram, as queued on its socket (Stack::udp_receive_from).
 struct UdpDatagram {
-  wire::Ipv4Addr src;          ///< the sender's address
+  wire::IpAddr src;            ///< the sender's address (IPv4 or IPv6)
   std::uint16_t src_port = 0;  ///< the sender's port (where a reply goes)
-  wire::Ipv4Addr dst;          ///< the address it was sent to (ours, or a broadcast address)
-  ByteVec payload;             ///< the UDP payload, owned
+  wire::IpAddr dst;  ///< the address it was sent to (ours, a broadcast or a multicast address)
+  ByteVec payload;   ///< the UDP payload, owned
 };
 
 /// The UDP sockets of one Stack: bindings, demultiplexing and each socket's bounded
@@ -34,20 +36,23 @@ class UdpTable {
   UdpTable(std::size_t max_sockets, std::size_t rx_queue_datagrams)
       : max_sockets_(max_sockets), rx_queue_datagrams_(rx_queue_datagrams) {}
 
-  /// Binds (addr, port); addr may be unspecified (any local address). Port 0 picks
-  /// an ephemeral port (RFC 6335 §6: 49152-65535) starting at a random offset.
-  /// The caller checks that a specified addr is one of ours.
-  Result<UdpSocketId, BindError> bind(wire::Ipv4Addr addr, std::uint16_t port, Random& rng);
+  /// Binds (addr, port); addr may be unspecified: 0.0.0.0 is any local IPv4 address,
+  /// :: any local address of either family. Bindings whose addresses overlap conflict
+  /// on a port (:: overlaps everything, 0.0.0.0 every IPv4 address; the BSD rule
+  /// without SO_REUSEADDR). Port 0 picks an ephemeral port (RFC 6335 §6: 49152-65535)
+  /// starting at a random offset. The caller checks that a specified addr is one of ours.
+  Result<UdpSocketId, BindError> bind(const wire::IpAddr& addr, std::uint16_t port, Random& rng);
   /// Releases the binding and drops queued datagrams; unknown ids are ignored.
   void close(UdpSocketId id);
   /// True while `id` is bound (not yet closed)
   bool exists(UdpSocketId id) const { return sockets_.count(id.value) != 0; }
   /// (address, port) bound, or nullopt for an unknown id.
-  std::optional<std::pair<wire::Ipv4Addr, std::uint16_t>> local(UdpSocketId id) const;
+  std::optional<std::pair<wire::IpAddr, std::uint16_t>> local(UdpSocketId id) const;
 
-  /// The socket for a datagram to (dst, dst_port): an exact binding first, then a
-  /// wildcard one. Broadcast destinations match only wildcard bindings.
-  std::optional<UdpSocketId> lookup(wire::Ipv4Addr dst, std::uint16_t dst_port) const;
+  /// The socket for a datagram to (dst, dst_port): an exact binding first, then the
+  /// wildcard of dst's family, then (IPv4 only) a dual-stack one on ::. Broadcast and
+  /// multicast destinations match only wildcard bindings.
+  std::optional<UdpSocketId> lookup(const wire::IpAddr& dst, std::uint16_t dst_port) const;
 
   /// What deliver() did: queued on an empty queue (the socket became readable, which
   /// the Stack reports as an event), queued behind others, or dropped (queue full, or
@@ -60,13 +65,14 @@ class UdpTable {
 
  private:
   struct Socket {
-    wire::Ipv4Addr addr;
+    wire::IpAddr addr;
     std::uint16_t port = 0;
     std::deque<UdpDatagram> rx;
   };
-  using BindKey = std::pair<std::uint32_t, std::uint16_t>;  ///< (addr, port)
+  /// (port, addr): one port's bindings are adjacent, :: first (the smallest IpAddr).
+  using BindKey = std::pair<std::uint16_t, wire::IpAddr>;
 
-  bool port_conflicts(wire::Ipv4Addr addr, std::uint16_t port) const;
+  bool port_conflicts(const wire::IpAddr& addr, std::uint16_t port) const;
 
   std::size_t max_sockets_;
   std::size_t rx_queue_datagrams_;
