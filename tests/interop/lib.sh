@@ -26,6 +26,10 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# A signal (run.sh's timeout sends TERM) must not end in "ok": cleanup reports the
+# status of whatever command ran last, 0 without these.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 nsx() { ip netns exec "$NS" "$@"; }
@@ -145,12 +149,12 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 # echo and the kernel dropped 87 of 2092 frames even with a 32 MiB ring. So: block mode,
 # a 32 MiB buffer (-B), and capture_stop waits 1.2 s — past the 1 s block timeout — so
 # the last block is handed over before SIGINT.
-# CAPTURE_OPTS adds tcpdump flags.
+# CAPTURE_OPTS adds tcpdump flags; CAPTURE_FILTER replaces the filter (default: tcp).
 capture_start() {
   CAP=$1
   # shellcheck disable=SC2086  # CAPTURE_OPTS is a list of flags
   ip netns exec "$NS" tcpdump -B 32768 ${CAPTURE_OPTS:-} -U -n -i "$TAP" \
-    -w "$CAP" tcp 2>"$WORK/tcpdump.err" &
+    -w "$CAP" ${CAPTURE_FILTER:-tcp} 2>"$WORK/tcpdump.err" &
   CAP_PID=$!
   SYN_PIDS+=("$CAP_PID")
   local i
