@@ -398,10 +398,14 @@ void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMet
     }
     return;
   }
-  UdpDatagram d{ip.src, udp.src_port, ip.dst, ByteVec(udp.payload.begin(), udp.payload.end())};
-  switch (udp_.deliver(*socket, std::move(d))) {
+  deliver_udp(*socket, UdpDatagram{ip.src, udp.src_port, ip.dst,
+                                   ByteVec(udp.payload.begin(), udp.payload.end())});
+}
+
+void Stack::deliver_udp(UdpSocketId socket, UdpDatagram d) {
+  switch (udp_.deliver(socket, std::move(d))) {
     case UdpTable::Delivered::BecameReadable:
-      push_event(UdpReadable{*socket});
+      push_event(UdpReadable{socket});
       break;
     case UdpTable::Delivered::Queued:
       break;

@@ -1094,17 +1094,8 @@ void Stack::on_udp6(const Interface& iface, const wire::Ipv6Repr& ip,
     }
     return;
   }
-  UdpDatagram d{ip.src, udp.src_port, ip.dst, ByteVec(udp.payload.begin(), udp.payload.end())};
-  switch (udp_.deliver(*socket, std::move(d))) {
-    case UdpTable::Delivered::BecameReadable:
-      push_event(UdpReadable{*socket});
-      break;
-    case UdpTable::Delivered::Queued:
-      break;
-    case UdpTable::Delivered::QueueFull:
-      ++stats_.udp_rx_queue_full;
-      break;
-  }
+  deliver_udp(*socket, UdpDatagram{ip.src, udp.src_port, ip.dst,
+                                   ByteVec(udp.payload.begin(), udp.payload.end())});
 }
 
 Status<SendError> Stack::udp_send_to6(const wire::Ipv6Addr& src, std::uint16_t src_port,

@@ -281,6 +281,9 @@ class Stack {
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
                      Instant now);
   void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta, Instant now);
+  // A datagram for `socket` (either family): queued, a UdpReadable event if the queue
+  // was empty, or counted and dropped if the queue is full.
+  void deliver_udp(UdpSocketId socket, UdpDatagram d);
   void on_tcp(const wire::Ipv4Repr& ip, RxMeta meta, Instant now);
   /// A TCP segment of either family to TCP: checksum over `ph`, counted, handed over.
   void deliver_tcp(Bytes segment, const wire::PseudoHeader& ph, const wire::IpAddr& src,
