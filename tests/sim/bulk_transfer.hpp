@@ -27,13 +27,15 @@ struct WithNet {
 
 class BulkTransfer {
  public:
-  /// Byte i of the data is i * mul + add.
-  BulkTransfer(TwoHosts& net, std::uint16_t port, std::size_t bytes, unsigned mul, unsigned add)
+  /// Byte i of the data is i * mul + add. A connects to `to` (B's IPv4 address unless
+  /// given: B's IPv6 one once TwoHosts::enable_ipv6 gave it one).
+  BulkTransfer(TwoHosts& net, std::uint16_t port, std::size_t bytes, unsigned mul, unsigned add,
+               std::optional<wire::IpAddr> to = std::nullopt)
       : net_(net) {
     auto l = api::TcpListener::listen(net.b.stack, port, 4);
     EXPECT_TRUE(l.ok());
     listener.emplace(std::move(*l));
-    auto c = api::TcpStream::connect(net.a.stack, net.b.addr, port, net.now);
+    auto c = api::TcpStream::connect(net.a.stack, to.value_or(net.b.addr), port, net.now);
     EXPECT_TRUE(c.ok());
     client.emplace(std::move(*c));
     data.resize(bytes);

@@ -10,7 +10,9 @@
 //     TIME-WAIT within an hour of virtual time.
 // Drawn apart from the rest of each seed: SACK or RACK-TLP off on either end (a fifth
 // each), Fast Open on every connection (a quarter); ECN with CE-marking paths in a
-// suite of its own.
+// suite of its own. The IPv6 suite runs the same scenarios with both hosts on IPv6 too
+// and every connection over IPv6; a quarter of its seeds add one IPv4 connection to the
+// same dual-stack listeners.
 // A failure prints the seed and a one-line reproduction.
 #include <gtest/gtest.h>
 
@@ -108,6 +110,7 @@ struct App {
   std::size_t max_read = 1;
   Duration max_think{0};
   bool shut_early = false;  // shutdown_write once everything is queued (else: at EOF)
+  bool ipv6 = false;        // a client's: connects to the peer's IPv6 address
   Instant next_action;
   std::optional<TcpStream> stream;
   std::optional<tcp::Endpoint> local;  // a client's, to match the accepted end
@@ -141,8 +144,9 @@ struct Scenario {
   std::array<api::SocketOptions, 2> listen_opts;  // by End: accepted connections' options
   std::vector<Pair> pairs;
   tcp::CcAlgorithm cc = tcp::CcAlgorithm::Cubic;
-  bool ecn = false;  // RFC 3168 asked for by every connection, CE marks on both paths
-  bool tfo = false;  // RFC 7413 on every listener and client; clients connect with data
+  bool ecn = false;   // RFC 3168 asked for by every connection, CE marks on both paths
+  bool tfo = false;   // RFC 7413 on every listener and client; clients connect with data
+  bool ipv6 = false;  // both hosts have IPv6 (fd77::1, fd77::2); clients say which to use
   std::string describe() const;
 };
 
@@ -163,7 +167,23 @@ App draw_app(SeededRandom& r, std::string name, link::End end, std::size_t max_b
   return app;
 }
 
-Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn) {
+// The client and server of connection `id` opened from `from` (the rest of the pair as
+// the seed draws it).
+Pair draw_pair(SeededRandom& r, std::size_t id, link::End from, std::size_t max_bytes) {
+  const char* here = from == link::End::A ? "A" : "B";
+  const char* there = from == link::End::A ? "B" : "A";
+  const std::string name = std::to_string(id);
+  Pair p{draw_app(r, std::string(here) + name, from, max_bytes),
+         draw_app(r, std::string(there) + name, link::peer(from), max_bytes)};
+  p.client.client = true;
+  p.client.opts = draw_options(r);
+  // Someone has to send a FIN before waiting for one.
+  if (!p.client.shut_early && !p.server.shut_early) p.server.shut_early = true;
+  return p;
+}
+
+Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn,
+                       bool ipv6) {
   SeededRandom r(seed ^ 0x5eed5eed5eedull);
   Scenario s;
   s.seed = seed;
@@ -176,17 +196,28 @@ Scenario draw_scenario(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorit
   for (std::size_t i = 0; i < n; ++i) {
     // The first connection goes A -> B; others from either side.
     const link::End from = i == 0 || r.chance(0.5) ? link::End::A : link::End::B;
-    const char* here = from == link::End::A ? "A" : "B";
-    const char* there = from == link::End::A ? "B" : "A";
-    const std::string id = std::to_string(i);
-    Pair p{draw_app(r, std::string(here) + id, from, max_bytes / n),
-           draw_app(r, std::string(there) + id, link::peer(from), max_bytes / n)};
-    p.client.client = true;
-    p.client.opts = draw_options(r);
-    // Someone has to send a FIN before waiting for one.
-    if (!p.client.shut_early && !p.server.shut_early) p.server.shut_early = true;
+    Pair p = draw_pair(r, i, from, max_bytes / n);
     p.client.opts.cc = cc;
     s.pairs.push_back(std::move(p));
+  }
+  if (ipv6) {
+    // IPv6 on both hosts (static addresses, no DAD or router solicitation delays: a
+    // connection may start at once) and every connection over it. A quarter of the
+    // seeds add one connection over IPv4 to the same (dual-stack) listener, drawn
+    // apart like the rest of this block, so the seed's usual scenario stays as it is.
+    SeededRandom m(seed ^ 0x1b61b61b6ull);
+    s.ipv6 = true;
+    for (auto* c : {&s.a_cfg, &s.b_cfg}) {
+      c->ipv6.dad_transmits = 0;
+      c->ipv6.max_rtr_solicitations = 0;
+    }
+    for (auto& p : s.pairs) p.client.ipv6 = true;
+    if (m.chance(0.25)) {
+      const link::End from = m.chance(0.5) ? link::End::A : link::End::B;
+      Pair p = draw_pair(m, n, from, max_bytes / (n + 1));
+      p.client.opts.cc = cc;
+      s.pairs.push_back(std::move(p));
+    }
   }
   // Every connection of the run uses the congestion controller under test.
   s.cc = cc;
@@ -245,7 +276,7 @@ std::string Scenario::describe() const {
       << " delack=" << to_millis(c.tcp.delayed_ack) << "ms} ";
   };
   o << "cc=" << (cc == tcp::CcAlgorithm::NewReno ? "newreno " : "cubic ") << (ecn ? "ecn " : "")
-    << (tfo ? "tfo " : "");
+    << (tfo ? "tfo " : "") << (ipv6 ? "ipv6 " : "");
   cfg("A", a_cfg);
   cfg("B", b_cfg);
   o << "A->B[";
@@ -255,7 +286,11 @@ std::string Scenario::describe() const {
   o << "]";
   for (const Pair& p : pairs) {
     for (const App* app : {&p.client, &p.server}) {
-      o << " " << app->name << (app->client ? " connects, sends " : " accepts, sends ")
+      o << " " << app->name
+        << (!app->client ? " accepts, sends "
+            : !ipv6      ? " connects, sends "
+            : app->ipv6  ? " connects over IPv6, sends "
+                         : " connects over IPv4, sends ")
         << app->out.size() << " (write<=" << app->max_write << " read<=" << app->max_read << ")";
     }
   }
@@ -264,8 +299,8 @@ std::string Scenario::describe() const {
 
 class Run {
  public:
-  Run(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn)
-      : s_(draw_scenario(seed, max_bytes, cc, ecn)),
+  Run(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn, bool ipv6)
+      : s_(draw_scenario(seed, max_bytes, cc, ecn, ipv6)),
         rng_(seed ^ 0xac7104ull),
         net_(seed, s_.ab, s_.ba, s_.a_cfg, s_.b_cfg) {
     net_.fcs = true;
@@ -301,19 +336,34 @@ class Run {
  private:
   // One line per TCP frame: time, direction, ports, flags, seq/ack, length, window.
   static void trace(link::End from, const char* what, Bytes frame, Instant at) {
-    if (frame.size() < 34 || load_be16(frame, 12) != 0x0800) return;
-    auto ip = wire::Ipv4Repr::parse(frame.subspan(14));
-    if (!ip.ok() || ip->protocol != 6) return;
-    auto t = wire::TcpRepr::parse(ip->payload, wire::PseudoHeader{ip->src, ip->dst});
+    if (frame.size() < 34) return;
+    Bytes segment;
+    wire::PseudoHeader ph;
+    const char* family = "";
+    if (load_be16(frame, 12) == 0x0800) {
+      auto ip = wire::Ipv4Repr::parse(frame.subspan(14));
+      if (!ip.ok() || ip->protocol != 6) return;
+      segment = ip->payload;
+      ph = wire::PseudoHeader{ip->src, ip->dst};
+    } else if (load_be16(frame, 12) == 0x86dd) {
+      auto ip = wire::Ipv6Repr::parse(frame.subspan(14));
+      if (!ip.ok() || ip->next_header != 6) return;
+      segment = ip->payload;
+      ph = ip->pseudo_header();
+      family = " v6";
+    } else {
+      return;
+    }
+    auto t = wire::TcpRepr::parse(segment, ph);
     if (!t.ok()) return;
     std::string ts;
     if (const auto& o = t->options.timestamps) {
       ts = " ts " + std::to_string(o->tsval) + " ecr " + std::to_string(o->tsecr);
     }
-    std::printf("%10.6f %s %s %u>%u %-4s seq %u ack %u len %zu win %u%s\n",
+    std::printf("%10.6f %s %s%s %u>%u %-4s seq %u ack %u len %zu win %u%s\n",
                 static_cast<double>(at.nanos()) / 1e9, from == link::End::A ? "A>B" : "B>A", what,
-                t->src_port, t->dst_port, t->flags.to_string().c_str(), t->seq.raw(), t->ack.raw(),
-                t->payload.size(), t->window, ts.c_str());
+                family, t->src_port, t->dst_port, t->flags.to_string().c_str(), t->seq.raw(),
+                t->ack.raw(), t->payload.size(), t->window, ts.c_str());
   }
   static bool finished(const App& app) {
     if (!app.released || !app.stream) return false;
@@ -403,8 +453,10 @@ std::string Run::open(App& app) {
     // With Fast Open the first write goes with the connect (as sendto(MSG_FASTOPEN)).
     const std::size_t first =
         s_.tfo ? std::min({app.max_write, app.out.size(), app.opts.send_buffer}) : 0;
-    auto c = TcpStream::connect(net_.host(app.end).stack, net_.host(link::peer(app.end)).addr,
-                                kPort, net_.now, app.opts, Bytes(app.out).first(first));
+    const SimHost& peer = net_.host(link::peer(app.end));
+    const wire::IpAddr to = app.ipv6 ? wire::IpAddr(*peer.addr6) : wire::IpAddr(peer.addr);
+    auto c = TcpStream::connect(net_.host(app.end).stack, to, kPort, net_.now, app.opts,
+                                Bytes(app.out).first(first));
     if (!c.ok()) return std::string("connect: ") + std::string(api::to_string(c.error()));
     app.queued = first;
     app.local = c->local();
@@ -517,6 +569,7 @@ std::string Run::compare_streams() const {
 }
 
 std::string Run::execute() {
+  if (s_.ipv6 && !net_.enable_ipv6()) return "enable_ipv6 failed";
   for (link::End end : {link::End::A, link::End::B}) {
     auto l = TcpListener::listen(net_.host(end).stack, kPort, 8,
                                  s_.listen_opts[static_cast<std::size_t>(end)]);
@@ -553,21 +606,25 @@ const char* cc_name(tcp::CcAlgorithm cc) {
   return cc == tcp::CcAlgorithm::NewReno ? "newreno" : "cubic";
 }
 
-std::string repro(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn) {
-  return "reproduce: SYNACK_SEED=" + std::to_string(seed) + " SYNACK_CC=" + cc_name(cc) +
-         (ecn ? " SYNACK_ECN=1" : "") + " SYNACK_MAX_BYTES=" + std::to_string(max_bytes) +
+std::string repro(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn,
+                  bool ipv6) {
+  return std::string(ipv6 ? "reproduce (IPv6 variant): " : "reproduce: ") +
+         "SYNACK_SEED=" + std::to_string(seed) + " SYNACK_CC=" + cc_name(cc) +
+         (ecn ? " SYNACK_ECN=1" : "") + (ipv6 ? " SYNACK_IPV6=1" : "") +
+         " SYNACK_MAX_BYTES=" + std::to_string(max_bytes) +
          " " SYNACK_BINARY_DIR "/tests/test_sim --gtest_filter=TwoStackSeed.FromEnvironment";
 }
 
 // Returns whether the property held for this seed.
-bool check_seed(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn = false) {
-  Run run(seed, max_bytes, cc, ecn);
+bool check_seed(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn = false,
+                bool ipv6 = false) {
+  Run run(seed, max_bytes, cc, ecn, ipv6);
   const std::string failure = run.execute();
   if (std::getenv("SYNACK_VERBOSE"))
     std::printf("seed %llu: %s\n  %s\n", static_cast<unsigned long long>(seed),
                 run.scenario().describe().c_str(), run.summary().c_str());
   EXPECT_EQ(failure, "") << "seed " << seed << ": " << run.scenario().describe() << "\n"
-                         << repro(seed, max_bytes, cc, ecn);
+                         << repro(seed, max_bytes, cc, ecn, ipv6);
   return failure.empty();
 }
 
@@ -616,19 +673,45 @@ INSTANTIATE_TEST_SUITE_P(Ecn, TwoStackEcnProperty,
                          ::testing::Values(tcp::CcAlgorithm::NewReno, tcp::CcAlgorithm::Cubic),
                          [](const auto& info) { return std::string(cc_name(info.param)); });
 
+// IPv6: the same property with IPv6 on both hosts and the connections over it (a
+// quarter of the seeds with one IPv4 connection besides, to the same dual-stack
+// listener), on seeds of their own. Every shard mixes the sizes and the controllers:
+// up to 64 KiB each way or up to 200 KiB (seed / 2 even or odd), CUBIC on odd seeds,
+// NewReno on even ones.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::uint64_t kIpv6SeedsPerShard = 125;
+#else
+constexpr std::uint64_t kIpv6SeedsPerShard = 500;
+#endif
+
+class TwoStackIpv6Property : public ::testing::TestWithParam<int> {};
+
+TEST_P(TwoStackIpv6Property, BytesArriveOnceInOrderAndBothEndsClose) {
+  const std::uint64_t first = 600001 + static_cast<std::uint64_t>(GetParam()) * kIpv6SeedsPerShard;
+  int failures = 0;
+  for (std::uint64_t seed = first; seed < first + kIpv6SeedsPerShard && failures < 10; ++seed) {
+    const std::size_t max_bytes = seed / 2 % 2 ? 200 * 1024 : 64 * 1024;
+    const auto cc = seed % 2 ? tcp::CcAlgorithm::Cubic : tcp::CcAlgorithm::NewReno;
+    if (!check_seed(seed, max_bytes, cc, false, true)) ++failures;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, TwoStackIpv6Property, ::testing::Range(0, 4));
+
 // One seed, for reproducing a failure: SYNACK_SEED (default 1), SYNACK_MAX_BYTES
-// (default 64 KiB), SYNACK_CC (newreno or cubic, the default) and SYNACK_ECN (1: ECN
-// with CE marks).
+// (default 64 KiB), SYNACK_CC (newreno or cubic, the default), SYNACK_ECN (1: ECN
+// with CE marks) and SYNACK_IPV6 (1: the IPv6 variant).
 TEST(TwoStackSeed, FromEnvironment) {
   const char* seed = std::getenv("SYNACK_SEED");
   const char* max = std::getenv("SYNACK_MAX_BYTES");
   const char* cc = std::getenv("SYNACK_CC");
   const char* ecn = std::getenv("SYNACK_ECN");
+  const char* ipv6 = std::getenv("SYNACK_IPV6");
   check_seed(
       seed ? std::strtoull(seed, nullptr, 10) : 1,
       max ? std::strtoull(max, nullptr, 10) : 64 * 1024,
       cc && std::string_view(cc) == "newreno" ? tcp::CcAlgorithm::NewReno : tcp::CcAlgorithm::Cubic,
-      ecn && std::string_view(ecn) == "1");
+      ecn && std::string_view(ecn) == "1", ipv6 && std::string_view(ipv6) == "1");
 }
 
 }  // namespace

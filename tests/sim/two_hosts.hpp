@@ -1,6 +1,8 @@
 // Test harness: two complete Stacks (10.77.0.1 = End::A, 10.77.0.2 = End::B on one
 // /24) joined by one cable of a sim::Network, driven on its virtual clock. Each host
-// has an api::Poller fed by poll(). Used by tests/api, tests/services and tests/sim.
+// has an api::Poller fed by poll(). enable_ipv6() gives them IPv6 as well (fd77::1 and
+// fd77::2 on one /64; NDP resolves them over the cable as ARP does IPv4). Used by
+// tests/api, tests/services and tests/sim.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include "synack/sim/network.hpp"
 #include "synack/stack/stack.hpp"
 #include "synack/wire/ipv4.hpp"
+#include "synack/wire/ipv6.hpp"
 #include "synack/wire/tcp.hpp"
 
 namespace synack::test {
@@ -29,15 +32,27 @@ inline std::uint64_t frame_hash(Bytes b) {
   return h;
 }
 
-// Whether a damaged frame would still pass every check of the layers above:
-// IPv4 header checksum, then the TCP checksum. (The Internet checksum misses two
-// flips of one bit position in different words; ARP has no checksum at all.)
+// Whether a damaged frame would still pass every check of the layers above: IPv4
+// header checksum, then the TCP checksum (over the IPv4 or IPv6 pseudo-header). (The
+// Internet checksum misses two flips of one bit position in different words; ARP has
+// no checksum at all, and the IPv6 header none of its own: damage to its traffic
+// class, flow label or hop limit only shows as an unknown frame.)
 inline bool damage_undetectable(Bytes frame) {
-  if (frame.size() < 14 + 20 || load_be16(frame, 12) != 0x0800) return true;
-  auto ip = wire::Ipv4Repr::parse(frame.subspan(14));
-  if (!ip.ok()) return false;
-  if (ip->protocol != 6) return true;
-  return wire::TcpRepr::parse(ip->payload, wire::PseudoHeader{ip->src, ip->dst}).ok();
+  if (frame.size() < 14) return true;
+  const std::uint16_t type = load_be16(frame, 12);
+  if (type == 0x0800 && frame.size() >= 14 + 20) {
+    auto ip = wire::Ipv4Repr::parse(frame.subspan(14));
+    if (!ip.ok()) return false;
+    if (ip->protocol != 6) return true;
+    return wire::TcpRepr::parse(ip->payload, wire::PseudoHeader{ip->src, ip->dst}).ok();
+  }
+  if (type == 0x86dd && frame.size() >= 14 + wire::Ipv6Repr::kHeaderLen) {
+    auto ip = wire::Ipv6Repr::parse(frame.subspan(14));
+    if (!ip.ok()) return false;
+    if (ip->next_header != 6) return true;  // ICMPv6 (NDP, MLD): as ARP for IPv4
+    return wire::TcpRepr::parse(ip->payload, ip->pseudo_header()).ok();
+  }
+  return true;
 }
 
 // One host of the network, as the tests reach it.
@@ -46,6 +61,7 @@ struct SimHost {
       : stack(net.stack(id)), addr(net.config(id).addr.addr), iface(net.iface(id)) {}
   stack::Stack& stack;  // owned by the network
   wire::Ipv4Addr addr;
+  std::optional<wire::Ipv6Addr> addr6;  // set by TwoHosts::enable_ipv6
   stack::IfaceId iface;
   api::Poller poller;
   std::vector<api::ReadyEvent> seen;  // every readiness event poll() took, in order
@@ -113,6 +129,22 @@ class TwoHosts {
   std::function<int(link::End from, Bytes frame)> copies;
 
   SimHost& host(link::End e) { return e == link::End::A ? a : b; }
+
+  // Turns IPv6 on for both hosts at `now`, with the static addresses fd77::1/64 (A) and
+  // fd77::2/64 (B) besides their link-local ones; no SLAAC. Their StackConfig::ipv6
+  // says how they get there (Duplicate Address Detection, router solicitations):
+  // without DAD (dad_transmits = 0) the addresses are usable at once. Neighbours are
+  // resolved by NDP over the cable, with its impairments.
+  bool enable_ipv6() {
+    catch_up();
+    for (auto [h, n] : {std::pair{&a, 1}, std::pair{&b, 2}}) {
+      const auto addr =
+          wire::Ipv6Addr::from_groups(0xfd77, 0, 0, 0, 0, 0, 0, static_cast<std::uint16_t>(n));
+      if (!h->stack.enable_ipv6(h->iface, wire::Ipv6Cidr{addr, 64}, false, now)) return false;
+      h->addr6 = addr;
+    }
+    return true;
+  }
 
   // Hands every frame both stacks have queued to the link at `now`.
   void transmit() {
