@@ -56,19 +56,41 @@ std::int64_t serialisation_nanos(std::uint64_t bits, std::uint64_t rate_bps) {
 constexpr std::size_t kIp = 14;  // the IPv4 header, after the Ethernet II header
 
 // An IPv4 packet with a whole header whose ECN field is ECT(0) or ECT(1).
-bool ect_ipv4(const ByteVec& frame) {
-  if (frame.size() < kIp + 20 || load_be16(frame, 12) != 0x0800) return false;
-  const auto vihl = std::to_integer<std::uint8_t>(frame[kIp]);
-  const std::size_t ihl = std::size_t{vihl & 0x0fu} * 4;
-  if ((vihl >> 4) != 4 || ihl < 20 || frame.size() < kIp + ihl) return false;
-  const auto ecn = std::to_integer<std::uint8_t>(frame[kIp + 1]) & 0b11u;
+// The IP version of an Ethernet II frame with a whole fixed IP header: 4, 6, or 0.
+int ip_version(const ByteVec& frame) {
+  if (frame.size() >= kIp + 20 && load_be16(frame, 12) == 0x0800) {
+    const auto vihl = std::to_integer<std::uint8_t>(frame[kIp]);
+    const std::size_t ihl = std::size_t{vihl & 0x0fu} * 4;
+    return (vihl >> 4) == 4 && ihl >= 20 && frame.size() >= kIp + ihl ? 4 : 0;
+  }
+  if (frame.size() >= kIp + 40 && load_be16(frame, 12) == 0x86dd &&
+      (std::to_integer<std::uint8_t>(frame[kIp]) >> 4) == 6) {
+    return 6;
+  }
+  return 0;
+}
+
+// The ECN field: IPv4's TOS byte, or IPv6's Traffic Class (split over bytes 0 and 1).
+std::uint8_t ecn_field(const ByteVec& frame, int version) {
+  const auto b1 = std::to_integer<std::uint8_t>(frame[kIp + 1]);
+  return version == 4 ? b1 & 0b11u : (b1 >> 4) & 0b11u;
+}
+
+bool ect(const ByteVec& frame) {
+  const int v = ip_version(frame);
+  if (v == 0) return false;
+  const std::uint8_t ecn = ecn_field(frame, v);
   return ecn == 0b01 || ecn == 0b10;  // Not-ECT stays, CE is CE already
 }
 
 }  // namespace
 
 bool mark_ce(ByteVec& frame) {
-  if (!ect_ipv4(frame)) return false;
+  if (!ect(frame)) return false;
+  if (ip_version(frame) == 6) {  // no header checksum in IPv6
+    frame[kIp + 1] |= std::byte{0x30};
+    return true;
+  }
   const std::uint16_t old_word = load_be16(frame, kIp);  // version/IHL and the TOS byte
   const auto new_word = static_cast<std::uint16_t>(old_word | 0b11u);
   store_be16(frame, kIp, new_word);
@@ -184,7 +206,7 @@ void SimLink::corrupt(Path& p, ByteVec& frame) {
 void SimLink::schedule_copy(Path& p, End to, ByteVec frame, Instant tx_end) {
   // A draw only for ECN-capable copies when ce > 0: runs without `ce` keep their
   // random streams (and so their seeds' outcomes).
-  if (p.cfg.ce > 0 && ect_ipv4(frame) && p.rng.chance(p.cfg.ce)) {
+  if (p.cfg.ce > 0 && ect(frame) && p.rng.chance(p.cfg.ce)) {
     mark_ce(frame);
     p.stats.ce_marked++;
   }

@@ -1,6 +1,7 @@
 #include "synack/link/impair.hpp"
 
 #include "synack/wire/ipv4.hpp"
+#include "synack/wire/ipv6.hpp"
 
 #include <gtest/gtest.h>
 
@@ -337,6 +338,36 @@ TEST(MarkCe, EctBecomesCeWithAValidChecksumAndNothingElseChanges) {
     }
     // The same as a header built with CE from the start.
     EXPECT_EQ(f, ipv4_frame(static_cast<std::uint8_t>((46 << 2) | 0b11), 7));
+  }
+}
+
+TEST(MarkCe, Ipv6EctBecomesCeInTheTrafficClass) {
+  // Traffic Class = DSCP 46 with ECT(0), then ECT(1), and a flow label: the ECN bits are
+  // the low two of the Traffic Class (bits 4-5 of the second byte); nothing else moves.
+  for (const std::uint8_t tc : {std::uint8_t{46 << 2 | 0b10}, std::uint8_t{46 << 2 | 0b01}}) {
+    wire::Ipv6Repr ip;
+    ip.traffic_class = tc;
+    ip.flow_label = 0xabcde;
+    ip.next_header = 17;
+    ip.hop_limit = 64;
+    ip.src = *wire::Ipv6Addr::parse("fd77::1");
+    ip.dst = *wire::Ipv6Addr::parse("fd77::2");
+    const ByteVec payload(8, std::byte{0x5a});
+    ip.payload = payload;
+    ByteVec before(14 + 40 + payload.size(), std::byte{0});
+    store_be16(before, 12, 0x86dd);
+    ip.emit(MutBytes(before).subspan(14));
+    ByteVec f = before;
+    ASSERT_TRUE(mark_ce(f));
+    auto got = wire::Ipv6Repr::parse(Bytes(f).subspan(14));
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->traffic_class, (46 << 2) | 0b11);
+    EXPECT_EQ(got->flow_label, 0xabcdeu);
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      if (k == 15) continue;  // Traffic Class low nibble, ECN bits
+      EXPECT_EQ(f[k], before[k]) << "byte " << k;
+    }
+    EXPECT_FALSE(mark_ce(f));  // CE stays CE
   }
 }
 

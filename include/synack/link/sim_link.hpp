@@ -46,7 +46,7 @@ struct DirectionConfig {
   Duration reorder_hold = 10ms;  // that extra delay is uniform in [1ns, reorder_hold]
   double duplicate = 0;          // probability a second copy is delivered (own delay draw)
   double corrupt = 0;            // probability a copy gets 1..3 distinct random bits flipped
-  double ce = 0;  // probability an ECN-capable IPv4 copy is marked CE (RFC 3168 §5, mark_ce)
+  double ce = 0;  // probability an ECN-capable IP copy is marked CE (RFC 3168 §5, mark_ce)
   std::uint64_t rate_bps = 0;          // serialisation rate; 0 = unlimited
   std::size_t queue_limit_bytes = 0;   // tail drop above this backlog; 0 = no limit
   std::size_t queue_limit_frames = 0;  // tail drop above this backlog; 0 = no limit
@@ -76,9 +76,10 @@ struct DirectionStats {
 };
 
 // RFC 3168 §5: what a router with active queue management does instead of dropping an
-// ECN-capable packet. If `frame` is Ethernet II carrying IPv4 whose ECN field is ECT(0)
-// or ECT(1), sets it to CE, updates the header checksum (RFC 1624) and returns true;
-// any other frame (Not-ECT, already CE, not IPv4, truncated) is left alone: false.
+// ECN-capable packet. If `frame` is Ethernet II carrying IPv4 or IPv6 whose ECN field is
+// ECT(0) or ECT(1), sets it to CE (for IPv4 updating the header checksum, RFC 1624) and
+// returns true; any other frame (Not-ECT, already CE, not IP, truncated) is left alone:
+// false.
 bool mark_ce(ByteVec& frame);
 
 struct Delivery {
