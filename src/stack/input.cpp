@@ -369,19 +369,23 @@ void Stack::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mt
 
 // --- UDP -----------------------------------------------------------------------
 
+std::optional<wire::UdpRepr> Stack::parse_udp(Bytes datagram, const wire::PseudoHeader& ph,
+                                              RxMeta meta) {
+  auto parsed = wire::UdpRepr::parse(datagram, ph, checksum_check(meta));
+  if (parsed) return *parsed;
+  if (parsed.error() == wire::WireError::BadChecksum) {
+    ++stats_.udp_rx_bad_checksum;
+  } else {
+    ++stats_.udp_rx_malformed;
+  }
+  return std::nullopt;
+}
+
 void Stack::on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta,
                    Instant now) {
   ++stats_.udp_rx;
-  auto parsed =
-      wire::UdpRepr::parse(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, checksum_check(meta));
-  if (!parsed) {
-    if (parsed.error() == wire::WireError::BadChecksum) {
-      ++stats_.udp_rx_bad_checksum;
-    } else {
-      ++stats_.udp_rx_malformed;
-    }
-    return;
-  }
+  auto parsed = parse_udp(ip.payload, wire::PseudoHeader{ip.src, ip.dst}, meta);
+  if (!parsed) return;
   const wire::UdpRepr& udp = *parsed;
   // Demux by (destination address, destination port) only (RFC 768 has no
   // connections); the sender's address and port are just reported.

@@ -1070,15 +1070,8 @@ void Stack::on_udp6(const Interface& iface, const wire::Ipv6Repr& ip,
     ++stats_.udp_rx_zero_checksum6;
     return;
   }
-  auto parsed = wire::UdpRepr::parse(datagram, ip.pseudo_header(), checksum_check(meta));
-  if (!parsed) {
-    if (parsed.error() == wire::WireError::BadChecksum) {
-      ++stats_.udp_rx_bad_checksum;
-    } else {
-      ++stats_.udp_rx_malformed;
-    }
-    return;
-  }
+  auto parsed = parse_udp(datagram, ip.pseudo_header(), meta);
+  if (!parsed) return;
   const wire::UdpRepr& udp = *parsed;
   auto socket = udp_.lookup(ip.dst, udp.dst_port);
   if (!socket) {

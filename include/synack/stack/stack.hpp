@@ -40,6 +40,7 @@
 #include "synack/wire/icmpv6.hpp"
 #include "synack/wire/ipv4.hpp"
 #include "synack/wire/ipv6.hpp"
+#include "synack/wire/udp.hpp"
 
 namespace synack::stack {
 
@@ -281,6 +282,9 @@ class Stack {
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
                      Instant now);
   void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta, Instant now);
+  // The UDP header of a datagram (either family), or nullopt with the bad checksum or
+  // malformed datagram counted.
+  std::optional<wire::UdpRepr> parse_udp(Bytes datagram, const wire::PseudoHeader& ph, RxMeta meta);
   // A datagram for `socket` (either family): queued, a UdpReadable event if the queue
   // was empty, or counted and dropped if the queue is full.
   void deliver_udp(UdpSocketId socket, UdpDatagram d);
