@@ -54,15 +54,16 @@ setup_ipv6() {
   ip -n "$NS" -6 addr add "$P::1/64" dev "$TAP" nodad
 }
 
-# wait_ping6 ADDR: until ADDR answers (synack runs DAD first: up to 2 s), at most 10 s.
+# wait_ping6 ADDR [NETNS]: until ADDR answers a ping from NETNS (default: the test's
+# namespace; synack runs DAD first: up to 2 s), at most 10 s.
 wait_ping6() {
   local i
   for i in $(seq 1 50); do
-    if nsx ping -6 -c 1 -W 1 -q "$1" >/dev/null 2>&1; then return 0; fi
+    if ip netns exec "${2:-$NS}" ping -6 -c 1 -W 1 -q "$1" >/dev/null 2>&1; then return 0; fi
     kill -0 "$SYN_PID" 2>/dev/null || fail "synack exited early: $(cat "$SYN_LOG")"
     sleep 0.2
   done
-  fail "$1 does not answer ping -6"
+  fail "$1 does not answer ping -6 from ${2:-$NS}"
 }
 
 # start_synack LOGFILE ARGS...: runs `synack ARGS --tap tap0 --ip 10.77.0.2/24` in

@@ -50,17 +50,6 @@ for _ in range(3):
 EOF
 }
 
-# wait_k_ping: K reaches synack through R (synack has its default router), at most 10 s.
-wait_k_ping() {
-  local _
-  for _ in $(seq 1 50); do
-    if nk ping -6 -c 1 -W 1 -q "$S" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$SYN_PID" 2>/dev/null || fail "synack exited early: $(cat "$SYN_LOG")"
-    sleep 0.2
-  done
-  fail "K cannot ping synack at $S through R"
-}
-
 # stat LOG NAME: the counter NAME from synack's stats line at exit.
 stat() { grep -o " $2=[0-9]*" "$1" | tail -1 | cut -d= -f2; }
 # A PTB quotes the packet (tshark dissects it: ipv6.src, tcp), hence !icmpv6.
@@ -81,7 +70,7 @@ run_case() {
     --ip6 "$S/64" echo:7
   wait_ping6 "$S"
   ra
-  wait_k_ping
+  wait_ping6 "$S" "$NSK"  # K reaches synack through R (synack has its default router)
   local t0=$SECONDS
   nk timeout $((t + 5)) /usr/bin/python3 "$HERE/halfclose.py" "$S" 7 "$WORK/in$n" "$WORK/out$n" "$t" ||
     fail "case $n: kernel client in K failed"
