@@ -327,6 +327,10 @@ class Run {
   // Empty string: the property held. Otherwise what went wrong.
   std::string execute();
   const Scenario& scenario() const { return s_; }
+  // Frames the link marked Congestion Experienced (only ECN-capable ones are marked).
+  std::uint64_t ce_marked() const {
+    return net_.link.stats(link::End::A).ce_marked + net_.link.stats(link::End::B).ce_marked;
+  }
   std::string summary() const {
     return "ended at " + std::to_string(to_millis(net_.now.since_origin())) + "ms virtual, " +
            std::to_string(net_.link.stats(link::End::A).sent + net_.link.stats(link::End::B).sent) +
@@ -615,11 +619,13 @@ std::string repro(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc
          " " SYNACK_BINARY_DIR "/tests/test_sim --gtest_filter=TwoStackSeed.FromEnvironment";
 }
 
-// Returns whether the property held for this seed.
+// Returns whether the property held for this seed; adds the frames the link marked CE
+// to *ce_marked when given.
 bool check_seed(std::uint64_t seed, std::size_t max_bytes, tcp::CcAlgorithm cc, bool ecn = false,
-                bool ipv6 = false) {
+                bool ipv6 = false, std::uint64_t* ce_marked = nullptr) {
   Run run(seed, max_bytes, cc, ecn, ipv6);
   const std::string failure = run.execute();
+  if (ce_marked) *ce_marked += run.ce_marked();
   if (std::getenv("SYNACK_VERBOSE"))
     std::printf("seed %llu: %s\n  %s\n", static_cast<unsigned long long>(seed),
                 run.scenario().describe().c_str(), run.summary().c_str());
@@ -663,10 +669,14 @@ class TwoStackEcnProperty : public ::testing::TestWithParam<tcp::CcAlgorithm> {}
 TEST_P(TwoStackEcnProperty, BytesArriveOnceInOrderAndBothEndsClose) {
   constexpr std::uint64_t kFirst = 900001;
   int failures = 0;
+  std::uint64_t ce_marked = 0;
   for (std::uint64_t seed = kFirst; seed < kFirst + 1000 && failures < 10; ++seed) {
     const std::size_t max_bytes = seed % 2 ? 200 * 1024 : 64 * 1024;
-    if (!check_seed(seed, max_bytes, GetParam(), true)) ++failures;
+    if (!check_seed(seed, max_bytes, GetParam(), true, false, &ce_marked)) ++failures;
   }
+  // The suite is about congestion marks: ECN must have been negotiated and the data
+  // sent ECN-capable, or the path would have had nothing to mark.
+  EXPECT_GT(ce_marked, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ecn, TwoStackEcnProperty,
@@ -697,6 +707,21 @@ TEST_P(TwoStackIpv6Property, BytesArriveOnceInOrderAndBothEndsClose) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, TwoStackIpv6Property, ::testing::Range(0, 4));
+
+// ECN over IPv6: the ECN suite's scenarios (CE marks on both paths, up to 10 %) with
+// the connections over IPv6, where ECT and CE live in the Traffic Class (RFC 3168 §5,
+// RFC 8200 §7). Seeds of their own, both controllers, both sizes.
+TEST(TwoStackIpv6EcnProperty, BytesArriveOnceInOrderAndBothEndsClose) {
+  constexpr std::uint64_t kFirst = 700001;
+  int failures = 0;
+  std::uint64_t ce_marked = 0;
+  for (std::uint64_t seed = kFirst; seed < kFirst + kIpv6SeedsPerShard && failures < 10; ++seed) {
+    const std::size_t max_bytes = seed / 2 % 2 ? 200 * 1024 : 64 * 1024;
+    const auto cc = seed % 2 ? tcp::CcAlgorithm::Cubic : tcp::CcAlgorithm::NewReno;
+    if (!check_seed(seed, max_bytes, cc, true, true, &ce_marked)) ++failures;
+  }
+  EXPECT_GT(ce_marked, 0u);
+}
 
 // One seed, for reproducing a failure: SYNACK_SEED (default 1), SYNACK_MAX_BYTES
 // (default 64 KiB), SYNACK_CC (newreno or cubic, the default), SYNACK_ECN (1: ECN
