@@ -258,7 +258,7 @@ class Runner {
     }
     // A script for both families speaks IPv4's numbers; one restricted to IPv6 its own.
     if (family_ == Family::Ipv6 && !script_family(*parsed)) {
-      config_.mtu = static_cast<std::uint16_t>(config_.mtu + kIpv6ExtraHeader);
+      config_.mtu = static_cast<std::uint16_t>(std::min(config_.mtu + kIpv6ExtraHeader, 0xffff));
     }
     bases_.remote_isn = SeqNum(remote_isn_);
     dscp_ = config_.defaults.dscp;
