@@ -19,13 +19,13 @@ struct CallShape {
   std::size_t max_args;
 };
 
-constexpr std::array<CallShape, 23> kCalls{{
+constexpr std::array<CallShape, 24> kCalls{{
     {"socket", 0, 0},       {"listen", 0, 1},      {"connect", 0, 2},  {"accept", 0, 0},
     {"write", 1, 1},        {"send_urgent", 1, 1}, {"read", 1, 1},     {"peek", 1, 1},
     {"begin_batch", 0, 0},  {"end_batch", 0, 0},   {"shutdown", 0, 0}, {"close", 0, 0},
     {"abort", 0, 0},        {"setsockopt", 2, 2},  {"state", 1, 1},    {"event", 1, 2},
     {"noevent", 1, 1},      {"icmp", 2, 3},        {"urgent", 0, 0},   {"tcp_info", 1, 1},
-    {"connect_data", 1, 3}, {"peer_port", 1, 1},   {"tcp_stat", 1, 1},
+    {"connect_data", 1, 3}, {"peer_port", 1, 1},   {"tcp_stat", 1, 1}, {"icmp6", 2, 3},
 }};
 
 // tcpdump's order (print-tcp.c tcp_flag_values): F S R P . U E W.

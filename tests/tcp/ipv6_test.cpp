@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "synack/tcp/fastopen.hpp"
+#include "synack/tcp/icmpv6_error.hpp"
 #include "tcp_harness.hpp"
 
 namespace synack::tcp::testing {
@@ -248,6 +249,44 @@ TEST(TcpIpv6, FastOpenCookieIsAMacOfTheIpv6Address) {
   const TfoCookie four = keys.make(kAddrB, at_ms(0));
   EXPECT_FALSE(keys.valid(kSix2, four, at_ms(1)));
   EXPECT_FALSE(keys.valid(kAddrB, six, at_ms(1)));
+}
+
+TEST(TcpIpv6, Icmpv6ErrorsReadAsTheirIcmpv4Equivalents) {
+  // RFC 4443 §3: {ICMPv6 type, code} -> {ICMPv4 type, code} as TCP acts on them.
+  struct Case {
+    std::uint8_t type6, code6, type4, code4;
+  };
+  const Case cases[] = {
+      {1, 0, 3, 0},   // no route -> network unreachable (soft)
+      {1, 1, 3, 13},  // administratively prohibited
+      {1, 2, 3, 1},   // beyond scope -> host unreachable
+      {1, 3, 3, 1},   // address unreachable -> host unreachable
+      {1, 4, 3, 3},   // port unreachable (hard while connecting)
+      {1, 5, 3, 13},  // source address failed policy -> prohibited
+      {1, 6, 3, 13},  // reject route -> prohibited
+      {3, 0, 11, 0},  // hop limit exceeded -> time exceeded
+      {3, 1, 11, 1},  // reassembly time exceeded
+      {4, 0, 12, 0},  // erroneous header field -> parameter problem
+      {4, 1, 3, 2},   // unrecognized Next Header -> protocol unreachable
+      {4, 2, 12, 0},  // unrecognized option -> parameter problem
+  };
+  for (const auto& c : cases) {
+    const auto err = icmpv6_error_for_tcp(c.type6, c.code6, 0);
+    ASSERT_TRUE(err.has_value()) << int(c.type6) << "/" << int(c.code6);
+    EXPECT_EQ(err->type, c.type4) << int(c.type6) << "/" << int(c.code6);
+    EXPECT_EQ(err->code, c.code4) << int(c.type6) << "/" << int(c.code6);
+    EXPECT_EQ(err->next_hop_mtu, 0);
+  }
+  // Packet Too Big is "fragmentation needed" with its MTU, capped at 65535.
+  const auto ptb = icmpv6_error_for_tcp(2, 0, 1400);
+  ASSERT_TRUE(ptb.has_value());
+  EXPECT_EQ(ptb->type, 3);
+  EXPECT_EQ(ptb->code, 4);
+  EXPECT_EQ(ptb->next_hop_mtu, 1400);
+  EXPECT_EQ(icmpv6_error_for_tcp(2, 0, 100000)->next_hop_mtu, 65535);
+  // Informational messages are not errors.
+  EXPECT_FALSE(icmpv6_error_for_tcp(128, 0, 0).has_value());
+  EXPECT_FALSE(icmpv6_error_for_tcp(135, 0, 0).has_value());
 }
 
 }  // namespace

@@ -1,29 +1,48 @@
-// Runs every tests/scripts/*.pkt against one real TcpProtocol on a virtual clock.
-// Local host 10.77.0.2 (the stack), remote 10.77.0.1 (the script). Every segment the
-// stack emits must be matched, in order, by a `>` line; see docs/SCRIPTS.md.
+// Runs every tests/scripts/*.pkt against one real TcpProtocol on a virtual clock, once
+// over IPv4 (the stack 10.77.0.2, the script 10.77.0.1) and once over IPv6 (fd00:77::2,
+// fd00:77::1) unless the script names one family (`%family`). Every segment the stack
+// emits must be matched, in order, by a `>` line; see docs/SCRIPTS.md.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "synack/base/random.hpp"
 #include "synack/script/script.hpp"
+#include "synack/tcp/icmpv6_error.hpp"
 #include "synack/tcp/protocol.hpp"
+#include "synack/wire/ipv6.hpp"
 
 namespace synack::tcp {
 namespace {
 
 using namespace synack::script;  // the script language drives this layer
 
-constexpr wire::Ipv4Addr kLocal = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
-constexpr wire::Ipv4Addr kRemote = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+// The address family a script runs in (packetdrill's ipv4 and ipv6 modes).
+enum class Family : std::uint8_t { Ipv4, Ipv6 };
+
+std::string_view family_name(Family f) {
+  return f == Family::Ipv4 ? "ipv4" : "ipv6";
+}
+
+constexpr wire::Ipv4Addr kLocal4 = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
+constexpr wire::Ipv4Addr kRemote4 = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+const wire::Ipv6Addr kLocal6 = *wire::Ipv6Addr::parse("fd00:77::2");
+const wire::Ipv6Addr kRemote6 = *wire::Ipv6Addr::parse("fd00:77::1");
+// The IPv6 header is 20 bytes longer than IPv4's: a script written for both families
+// runs over IPv6 with a link MTU 20 bytes larger, so its MSS values and segment sizes
+// mean the same in both (docs/SCRIPTS.md).
+constexpr std::uint16_t kIpv6ExtraHeader = 20;
 constexpr std::uint16_t kDefaultServerPort = 8080;
 constexpr std::uint16_t kDefaultRemotePort = 40000;
 constexpr std::uint32_t kDefaultRemoteIsn = 1000000;
@@ -181,14 +200,65 @@ struct Emitted {
   OutSegment seg;
 };
 
+// The IP header fields a segment crosses the TCP/IP boundary with: the TTL (IPv6: Hop
+// Limit) and the DS byte (IPv4's TOS byte, IPv6's Traffic Class) with its ECN bits.
+struct IpFields {
+  std::uint8_t ttl = 64;
+  std::uint8_t dscp_ecn = 0;
+};
+
+// Writes the fields into the family's IP header and reads them back, so an ECN mark is
+// set and checked where RFC 3168 §5 puts it in each family (IPv6: the Traffic Class).
+IpFields through_ip(const wire::IpAddr& src, const wire::IpAddr& dst, IpFields f) {
+  constexpr std::uint8_t kTcp = 6;
+  std::array<std::byte, wire::Ipv6Repr::kHeaderLen> buf{};
+  if (src.is_v4()) {
+    wire::Ipv4Repr ip;
+    ip.src = src.v4();
+    ip.dst = dst.v4();
+    ip.protocol = kTcp;
+    ip.ttl = f.ttl;
+    ip.dscp_ecn = f.dscp_ecn;
+    const auto back = wire::Ipv4Repr::parse(Bytes(buf).first(ip.emit(buf)));
+    return back ? IpFields{back->ttl, back->dscp_ecn} : IpFields{0, 0};
+  }
+  wire::Ipv6Repr ip;
+  ip.src = src.v6();
+  ip.dst = dst.v6();
+  ip.next_header = kTcp;
+  ip.hop_limit = f.ttl;
+  ip.traffic_class = f.dscp_ecn;
+  const auto back = wire::Ipv6Repr::parse(Bytes(buf).first(ip.emit(buf)));
+  return back ? IpFields{back->hop_limit, back->traffic_class} : IpFields{0, 0};
+}
+
+// The family a script is restricted to by `%family ipv4|ipv6`, if any.
+std::optional<Family> script_family(const Script& s) {
+  for (const auto& d : s.directives) {
+    if (d.key != "family" || d.value.is_number()) continue;
+    if (d.value.ident() == "ipv4") return Family::Ipv4;
+    if (d.value.ident() == "ipv6") return Family::Ipv6;
+  }
+  return std::nullopt;
+}
+
 class Runner {
  public:
+  explicit Runner(Family family = Family::Ipv4)
+      : family_(family),
+        local_(family == Family::Ipv4 ? wire::IpAddr(kLocal4) : wire::IpAddr(kLocal6)),
+        remote_(family == Family::Ipv4 ? wire::IpAddr(kRemote4) : wire::IpAddr(kRemote6)) {}
+
   // Empty on success, else the first failure ("line N: ...").
   std::string run(std::string_view text) {
     auto parsed = parse_script(text);
     if (!parsed) return parsed.error().to_string();
     for (const auto& d : parsed->directives) {
       if (!apply_directive(d)) return failure_;
+    }
+    // A script for both families speaks IPv4's numbers; one restricted to IPv6 its own.
+    if (family_ == Family::Ipv6 && !script_family(*parsed)) {
+      config_.mtu = static_cast<std::uint16_t>(std::min(config_.mtu + kIpv6ExtraHeader, 0xffff));
     }
     bases_.remote_isn = SeqNum(remote_isn_);
     dscp_ = config_.defaults.dscp;
@@ -213,6 +283,15 @@ class Runner {
   }
 
   bool apply_directive(const Directive& d) {
+    if (d.key == "family") {  // %family ipv4 | ipv6: the script runs in that family only
+      const auto f = d.value.is_number() ? std::nullopt : script_family(Script{{d}, {}});
+      if (!f) return fail(d.number, "%family must be ipv4 or ipv6");
+      if (*f != family_) {
+        return fail(d.number, "an " + std::string(family_name(*f)) + " script run over " +
+                                  std::string(family_name(family_)));
+      }
+      return true;
+    }
     if (d.key == "ecn" && !d.value.is_number()) {  // %ecn on | passive | off (RFC 3168)
       if (!parse_ecn(d.value.ident(), config_.defaults.ecn))
         return fail(d.number, "%ecn must be on, passive or off");
@@ -451,21 +530,23 @@ class Runner {
     const auto r = parse_out(e.seg);
     if (!r) return fail(line.number, "the stack sent a malformed segment");
     // MUST-45: every segment of the connection leaves from the local address in use.
-    if (e.seg.src != kLocal || e.seg.dst != kRemote) {
+    if (e.seg.src != local_ || e.seg.dst != remote_) {
       return fail(line.number,
                   "segment from " + e.seg.src.to_string() + " to " + e.seg.dst.to_string());
     }
-    // MUST-49: the TTL handed to IP is the configured one (%ttl, default 64).
-    if (e.seg.ttl != config_.ttl) {
-      return fail(line.number, "segment with TTL " + std::to_string(e.seg.ttl) + ", configured " +
+    // MUST-49: the TTL (IPv6: Hop Limit) handed to IP is the configured one (%ttl,
+    // default 64).
+    const IpFields ip = through_ip(local_, remote_, {e.seg.ttl, e.seg.dscp_ecn});
+    if (ip.ttl != config_.ttl) {
+      return fail(line.number, "segment with TTL " + std::to_string(ip.ttl) + ", configured " +
                                    std::to_string(config_.ttl));
     }
     // MUST-48, SHLD-22: the Diffserv field set for the connection goes to IP unchanged
     // (the ECN bits are compared with the line's mark below). No segment is queued
     // across a setsockopt line, so the current value is the one each segment was sent
     // with.
-    if ((e.seg.dscp_ecn >> 2) != dscp_) {
-      return fail(line.number, "segment with DS field " + std::to_string(e.seg.dscp_ecn) +
+    if ((ip.dscp_ecn >> 2) != dscp_) {
+      return fail(line.number, "segment with DS field " + std::to_string(ip.dscp_ecn) +
                                    ", expected DSCP " + std::to_string(dscp_) + " << 2");
     }
     learn(*r);
@@ -475,7 +556,7 @@ class Runner {
                                    std::to_string(r->dst_port) + " in " + got);
     }
     SegmentSpec actual = describe(Direction::Outbound, *r, bases_);
-    actual.ecn = wire::ecn_of(e.seg.dscp_ecn);
+    actual.ecn = wire::ecn_of(ip.dscp_ecn);
     const auto diff = mismatches(want, actual);
     if (!diff.empty()) {
       std::string fields;
@@ -537,15 +618,16 @@ class Runner {
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = pattern_byte(first + i);
     r.payload = payload;
     // Through the wire format and back, as the stack would see it.
-    const wire::PseudoHeader ph{kRemote, kLocal};
+    const auto ph = wire::PseudoHeader::between(remote_, local_);
     ByteVec bytes(r.total_len());
     bytes.resize(r.emit(bytes, ph));
     auto parsed = wire::TcpRepr::parse(bytes, ph);
     SegmentIn in;
-    in.src = kRemote;
-    in.dst = kLocal;
+    in.src = remote_;
+    in.dst = local_;
     in.seg = parsed ? *parsed : r;
-    in.ecn = s.ecn.value_or(wire::Ecn::NotEct);
+    const auto mark = static_cast<std::uint8_t>(s.ecn.value_or(wire::Ecn::NotEct));
+    in.ecn = wire::ecn_of(through_ip(remote_, local_, {64, mark}).dscp_ecn);
     if (trace_)
       std::fprintf(stderr, "  %s inject %s\n", seconds(now_).c_str(), format_segment(s).c_str());
     proto_->on_segment(in, now_);
@@ -562,7 +644,7 @@ class Runner {
     if (c.name == "socket") return {0, {}};
     if (c.name == "listen") {
       const auto port = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultServerPort));
-      auto r = proto_->listen(Endpoint{kLocal, port}, backlog_);
+      auto r = proto_->listen(Endpoint{local_, port}, backlog_);
       if (r) {
         listener_ = *r;
         local_port_ = port;
@@ -573,7 +655,7 @@ class Runner {
       remote_port_ = static_cast<std::uint16_t>(arg_or(c, 0, kDefaultServerPort));
       // An explicit local port (second argument) instead of an ephemeral one.
       const auto local_port = static_cast<std::uint16_t>(arg_or(c, 1, 0));
-      auto r = proto_->connect(Endpoint{kLocal, local_port}, Endpoint{kRemote, remote_port_}, now_);
+      auto r = proto_->connect(Endpoint{local_, local_port}, Endpoint{remote_, remote_port_}, now_);
       if (r) {
         conn_ = *r;
         if (auto ep = proto_->local_endpoint(*r)) local_port_ = ep->port;
@@ -589,7 +671,7 @@ class Runner {
       ByteVec data(static_cast<std::size_t>(std::max<std::int64_t>(0, arg_or(c, 0, 0))));
       for (std::size_t i = 0; i < data.size(); ++i) data[i] = pattern_byte(i);
       new_connection();
-      auto r = proto_->connect(Endpoint{kLocal, local_port}, Endpoint{kRemote, remote_port_}, now_,
+      auto r = proto_->connect(Endpoint{local_, local_port}, Endpoint{remote_, remote_port_}, now_,
                                config_.defaults, data);
       if (r) {
         conn_ = *r;
@@ -682,16 +764,29 @@ class Runner {
       out = outcome(proto_->close(id));
     } else if (c.name == "abort") {
       out = outcome(proto_->abort(id));
-    } else if (c.name == "icmp") {
-      // An ICMP error quoting the last segment we sent (RFC 9293 §3.9.2.2).
-      IcmpErrorIn err;
-      err.type = static_cast<std::uint8_t>(arg_or(c, 0, 0));
-      err.code = static_cast<std::uint8_t>(arg_or(c, 1, 0));
-      err.next_hop_mtu = static_cast<std::uint16_t>(arg_or(c, 2, 0));
-      err.local = Endpoint{kLocal, local_port_};
-      err.remote = Endpoint{kRemote, remote_port_};
-      err.quoted_seq = last_sent_seq_;
-      proto_->on_icmp_error(err, now_);
+    } else if (c.name == "icmp" || c.name == "icmp6") {
+      // An ICMP error quoting the last segment we sent (RFC 9293 §3.9.2.2): icmp() is
+      // ICMPv4, icmp6() ICMPv6, which TCP reads as the ICMPv4 error of the same meaning.
+      const bool v6 = c.name == "icmp6";
+      if (v6 != (family_ == Family::Ipv6)) {
+        fail(line, c.name + "() in an " + std::string(family_name(family_)) +
+                       " run: restrict the script with %family");
+        return {};
+      }
+      const auto type = static_cast<std::uint8_t>(arg_or(c, 0, 0));
+      const auto code = static_cast<std::uint8_t>(arg_or(c, 1, 0));
+      const auto mtu = static_cast<std::uint32_t>(arg_or(c, 2, 0));
+      std::optional<IcmpErrorIn> err =
+          v6 ? icmpv6_error_for_tcp(type, code, mtu)
+             : IcmpErrorIn{type, code, static_cast<std::uint16_t>(mtu), {}, {}, {}};
+      if (!err) {
+        fail(line, "not an ICMPv6 error type in " + format_call(c));
+        return {};
+      }
+      err->local = Endpoint{local_, local_port_};
+      err->remote = Endpoint{remote_, remote_port_};
+      err->quoted_seq = last_sent_seq_;
+      proto_->on_icmp_error(*err, now_);
       out = {0, {}};
     } else if (c.name == "setsockopt") {
       auto opts = proto_->options(id);
@@ -800,6 +895,9 @@ class Runner {
     c.min_rto = std::chrono::seconds(1);
     return c;
   }();
+  Family family_;
+  wire::IpAddr local_;   // the stack
+  wire::IpAddr remote_;  // the peer the script plays
   std::uint64_t seed_ = 1;
   std::uint32_t remote_isn_ = kDefaultRemoteIsn;
   std::uint32_t backlog_ = 16;
@@ -851,24 +949,49 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-class ScriptTest : public ::testing::TestWithParam<std::string> {};
+// One script in one address family: a test of its own, named after both.
+struct ScriptCase {
+  std::string file;
+  Family family = Family::Ipv4;
+  friend void PrintTo(const ScriptCase& c, std::ostream* os) {
+    *os << c.file << " over " << family_name(c.family);
+  }
+};
 
-TEST_P(ScriptTest, Runs) {
-  const std::string text = read_file(script_dir() / GetParam());
-  ASSERT_FALSE(text.empty()) << GetParam();
-  Runner runner;
-  const std::string failure = runner.run(text);
-  EXPECT_EQ(failure, "") << GetParam() << ":" << failure;
+// Every script in both families, except those a `%family` directive restricts to one
+// (a script that does not parse runs in both and fails in both).
+std::vector<ScriptCase> script_cases() {
+  std::vector<ScriptCase> cases;
+  for (const auto& name : script_names()) {
+    const auto parsed = parse_script(read_file(script_dir() / name));
+    const auto only = parsed ? script_family(*parsed) : std::nullopt;
+    for (const Family f : {Family::Ipv4, Family::Ipv6}) {
+      if (!only || *only == f) cases.push_back({name, f});
+    }
+  }
+  return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scripts, ScriptTest, ::testing::ValuesIn(script_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param.substr(0, info.param.size() - 4);
+class ScriptTest : public ::testing::TestWithParam<ScriptCase> {};
+
+TEST_P(ScriptTest, Runs) {
+  const ScriptCase& c = GetParam();
+  const std::string text = read_file(script_dir() / c.file);
+  ASSERT_FALSE(text.empty()) << c.file;
+  Runner runner(c.family);
+  const std::string failure = runner.run(text);
+  EXPECT_EQ(failure, "") << c.file << " over " << family_name(c.family) << ":" << failure;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scripts, ScriptTest, ::testing::ValuesIn(script_cases()),
+                         [](const ::testing::TestParamInfo<ScriptCase>& info) {
+                           const std::string& file = info.param.file;
+                           std::string n = file.substr(0, file.size() - 4);
                            std::replace_if(
                                n.begin(), n.end(),
                                [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
                                '_');
-                           return n;
+                           return n + "_" + std::string(family_name(info.param.family));
                          });
 
 TEST(ScriptRunner, FindsTheScripts) {
@@ -920,6 +1043,58 @@ TEST(ScriptRunner, ReportsLeftoverSegments) {
   EXPECT_EQ(runner.run(kHandshake),
             "line 2: unexpected segment after the last line: `> S. 0:0(0) ack 1 win 65535 "
             "<mss 1460>` at 0.100");
+}
+
+TEST(ScriptRunner, Ipv6RunSpeaksFromIpv6AddressesWithTheSameMss) {
+  // The link MTU is 20 bytes larger over IPv6, so the SYN,ACK's MSS is 1460 in both.
+  const std::string script =
+      std::string(kHandshake) + "0.100 > S. 0:0(0) ack 1 <mss 1460>\n0.200 < . 1:1(0) ack 1\n";
+  EXPECT_EQ(Runner(Family::Ipv4).run(script), "");
+  EXPECT_EQ(Runner(Family::Ipv6).run(script), "");
+  // A script restricted to IPv6 gets the MTU as written: 1500 - 60.
+  EXPECT_EQ(Runner(Family::Ipv6).run("%family ipv6\n" + script),
+            "line 4: expected `> S. 0:0(0) ack 1 <mss 1460>` got `> S. 0:0(0) ack 1 win 65535 "
+            "<mss 1440>` at 0.100 (options)");
+}
+
+TEST(ScriptRunner, FamilyDirectiveRestrictsTheScript) {
+  EXPECT_EQ(Runner(Family::Ipv6).run("%family ipv4\n0.000 listen(8080) = 0\n"),
+            "line 1: an ipv4 script run over ipv6");
+  EXPECT_EQ(Runner(Family::Ipv4).run("%family ipv6\n0.000 listen(8080) = 0\n"),
+            "line 1: an ipv6 script run over ipv4");
+  EXPECT_EQ(Runner(Family::Ipv4).run("%family ipv5\n"), "line 1: %family must be ipv4 or ipv6");
+  EXPECT_EQ(Runner(Family::Ipv6).run("%family ipv6\n0.000 listen(8080) = 0\n"), "");
+}
+
+TEST(ScriptRunner, IcmpErrorsBelongToTheirFamily) {
+  const std::string established = std::string(kHandshake) +
+                                  "0.100 > S. 0:0(0) ack 1 <mss 1460>\n"
+                                  "0.200 < . 1:1(0) ack 1 win 65535\n"
+                                  "0.200 accept() = 0\n";
+  EXPECT_EQ(Runner(Family::Ipv6).run(established + "0.300 icmp(3, 13)\n"),
+            "line 6: icmp() in an ipv6 run: restrict the script with %family");
+  EXPECT_EQ(Runner(Family::Ipv4).run(established + "0.300 icmp6(1, 1)\n"),
+            "line 6: icmp6() in an ipv4 run: restrict the script with %family");
+  EXPECT_EQ(Runner(Family::Ipv6).run(established + "0.300 icmp6(128, 0)\n"),
+            "line 6: not an ICMPv6 error type in icmp6(128, 0)");
+  EXPECT_EQ(Runner(Family::Ipv6).run(established + "0.300 icmp6(1, 1)\n0.300 state(ESTABLISHED)\n"),
+            "");
+}
+
+TEST(ScriptRunner, EveryScriptRunsInBothFamiliesUnlessRestricted) {
+  std::size_t v4 = 0, v6 = 0;
+  for (const auto& c : script_cases()) (c.family == Family::Ipv4 ? v4 : v6)++;
+  EXPECT_GE(v4, 30u);
+  EXPECT_GE(v6, 30u);
+  const auto cases = script_cases();
+  const auto count = [&](std::string_view file, Family f) {
+    return std::count_if(cases.begin(), cases.end(),
+                         [&](const ScriptCase& c) { return c.file == file && c.family == f; });
+  };
+  EXPECT_EQ(count("abort.pkt", Family::Ipv4), 1);
+  EXPECT_EQ(count("abort.pkt", Family::Ipv6), 1);
+  EXPECT_EQ(count("icmp-frag-needed-pmtu.pkt", Family::Ipv4), 1);  // %family ipv4
+  EXPECT_EQ(count("icmp-frag-needed-pmtu.pkt", Family::Ipv6), 0);
 }
 
 TEST(ScriptRunner, ReportsParseErrors) {

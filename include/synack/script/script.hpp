@@ -115,7 +115,8 @@ struct Expect {
 
 // Known calls: socket() listen([port]) connect([port[, local_port]]) accept() write(n)
 // send_urgent(n) read(n) shutdown() close() abort() setsockopt(name, value) state(NAME)
-// event(Kind) noevent(Kind) (no such event pending) icmp(type, code[, mtu]) urgent()
+// event(Kind) noevent(Kind) (no such event pending) icmp(type, code[, mtu]) (ICMPv4)
+// icmp6(type, code[, mtu]) (ICMPv6: Destination Unreachable, Packet Too Big ...) urgent()
 // (urgent bytes still to be read) tcp_info(name) connect_data(n[, port[, local_port]])
 // (an active open with n bytes, RFC 7413) peer_port(n) (the peer's next connection)
 // tcp_stat(name) (a ProtocolStats counter).
@@ -133,7 +134,8 @@ struct Line {
   bool operator==(const Line&) const = default;
 };
 
-// `%key value` before the first event line: runner configuration (remote_isn, mss ...).
+// `%key value` before the first event line: runner configuration (remote_isn, mss ...;
+// `%family ipv4` or `%family ipv6` runs the script in that address family only).
 struct Directive {
   std::size_t number = 0;
   std::string key;
