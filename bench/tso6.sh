@@ -62,7 +62,7 @@ run() {
   local got secs supers
   read -r got secs <"$WORK/recv"
   [ "$got" = "$BYTES" ] || { echo "IPv$fam offload $off: $got of $BYTES bytes" >&2; exit 1; }
-  supers=$(grep -o 'link_tx_super_frames=[0-9]*' "$WORK/nc.err" | tail -1 | cut -d= -f2)
+  supers=$(grep -o 'link_tx_super_frames=[0-9]*' "$WORK/nc.err" | tail -1 | cut -d= -f2 || true)
   awk -v b="$BYTES" -v s="$secs" -v n="${supers:-0}" 'BEGIN { printf "%.0f %s\n", b / s / 1e6, n }'
 }
 
