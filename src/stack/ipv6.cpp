@@ -605,8 +605,8 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
   // RFC 8200 §4.5: the unfragmentable part is the IPv6 header alone (we send no
   // extension headers before the upper layer); each fragment but the last carries a
   // multiple of 8 bytes. The Identification is unpredictable (RFC 7739): drawn from the
-  // injected Random. (Only UDP and ICMPv6 get here, with complete checksums.)
-  tx = TxMeta{};
+  // injected Random. The transport checksum covers the whole datagram: finished here.
+  finish_in_software(frame, tx);
   const Bytes payload = Bytes(frame).subspan(kIpv6TransportOffset);
   const std::size_t max_data =
       (mtu - wire::Ipv6Repr::kHeaderLen - wire::Ipv6FragmentHeader::kLen) & ~std::size_t{7};
