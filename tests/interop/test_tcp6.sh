@@ -69,12 +69,13 @@ supers=$(grep -o 'link_tx_super_frames=[0-9]*' "$WORK/nc3.err" | tail -1 | cut -
   fail "4 MiB over IPv6 with --offload on sent ${supers:-no} TSO6 super-frames (want >= 10)"
 echo "TSO6: $supers super-frames for 4 MiB"
 # The capture keeps each super-frame whole (one IPv6 packet past the MTU, its Payload
-# Length true) with a comment saying what the kernel made of it.
+# Length true) with a comment saying what the kernel made of it. (By destination: nc may
+# connect while its global address is still tentative, from the link-local one.)
 CAP="$WORK/tso6.pcapng"
 expect_count "TSO6 super-frames in the capture" -eq "$supers" \
-  "ipv6.src == $P::2 && tcp && frame.len > 1514 && frame.comment contains \"GSO TCPv6\""
-expect_count "IPv6 packets whose Payload Length is not the frame's" -eq 0 \
-  "ipv6.src == $P::2 && ipv6.plen != frame.len - 54"
+  "ipv6.dst == $P::1 && tcp && frame.len > 1514 && frame.comment contains \"GSO TCPv6\""
+expect_count "IPv6 packets to the kernel whose Payload Length is not the frame's" -eq 0 \
+  "ipv6.dst == $P::1 && ipv6.plen != frame.len - 54"
 
 # synack get fetches from a kernel HTTP server by an IPv6 URL (brackets, a port).
 nsx /usr/bin/python3 -m http.server --bind "$P::1" 8080 --directory "$WORK/www" \
