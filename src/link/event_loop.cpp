@@ -13,6 +13,8 @@
 #include <ctime>
 #include <utility>
 
+#include "synack/link/gso.hpp"
+#include "synack/wire/ethernet.hpp"
 #include "synack/wire/ipv4.hpp"
 
 namespace synack::link {
@@ -57,12 +59,14 @@ std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant>
 // the TAP is not what the wire would carry (one super-frame for many segments, a
 // checksum field with only the pseudo-header sum in it). Empty for a plain frame, so
 // captures without offloads stay as they were.
-std::string offload_comment(std::size_t frame_len, std::uint16_t gso_size, bool partial,
-                            bool valid) {
+std::string offload_comment(Bytes frame, std::uint16_t gso_size, bool partial, bool valid) {
   std::string c;
   if (gso_size != 0) {
-    c = "super-frame (virtio_net_hdr GSO TCPv4, gso_size " + std::to_string(gso_size) + ", " +
-        std::to_string(frame_len) + " bytes; the kernel's side sees it as segments)";
+    const bool v6 = frame.size() >= wire::EthernetRepr::kHeaderLen &&
+                    load_be16(frame, 12) == static_cast<std::uint16_t>(wire::EtherType::Ipv6);
+    c = std::string("super-frame (virtio_net_hdr GSO ") + (v6 ? "TCPv6" : "TCPv4") + ", gso_size " +
+        std::to_string(gso_size) + ", " + std::to_string(frame.size()) +
+        " bytes; the kernel's side sees it as segments)";
   }
   if (partial) {
     if (!c.empty()) c += "; ";
@@ -504,14 +508,18 @@ void EventLoop::flush(Instant now) {
 void EventLoop::send_out(Port& p, ByteVec frame, stack::TxMeta tx, Instant now) {
   if (p.pcap != nullptr && tx != stack::TxMeta{}) {
     capture(p, frame, Direction::Outbound, now,
-            offload_comment(frame.size(), tx.gso_size, tx.needs_checksum(), false));
+            offload_comment(frame, tx.gso_size, tx.needs_checksum(), false));
   } else {
     capture(p, frame, Direction::Outbound, now);
   }
-  if (p.impairer && tx.gso_size == 0) {
-    // The Impairer keeps bytes only: the checksum is finished here. (A super-segment
-    // cannot be impaired as the segments it stands for; NetHost offers the stack no TSO
-    // when it impairs, and one that arrives anyway goes straight to the device.)
+  if (p.impairer && tx.gso_size != 0) {
+    // The Impairer keeps bytes only and models a wire: a super-segment is impaired as
+    // the segments it stands for, cut here in software (NetHost offers the stack no TSO
+    // when it impairs; this is for one that arrives anyway).
+    for (ByteVec& piece : segment_super_frame(frame, tx))
+      p.impairer->from_stack(std::move(piece), now);
+  } else if (p.impairer) {
+    // The checksum is finished here.
     if (tx.needs_checksum()) wire::finish_partial_checksum(frame, tx.csum_start, tx.csum_offset);
     p.impairer->from_stack(std::move(frame), now);
   } else {
@@ -526,7 +534,7 @@ void EventLoop::deliver_in(Port& p, std::span<const Bytes> frames,
     if (p.pcap != nullptr && i < meta.size() &&
         (meta[i].gso_size != 0 || meta[i].checksum != stack::RxChecksum::Unverified)) {
       capture(p, frames[i], Direction::Inbound, now,
-              offload_comment(frames[i].size(), meta[i].gso_size,
+              offload_comment(frames[i], meta[i].gso_size,
                               meta[i].checksum == stack::RxChecksum::Partial,
                               meta[i].checksum == stack::RxChecksum::Verified));
     } else {

@@ -185,7 +185,7 @@ TapLink::TapLink(UniqueFd fd, std::string name, bool created, std::size_t batch,
 
 stack::LinkOffloads TapLink::tx_offloads() const {
   if (framing_ != TapFraming::VnetHdr) return {};
-  return stack::LinkOffloads{true, kMaxIpPacket};
+  return stack::LinkOffloads{true, kMaxIpPacket, kMaxIpPacket};
 }
 
 Result<TapLink, TapError> TapLink::open(std::string_view name, const TapOptions& options) {

@@ -45,7 +45,8 @@ VnetHdr VnetHdr::from_tx(const stack::TxMeta& tx) {
     h.csum_offset = tx.csum_offset;
   }
   if (tx.gso_size != 0) {
-    h.gso_type = static_cast<std::uint8_t>(kGsoTcpV4 | (tx.gso_ecn ? kGsoEcn : 0));
+    h.gso_type = static_cast<std::uint8_t>((tx.gso_ipv6 ? kGsoTcpV6 : kGsoTcpV4) |
+                                           (tx.gso_ecn ? kGsoEcn : 0));
     h.gso_size = tx.gso_size;
     h.hdr_len = tx.hdr_len;
   }

@@ -82,6 +82,7 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Insta
         ++stats_.eth_rx_unknown_type;  // as before IPv6 existed: nothing changes when off
         break;
       }
+      if (meta.gso_size != 0) ++stats_.rx_super_frames;  // as on_ipv4 counts them
       on_ipv6(*iface, eth->payload, eth->dst.is_multicast(), meta, now);
       break;
     default:

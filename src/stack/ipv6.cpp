@@ -573,10 +573,12 @@ Status<SendError> Stack::send_icmpv6(const Route6& route, const wire::Ipv6Addr& 
 Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& src,
                                    const wire::Ipv6Addr& dst, std::uint8_t next_header,
                                    ByteVec frame, std::uint8_t hop_limit, bool may_fragment,
-                                   Instant now, std::uint8_t traffic_class) {
+                                   Instant now, std::uint8_t traffic_class, TxMeta tx) {
   const wire::Ipv6Addr s = src.is_unspecified() ? route.src : src;
   const std::size_t payload_len = frame.size() - kIpv6TransportOffset;
-  const std::size_t mtu = std::max(route.mtu, kMinIpv6Mtu);
+  // A TSO6 super-segment is bounded by what the link segments; its pieces fit the MTU.
+  const std::size_t mtu = tx.gso_size != 0 ? ifaces_[route.iface.value].offloads.tso6_max
+                                           : std::max(route.mtu, kMinIpv6Mtu);
   if (payload_len > 0xffff || (wire::Ipv6Repr::kHeaderLen + payload_len > mtu && !may_fragment)) {
     ++stats_.ipv6_tx_too_long;
     return Err{SendError::MessageTooLong};
@@ -594,7 +596,7 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
     ip.payload = Bytes(f).subspan(kIpv6TransportOffset);
     ip.emit(MutBytes(f).subspan(kEthHeaderLen));
     ++stats_.ipv6_tx;
-    transmit6(iface, next_hop, std::move(f), now);
+    transmit6(iface, next_hop, std::move(f), now, tx);
   };
   if (wire::Ipv6Repr::kHeaderLen + payload_len <= mtu) {
     send_packet(std::move(frame), next_header);
@@ -603,7 +605,8 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
   // RFC 8200 §4.5: the unfragmentable part is the IPv6 header alone (we send no
   // extension headers before the upper layer); each fragment but the last carries a
   // multiple of 8 bytes. The Identification is unpredictable (RFC 7739): drawn from the
-  // injected Random.
+  // injected Random. The transport checksum covers the whole datagram: finished here.
+  finish_in_software(frame, tx);
   const Bytes payload = Bytes(frame).subspan(kIpv6TransportOffset);
   const std::size_t max_data =
       (mtu - wire::Ipv6Repr::kHeaderLen - wire::Ipv6FragmentHeader::kLen) & ~std::size_t{7};
@@ -626,22 +629,35 @@ Status<SendError> Stack::send_ipv6(const Route6& route, const wire::Ipv6Addr& sr
   return {};
 }
 
-void Stack::transmit6(IfaceId iface, const wire::Ipv6Addr& next_hop, ByteVec frame, Instant now) {
+void Stack::transmit6(IfaceId iface, const wire::Ipv6Addr& next_hop, ByteVec frame, Instant now,
+                      TxMeta tx) {
+  if (!ifaces_[iface.value].offloads.tx_checksum) finish_in_software(frame, tx);
   if (next_hop.is_multicast()) {
     // RFC 2464 §7: 33:33 and the low 32 bits of the group.
-    emit_frame(iface, next_hop.multicast_mac(), kEtherIpv6, std::move(frame));
+    emit_frame(iface, next_hop.multicast_mac(), kEtherIpv6, std::move(frame), tx);
     return;
   }
   if (find_addr6(iface, next_hop)) {
     ++stats_.ip_loopback;
+    // Our own input verifies every checksum, and takes a super-segment whole.
+    finish_in_software(frame, tx);
     loopback_.push_back(Frame{iface, std::move(frame), {}});
     return;
   }
   const NdpKey key{iface, next_hop};
   if (auto mac = ndp_.lookup_for_send(key, now)) {
-    emit_frame(iface, *mac, kEtherIpv6, std::move(frame));
+    emit_frame(iface, *mac, kEtherIpv6, std::move(frame), tx);
     return;
   }
+  if (tx.gso_size != 0) {
+    // As transmit() for ARP: a super-segment cannot wait for NDP (the queue keeps bytes,
+    // and without its GSO request it would be one packet larger than the MTU). TCP
+    // sends the data again, by then in segments or with the neighbour known.
+    ++stats_.tx_super_dropped;
+    return;
+  }
+  // The wait queue keeps bytes only: whatever the link was to do is done now.
+  finish_in_software(frame, tx);
   switch (ndp_.enqueue(key, std::move(frame), now)) {
     case NdpCache::Enqueued::SendSolicit:
       send_neighbor_solicit(iface, next_hop, std::nullopt, false, now);
@@ -1130,23 +1146,16 @@ void Stack::on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain
 
 void Stack::send_tcp6(tcp::OutSegment seg, Instant now) {
   static_assert(tcp::kSegmentHeadroom6 == kIpv6TransportOffset);
-  // MUST-44: only from one of our addresses. TCP cuts no IPv6 super-segments
-  // (Tcb::tso_len), so gso_size is 0 here.
+  // MUST-44: only from one of our addresses.
   const wire::Ipv6Addr src = seg.src.v6();
   const wire::Ipv6Addr dst = seg.dst.v6();
   const auto r = is_local_address6(src) ? route6(dst, src) : std::nullopt;
-  if (!r || seg.gso_size != 0) {
+  if (!r) {
     ++stats_.tcp_tx_dropped;
     return;
   }
-  if (seg.checksum_partial) {
-    // The IPv6 path hands the link complete frames: the checksum is finished here.
-    TxMeta tx;
-    tx.csum_start = static_cast<std::uint16_t>(kIpv6TransportOffset);
-    tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
-    finish_in_software(seg.buffer, tx);
-  }
-  if (send_ipv6(*r, src, dst, kTcp, std::move(seg.buffer), seg.ttl, false, now, seg.dscp_ecn)) {
+  const TxMeta tx = tcp_tx_meta(seg);
+  if (send_ipv6(*r, src, dst, kTcp, std::move(seg.buffer), seg.ttl, false, now, seg.dscp_ecn, tx)) {
     ++stats_.tcp_tx;
   } else {
     ++stats_.tcp_tx_dropped;

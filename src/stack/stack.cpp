@@ -79,11 +79,13 @@ IfaceId Stack::add_interface(wire::MacAddr mac, wire::Ipv4Cidr cidr, std::size_t
   // Likewise TSO, up to the smallest limit among them.
   bool checksum = true;
   std::uint32_t tso = ~std::uint32_t{0};
+  std::uint32_t tso6 = ~std::uint32_t{0};
   for (const Interface& i : ifaces_) {
     checksum = checksum && i.offloads.tx_checksum;
     tso = std::min(tso, i.offloads.tso_max);
+    tso6 = std::min(tso6, i.offloads.tso6_max);
   }
-  tcp_.set_tx_offloads(checksum, tso);
+  tcp_.set_tx_offloads(checksum, tso, tso6);
   // The interface has no clock of its own here: its DAD and RS timers are due at once
   // and run at the first on_timer.
   if (config_.ipv6.enabled) enable_ipv6(id, std::nullopt, true, Instant{});
@@ -349,6 +351,25 @@ void Stack::finish_in_software(ByteVec& frame, TxMeta& tx) {
   tx = TxMeta{};
 }
 
+TxMeta Stack::tcp_tx_meta(const tcp::OutSegment& seg) {
+  TxMeta tx;
+  const std::size_t transport = tcp::segment_headroom(seg.dst);
+  if (seg.checksum_partial) {
+    tx.csum_start = static_cast<std::uint16_t>(transport);
+    tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
+  }
+  if (seg.gso_size != 0) {
+    // Ethernet + IP + the TCP header (its data offset): what each piece repeats. TCP
+    // sends no IPv6 extension headers, so the TCP header follows the IPv6 header.
+    const Bytes tcp = seg.bytes();
+    tx.gso_size = seg.gso_size;
+    tx.hdr_len = static_cast<std::uint16_t>(transport + (load_u8(tcp, 12) >> 4) * 4u);
+    tx.gso_ecn = (load_u8(tcp, 13) & wire::TcpFlags::kCwr) != 0;
+    tx.gso_ipv6 = !seg.dst.is_v4();
+  }
+  return tx;
+}
+
 void Stack::emit_frame(IfaceId iface, wire::MacAddr dst, std::uint16_t ethertype, ByteVec frame,
                        TxMeta tx) {
   wire::EthernetRepr eth;
@@ -544,26 +565,15 @@ void Stack::drain_tcp(Instant now) {
       send_tcp6(std::move(*seg), now);
       continue;
     }
-    const std::uint16_t gso_size = seg->gso_size;
+    const TxMeta tx = tcp_tx_meta(*seg);
     auto out = is_local_address(seg->src.v4())
-                   ? prepare(seg->src.v4(), seg->dst.v4(), std::move(seg->buffer), gso_size != 0)
+                   ? prepare(seg->src.v4(), seg->dst.v4(), std::move(seg->buffer), tx.gso_size != 0)
                    : Result<Outgoing, SendError>(Err{SendError::NoRoute});
     if (!out) {
       ++stats_.tcp_tx_dropped;
       continue;
     }
-    if (seg->checksum_partial) {
-      out->tx.csum_start = static_cast<std::uint16_t>(kTransportOffset);
-      out->tx.csum_offset = static_cast<std::uint16_t>(wire::TcpRepr::kChecksumOffset);
-    }
-    if (gso_size != 0) {
-      // Ethernet + IPv4 + the TCP header (its data offset): what each piece repeats.
-      out->tx.gso_size = gso_size;
-      const std::size_t tcp_header =
-          static_cast<std::size_t>(load_u8(out->transport(), 12) >> 4) * 4;
-      out->tx.hdr_len = static_cast<std::uint16_t>(kTransportOffset + tcp_header);
-      out->tx.gso_ecn = (load_u8(out->transport(), 13) & wire::TcpFlags::kCwr) != 0;
-    }
+    out->tx = tx;
     ++stats_.tcp_tx;
     send_ip(std::move(out.value()), static_cast<std::uint8_t>(wire::IpProto::Tcp), seg->ttl,
             seg->dscp_ecn, now);

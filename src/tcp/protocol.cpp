@@ -44,8 +44,9 @@ TcpProtocol::Conn* TcpProtocol::thaw(ConnId id) {
   if (f == frozen_.end()) return nullptr;
   SocketOptions opts = config_.defaults;
   opts.dscp = f->second.dscp;
+  // (A TIME-WAIT connection sends only ACKs: the configured MTU, no route asked.)
   auto c = std::make_unique<Conn>(*ctx_, id, f->second.tuple.local, f->second.tuple.remote,
-                                  shared_options(opts));
+                                  shared_options(opts), config_.mtu);
   c->tcb.thaw(f->second);
   c->released = true;
   c->time_wait = true;
@@ -401,8 +402,8 @@ std::uint16_t TcpProtocol::route_mtu(const wire::IpAddr& remote) const {
 
 ConnId TcpProtocol::add_conn(const Tuple& t, const SocketOptions& opts) {
   const ConnId id{next_id_++};
-  auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, shared_options(opts));
-  c->tcb.lower_path_mtu(route_mtu(t.remote.addr));
+  auto c = std::make_unique<Conn>(*ctx_, id, t.local, t.remote, shared_options(opts),
+                                  route_mtu(t.remote.addr));
   c->tcb.set_ts_offset(ts_offset(t.local.addr, t.remote.addr));
   c->charged = static_cast<std::uint32_t>(c->tcb.memory_limit());
   reserved_ += c->charged;

@@ -17,12 +17,12 @@ std::uint8_t wscale_for(std::size_t buffer) {
 }  // namespace
 
 Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
-         std::shared_ptr<const SocketOptions> opts)
+         std::shared_ptr<const SocketOptions> opts, std::uint16_t route_mtu)
     : ctx_(ctx),
       id_(id),
       tuple_{local, remote},
       opts_(std::move(opts)),
-      path_mtu_(ctx.config.mtu),
+      path_mtu_(lowered_path_mtu(ctx.config.mtu, route_mtu, remote.addr.is_v4())),
       snd_buf_(opts_->send_buffer),
       rcv_buf_(opts_->recv_buffer),
       rtt_(ctx.config.initial_rto, ctx.config.min_rto, ctx.config.max_rto),

@@ -154,18 +154,21 @@ std::uint32_t Tcb::tso_len(std::uint32_t len) const {
   // they send segment by segment). The super-segment is what the same loop of
   // sendable_len() would send back to back: whole segments within min(SND.WND, cwnd);
   // the short tail, Nagle and the FIN stay with the next call.
-  if (ctx_.config.tso_max == 0 || len == 0 || len != send_mss() || seq_lt(snd_nxt_, snd_max_) ||
-      sack_recovery_ || rto_recovery_ || recovery_.active() || !tuple_.remote.addr.is_v4()) {
-    // (The stack's IPv6 path sends whole packets: no TSO6 yet.)
+  // The link's limit for this family: a link may segment IPv4 only (TSO4 without TSO6).
+  const std::uint32_t tso_max =
+      tuple_.remote.addr.is_v4() ? ctx_.config.tso_max : ctx_.config.tso6_max;
+  if (tso_max == 0 || len == 0 || len != send_mss() || seq_lt(snd_nxt_, snd_max_) ||
+      sack_recovery_ || rto_recovery_ || recovery_.active()) {
     return len;
   }
-  // IPv4 (20) and TCP with every option (60) within the link's packet limit.
-  constexpr std::uint32_t kMaxHeaders = 20 + 60;
-  if (ctx_.config.tso_max <= kMaxHeaders + len) return len;
+  // The IP header (20, or 40: the stack sends TCP with no IPv6 extension headers) and
+  // TCP with every option (60) within the link's packet limit.
+  const std::uint32_t max_headers = headers() + 40;
+  if (tso_max <= max_headers + len) return len;
   const std::uint32_t unsent = static_cast<std::uint32_t>(data_end() - snd_nxt_);
   const auto usable =
       static_cast<std::uint32_t>((snd_una_ + std::min(snd_wnd_, cwnd())) - snd_nxt_);
-  const std::uint32_t room = ctx_.config.tso_max - kMaxHeaders;
+  const std::uint32_t room = tso_max - max_headers;
   const std::uint32_t n = std::min({unsent, usable, room});
   return std::max(n / len * len, len);
 }

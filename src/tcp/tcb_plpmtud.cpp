@@ -156,9 +156,13 @@ void Tcb::plpmtud_on_recovery_exit() {
   undo_reduction();
 }
 
+std::uint16_t Tcb::lowered_path_mtu(std::uint16_t current, std::uint16_t mtu, bool v4) {
+  const std::uint16_t floor = v4 ? 68 : 1280;
+  return std::min(current, std::max(mtu, floor));
+}
+
 void Tcb::lower_path_mtu(std::uint16_t mtu) {
-  const std::uint16_t floor = tuple_.remote.addr.is_v4() ? 68 : 1280;
-  mtu = std::max(mtu, floor);
+  mtu = lowered_path_mtu(path_mtu_, mtu, tuple_.remote.addr.is_v4());
   if (mtu >= path_mtu_) return;
   path_mtu_ = mtu;
   plpmtud_on_path_mtu();

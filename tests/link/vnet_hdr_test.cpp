@@ -103,6 +103,11 @@ TEST(VnetHdr, FromTxAsksTheKernelForWhatTheStackLeftUndone) {
   EXPECT_EQ(h.hdr_len, 66);
   tso.gso_ecn = true;  // a super-segment with CWR
   EXPECT_EQ(VnetHdr::from_tx(tso).gso_type, VnetHdr::kGsoTcpV4 | VnetHdr::kGsoEcn);
+  tso.gso_ipv6 = true;  // TSO6
+  tso.hdr_len = 86;
+  h = VnetHdr::from_tx(tso);
+  EXPECT_EQ(h.gso_type, VnetHdr::kGsoTcpV6 | VnetHdr::kGsoEcn);
+  EXPECT_EQ(h.hdr_len, 86);
 }
 
 }  // namespace

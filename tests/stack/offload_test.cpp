@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "synack/wire/tcp.hpp"
+#include "tso_wire.hpp"
 
 namespace synack::stack::test {
 namespace {
@@ -239,96 +240,17 @@ TEST(StackOffload, APartialChecksumThatMeetsNoOffloadIsFinishedInSoftware) {
 namespace synack::stack::test {
 namespace {
 
-// Two stacks on one wire where a's link segments for it (TSO up to 64 KB) and b's link
-// vouches for what it delivers: a frame from a reaches b whole, with what a's TxMeta
-// said (as a TAP hands the kernel a GSO write and the kernel's GRO hands one back).
-struct TsoWire {
-  SeededRandom ra{11}, rb{12};
-  Stack a{Host::numbered({}, 1), ra};
-  Stack b{Host::numbered({}, 2), rb};
-  IfaceId ia =
-      a.add_interface(mac(1), Ipv4Cidr{ip(10, 77, 0, 1), 24}, 1500, LinkOffloads{true, 65535});
-  IfaceId ib = b.add_interface(mac(2), Ipv4Cidr{ip(10, 77, 0, 2), 24}, 1500);
-  Instant now;
-  std::vector<Frame> from_a;  // every frame a sent, as it left
-
-  void pump() {
-    for (int round = 0; round < 10000; ++round) {
-      bool moved = false;
-      while (auto f = a.pop_frame()) {
-        moved = true;
-        from_a.push_back(*f);
-        b.on_frame(ib, f->bytes, f->tx.as_received(), now);
-      }
-      while (auto f = b.pop_frame()) {
-        moved = true;
-        ASSERT_EQ(f->tx, TxMeta{});  // b offers nothing: its frames are complete
-        a.on_frame(ia, f->bytes, now);
-      }
-      if (!moved) return;
-    }
-  }
-};
-
 TEST(StackOffload, WithTsoTheSenderEmitsSuperSegmentsOfWholeMssPiecesThatArriveIntact) {
-  TsoWire w;
+  TsoWire w(LinkOffloads{true, 65535});
   EXPECT_EQ(w.a.tcp().config().tso_max, 65535u);
   EXPECT_EQ(w.b.tcp().config().tso_max, 0u);
-  auto lid = w.b.tcp().listen(tcp::Endpoint{Ipv4Addr::any(), 80}, 8);
-  ASSERT_TRUE(lid.ok());
-  auto cid = w.a.tcp().connect(tcp::Endpoint{ip(10, 77, 0, 1), 0},
-                               tcp::Endpoint{ip(10, 77, 0, 2), 80}, w.now);
-  ASSERT_TRUE(cid.ok());
-  w.a.flush_tcp(w.now);
-  w.pump();
-  auto server = w.b.tcp().accept(*lid);
-  ASSERT_TRUE(server.ok());
-
   const ByteVec data = pattern(300000);
-  ByteVec got;
-  std::size_t sent = 0;
-  for (int step = 0; step < 20000 && got.size() < data.size(); ++step) {
-    if (sent < data.size()) {
-      auto n = w.a.tcp().send(*cid, Bytes(data).subspan(sent));
-      if (n.ok()) sent += *n;
-      w.a.flush_tcp(w.now);
-    }
-    w.pump();
-    ByteVec buf(65536);
-    auto n = w.b.tcp().receive(*server, buf);
-    if (n.ok() && *n > 0) {
-      got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
-      w.b.flush_tcp(w.now);
-      w.pump();
-    }
-    w.now += std::chrono::milliseconds(1);
-    w.a.on_timer(w.now);
-    w.b.on_timer(w.now);
-  }
+  const ByteVec got = w.transfer(data);
   ASSERT_EQ(got.size(), data.size());
   EXPECT_EQ(got, data);
 
-  // The super-segments: each a whole number of pieces of gso_size (the effective MSS,
-  // 1448 with timestamps), one IPv4 packet within 64 KB, and each piece the link cuts
-  // with a copy of the headers fits the 1500-byte MTU.
-  std::size_t supers = 0;
-  for (const Frame& f : w.from_a) {
-    if (f.tx.gso_size == 0) {
-      EXPECT_LE(f.bytes.size() - kEthHeaderLen, 1500u);
-      continue;
-    }
-    ++supers;
-    EXPECT_TRUE(f.tx.needs_checksum());  // TSO always with checksum offload
-    EXPECT_EQ(f.tx.gso_size, 1448u);
-    const auto tcp_hdr = static_cast<std::size_t>(load_u8(f.bytes, kTransportOffset + 12) >> 4) * 4;
-    EXPECT_EQ(f.tx.hdr_len, kTransportOffset + tcp_hdr);
-    const std::size_t payload = f.bytes.size() - f.tx.hdr_len;
-    EXPECT_GT(payload, f.tx.gso_size);
-    EXPECT_EQ(payload % f.tx.gso_size, 0u);
-    EXPECT_LE(f.bytes.size() - kEthHeaderLen, 65535u);
-    EXPECT_LE(f.tx.hdr_len - kEthHeaderLen + f.tx.gso_size, 1500u);
-    EXPECT_EQ(load_be16(f.bytes, kEthHeaderLen + 2), f.bytes.size() - kEthHeaderLen);
-  }
+  // The super-segments: pieces of the effective MSS (1448 with timestamps).
+  const std::size_t supers = checked_super_frames(w, 1448).size();
   EXPECT_GT(supers, 0u);
   EXPECT_EQ(w.a.stats().tx_super_frames, supers);
   EXPECT_EQ(w.b.stats().rx_super_frames, supers);
@@ -338,16 +260,19 @@ TEST(StackOffload, WithTsoTheSenderEmitsSuperSegmentsOfWholeMssPiecesThatArriveI
 TEST(StackOffload, WithoutChecksumOffloadThereIsNoTso) {
   SeededRandom r(1);
   Stack s(Host::numbered({}, 1), r);
-  s.add_interface(mac(1), Ipv4Cidr{ip(10, 77, 0, 1), 24}, 1500, LinkOffloads{false, 65535});
+  s.add_interface(mac(1), Ipv4Cidr{ip(10, 77, 0, 1), 24}, 1500, LinkOffloads{false, 65535, 65535});
   EXPECT_FALSE(s.tcp().config().tx_checksum_offload);
   EXPECT_EQ(s.tcp().config().tso_max, 0u);
+  EXPECT_EQ(s.tcp().config().tso6_max, 0u);
   // And one interface without TSO turns it off for all (TCP does not know the route).
   SeededRandom r2(1);
   Stack t(Host::numbered({}, 1), r2);
-  t.add_interface(mac(1), Ipv4Cidr{ip(10, 77, 0, 1), 24}, 1500, LinkOffloads{true, 65535});
+  t.add_interface(mac(1), Ipv4Cidr{ip(10, 77, 0, 1), 24}, 1500, LinkOffloads{true, 65535, 65535});
   EXPECT_EQ(t.tcp().config().tso_max, 65535u);
-  t.add_interface(mac(2), Ipv4Cidr{ip(10, 78, 0, 1), 24}, 1500, LinkOffloads{true, 0});
+  EXPECT_EQ(t.tcp().config().tso6_max, 65535u);
+  t.add_interface(mac(2), Ipv4Cidr{ip(10, 78, 0, 1), 24}, 1500, LinkOffloads{true, 0, 0});
   EXPECT_EQ(t.tcp().config().tso_max, 0u);
+  EXPECT_EQ(t.tcp().config().tso6_max, 0u);
   EXPECT_TRUE(t.tcp().config().tx_checksum_offload);
 }
 

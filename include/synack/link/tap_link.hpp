@@ -122,8 +122,8 @@ class TapLink final : public Link {
   // The TUN_F_* offloads the kernel accepted (TUNSETOFFLOAD): what it may send us.
   unsigned rx_offloads() const { return rx_offloads_; }
   // What the kernel finishes for frames we write: with a virtio_net_hdr it takes
-  // NEEDS_CSUM and TCPv4 GSO frames (up to a 64 KB IP packet) whatever TUNSETOFFLOAD
-  // said, which is about the other direction.
+  // NEEDS_CSUM and TCPv4 and TCPv6 GSO frames (up to a 64 KB IP packet) whatever
+  // TUNSETOFFLOAD said, which is about the other direction.
   stack::LinkOffloads tx_offloads() const override;
 
   // The interface MTU (SIOCGIFMTU): the largest IP packet, not counting Ethernet.

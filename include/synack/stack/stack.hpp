@@ -320,6 +320,9 @@ class Stack {
   /// Does here what `tx` asked the link to do, for a frame that will not reach one
   /// that can (loopback, the ARP wait queue, an interface without offloads).
   void finish_in_software(ByteVec& frame, TxMeta& tx);
+  /// What the link is to do for a segment TCP built (either family): finish its checksum
+  /// (checksum_partial), cut its super-segment (gso_size) with the headers repeated.
+  static TxMeta tcp_tx_meta(const tcp::OutSegment& seg);
   void send_arp(const Interface& iface, std::uint16_t op, wire::MacAddr dst_mac,
                 wire::MacAddr target_mac, wire::Ipv4Addr target_ip);
   void send_arp_request(NeighborKey key);
@@ -408,11 +411,13 @@ class Stack {
   /// Sends an IPv6 packet whose upper-layer bytes are in `frame` at kIpv6TransportOffset
   /// (the first kIpv6TransportOffset bytes are headroom): writes the IPv6 header, and
   /// cuts it into fragments if it is larger than route.mtu and `may_fragment` (else
-  /// MessageTooLong). `src` unspecified: route.src.
+  /// MessageTooLong). `src` unspecified: route.src. `tx`: what the link is to do (a
+  /// TCP checksum to finish; a TSO6 super-segment, bounded by the interface's tso6_max
+  /// instead of the MTU).
   Status<SendError> send_ipv6(const Route6& route, const wire::Ipv6Addr& src,
                               const wire::Ipv6Addr& dst, std::uint8_t next_header, ByteVec frame,
                               std::uint8_t hop_limit, bool may_fragment, Instant now,
-                              std::uint8_t traffic_class = 0);
+                              std::uint8_t traffic_class = 0, TxMeta tx = {});
   /// A TCP segment over IPv6 (its buffer has kIpv6TransportOffset bytes of headroom).
   void send_tcp6(tcp::OutSegment seg, Instant now);
   /// A UDP datagram in an IPv6 packet addressed to us (or to a group we joined): the
@@ -454,7 +459,9 @@ class Stack {
   bool icmp6_rate_ok(Instant now);
   /// Ethernet header for `frame` (IPv6 already written) and out: a multicast MAC, our own
   /// address (loopback), or the NDP cache's answer (else queued behind resolution).
-  void transmit6(IfaceId iface, const wire::Ipv6Addr& next_hop, ByteVec frame, Instant now);
+  /// `tx` as in transmit(): finished in software where no offload meets it.
+  void transmit6(IfaceId iface, const wire::Ipv6Addr& next_hop, ByteVec frame, Instant now,
+                 TxMeta tx = {});
   /// A Neighbor Solicitation for `target`: multicast to its solicited-node group, or
   /// unicast to `unicast` (NUD probe); from :: for DAD.
   void send_neighbor_solicit(IfaceId iface, const wire::Ipv6Addr& target,

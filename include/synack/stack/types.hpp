@@ -61,9 +61,11 @@ struct TxMeta {
   std::uint16_t csum_start = 0;   ///< 0: the checksum is complete
   std::uint16_t csum_offset = 0;  ///< offset of the checksum field from csum_start
   /// A TCP super-segment (TSO) for the link to cut into segments of gso_size payload
-  /// bytes, each with a copy of the first hdr_len bytes (Ethernet + IPv4 + TCP).
+  /// bytes, each with a copy of the first hdr_len bytes (Ethernet + IP + TCP).
   std::uint16_t gso_size = 0;  ///< 0: send as it is
-  std::uint16_t hdr_len = 0;   ///< bytes of headers repeated in each piece (Ethernet + IPv4 + TCP)
+  std::uint16_t hdr_len = 0;   ///< bytes of headers repeated in each piece (Ethernet + IP + TCP)
+  /// The super-segment is IPv6 (VIRTIO_NET_HDR_GSO_TCPV6; else TCPV4).
+  bool gso_ipv6 = false;
   /// The super-segment has CWR: on its first piece only (SKB_GSO_TCP_ECN, as Linux marks
   /// its own such TSO packets), so a segmenter that cannot do that leaves it to software.
   bool gso_ecn = false;
@@ -89,8 +91,9 @@ struct TxMeta {
 
 /// What a link can do for the frames the stack transmits (Stack::add_interface).
 struct LinkOffloads {
-  bool tx_checksum = false;   ///< takes frames whose transport checksum it finishes
-  std::uint32_t tso_max = 0;  ///< the largest IPv4 packet it segments (TSO); 0: none
+  bool tx_checksum = false;    ///< takes frames whose transport checksum it finishes
+  std::uint32_t tso_max = 0;   ///< the largest IPv4 packet it segments (TSO); 0: none
+  std::uint32_t tso6_max = 0;  ///< the largest IPv6 packet it segments (TSO6); 0: none
   bool operator==(const LinkOffloads&) const = default;  ///< field by field
 };
 

@@ -56,10 +56,12 @@ class TcpProtocol {
   ~TcpProtocol();
   const TcpConfig& config() const { return config_; }
   /// What the Stack's interfaces do for every segment (TcpConfig::tx_checksum_offload,
-  /// tso_max): finish transport checksums, and cut super-segments up to tso_max bytes.
-  void set_tx_offloads(bool checksum, std::uint32_t tso_max) {
+  /// tso_max, tso6_max): finish transport checksums, and cut IPv4 (IPv6) super-segments
+  /// up to tso_max (tso6_max) bytes.
+  void set_tx_offloads(bool checksum, std::uint32_t tso_max, std::uint32_t tso6_max) {
     config_.tx_checksum_offload = checksum;
     config_.tso_max = checksum ? tso_max : 0;
+    config_.tso6_max = checksum ? tso6_max : 0;
   }
   TcpProtocol(const TcpProtocol&) = delete;
   TcpProtocol& operator=(const TcpProtocol&) = delete;
@@ -204,8 +206,8 @@ class TcpProtocol {
   /// A connection: its Tcb and what the protocol keeps about it, in one allocation.
   struct Conn {
     Conn(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
-         std::shared_ptr<const SocketOptions> opts)
-        : tcb(ctx, id, local, remote, std::move(opts)) {}
+         std::shared_ptr<const SocketOptions> opts, std::uint16_t route_mtu)
+        : tcb(ctx, id, local, remote, std::move(opts), route_mtu) {}
     Tcb tcb;
     CompactOptional<Instant> scheduled;  ///< deadline currently in the heap
     std::optional<ListenerId> listener;  ///< set while embryonic or in an accept queue
@@ -322,7 +324,7 @@ class TcpProtocol {
   RouteMtu route_mtu_;
   ProtocolStats stats_;
   /// Full frames at this MTU; a few hundred kept (a window's worth in flight at once).
-  /// With TSO, a few super-segments' buffers too (an IPv4 packet of up to 64 KB and its
+  /// With TSO, a few super-segments' buffers too (an IP packet of up to 64 KB and its
   /// Ethernet header): 16 is ~1 MiB, about what a 64-frame window of them needs.
   BufferPool pool_{512, config_.mtu + 14u, 16, 65535u + 14u};
   ChallengeAckLimiter challenge_limit_;

@@ -61,9 +61,11 @@ class Tcb {
  public:
   /// `ctx` is the owner's, shared by all its connections, and outlives the Tcb.
   /// `opts` may be shared with other connections (a listener's children, every connection
-  /// with the defaults): set_options gives this one its own copy.
+  /// with the defaults): set_options gives this one its own copy. `route_mtu`: what the
+  /// route to the peer carries (TcpProtocol's route MTU); below the configured MTU it is
+  /// the path MTU the MSS is computed from (as lower_path_mtu would make it).
   Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
-      std::shared_ptr<const SocketOptions> opts);
+      std::shared_ptr<const SocketOptions> opts, std::uint16_t route_mtu);
 
   // --- opens ---
   /// OPEN (active), §3.10.1: "select an ISS. Send a SYN segment ... enter SYN-SENT".
@@ -94,9 +96,9 @@ class Tcb {
   // --- events from below ---
   /// `ecn`: the ECN field of the IP header the segment came in (RFC 3168 §6.1.3).
   void on_segment(const wire::TcpRepr& seg, Instant now, wire::Ecn ecn = wire::Ecn::NotEct);
-  /// Before the open: the route to the peer carries at most `mtu` (TcpProtocol's route
-  /// MTU); a lower value than the configured MTU lowers the path MTU and the MSS we
-  /// announce. Never below the family's minimum (68 for IPv4, 1280 for IPv6).
+  /// The path carries at most `mtu` (an ICMP Fragmentation Needed or Packet Too Big); a
+  /// lower value than the current path MTU lowers it and the MSS. Never below the
+  /// family's minimum (68 for IPv4, 1280 for IPv6).
   void lower_path_mtu(std::uint16_t mtu);
   void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, SeqNum quoted,
                      Instant now);
@@ -365,8 +367,8 @@ class Tcb {
   bool output_one(Instant now);
   bool send_data_or_fin(Instant now);
   std::uint32_t sendable_len(bool& fin_too) const;
-  /// TSO (TcpConfig::tso_max): how far a full-sized segment of new data `len` grows into
-  /// a super-segment of whole segments, within the windows; `len` when it does not.
+  /// TSO (TcpConfig::tso_max, tso6_max over IPv6): how far a full-sized segment of new data `len`
+  /// grows into a super-segment of whole segments, within the windows; `len` when it does not.
   std::uint32_t tso_len(std::uint32_t len) const;
   /// `gso_size` non-zero: data_len is a super-segment of pieces that size (TSO).
   void emit(std::uint8_t flags, SeqNum seq, std::uint32_t data_len, bool advance, Instant now,
@@ -403,6 +405,9 @@ class Tcb {
   void plpmtud_on_ack(Instant now);
   void plpmtud_on_retransmit(SeqNum seq, std::uint32_t len, Instant now);
   void plpmtud_on_path_mtu();
+  /// The path MTU `current` becomes when told the path carries `mtu`: lower only, never
+  /// below the family's minimum (68 for IPv4, 1280 for IPv6).
+  static std::uint16_t lowered_path_mtu(std::uint16_t current, std::uint16_t mtu, bool v4);
   void plpmtud_on_recovery_exit();
 
   /// Sequence-space helpers.

@@ -263,6 +263,8 @@ struct TcpConfig {
   /// (TSO; 0: none). New data then leaves in super-segments of whole MSS-sized pieces
   /// that the link cuts up (OutSegment::gso_size). Needs tx_checksum_offload.
   std::uint32_t tso_max = 0;
+  /// The same for IPv6 packets (TSO6; 0: none): a link may segment one family only.
+  std::uint32_t tso6_max = 0;
 };
 
 /// The R2 of a synchronized connection's data (§3.8.3) as the time since the first
