@@ -625,22 +625,28 @@ TEST(Capture, Ipv6FragmentsAreSkippedAndCounted) {
   EXPECT_EQ(l.describe(frames[4]), "IPv6 fragment id 120 offset 64");
 }
 
+// One ICMPv6 message from `src` to `dst` in an Ethernet frame, checksum and all.
+ByteVec icmpv6_frame(const wire::Icmpv6Repr& m, const wire::Ipv6Addr& src,
+                     const wire::Ipv6Addr& dst) {
+  wire::Ipv6Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.next_header = 58;
+  ip.hop_limit = 255;
+  ByteVec p(40 + m.total_len());
+  m.emit(MutBytes(p).subspan(40), ip.pseudo_header());
+  ip.payload = Bytes(p).subspan(40);
+  ip.emit(p);
+  return ethernet6(p);
+}
+
 TEST(Capture, Icmpv6AndNdpAreNotTcp) {
   // A neighbour solicitation from the kernel's own traffic and one built here.
   wire::Icmpv6Repr ns;
   ns.type = static_cast<std::uint8_t>(wire::Icmpv6Type::NeighborSolicit);
   ns.target = kB6;
-  wire::Ipv6Repr ip;
-  ip.src = kA6;
-  ip.dst = kB6.solicited_node();
-  ip.next_header = 58;
-  ip.hop_limit = 255;
-  ByteVec p(40 + ns.total_len());
-  ns.emit(MutBytes(p).subspan(40), ip.pseudo_header());
-  ip.payload = Bytes(p).subspan(40);
-  ip.emit(p);
-  std::vector<RecordedFrame> frames{
-      {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(p)}};
+  std::vector<RecordedFrame> frames{{Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                                     icmpv6_frame(ns, kA6, kB6.solicited_node())}};
   for (const Seg& s : conversation())
     frames.push_back(
         {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(packet6(s))});
@@ -657,21 +663,6 @@ TEST(Capture, Icmpv6AndNdpAreNotTcp) {
   EXPECT_EQ(ls[2].name, "Internet Control Message Protocol v6");
   EXPECT_EQ(ls[2].summary, "neighbor solicitation (type 135 code 0)");
   EXPECT_EQ(ls[2].offset, 14u + 40u);
-}
-
-// One ICMPv6 message from `src` to `dst` in an Ethernet frame, checksum and all.
-ByteVec icmpv6_frame(const wire::Icmpv6Repr& m, const wire::Ipv6Addr& src,
-                     const wire::Ipv6Addr& dst) {
-  wire::Ipv6Repr ip;
-  ip.src = src;
-  ip.dst = dst;
-  ip.next_header = 58;
-  ip.hop_limit = 255;
-  ByteVec p(40 + m.total_len());
-  m.emit(MutBytes(p).subspan(40), ip.pseudo_header());
-  ip.payload = Bytes(p).subspan(40);
-  ip.emit(p);
-  return ethernet6(p);
 }
 
 TEST(Capture, LadderTellsNdpEchoAndPacketTooBigApart) {

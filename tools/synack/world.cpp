@@ -33,6 +33,7 @@ Host add_host(sim::Network& net, const char* name, Side side, std::uint8_t last,
                        .stack = cfg,
                        .seed = seed});
   h.stack = &net.stack(h.id);
+  h.iface = net.iface(h.id);
   return h;
 }
 
@@ -87,7 +88,7 @@ World::World(const WorldOptions& opt)
 // after that, as an application on a freshly booted host would.
 void World::bring_up_ipv6() {
   for (Host* h : {&a_, &b_}) {
-    if (!h->stack->enable_ipv6(net_.iface(h->id), wire::Ipv6Cidr{h->ip.v6(), 64}, false, now()))
+    if (!h->stack->enable_ipv6(h->iface, wire::Ipv6Cidr{h->ip.v6(), 64}, false, now()))
       throw std::runtime_error("sim: enabling IPv6 failed");
     note(*h, fmt::format("IPv6 on: {}/64 and {}/64, tentative until DAD", h->ip.to_string(),
                          h->link_local.to_string()));
@@ -96,7 +97,7 @@ void World::bring_up_ipv6() {
   auto all_preferred = [&] {
     bool all = true;
     for (Host* h : {&a_, &b_}) {
-      for (const auto& info : h->stack->ipv6_addresses(net_.iface(h->id))) {
+      for (const auto& info : h->stack->ipv6_addresses(h->iface)) {
         auto& st = seen.try_emplace({h->id, info.cidr.addr}, stack::Ipv6AddrState::Tentative)
                        .first->second;
         if (info.state != st) {

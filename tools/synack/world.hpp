@@ -30,6 +30,7 @@ struct Host {
   wire::Ipv6Addr link_local;      // with ip6: fe80::/64 from the MAC (modified EUI-64)
   stack::Stack* stack = nullptr;  // owned by the World's sim::Network
   sim::HostId id = 0;
+  stack::IfaceId iface{};  // its one interface
 };
 
 struct WorldOptions {
