@@ -398,5 +398,47 @@ check sim-plot-no-tcp 1 "$SYNACK" sim ping-udp --plot "$TMP/none.svg"; one_line_
 [ -e "$TMP/none.svg" ] && { fail=$((fail + 1)); echo "FAIL --plot without TCP wrote a file"; } || pass=$((pass + 1))
 check sim-pictures-compare 2 "$SYNACK" sim loss --compare --svg "$TMP/c.svg"; one_line_err "compare"
 
+# sim --ip6: every scenario but attack runs over IPv6 and succeeds; its ladder names the
+# hosts by their IPv6 addresses and shows DAD and neighbour discovery before the first
+# TCP segment; the same seed gives the same output and capture, and the capture holds
+# only IPv6 (tshark reads it cleanly). attack refuses --ip6 as a usage error.
+for sc in $("$SYNACK" sim --list | awk '{print $1}'); do
+  [ "$sc" = attack ] && continue
+  check "sim-ip6-$sc" 0 timeout 120 "$SYNACK" sim "$sc" --ip6
+  if head -1 "$TMP/out" | grep -q "client fd00:77::1 .*server fd00:77::2$" &&
+    ! grep -qE "10\.77\.0\.|ARP" "$TMP/out"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL sim $sc --ip6 does not run over IPv6:"; head -3 "$TMP/out"; fi
+done
+check sim-ip6-compare 0 "$SYNACK" sim loss --ip6 --compare --bytes 200000
+if [ "$(grep -c ' verified$' "$TMP/out")" -eq 2 ]; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim loss --ip6 --compare:"; cat "$TMP/out"; fi
+check sim-ip6-a 0 "$SYNACK" sim transfer --ip6 --loss 0.02 --seed 5 --pcap "$TMP/6a.pcapng"; cp "$TMP/out" "$TMP/6a.txt"
+check sim-ip6-b 0 "$SYNACK" sim transfer --ip6 --loss 0.02 --seed 5 --pcap "$TMP/6b.pcapng"
+if cmp -s "$TMP/out" "$TMP/6a.txt" && cmp -s "$TMP/6a.pcapng" "$TMP/6b.pcapng"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim --ip6 output or capture differs for the same seed"; fi
+dad=$(grep -c "neighbor solicitation who-has fd00:77::1 (DAD)" "$TMP/6a.txt")
+ns=$(grep -c "neighbor solicitation who-has fd00:77::2 tell fd00:77::1" "$TMP/6a.txt")
+syn=$(grep -n " S   seq 0 win" "$TMP/6a.txt" | head -1 | cut -d: -f1)
+na=$(grep -n "neighbor advertisement fd00:77::2 is-at 02:00:00:00:00:02 \[SO\]" "$TMP/6a.txt" | head -1 | cut -d: -f1)
+if [ "$dad" -eq 1 ] && [ "$ns" -ge 1 ] && [ -n "$na" ] && [ -n "$syn" ] && [ "$na" -lt "$syn" ] &&
+  grep -q "<mss 1440," "$TMP/6a.txt"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim --ip6 ladder: DAD $dad, NS $ns, NA line $na, SYN line $syn"; fi
+total=$(tshark -r "$TMP/6a.pcapng" 2>/dev/null | wc -l)
+v6=$(tshark -r "$TMP/6a.pcapng" -Y ipv6 2>/dev/null | wc -l)
+tcp6=$(tshark -r "$TMP/6a.pcapng" -Y 'ipv6.src == fd00:77::1 && tcp.dstport == 80' 2>/dev/null | wc -l)
+ndp=$(tshark -r "$TMP/6a.pcapng" -Y 'icmpv6.type == 135 || icmpv6.type == 136' 2>/dev/null | wc -l)
+if [ "$total" -gt 40 ] && [ "$v6" -eq "$total" ] && [ "$tcp6" -gt 40 ] && [ "$ndp" -ge 3 ] &&
+  ! tshark -r "$TMP/6a.pcapng" 2>/dev/null | grep -qiE "malformed"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL sim --ip6 capture: $total frames, $v6 IPv6, $tcp6 TCP from the client, $ndp NDP"; fi
+check sim-ip6-trace 0 "$SYNACK" trace "$TMP/6a.pcapng"
+if grep -q "^\[fd00:77::1\]:[0-9]* > \[fd00:77::2\]:80: " "$TMP/out"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL synack trace of the --ip6 capture:"; tail -4 "$TMP/out"; fi
+check sim-ip6-attack 2 "$SYNACK" sim attack --ip6
+err_is "synack: sim: scenario 'attack' runs over IPv4 only; drop --ip6"
+check sim-ip6-value 2 "$SYNACK" sim --ip6=abc
+err_is "synack: --ip6 is a flag and takes no value, not 'abc' (see synack sim --help)"
+if "$SYNACK" sim --help | grep -q -- "--ip6"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL synack sim --help does not offer --ip6"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -60,9 +60,11 @@ struct Played {
   TransferReport report;
 };
 
-Played play(const std::string& scenario, std::uint64_t seed, double loss, const std::string& pcap) {
+Played play(const std::string& scenario, std::uint64_t seed, double loss, const std::string& pcap,
+            bool ip6 = false) {
   WorldOptions wo;
   wo.seed = seed;
+  wo.ip6 = ip6;
   wo.link.loss = loss;
   wo.link.delay = std::chrono::milliseconds(1);
   wo.pcap_path = pcap;
@@ -80,9 +82,12 @@ Played play(const std::string& scenario, std::uint64_t seed, double loss, const 
 
 class EveryScenario : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EveryScenario, InferredStatesAreTheStacksOwn) {
-  const std::string pcap = temp_path(GetParam() + ".pcapng");
-  Played run = play(GetParam(), 1, 0.0, pcap);
+// The scenario's states inferred from its frames (as sent, and from the client's
+// capture read back) against the stacks' own, over IPv4 or (`sim --ip6`) IPv6.
+void check_inferred(const std::string& scenario, bool ip6) {
+  const std::string pcap = temp_path(scenario + (ip6 ? "-6" : "") + ".pcapng");
+  Played run = play(scenario, 1, 0.0, pcap, ip6);
+  EXPECT_TRUE(run.ok);
   auto [left, right] = truth(run.world->recording());
   ASSERT_FALSE(left.empty());
 
@@ -97,9 +102,10 @@ TEST_P(EveryScenario, InferredStatesAreTheStacksOwn) {
   for (const auto& c : wire.connections) {
     for (const auto& r : c.rtt) EXPECT_GE(r.rtt, std::chrono::milliseconds(2));
   }
-  if (GetParam() == "request-response") {
+  if (scenario == "request-response") {
     ASSERT_EQ(wire.connections.size(), 1u);
     EXPECT_EQ(wire.connections[0].srtt(Dir::AtoB), Duration(std::chrono::milliseconds(2)));
+    EXPECT_EQ(wire.connections[0].a.ip.is_v6(), ip6);
   }
 
   // From the client's capture file, read back.
@@ -110,6 +116,14 @@ TEST_P(EveryScenario, InferredStatesAreTheStacksOwn) {
   auto [fl, fr] = inferred(file);
   EXPECT_EQ(fl, left) << "client, from its capture";
   EXPECT_EQ(fr, right) << "server, from the client's capture";
+}
+
+TEST_P(EveryScenario, InferredStatesAreTheStacksOwn) {
+  check_inferred(GetParam(), false);
+}
+
+TEST_P(EveryScenario, InferredStatesAreTheStacksOwnOverIpv6) {
+  check_inferred(GetParam(), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim, EveryScenario,

@@ -625,22 +625,28 @@ TEST(Capture, Ipv6FragmentsAreSkippedAndCounted) {
   EXPECT_EQ(l.describe(frames[4]), "IPv6 fragment id 120 offset 64");
 }
 
+// One ICMPv6 message from `src` to `dst` in an Ethernet frame, checksum and all.
+ByteVec icmpv6_frame(const wire::Icmpv6Repr& m, const wire::Ipv6Addr& src,
+                     const wire::Ipv6Addr& dst) {
+  wire::Ipv6Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.next_header = 58;
+  ip.hop_limit = 255;
+  ByteVec p(40 + m.total_len());
+  m.emit(MutBytes(p).subspan(40), ip.pseudo_header());
+  ip.payload = Bytes(p).subspan(40);
+  ip.emit(p);
+  return ethernet6(p);
+}
+
 TEST(Capture, Icmpv6AndNdpAreNotTcp) {
   // A neighbour solicitation from the kernel's own traffic and one built here.
   wire::Icmpv6Repr ns;
   ns.type = static_cast<std::uint8_t>(wire::Icmpv6Type::NeighborSolicit);
   ns.target = kB6;
-  wire::Ipv6Repr ip;
-  ip.src = kA6;
-  ip.dst = kB6.solicited_node();
-  ip.next_header = 58;
-  ip.hop_limit = 255;
-  ByteVec p(40 + ns.total_len());
-  ns.emit(MutBytes(p).subspan(40), ip.pseudo_header());
-  ip.payload = Bytes(p).subspan(40);
-  ip.emit(p);
-  std::vector<RecordedFrame> frames{
-      {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(p)}};
+  std::vector<RecordedFrame> frames{{Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                                     icmpv6_frame(ns, kA6, kB6.solicited_node())}};
   for (const Seg& s : conversation())
     frames.push_back(
         {Instant::zero(), Side::Left, false, LinkType::Ethernet, ethernet6(packet6(s))});
@@ -650,12 +656,52 @@ TEST(Capture, Icmpv6AndNdpAreNotTcp) {
   ASSERT_EQ(a.connections.size(), 1u);
   EXPECT_EQ(a.connections[0].segments.front().frame, 1u);
   Ladder l("a", "b", false);
-  EXPECT_EQ(l.describe(frames[0]), "ICMPv6 neighbor solicitation (type 135 code 0)");
+  EXPECT_EQ(l.describe(frames[0]),
+            "ICMPv6 neighbor solicitation who-has 2001:db8::2 tell 2001:db8::1");
   auto ls = dissect(frames[0]);
   ASSERT_EQ(ls.size(), 3u);
   EXPECT_EQ(ls[2].name, "Internet Control Message Protocol v6");
   EXPECT_EQ(ls[2].summary, "neighbor solicitation (type 135 code 0)");
   EXPECT_EQ(ls[2].offset, 14u + 40u);
+}
+
+TEST(Capture, LadderTellsNdpEchoAndPacketTooBigApart) {
+  // NDP in ARP's words, as `synack sim --ip6` shows it (RFC 4861 §7.2, RFC 4862 §5.4).
+  using T = wire::Icmpv6Type;
+  Ladder l("a", "b", false);
+  auto text = [&](const wire::Icmpv6Repr& m, const wire::Ipv6Addr& src, const wire::Ipv6Addr& dst) {
+    return l.describe(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet,
+                                    icmpv6_frame(m, src, dst)});
+  };
+  wire::Icmpv6Repr dad;
+  dad.type = static_cast<std::uint8_t>(T::NeighborSolicit);
+  dad.target = kA6;
+  EXPECT_EQ(text(dad, wire::Ipv6Addr::unspecified(), kA6.solicited_node()),
+            "ICMPv6 neighbor solicitation who-has 2001:db8::1 (DAD)");
+  wire::Icmpv6Repr na;
+  na.type = static_cast<std::uint8_t>(T::NeighborAdvert);
+  na.target = kB6;
+  na.na_flags = wire::Icmpv6Repr::kNaSolicited | wire::Icmpv6Repr::kNaOverride;
+  na.options.target_lla = wire::MacAddr{{0x02, 0, 0, 0, 0, 0x02}};
+  EXPECT_EQ(text(na, kB6, kA6),
+            "ICMPv6 neighbor advertisement 2001:db8::2 is-at 02:00:00:00:00:02 [SO]");
+  const ByteVec data(19);
+  wire::Icmpv6Repr echo;
+  echo.type = static_cast<std::uint8_t>(T::EchoRequest);
+  echo.ident = 1;
+  echo.seq_no = 3;
+  echo.data = data;
+  EXPECT_EQ(text(echo, kA6, kB6), "ICMPv6 echo request id 1 seq 3 len 19");
+  wire::Icmpv6Repr ptb;
+  ptb.type = static_cast<std::uint8_t>(T::PacketTooBig);
+  ptb.mtu = 1280;
+  ptb.data = data;
+  EXPECT_EQ(text(ptb, kB6, kA6), "ICMPv6 packet too big mtu 1280");
+  // A bad checksum: not parsed, named by its type only.
+  ByteVec bad = icmpv6_frame(echo, kA6, kB6);
+  bad.back() ^= std::byte{1};
+  EXPECT_EQ(l.describe(RecordedFrame{Instant::zero(), Side::Left, false, LinkType::Ethernet, bad}),
+            "ICMPv6 echo request (type 128 code 0)");
 }
 
 TEST(Capture, TruncatedIpv6FramesAreRefusedCleanly) {

@@ -34,6 +34,7 @@ struct SimArgs {
   view::PictureFiles pictures;  // --svg, --plot, --html of the run (tools/view)
   std::string cc = "cubic";
   bool ecn = false;  // --ecn: the client asks for ECN (RFC 3168)
+  bool ip6 = false;  // --ip6: the scenario runs over IPv6
   bool list = false;
   bool absolute = false;
   bool timing = false;
@@ -84,6 +85,10 @@ int run_sim(const SimArgs& a) {
     throw UsageError(fmt::format("sim: --svg, --plot and --html draw one run's ladder; not with {}",
                                  a.compare ? "--compare" : "scenario 'attack'"));
   }
+  if (!sc->run && a.ip6) {
+    // Its forger writes IPv4 headers and guesses against IPv4 4-tuples (sim_attack.cpp).
+    throw UsageError("sim: scenario 'attack' runs over IPv4 only; drop --ip6");
+  }
   if (!sc->run) return run_attack_scenario(a);
   if (a.insecure_only || a.default_only) {
     throw UsageError(fmt::format("sim: {} applies to scenario 'attack' only, not '{}'",
@@ -114,6 +119,7 @@ WorldOptions world_options(const SimArgs& a) {
   wo.seed = a.seed;
   wo.absolute_seq = a.absolute;
   wo.pcap_path = a.pcap;
+  wo.ip6 = a.ip6;
   wo.link.loss = a.loss;
   wo.link.reorder = a.reorder;
   wo.link.duplicate = a.dup;
@@ -154,10 +160,11 @@ int run_compare(const SimArgs& a, const Scenario& sc, WorldOptions base) {
       {"newreno, no SACK (RFC 5681/6582)", tcp::CcAlgorithm::NewReno, false},
       {"cubic, SACK + RACK-TLP + PRR", tcp::CcAlgorithm::Cubic, true},
   };
-  fmt::print("{} {} bytes, seed {}, loss {} each way, one-way delay {} ms{}\n\n", sc.name,
+  fmt::print("{} {} bytes, seed {}, loss {} each way, one-way delay {} ms{}{}\n\n", sc.name,
              a.bytes ? a.bytes : 64 * 1024, a.seed,
              sc.name == "loss" && a.loss == 0 ? 0.05 : a.loss, a.delay_ms,
-             a.rate_mbit > 0 ? fmt::format(", {} Mbit/s", a.rate_mbit) : "");
+             a.rate_mbit > 0 ? fmt::format(", {} Mbit/s", a.rate_mbit) : "",
+             a.ip6 ? ", over IPv6" : "");
   fmt::print("{:<34} {:>13} {:>8} {:>10} {:>10} {:>9} {:>7} {:>6} {:>9}\n", "recovery",
              "delivered ms", "rtx segs", "rtx bytes", "timeouts", "fast rtx", "probes", "D-SACK",
              "result");
@@ -245,6 +252,8 @@ void register_sim(CLI::App& app, Action& action) {
       ->type_name("FILE");
   add_cc_option(*sub, a->cc);
   add_ecn_option(*sub, a->ecn);
+  sub->add_flag("--ip6", a->ip6,
+                "Run the scenario over IPv6 (fd00:77::1 and ::2, NDP, DAD); not with 'attack'");
   sub->add_flag("--absolute", a->absolute, "Raw sequence numbers instead of relative ones");
   sub->add_flag("--timing", a->timing, "Print wall-clock time on stderr");
   sub->add_flag("--compare", a->compare,

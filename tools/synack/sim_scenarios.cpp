@@ -27,6 +27,8 @@ std::string link_summary(World& w) {
 
 // ARP resolution, ICMP echo and a UDP echo exchange: the network layer below TCP,
 // and how a UDP socket is found by (destination address, destination port) alone.
+// Over IPv6 (--ip6) the same with NDP's neighbour solicitation and advertisement in
+// place of ARP (RFC 4861 §7.2) and ICMPv6 echo (RFC 4443 §4).
 bool run_ping_udp(World& w, const ScenarioParams& p) {
   constexpr int kPings = 3;
   const int datagrams = p.bytes ? static_cast<int>(std::min<std::uint64_t>(p.bytes, 1000)) : 3;
@@ -34,8 +36,8 @@ bool run_ping_udp(World& w, const ScenarioParams& p) {
   Host& s = w.server();
   int replies = 0, echoed = 0, verified = 0;
 
-  auto server_sock = s.stack->udp_bind(wire::Ipv4Addr::any(), 7);
-  auto client_sock = c.stack->udp_bind(wire::Ipv4Addr::any(), 0);
+  auto server_sock = s.stack->udp_bind(w.any(), 7);
+  auto client_sock = c.stack->udp_bind(w.any(), 0);
   if (!server_sock || !client_sock) return false;
   w.note(s, "udp bind *:7 (echo)");
 
@@ -43,12 +45,16 @@ bool run_ping_udp(World& w, const ScenarioParams& p) {
     if (auto* r = std::get_if<stack::PingReply>(&e)) {
       ++replies;
       w.note(h, fmt::format("ping reply seq {} from {}", r->seq, r->src.to_string()));
+    } else if (auto* r6 = std::get_if<stack::Ping6Reply>(&e)) {
+      ++replies;
+      w.note(h, fmt::format("ping reply seq {} from {}", r6->seq, r6->src.to_string()));
     } else if (auto* u = std::get_if<stack::UdpReadable>(&e)) {
       while (auto d = h.stack->udp_receive_from(u->socket)) {
         if (&h == &s) {  // echo it back to whoever sent it
-          w.note(h, fmt::format("udp from {}:{} \"{}\" -> echo", d->src.to_string(), d->src_port,
-                                std::string(reinterpret_cast<const char*>(d->payload.data()),
-                                            d->payload.size())));
+          w.note(h,
+                 fmt::format("udp from {}:{} \"{}\" -> echo", d->src.to_uri_string(), d->src_port,
+                             std::string(reinterpret_cast<const char*>(d->payload.data()),
+                                         d->payload.size())));
           (void)h.stack->udp_send_to(u->socket, d->src, d->src_port, d->payload, w.now());
           ++echoed;
         } else {
@@ -61,16 +67,17 @@ bool run_ping_udp(World& w, const ScenarioParams& p) {
   };
 
   const std::string pattern = "synack ping payload";
+  const Instant start = w.now();  // 0, or when --ip6's addresses have passed DAD
   for (int i = 1; i <= kPings; ++i) {
-    w.at(Instant::zero() + std::chrono::milliseconds(100 * (i - 1)), [&, i] {
+    w.at(start + std::chrono::milliseconds(100 * (i - 1)), [&, i] {
       w.note(c, fmt::format("ping {} seq {}", s.ip.to_string(), i));
-      (void)c.stack->send_ping(s.ip, 1, static_cast<std::uint16_t>(i), as_bytes(pattern), w.now());
+      (void)w.ping(c, s, static_cast<std::uint16_t>(i), as_bytes(pattern));
     });
   }
   for (int i = 1; i <= datagrams; ++i) {
-    w.at(Instant::zero() + std::chrono::milliseconds(300 + 50 * i), [&, i] {
+    w.at(start + std::chrono::milliseconds(300 + 50 * i), [&, i] {
       std::string msg = fmt::format("hello #{}", i);
-      w.note(c, fmt::format("udp send \"{}\" to {}:7", msg, s.ip.to_string()));
+      w.note(c, fmt::format("udp send \"{}\" to {}:7", msg, s.ip.to_uri_string()));
       (void)c.stack->udp_send_to(*client_sock, s.ip, 7, as_bytes(msg), w.now());
     });
   }
@@ -113,7 +120,8 @@ const std::vector<Scenario> kScenarios = {
      "bulk transfer through a 1280-byte hop that drops big packets silently: RFC 4821 PLPMTUD",
      run_black_hole},
     {"tfo", "TCP Fast Open (RFC 7413): a cookie, then the request on the SYN; time saved", run_tfo},
-    {"ping-udp", "ARP, ICMP echo and a UDP echo exchange (the layers below TCP)", run_ping_udp},
+    {"ping-udp", "ARP (NDP with --ip6), ICMP echo and a UDP echo exchange (the layers below TCP)",
+     run_ping_udp},
     {"attack", "off-path attacker guesses SEQ/ACK: insecure stack vs default (3 hosts)", nullptr},
 };
 

@@ -22,7 +22,7 @@ std::byte pattern(std::uint64_t i) {
 }
 
 std::string endpoint_text(const tcp::Endpoint& e) {
-  return fmt::format("{}:{}", e.addr.to_string(), e.port);
+  return fmt::format("{}:{}", e.addr.to_uri_string(), e.port);
 }
 
 // One host's side of a TCP conversation in a scenario: its socket, what it received,
@@ -74,13 +74,13 @@ struct Peer {
 
   // Accepted connections get `opts`, or the stack's defaults (TcpConfig::defaults).
   void listen(std::uint16_t port, std::optional<tcp::SocketOptions> opts = std::nullopt) {
-    auto l = tcp().listen({wire::Ipv4Addr::any(), port}, 8, opts.value_or(tcp().config().defaults));
+    auto l = tcp().listen({world->any(), port}, 8, opts.value_or(tcp().config().defaults));
     if (!l) throw std::runtime_error("sim: listen failed");
     listener = *l;
     note(fmt::format("listen(*:{}, backlog 8)", port));
   }
-  void connect(wire::Ipv4Addr dst, std::uint16_t port, std::uint16_t local_port = 0) {
-    note(fmt::format("connect({}:{})", dst.to_string(), port));
+  void connect(const wire::IpAddr& dst, std::uint16_t port, std::uint16_t local_port = 0) {
+    note(fmt::format("connect({}:{})", dst.to_uri_string(), port));
     auto c = tcp().connect({host->ip, local_port}, {dst, port}, world->now());
     if (!c) throw std::runtime_error("sim: connect failed");
     conn = *c;
@@ -88,9 +88,9 @@ struct Peer {
   }
   // An active open with the first data handed over at once (RFC 7413 Fast Open when
   // opts.tfo: on the SYN if a cookie is cached).
-  void connect_with_data(wire::Ipv4Addr dst, std::uint16_t port, const tcp::SocketOptions& opts,
-                         const std::string& data) {
-    note(fmt::format("connect({}:{}) with {} bytes{}", dst.to_string(), port, data.size(),
+  void connect_with_data(const wire::IpAddr& dst, std::uint16_t port,
+                         const tcp::SocketOptions& opts, const std::string& data) {
+    note(fmt::format("connect({}:{}) with {} bytes{}", dst.to_uri_string(), port, data.size(),
                      opts.tfo ? " (Fast Open)" : ""));
     auto c = tcp().connect({host->ip, 0}, {dst, port}, world->now(), opts, as_bytes(data));
     if (!c) throw std::runtime_error("sim: connect failed");
@@ -312,7 +312,8 @@ constexpr auto kTransferLimit = 3h;
 
 bool run_request_response(World& w, const ScenarioParams&) {
   Session s(w);
-  const std::string request = "GET / HTTP/1.1\r\nHost: 10.77.0.2\r\n\r\n";
+  const std::string request =
+      fmt::format("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", w.server().ip.to_uri_string());
   const std::string body = "hello from synack\n";
   const std::string response =
       fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
@@ -347,7 +348,8 @@ bool run_tfo(World& w, const ScenarioParams&) {
   // the request to the application at accept (SYN-RECEIVED) and answers before the
   // handshake completes: the response arrives one round trip sooner.
   Session s(w);
-  const std::string request = "GET / HTTP/1.1\r\nHost: 10.77.0.2\r\n\r\n";
+  const std::string request =
+      fmt::format("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", w.server().ip.to_uri_string());
   const std::string body = "hello from synack\n";
   const std::string response =
       fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
@@ -370,15 +372,15 @@ bool run_tfo(World& w, const ScenarioParams&) {
     }
   };
   s.server.on_peer_closed = [&] { s.server.close(); };
-  // One ping first, so that ARP is resolved and both connections start alike.
-  s.client.note(fmt::format("ping {} (resolve ARP before timing)", w.server().ip.to_string()));
+  // One ping first, so that ARP (NDP) is resolved and both connections start alike.
+  s.client.note(fmt::format("ping {} (resolve {} before timing)", w.server().ip.to_string(),
+                            w.ip6() ? "the neighbor by NDP" : "ARP"));
   const std::string ping = "warm-up";
-  (void)w.client().stack->send_ping(w.server().ip, 1, 1, as_bytes(ping), w.now());
+  (void)w.ping(w.client(), w.server(), 1, as_bytes(ping));
   w.run_until(
       [&] {
-        return w.client().stack->neighbors().size() > 0 &&
-               w.server().stack->neighbors().size() > 0 &&
-               w.client().stack->stats().icmp_rx_echo_replies > 0;
+        return w.neighbours(w.client()) > 0 && w.neighbours(w.server()) > 0 &&
+               w.echo_replies(w.client()) > 0;
       },
       kLimit);
   std::array<Duration, 2> ttfb{};
@@ -679,9 +681,9 @@ bool run_demux(World& w, const ScenarioParams&) {
   s2.host = &w.server();
   Host& ch = w.client();
   Host& sh = w.server();
-  auto udp_server = sh.stack->udp_bind(wire::Ipv4Addr::any(), 7);
-  auto udp_a = ch.stack->udp_bind(wire::Ipv4Addr::any(), 5001);
-  auto udp_b = ch.stack->udp_bind(wire::Ipv4Addr::any(), 5002);
+  auto udp_server = sh.stack->udp_bind(w.any(), 7);
+  auto udp_a = ch.stack->udp_bind(w.any(), 5001);
+  auto udp_b = ch.stack->udp_bind(w.any(), 5002);
   if (!udp_server || !udp_a || !udp_b) throw std::runtime_error("sim: udp bind failed");
   w.note(sh, "udp bind *:7 (one socket: every datagram to port 7)");
   w.note(ch, "udp bind *:5001 and *:5002 (two client sockets)");
@@ -693,7 +695,7 @@ bool run_demux(World& w, const ScenarioParams&) {
       while (auto d = h.stack->udp_receive_from(u->socket)) {
         ++datagrams;
         udp_sources.insert(d->src_port);
-        w.note(h, fmt::format("socket *:7 <- {}:{} \"{}\"", d->src.to_string(), d->src_port,
+        w.note(h, fmt::format("socket *:7 <- {}:{} \"{}\"", d->src.to_uri_string(), d->src_port,
                               std::string(reinterpret_cast<const char*>(d->payload.data()),
                                           d->payload.size())));
       }
@@ -718,8 +720,8 @@ bool run_demux(World& w, const ScenarioParams&) {
       std::string got = as_text(p->received);
       if (!remote || got.empty() || got.back() != '\n' || tcp_got.count(remote->port)) return;
       tcp_got[remote->port] = got;
-      p->note(fmt::format("socket (10.77.0.2:80, {}) read \"{}\"", endpoint_text(*remote),
-                          got.substr(0, got.size() - 1)));
+      p->note(fmt::format("socket ({}:{}, {}) read \"{}\"", sh.ip.to_uri_string(), kPort,
+                          endpoint_text(*remote), got.substr(0, got.size() - 1)));
       p->close();
     };
   }
@@ -732,7 +734,7 @@ bool run_demux(World& w, const ScenarioParams&) {
 
   for (auto [sock, port] : {std::pair{*udp_a, 5001}, std::pair{*udp_b, 5002}}) {
     std::string msg = fmt::format("hello from port {}", port);
-    w.note(ch, fmt::format("udp send \"{}\" to {}:7", msg, sh.ip.to_string()));
+    w.note(ch, fmt::format("udp send \"{}\" to {}:7", msg, sh.ip.to_uri_string()));
     (void)ch.stack->udp_send_to(sock, sh.ip, 7, as_bytes(msg), w.now());
   }
   w.run_until([&] { return datagrams == 2; }, kLimit);

@@ -26,9 +26,11 @@ struct Host {
   std::string name;
   Side side;
   wire::MacAddr mac;
-  wire::Ipv4Addr ip;
+  wire::IpAddr ip;                // 10.77.0.x, or fd00:77::x with WorldOptions::ip6
+  wire::Ipv6Addr link_local;      // with ip6: fe80::/64 from the MAC (modified EUI-64)
   stack::Stack* stack = nullptr;  // owned by the World's sim::Network
   sim::HostId id = 0;
+  stack::IfaceId iface{};  // its one interface
 };
 
 struct WorldOptions {
@@ -37,6 +39,9 @@ struct WorldOptions {
   bool absolute_seq = false;
   std::string pcap_path;  // empty: no capture
   stack::StackConfig stack;
+  // Both hosts speak IPv6 (fd00:77::1 and ::2 on one /64, plus their link-local
+  // addresses) and the scenarios run over it; no IPv4 address is configured.
+  bool ip6 = false;
 };
 
 class World {
@@ -45,6 +50,11 @@ class World {
 
   Host& client() { return a_; }
   Host& server() { return b_; }
+  bool ip6() const { return ip6_; }
+  // The wildcard address of the world's family: 0.0.0.0, or :: with ip6.
+  wire::IpAddr any() const {
+    return ip6_ ? wire::IpAddr(wire::Ipv6Addr::unspecified()) : wire::IpAddr(wire::Ipv4Addr::any());
+  }
   Instant now() const { return net_.now(); }
   link::SimLink& link() { return net_.link(link_); }
 
@@ -52,6 +62,12 @@ class World {
   std::function<void(Host&, const stack::Event&)> on_event;
   // Called after each instant of virtual time has settled.
   std::function<void()> on_step;
+  // An echo request (ICMP, or ICMPv6 with ip6) from `from` to `to`, identifier 1.
+  Status<stack::SendError> ping(Host& from, const Host& to, std::uint16_t seq, Bytes data);
+  // Echo replies `h` has received (ICMP, or ICMPv6 with ip6).
+  std::uint64_t echo_replies(const Host& h) const;
+  // Entries in `h`'s neighbour cache (ARP, or NDP with ip6).
+  std::size_t neighbours(const Host& h) const;
   // Runs `fn` when the virtual clock reaches `t`.
   void at(Instant t, std::function<void()> fn) { net_.at(t, std::move(fn)); }
   // Advances the world until done() holds or `limit` of virtual time has passed or
@@ -71,6 +87,9 @@ class World {
   void on_frame(const sim::CapturedFrame& f);
   void note_arrival(Side from, Bytes frame, Instant at);
   Host& host(sim::HostId id) { return id == a_.id ? a_ : b_; }
+  void bring_up_ipv6();
+
+  bool ip6_ = false;
 
   sim::Network net_;
   Host a_, b_;

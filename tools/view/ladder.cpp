@@ -8,6 +8,7 @@
 #include "synack/wire/arp.hpp"
 #include "synack/wire/ethernet.hpp"
 #include "synack/wire/icmp.hpp"
+#include "synack/wire/icmpv6.hpp"
 #include "synack/wire/ipv4.hpp"
 #include "synack/wire/tcp.hpp"
 #include "synack/wire/udp.hpp"
@@ -42,6 +43,49 @@ std::string icmp_name(const wire::IcmpRepr& m) {
       return "ICMP time exceeded";
     default:
       return fmt::format("ICMP type {} code {}", m.type, m.code);
+  }
+}
+
+// ICMPv6 as the ladder shows it: NDP in ARP's words (RFC 4861 §7.2: a solicitation
+// asks who has the target and carries the asker's MAC; a solicitation from :: is
+// Duplicate Address Detection, RFC 4862 §5.4), echo with its id and sequence, a
+// Packet Too Big with its MTU, an MLDv2 report with the groups it joins or leaves.
+// Other types by name and number.
+std::string icmpv6_text(const wire::Icmpv6Repr& m, const wire::IpAddr& src) {
+  using T = wire::Icmpv6Type;
+  const std::string name = fmt::format("ICMPv6 {}", icmpv6_type_name(m.type));
+  switch (static_cast<T>(m.type)) {
+    case T::EchoRequest:
+    case T::EchoReply:
+      return fmt::format("{} id {} seq {} len {}", name, m.ident, m.seq_no, m.data.size());
+    case T::PacketTooBig:
+      return fmt::format("{} mtu {}", name, m.mtu);
+    case T::NeighborSolicit:
+      if (src.is_unspecified())
+        return fmt::format("{} who-has {} (DAD)", name, m.target.to_string());
+      return fmt::format("{} who-has {} tell {}", name, m.target.to_string(), src.to_string());
+    case T::NeighborAdvert: {
+      std::string out = fmt::format("{} {}", name, m.target.to_string());
+      if (m.options.target_lla) out += fmt::format(" is-at {}", m.options.target_lla->to_string());
+      std::string flags;
+      if (m.na_router()) flags += "R";
+      if (m.na_solicited()) flags += "S";
+      if (m.na_override()) flags += "O";
+      return flags.empty() ? out : fmt::format("{} [{}]", out, flags);
+    }
+    case T::MldV2Report: {
+      std::string out = name;
+      for (std::uint16_t i = 0; i < m.record_count; ++i) {
+        const auto& r = m.records[i];
+        const char* what = r.type == wire::MldRecord::kChangeToExclude   ? "join"
+                           : r.type == wire::MldRecord::kChangeToInclude ? "leave"
+                                                                         : "record";
+        out += fmt::format("{} {} {}", i ? "," : "", what, r.group.to_string());
+      }
+      return out;
+    }
+    default:
+      return fmt::format("{} (type {} code {})", name, m.type, m.code);
   }
 }
 
@@ -136,6 +180,11 @@ std::string Ladder::describe_ipv6(Bytes packet) {
   switch (ip->protocol) {
     case 58: {
       if (ip->payload.size() < 4) return "ICMPv6 (truncated)";
+      auto m = wire::Icmpv6Repr::parse(
+          ip->payload, ip->pseudo_header(),
+          verify_checksums_ ? wire::ChecksumCheck::Verify : wire::ChecksumCheck::Skip);
+      if (m) return icmpv6_text(*m, ip->src);
+      // A type it does not know or a message it refuses: by its first two bytes.
       const std::uint8_t type = load_u8(ip->payload, 0), code = load_u8(ip->payload, 1);
       return fmt::format("ICMPv6 {} (type {} code {})", icmpv6_type_name(type), type, code);
     }
