@@ -30,9 +30,7 @@ Tcb::Tcb(TcbContext& ctx, ConnId id, Endpoint local, Endpoint remote,
   if (ctx_.config.window_scaling) rcv_wscale_ = wscale_for(rcv_buf_.capacity());
   set_eff_mss();
   // RFC 4821 from the start (Linux's tcp_mtu_probing = 2): the base size, then upwards.
-  if (ctx_.config.mtu_probing == MtuProbing::Always)
-    plpmtud_start(static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + headers()),
-                  Instant{});
+  if (ctx_.config.mtu_probing == MtuProbing::Always) plpmtud_start(plpmtud_base(), Instant{});
 }
 
 void Tcb::open_active(SeqNum iss, Instant now) {

@@ -39,6 +39,15 @@ std::uint16_t Tcb::packet_mtu() const {
   return extra().plpmtud_on_ ? std::min(path_mtu_, extra().plpmtud_low_) : path_mtu_;
 }
 
+std::uint16_t Tcb::plpmtud_base() const {
+  // Over IPv6 the base is never below the 1280 bytes every IPv6 path carries (RFC 8200
+  // §5; RFC 8899 §5.1.2's BASE_PLPMTU): a smaller packet cannot get through where 1280
+  // does not. (Linux uses tcp_base_mss for both families and drops to 1084 bytes.)
+  const std::uint32_t base = ctx_.config.mtu_probe_base_mss + headers();
+  return static_cast<std::uint16_t>(
+      tuple_.remote.addr.is_v4() ? base : std::max<std::uint32_t>(base, kFloorMtu6));
+}
+
 void Tcb::plpmtud_start(std::uint16_t low, Instant now) {
   auto& x = extra_w();
   x.plpmtud_on_ = true;
@@ -54,7 +63,7 @@ void Tcb::plpmtud_on_rto(Instant now) {
   if (extra_) extra_->plpmtud_undo_ = false;
   if (ctx_.config.mtu_probing == MtuProbing::Off || rto_count_ < ctx_.config.r1_retransmissions)
     return;
-  const auto base = static_cast<std::uint16_t>(ctx_.config.mtu_probe_base_mss + headers());
+  const std::uint16_t base = plpmtud_base();
   auto& x = extra_w();
   if (!x.plpmtud_on_ || x.plpmtud_low_ > base) {
     // §7.3: the timeouts may be a black hole; segments of the base size get through

@@ -400,6 +400,9 @@ class Tcb {
   /// The IP packet size segments are cut for: path_mtu_, or less while a search runs.
   std::uint16_t packet_mtu() const;
   void plpmtud_start(std::uint16_t low, Instant now);
+  // RFC 4821 §7.2 search_low to start from: TcpConfig::mtu_probe_base_mss's packet, and
+  // over IPv6 at least 1280.
+  std::uint16_t plpmtud_base() const;
   void plpmtud_on_rto(Instant now);
   bool send_mtu_probe(Instant now);
   void plpmtud_on_ack(Instant now);
