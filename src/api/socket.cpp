@@ -82,6 +82,8 @@ ConnectError to_connect_error(tcp::ConnError e) {
       return ConnectError::PortUnreachable;
     case tcp::ConnError::AdminProhibited:
       return ConnectError::AdminProhibited;
+    case tcp::ConnError::MessageTooLong:  // never from TCP (it lowers its MSS)
+      return ConnectError::HostUnreachable;
   }
   return ConnectError::Reset;
 }

@@ -1,5 +1,6 @@
 // Stack input: Ethernet demux, ARP (RFC 826), IPv4 acceptance (RFC 1122 §3.2.1),
 // ICMP (RFC 792), UDP demux (RFC 768) and the hand-off of TCP segments.
+#include <algorithm>
 #include <vector>
 
 #include "synack/base/checksum.hpp"
@@ -65,7 +66,7 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Insta
   // destination against the groups joined.
   const bool v6_multicast = eth->dst.is_multicast() && !eth->dst.is_broadcast() &&
                             eth->ethertype == static_cast<std::uint16_t>(wire::EtherType::Ipv6) &&
-                            v6_[iface_id.value].enabled;
+                            ipv6_enabled(iface_id);
   if (eth->dst != iface->mac && !eth->dst.is_broadcast() && !v6_multicast) {
     ++stats_.eth_rx_not_for_us;
     return;
@@ -80,6 +81,10 @@ void Stack::on_frame_unflushed(IfaceId iface_id, Bytes frame, RxMeta meta, Insta
     case wire::EtherType::Ipv6:
       if (!v6_[iface_id.value].enabled) {
         ++stats_.eth_rx_unknown_type;  // as before IPv6 existed: nothing changes when off
+        break;
+      }
+      if (v6_[iface_id.value].disabled) {
+        ++stats_.ipv6_rx_disabled;  // RFC 4862 §5.4.5: duplicate link-local address
         break;
       }
       if (meta.gso_size != 0) ++stats_.rx_super_frames;  // as on_ipv4 counts them
@@ -331,7 +336,7 @@ void Stack::on_icmp(const wire::Ipv4Repr& ip, Instant now) {
     case wire::IcmpType::TimeExceeded:
     case wire::IcmpType::ParameterProblem:
       ++stats_.icmp_rx_errors;
-      on_icmp_error(icmp.type, icmp.code, icmp.next_hop_mtu, icmp.data, now);
+      on_icmp_error(ip.src, icmp.type, icmp.code, icmp.next_hop_mtu, icmp.data, now);
       return;
   }
   ++stats_.icmp_rx_other;  // a type the parser knows but we do not handle
@@ -339,33 +344,83 @@ void Stack::on_icmp(const wire::Ipv4Repr& ip, Instant now) {
 
 // The quoted datagram is truncated by design (header + at least 8 bytes), so it
 // is read field by field rather than with Ipv4Repr::parse, which wants it whole.
-void Stack::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
-                          Instant now) {
+void Stack::on_icmp_error(const wire::IpAddr& reporter, std::uint8_t type, std::uint8_t code,
+                          std::uint16_t mtu, Bytes quoted, Instant now) {
   constexpr std::size_t kQuotedTransport = 8;  // RFC 792: the first 64 bits of data
   std::size_t ihl = quoted.empty() ? 0 : (load_u8(quoted, 0) & 0x0f) * 4u;
   if (quoted.size() < wire::Ipv4Repr::kMinHeaderLen || (load_u8(quoted, 0) >> 4) != 4 ||
-      ihl < wire::Ipv4Repr::kMinHeaderLen || quoted.size() < ihl + kQuotedTransport) {
+      ihl < wire::Ipv4Repr::kMinHeaderLen) {
     ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  if (quoted.size() < ihl + kQuotedTransport) {
+    ++stats_.icmp_rx_errors_truncated;
     return;
   }
   std::uint8_t protocol = load_u8(quoted, 9);
   auto src = wire::Ipv4Addr::load(quoted, 12);
   auto dst = wire::Ipv4Addr::load(quoted, 16);
-  // It must quote something we sent.
-  if (!is_local_address(src) || protocol != static_cast<std::uint8_t>(wire::IpProto::Tcp)) {
+  // It must quote something we sent, from its first fragment (the transport header).
+  constexpr std::uint16_t kOffsetMask = 0x1fff;
+  if (!is_local_address(src) || (load_be16(quoted, 6) & kOffsetMask) != 0) {
     ++stats_.icmp_rx_errors_ignored;
     return;
   }
-  Bytes l4 = quoted.subspan(ihl);
-  tcp::IcmpErrorIn err;
-  err.type = type;
-  err.code = code;
-  err.next_hop_mtu = mtu;
-  err.local = tcp::Endpoint{src, load_be16(l4, 0)};
-  err.remote = tcp::Endpoint{dst, load_be16(l4, 2)};
-  err.quoted_seq = SeqNum(load_be32(l4, 4));
-  ++stats_.icmp_rx_errors_tcp;
-  tcp_.on_icmp_error(err, now);
+  icmp_error_to_transport(reporter, type, code, mtu, protocol, src, dst, quoted.subspan(ihl), now);
+}
+
+void Stack::icmp_error_to_transport(const wire::IpAddr& reporter, std::uint8_t type,
+                                    std::uint8_t code, std::uint32_t mtu, std::uint8_t protocol,
+                                    const wire::IpAddr& local, const wire::IpAddr& remote, Bytes l4,
+                                    Instant now) {
+  constexpr std::size_t kQuotedTransport = 8;  // ports, and TCP's sequence number
+  if (l4.size() < kQuotedTransport) {
+    ++stats_.icmp_rx_errors_truncated;
+    return;
+  }
+  const std::uint16_t local_port = load_be16(l4, 0);
+  const std::uint16_t remote_port = load_be16(l4, 2);
+  if (protocol == static_cast<std::uint8_t>(wire::IpProto::Tcp)) {
+    tcp::IcmpErrorIn err;
+    err.type = type;
+    err.code = code;
+    err.next_hop_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 0xffff));
+    err.local = tcp::Endpoint{local, local_port};
+    err.remote = tcp::Endpoint{remote, remote_port};
+    err.quoted_seq = SeqNum(load_be32(l4, 4));
+    ++stats_.icmp_rx_errors_tcp;
+    tcp_.on_icmp_error(err, now);
+    return;
+  }
+  // RFC 6633 §1: Source Quench is deprecated; a host MUST silently discard it.
+  if (protocol != static_cast<std::uint8_t>(wire::IpProto::Udp) ||
+      type == static_cast<std::uint8_t>(wire::IcmpType::SourceQuench)) {
+    ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  // A datagram we sent has a UDP length covering its header and a non-zero destination
+  // port; the socket is the one a reply to it would reach: bound to (local, source port).
+  const std::uint16_t udp_len = load_be16(l4, 4);
+  const auto socket = udp_.lookup(local, local_port);
+  if (udp_len < wire::UdpRepr::kHeaderLen || remote_port == 0 || remote.is_multicast()) {
+    ++stats_.icmp_rx_errors_ignored;
+    return;
+  }
+  if (!socket) {
+    ++stats_.icmp_rx_errors_no_socket;
+    return;
+  }
+  // RFC 1122 §4.1.3.3: "UDP MUST pass to the application layer all ICMP error messages
+  // that it receives from the IP layer."
+  UdpError e{*socket, remote, remote_port, tcp::icmp_error_kind(type, code), 0, reporter};
+  if (e.error == tcp::ConnError::MessageTooLong) {
+    e.mtu = mtu;
+    // IPv6's Packet Too Big is already in the destination cache (on_icmpv6_error).
+    if (remote.is_v4()) lower_path_mtu4(remote.v4(), mtu, now);
+  }
+  ++stats_.icmp_rx_errors_udp;
+  udp_.set_error(e);
+  push_event(std::move(e));
 }
 
 // --- UDP -----------------------------------------------------------------------

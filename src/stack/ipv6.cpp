@@ -6,7 +6,9 @@
 
 #include "synack/base/checksum.hpp"
 #include "synack/stack/stack.hpp"
+#include "synack/tcp/icmpv6_error.hpp"
 #include "synack/wire/ethernet.hpp"
+#include "synack/wire/icmp.hpp"
 #include "synack/wire/udp.hpp"
 
 namespace synack::stack {
@@ -116,7 +118,7 @@ bool Stack::enable_ipv6(IfaceId id, std::optional<wire::Ipv6Cidr> static_addr, b
 }
 
 bool Stack::ipv6_enabled(IfaceId id) const {
-  return id.value < v6_.size() && v6_[id.value].enabled;
+  return id.value < v6_.size() && v6_[id.value].enabled && !v6_[id.value].disabled;
 }
 
 std::vector<Ipv6AddrInfo> Stack::ipv6_addresses(IfaceId id) const {
@@ -345,14 +347,22 @@ void Stack::join_group6(IfaceId id, const wire::Ipv6Addr& group, Instant now) {
   V6Iface& v = v6_[id.value];
   if (std::find(v.groups.begin(), v.groups.end(), group) != v.groups.end()) return;
   v.groups.push_back(group);
-  // RFC 3810 §6.1: a state-change report (CHANGE_TO_EXCLUDE_MODE with no sources is a
-  // join), sent now and [Robustness Variable] - 1 more times at random intervals within
-  // the Unsolicited Report Interval.
-  send_mld_report(id, std::span(&group, 1), wire::MldRecord::kChangeToExclude, now);
+  // CHANGE_TO_EXCLUDE_MODE with no sources is a join.
+  mld_state_change(id, group, wire::MldRecord::kChangeToExclude, now);
+}
+
+void Stack::mld_state_change(IfaceId id, const wire::Ipv6Addr& group, std::uint8_t record_type,
+                             Instant now) {
+  V6Iface& v = v6_[id.value];
+  // RFC 3810 §6.1: a state-change report, sent now and [Robustness Variable] - 1 more
+  // times at random intervals within the Unsolicited Report Interval; it replaces the
+  // retransmissions still pending of an earlier change of the same group.
+  std::erase_if(v.mld, [&](const MldPending& p) { return p.group == group; });
+  send_mld_report(id, std::span(&group, 1), record_type, now);
   Instant at = now;
   for (std::uint32_t i = 1; i < config_.ipv6.mld_robustness; ++i) {
     at = at + random_between(Duration::zero(), config_.ipv6.mld_unsolicited_interval);
-    v.mld.push_back(MldPending{at, group, wire::MldRecord::kChangeToExclude});
+    v.mld.push_back(MldPending{at, group, record_type});
   }
 }
 
@@ -370,18 +380,51 @@ void Stack::send_mld_report(IfaceId id, std::span<const wire::Ipv6Addr> groups,
   ByteVec frame(kEthHeaderLen + wire::Ipv6Repr::kHeaderLen + 8 + m.total_len());
   wire::emit_mld_report_packet(MutBytes(frame).subspan(kEthHeaderLen), src, m);
   ++stats_.mld_tx_reports;
+  if (record_type == wire::MldRecord::kChangeToInclude) ++stats_.mld_tx_leaves;
   ++stats_.ipv6_tx;
   emit_frame(id, wire::Ipv6Addr::all_mldv2_routers().multicast_mac(), kEtherIpv6, std::move(frame));
 }
 
-void Stack::dad_failed(IfaceId id, std::size_t index, Instant /*now*/) {
-  V6Addr& a = v6_[id.value].addrs[index];
+void Stack::dad_failed(IfaceId id, std::size_t index, Instant now) {
+  V6Iface& v = v6_[id.value];
+  V6Addr& a = v.addrs[index];
   if (a.info.state != Ipv6AddrState::Tentative) return;
   // RFC 4862 §5.4.5: "the address MUST NOT be assigned to the interface" and the
   // condition SHOULD be logged: an event and a counter.
   a.info.state = Ipv6AddrState::Duplicate;
   ++stats_.dad_duplicates;
-  push_event(Ipv6DadFailed{id, a.info.cidr.addr});
+  const wire::Ipv6Addr addr = a.info.cidr.addr;
+  // "If the address is a link-local address formed from an interface identifier based
+  // on the hardware address, which is supposed to be uniquely assigned (e.g., EUI-64
+  // for an Ethernet interface), IP operation on the interface SHOULD be disabled."
+  // Disabled, the interface sends nothing more (no MLD leave either: another node
+  // holds that address and its solicited-node group) and takes no IPv6 packet in.
+  if (a.info.origin == Ipv6AddrOrigin::LinkLocal &&
+      addr == wire::Ipv6Addr::link_local_from_mac(ifaces_[id.value].mac)) {
+    v.disabled = true;
+    v.mld.clear();
+    v.rs_next.reset();
+    ndp_.clear_iface(id);
+    ++stats_.ipv6_disabled_dad;
+    push_event(Ipv6DadFailed{id, addr, true});
+    return;
+  }
+  push_event(Ipv6DadFailed{id, addr, false});
+  leave_group6(id, addr.solicited_node(), now);
+}
+
+void Stack::leave_group6(IfaceId id, const wire::Ipv6Addr& group, Instant now) {
+  V6Iface& v = v6_[id.value];
+  // Still needed by another address of ours (the solicited-node group of a SLAAC
+  // address is usually the link-local address's).
+  const bool needed = std::any_of(v.addrs.begin(), v.addrs.end(), [&](const V6Addr& a) {
+    return a.info.state != Ipv6AddrState::Duplicate && a.info.cidr.addr.solicited_node() == group;
+  });
+  auto it = std::find(v.groups.begin(), v.groups.end(), group);
+  if (needed || it == v.groups.end()) return;
+  v.groups.erase(it);
+  // RFC 3810 §6.1: "CHANGE_TO_INCLUDE_MODE" with no sources is a leave.
+  mld_state_change(id, group, wire::MldRecord::kChangeToInclude, now);
 }
 
 // --- timers ----------------------------------------------------------------------
@@ -389,7 +432,7 @@ void Stack::dad_failed(IfaceId id, std::size_t index, Instant /*now*/) {
 void Stack::ipv6_timers(Instant now) {
   for (const Interface& iface : ifaces_) {
     V6Iface& v = v6_[iface.id.value];
-    if (!v.enabled) continue;
+    if (!ipv6_enabled(iface.id)) continue;
     // DAD (RFC 4862 §5.4.2): DupAddrDetectTransmits solicitations RetransTimer apart;
     // no conflict RetransTimer after the last one: the address is ours.
     for (V6Addr& a : v.addrs) {
@@ -410,11 +453,16 @@ void Stack::ipv6_timers(Instant now) {
         a.info.state = Ipv6AddrState::Deprecated;
       }
     }
-    // Only SLAAC addresses expire, and their modified EUI-64 identifier shares its low 24
-    // bits (and so its solicited-node group) with the link-local address: no group is
-    // left when they go.
-    std::erase_if(
-        v.addrs, [&](const V6Addr& a) { return a.info.valid_until && now >= *a.info.valid_until; });
+    // Only SLAAC addresses expire; their modified EUI-64 identifier usually shares its
+    // low 24 bits (and so its solicited-node group) with the link-local address, in
+    // which case leave_group6 keeps the group.
+    std::vector<wire::Ipv6Addr> gone;
+    std::erase_if(v.addrs, [&](const V6Addr& a) {
+      const bool expired = a.info.valid_until && now >= *a.info.valid_until;
+      if (expired) gone.push_back(a.info.cidr.addr.solicited_node());
+      return expired;
+    });
+    for (const wire::Ipv6Addr& g : gone) leave_group6(iface.id, g, now);
     // Router solicitation (RFC 4861 §6.3.7).
     if (v.rs_next && now >= *v.rs_next) {
       send_router_solicit(iface.id, now);
@@ -441,7 +489,10 @@ void Stack::ipv6_timers(Instant now) {
     }
     for (const MldPending& p : due) {
       if (p.group) {
-        if (std::find(v.groups.begin(), v.groups.end(), *p.group) != v.groups.end()) {
+        // A join's retransmission while the group is still joined; a leave's (its
+        // group is gone) always.
+        const bool joined = std::find(v.groups.begin(), v.groups.end(), *p.group) != v.groups.end();
+        if (joined != (p.record_type == wire::MldRecord::kChangeToInclude)) {
           send_mld_report(iface.id, std::span(&*p.group, 1), p.record_type, now);
         }
       } else {
@@ -473,7 +524,7 @@ std::optional<Instant> Stack::ipv6_deadline() const {
     if (t && (!best || *t < *best)) best = t;
   };
   for (const V6Iface& v : v6_) {
-    if (!v.enabled) continue;
+    if (!v.enabled || v.disabled) continue;
     for (const V6Addr& a : v.addrs) {
       if (a.info.state == Ipv6AddrState::Tentative) take(a.dad_next);
       if (a.info.state == Ipv6AddrState::Preferred) take(a.info.preferred_until);
@@ -981,7 +1032,7 @@ void Stack::on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
     case wire::Icmpv6Type::TimeExceeded:
     case wire::Icmpv6Type::ParameterProblem:
       ++stats_.icmpv6_rx_errors;
-      on_icmpv6_error(msg, now);
+      on_icmpv6_error(ip.src, msg, now);
       return;
     case wire::Icmpv6Type::MldQuery:
       on_mld_query(iface, ip, msg, now);
@@ -1001,76 +1052,48 @@ void Stack::on_icmpv6(const Interface& iface, const wire::Ipv6Repr& ip,
   ++stats_.icmpv6_rx_other;
 }
 
-void Stack::on_icmpv6_error(const wire::Icmpv6Repr& msg, Instant now) {
+void Stack::on_icmpv6_error(const wire::Ipv6Addr& reporter, const wire::Icmpv6Repr& msg,
+                            Instant now) {
   // The invoking packet, as far as it was returned: it must be one we sent.
   const Bytes quoted = msg.data;
-  if (quoted.size() < wire::Ipv6Repr::kHeaderLen || (load_u8(quoted, 0) >> 4) != 6) return;
+  if (quoted.size() < wire::Ipv6Repr::kHeaderLen || (load_u8(quoted, 0) >> 4) != 6) {
+    ++stats_.icmp_rx_errors_truncated;
+    return;
+  }
   const auto local = wire::Ipv6Addr::load(quoted, 8);
   const auto remote = wire::Ipv6Addr::load(quoted, 24);
-  if (!is_local_address6(local)) return;
-  if (msg.type == type_byte(wire::Icmpv6Type::PacketTooBig)) {
-    on_packet_too_big6(local, remote, msg.mtu, quoted, now);
-  }
-  // Every error about a TCP segment also goes to TCP, which validates it against the
-  // connection's sequence space (RFC 5927 §4.1) before acting on it.
-  if (load_u8(quoted, 6) == kTcp) icmpv6_error_to_tcp(msg, quoted, now);
-}
-
-void Stack::icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Instant now) {
-  constexpr std::size_t kQuotedTransport = 8;  // ports and sequence number
-  if (quoted.size() < wire::Ipv6Repr::kHeaderLen + kQuotedTransport) {
+  if (!is_local_address6(local)) {
     ++stats_.icmp_rx_errors_ignored;
     return;
   }
-  // TCP speaks ICMPv4's types and codes (as Linux's icmpv6_err_convert maps both onto
-  // one set of errors): Packet Too Big is "fragmentation needed"; Destination
-  // Unreachable's codes map to their ICMPv4 meaning (RFC 4443 §3.1).
-  constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
-  tcp::IcmpErrorIn err;
-  switch (static_cast<wire::Icmpv6Type>(msg.type)) {
-    case wire::Icmpv6Type::PacketTooBig:
-      err.type = kUnreach;
-      err.code = 4;
-      err.next_hop_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(msg.mtu, 0xffff));
-      break;
-    case wire::Icmpv6Type::DestUnreachable:
-      err.type = kUnreach;
-      switch (static_cast<wire::Icmpv6UnreachCode>(msg.code)) {
-        case wire::Icmpv6UnreachCode::NoRoute:
-          err.code = 0;  // network unreachable
-          break;
-        case wire::Icmpv6UnreachCode::AdminProhibited:
-        case wire::Icmpv6UnreachCode::SourcePolicy:
-        case wire::Icmpv6UnreachCode::RejectRoute:
-          err.code = 13;  // communication administratively prohibited
-          break;
-        case wire::Icmpv6UnreachCode::Port:
-          err.code = 3;  // port unreachable
-          break;
-        default:
-          err.code = 1;  // host unreachable (address unreachable, beyond scope)
-          break;
-      }
-      break;
-    case wire::Icmpv6Type::TimeExceeded:
-      err.type = kTimeExceeded;
-      err.code = msg.code;
-      break;
-    case wire::Icmpv6Type::ParameterProblem:
-      // An unrecognized Next Header (code 1) at our TCP header is "protocol
-      // unreachable"; anything else a soft error.
-      err.type = msg.code == 1 ? kUnreach : kParamProblem;
-      err.code = msg.code == 1 ? 2 : 0;
-      break;
-    default:
-      return;
+  if (msg.type == type_byte(wire::Icmpv6Type::PacketTooBig)) {
+    on_packet_too_big6(local, remote, msg.mtu, quoted, now);
   }
-  const Bytes l4 = quoted.subspan(wire::Ipv6Repr::kHeaderLen);
-  err.local = tcp::Endpoint{wire::Ipv6Addr::load(quoted, 8), load_be16(l4, 0)};
-  err.remote = tcp::Endpoint{wire::Ipv6Addr::load(quoted, 24), load_be16(l4, 2)};
-  err.quoted_seq = SeqNum(load_be32(l4, 4));
-  ++stats_.icmp_rx_errors_tcp;
-  tcp_.on_icmp_error(err, now);
+  // We send no extension header in front of TCP or UDP but the Fragment header of a
+  // datagram larger than the path MTU: its first fragment holds the transport header.
+  std::uint8_t next = load_u8(quoted, 6);
+  Bytes l4 = quoted.subspan(wire::Ipv6Repr::kHeaderLen);
+  if (next == static_cast<std::uint8_t>(wire::NextHeader::Fragment)) {
+    auto frag = wire::Ipv6FragmentHeader::parse(l4);
+    if (!frag) {
+      ++stats_.icmp_rx_errors_truncated;
+      return;
+    }
+    if (frag->offset != 0) {
+      ++stats_.icmp_rx_errors_ignored;
+      return;
+    }
+    next = frag->next_header;
+    l4 = l4.subspan(wire::Ipv6FragmentHeader::kLen);
+  }
+  // One set of types and codes for both families: the ICMPv6 error as its ICMPv4
+  // equivalent (tcp::icmpv6_error_for_tcp, as Linux's icmpv6_err_convert).
+  const auto v4 = tcp::icmpv6_error_for_tcp(msg.type, msg.code, msg.mtu);
+  if (!v4) return;
+  // TCP validates an error against the connection's sequence space (RFC 5927 §4.1)
+  // before acting on it; UDP against its bound sockets.
+  icmp_error_to_transport(reporter, v4->type, v4->code, v4->next_hop_mtu, next, local, remote, l4,
+                          now);
 }
 
 // --- UDP over IPv6 ----------------------------------------------------------------

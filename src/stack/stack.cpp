@@ -153,6 +153,7 @@ void Stack::on_timer(Instant now) {
   stats_.arp_drop_unresolved += result.dropped_frames;
   tcp_.on_timer(now);
   expire_fragments(now);
+  std::erase_if(pmtu4_, [now](const auto& p) { return now >= p.second.expires; });
   ipv6_timers(now);
   flush_tcp(now);
 }
@@ -170,6 +171,9 @@ std::optional<Instant> Stack::next_deadline() const {
   for (auto d : {neighbors_.next_deadline(), tcp_.next_deadline(), reasm_.next_deadline(),
                  ndp_.next_deadline(), ipv6_deadline()}) {
     if (d && (!next || *d < *next)) next = d;
+  }
+  for (const auto& [dst, p] : pmtu4_) {
+    if (!next || p.expires < *next) next = p.expires;
   }
   return next;
 }
@@ -191,6 +195,33 @@ void Stack::push_event(Event e) {
 }
 
 // --- IPv4 output -------------------------------------------------------------
+
+std::optional<std::size_t> Stack::path_mtu(wire::Ipv4Addr dst) const {
+  auto it = pmtu4_.find(dst);
+  if (it == pmtu4_.end()) return std::nullopt;
+  return it->second.mtu;
+}
+
+void Stack::lower_path_mtu4(wire::Ipv4Addr dst, std::uint32_t mtu, Instant now) {
+  // RFC 1191 §3: "A host MUST never reduce its estimate of the Path MTU below 68
+  // octets" (a smaller next-hop MTU, e.g. the 0 of an RFC 792 router, is no estimate),
+  // and the estimate is never raised by an error.
+  if (mtu < kMinIpv4Mtu || config_.max_path_mtus == 0) return;
+  const std::size_t pmtu = std::max<std::size_t>(mtu, kMinIpv4Pmtu);
+  auto r = route(dst);
+  if (!r) return;
+  std::size_t current = ifaces_[r->iface.value].mtu;
+  if (auto p = path_mtu(dst)) current = std::min(current, *p);
+  if (pmtu >= current) return;
+  if (pmtu4_.size() >= config_.max_path_mtus && !pmtu4_.count(dst)) {
+    // Bounded: the entry closest to expiry makes room.
+    pmtu4_.erase(std::min_element(pmtu4_.begin(), pmtu4_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    }));
+  }
+  pmtu4_[dst] = Pmtu4{pmtu, now + config_.pmtu_expiry};
+  ++stats_.ip_pmtu_updates;
+}
 
 Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4Addr dst,
                                                   std::size_t transport_len, bool may_fragment) {
@@ -215,15 +246,21 @@ Result<Stack::Outgoing, SendError> Stack::prepare(wire::Ipv4Addr src, wire::Ipv4
     ++stats_.ip_tx_too_long;
     return Err{SendError::MessageTooLong};
   }
-  return Outgoing{*r, src.is_unspecified() ? r->src : src, dst, std::move(frame)};
+  // A datagram we may fragment is cut to the path MTU when one is known (RFC 1191 §3:
+  // a host "MUST use the PMTU as the largest datagram it sends"); TCP keeps its own
+  // path MTU (its MSS) and always sends DF.
+  std::size_t mtu = iface.mtu;
+  if (may_fragment) {
+    if (auto p = pmtu4_.find(dst); p != pmtu4_.end()) mtu = std::min(mtu, p->second.mtu);
+  }
+  return Outgoing{*r, src.is_unspecified() ? r->src : src, dst, std::move(frame), {}, mtu};
 }
 
 void Stack::send_ip(Outgoing out, std::uint8_t protocol, std::uint8_t ttl, std::uint8_t dscp_ecn,
                     Instant now) {
   // Only a packet prepare() let through with may_fragment is larger than the MTU (a
   // TSO super-segment is the link's to cut): TCP's path pays this one comparison.
-  if (out.frame.size() - kEthHeaderLen > ifaces_[out.route.iface.value].mtu &&
-      out.tx.gso_size == 0) {
+  if (out.frame.size() - kEthHeaderLen > out.mtu && out.tx.gso_size == 0) {
     send_fragments(std::move(out), protocol, ttl, dscp_ecn, now);
     return;
   }
@@ -247,8 +284,7 @@ void Stack::send_fragments(Outgoing out, std::uint8_t protocol, std::uint8_t ttl
   finish_in_software(out.frame, out.tx);
   const Bytes payload = Bytes(out.frame).subspan(kTransportOffset);
   // RFC 791 §3.2: every fragment but the last carries a multiple of 8 bytes.
-  const std::size_t max_data =
-      (ifaces_[out.route.iface.value].mtu - kIpHeaderLen) & ~std::size_t{7};
+  const std::size_t max_data = (out.mtu - kIpHeaderLen) & ~std::size_t{7};
   const std::uint16_t ident = next_ident_++;
   for (std::size_t off = 0; off < payload.size(); off += max_data) {
     const std::size_t n = std::min(max_data, payload.size() - off);

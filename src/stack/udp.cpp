@@ -1,5 +1,7 @@
 #include "synack/stack/udp.hpp"
 
+#include <utility>
+
 namespace synack::stack {
 
 namespace {
@@ -48,7 +50,7 @@ Result<UdpSocketId, BindError> UdpTable::bind(const wire::IpAddr& addr, std::uin
     return Err{BindError::AddrInUse};
   }
   UdpSocketId id{next_id_++};
-  sockets_.emplace(id.value, Socket{addr, port, {}});
+  sockets_.emplace(id.value, Socket{addr, port, {}, std::nullopt});
   bindings_.emplace(BindKey{port, addr}, id);
   return id;
 }
@@ -102,6 +104,17 @@ std::optional<UdpDatagram> UdpTable::receive(UdpSocketId id) {
 std::size_t UdpTable::queued(UdpSocketId id) const {
   auto it = sockets_.find(id.value);
   return it == sockets_.end() ? 0 : it->second.rx.size();
+}
+
+void UdpTable::set_error(const UdpError& e) {
+  auto it = sockets_.find(e.socket.value);
+  if (it != sockets_.end()) it->second.error = e;
+}
+
+std::optional<UdpError> UdpTable::take_error(UdpSocketId id) {
+  auto it = sockets_.find(id.value);
+  if (it == sockets_.end()) return std::nullopt;
+  return std::exchange(it->second.error, std::nullopt);
 }
 
 }  // namespace synack::stack

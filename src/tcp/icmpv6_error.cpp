@@ -2,49 +2,43 @@
 
 #include <algorithm>
 
+#include "synack/wire/icmp.hpp"
 #include "synack/wire/icmpv6.hpp"
 
 namespace synack::tcp {
 
 std::optional<IcmpErrorIn> icmpv6_error_for_tcp(std::uint8_t type, std::uint8_t code,
                                                 std::uint32_t mtu) {
-  constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
-  IcmpErrorIn err;
+  const auto error = [](wire::IcmpType t, std::uint8_t c, std::uint32_t m = 0) {
+    return IcmpErrorIn{static_cast<std::uint8_t>(t), c,
+                       static_cast<std::uint16_t>(std::min<std::uint32_t>(m, 0xffff))};
+  };
+  const auto code4 = [](wire::UnreachCode c) { return static_cast<std::uint8_t>(c); };
   switch (static_cast<wire::Icmpv6Type>(type)) {
     case wire::Icmpv6Type::PacketTooBig:
-      err.type = kUnreach;
-      err.code = 4;
-      err.next_hop_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 0xffff));
-      return err;
+      return error(wire::IcmpType::DestUnreachable, code4(wire::UnreachCode::FragNeeded), mtu);
     case wire::Icmpv6Type::DestUnreachable:
-      err.type = kUnreach;
       switch (static_cast<wire::Icmpv6UnreachCode>(code)) {
         case wire::Icmpv6UnreachCode::NoRoute:
-          err.code = 0;  // network unreachable
-          break;
+          return error(wire::IcmpType::DestUnreachable, code4(wire::UnreachCode::Net));
         case wire::Icmpv6UnreachCode::AdminProhibited:
         case wire::Icmpv6UnreachCode::SourcePolicy:
         case wire::Icmpv6UnreachCode::RejectRoute:
-          err.code = 13;  // communication administratively prohibited
-          break;
+          // communication administratively prohibited (RFC 1812 §5.2.7.1)
+          return error(wire::IcmpType::DestUnreachable, 13);
         case wire::Icmpv6UnreachCode::Port:
-          err.code = 3;  // port unreachable
-          break;
-        default:
-          err.code = 1;  // host unreachable (address unreachable, beyond scope)
-          break;
+          return error(wire::IcmpType::DestUnreachable, code4(wire::UnreachCode::Port));
+        default:  // address unreachable, beyond scope
+          return error(wire::IcmpType::DestUnreachable, code4(wire::UnreachCode::Host));
       }
-      return err;
     case wire::Icmpv6Type::TimeExceeded:
-      err.type = kTimeExceeded;
-      err.code = code;
-      return err;
+      return error(wire::IcmpType::TimeExceeded, code);
     case wire::Icmpv6Type::ParameterProblem:
-      // An unrecognized Next Header (code 1) at our TCP header is "protocol
+      // An unrecognized Next Header (code 1) at our transport header is "protocol
       // unreachable"; anything else a soft error.
-      err.type = code == 1 ? kUnreach : kParamProblem;
-      err.code = code == 1 ? 2 : 0;
-      return err;
+      if (code == 1)
+        return error(wire::IcmpType::DestUnreachable, code4(wire::UnreachCode::Protocol));
+      return error(wire::IcmpType::ParameterProblem, 0);
     default:
       return std::nullopt;
   }

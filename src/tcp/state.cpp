@@ -1,6 +1,7 @@
 #include "synack/tcp/state.hpp"
 
 #include "synack/tcp/types.hpp"
+#include "synack/wire/icmp.hpp"
 
 namespace synack::tcp {
 
@@ -158,8 +159,31 @@ std::string_view to_string(ConnError e) {
       return "port unreachable";
     case ConnError::AdminProhibited:
       return "communication administratively prohibited";
+    case ConnError::MessageTooLong:
+      return "message too long";
   }
   return "?";
+}
+
+ConnError icmp_error_kind(std::uint8_t type, std::uint8_t code) {
+  if (type != static_cast<std::uint8_t>(wire::IcmpType::DestUnreachable)) {
+    return ConnError::HostUnreachable;
+  }
+  switch (static_cast<wire::UnreachCode>(code)) {
+    case wire::UnreachCode::Net:
+      return ConnError::NetUnreachable;
+    case wire::UnreachCode::Protocol:
+      return ConnError::ProtocolUnreachable;
+    case wire::UnreachCode::Port:
+      return ConnError::PortUnreachable;
+    case wire::UnreachCode::FragNeeded:
+      return ConnError::MessageTooLong;
+    default:
+      break;
+  }
+  // Codes 9, 10, 13 (RFC 1812 §5.2.7.1): communication administratively prohibited.
+  const bool prohibited = code == 9 || code == 10 || code == 13;
+  return prohibited ? ConnError::AdminProhibited : ConnError::HostUnreachable;
 }
 
 std::string_view to_string(EventKind k) {

@@ -3,6 +3,7 @@
 
 #include "synack/tcp/rtt.hpp"
 #include "synack/tcp/tcb.hpp"
+#include "synack/wire/icmp.hpp"
 
 namespace synack::tcp {
 
@@ -231,8 +232,9 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
   // RFC 5927 §4.1: act only if the quoted sequence number is in flight.
   if (!(seq_ge(quoted, snd_una_) && seq_lt(quoted, snd_max_))) return;
   const bool handshake = state_ == State::SynSent || state_ == State::SynReceived;
-  constexpr std::uint8_t kUnreach = 3, kTimeExceeded = 11, kParamProblem = 12;
-  if (type == kUnreach && code == 4) {
+  const auto unreach = static_cast<std::uint8_t>(wire::IcmpType::DestUnreachable);
+  const ConnError kind = icmp_error_kind(type, code);
+  if (kind == ConnError::MessageTooLong) {
     // Fragmentation needed (RFC 1191), or an ICMPv6 Packet Too Big: lower the path
     // MTU, then the effective MSS. RFC 8201 §4: an IPv6 node "MUST NOT reduce its
     // estimate of the Path MTU below the IPv6 minimum link MTU" (1280).
@@ -250,16 +252,13 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
   // RFC 1122 §4.2.3.9 leaves them open; Linux and FreeBSD abort a connection attempt
   // on them (a firewall will not change its mind within the SYN retries) and treat
   // them as soft errors otherwise, and so does synack.
-  const bool prohibited = code == 9 || code == 10 || code == 13;
-  if (type == kUnreach && (code == 2 || code == 3 || prohibited) && handshake) {
+  const bool hard = kind == ConnError::ProtocolUnreachable || kind == ConnError::PortUnreachable ||
+                    kind == ConnError::AdminProhibited;
+  if (type == unreach && hard && handshake) {
     // "Destination Unreachable -- codes 2-4. These are hard error conditions, so TCP
     // implementations SHOULD abort the connection (SHLD-26)"; as RFC 5461 advises,
     // only while the connection is being established.
-    terminate(Rule::rfc9293_3_9_2_2_icmp_hard_error,
-              prohibited  ? ConnError::AdminProhibited
-              : code == 2 ? ConnError::ProtocolUnreachable
-                          : ConnError::PortUnreachable,
-              now);
+    terminate(Rule::rfc9293_3_9_2_2_icmp_hard_error, kind, now);
     output(now);
     return;
   }
@@ -267,14 +266,9 @@ void Tcb::on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
   // indicate soft error conditions, a TCP implementation MUST NOT abort the connection
   // (MUST-56), and it SHOULD make the information available to the application
   // (SHLD-25)." Time Exceeded and Parameter Problem are treated the same way.
-  if (type == kUnreach) {
-    soft_error_ = code == 0    ? ConnError::NetUnreachable
-                  : code == 2  ? ConnError::ProtocolUnreachable
-                  : code == 3  ? ConnError::PortUnreachable
-                  : prohibited ? ConnError::AdminProhibited
-                               : ConnError::HostUnreachable;
-  } else if (type == kTimeExceeded || type == kParamProblem) {
-    soft_error_ = ConnError::HostUnreachable;
+  if (type == unreach || type == static_cast<std::uint8_t>(wire::IcmpType::TimeExceeded) ||
+      type == static_cast<std::uint8_t>(wire::IcmpType::ParameterProblem)) {
+    soft_error_ = kind;
   }
 }
 

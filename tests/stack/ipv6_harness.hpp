@@ -53,6 +53,32 @@ inline ByteVec icmp6(const Ipv6Addr& src, const Ipv6Addr& dst, std::uint8_t type
   return m;
 }
 
+constexpr std::uint8_t kUdp6 = 17;  // UDP's Next Header value
+
+// The IPv6 pseudo-header sum (RFC 8200 §8.1) of an upper-layer packet, built by hand.
+inline Checksum pseudo6(const Ipv6Addr& src, const Ipv6Addr& dst, std::size_t len,
+                        std::uint8_t proto) {
+  Builder ph;
+  put6(ph, src);
+  put6(ph, dst);
+  ph.u32(static_cast<std::uint32_t>(len)).u32(proto);
+  Checksum c;
+  c.add(ph.out);
+  return c;
+}
+
+// A UDP datagram over IPv6 with its checksum (a computed 0 sent as 0xffff).
+inline ByteVec udp6(const Ipv6Addr& src, const Ipv6Addr& dst, std::uint16_t sport,
+                    std::uint16_t dport, Bytes payload) {
+  const auto len = static_cast<std::uint16_t>(8 + payload.size());
+  ByteVec d = Builder{}.u16(sport).u16(dport).u16(len).u16(0).raw(payload).out;
+  Checksum c = pseudo6(src, dst, len, kUdp6);
+  c.add(d);
+  const std::uint16_t sum = c.finish();
+  store_be16(d, 6, sum == 0 ? 0xffff : sum);
+  return d;
+}
+
 // A whole frame carrying an ICMPv6 message.
 inline ByteVec icmp6_frame(MacAddr dst_mac, MacAddr src_mac, const Ipv6Addr& src,
                            const Ipv6Addr& dst, std::uint8_t type, std::uint8_t code, Bytes body,

@@ -284,6 +284,109 @@ TEST(Ipv6Dad, AdvertisementForTentativeAddressIsDuplicate) {
   EXPECT_EQ(h.stack.stats().ipv6_rx_not_for_us, 1u);
 }
 
+TEST(Ipv6Dad, DuplicateLinkLocalFromTheMacDisablesIpv6OnTheInterface) {
+  Host6 h(1, dad_config());
+  // Another node defends fe80::ff:fe00:1, the address formed from our MAC (EUI-64).
+  h.rx(icmp6_frame(Ipv6Addr::all_nodes().multicast_mac(), kPeerMac, h.link_local,
+                   Ipv6Addr::all_nodes(), kNa, 0, na_body(kO, h.link_local, opt_lla(2, kPeerMac))),
+       Instant{});
+  // RFC 4862 §5.4.5: "IP operation on the interface SHOULD be disabled".
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(std::get<Ipv6DadFailed>(ev[0]), (Ipv6DadFailed{h.iface, h.link_local, true}));
+  EXPECT_EQ(h.stack.stats().ipv6_disabled_dad, 1u);
+  EXPECT_FALSE(h.stack.ipv6_enabled(h.iface));
+  EXPECT_TRUE(h.stack.ipv6_addresses(h.iface).empty());
+  // Quiet: no DAD probe for the other address, no MLD report (neither the joins'
+  // retransmissions nor a leave), no router solicitation, whatever time passes.
+  EXPECT_TRUE(h.drain().empty());
+  EXPECT_FALSE(h.stack.next_deadline().has_value());
+  for (int s = 1; s <= 10; ++s) h.stack.on_timer(Instant{} + seconds(s));
+  EXPECT_TRUE(h.drain().empty());
+  // Deaf: an echo request to our static address, a probe for it, are dropped and counted.
+  h.rx(ethernet(
+           h.mac, kPeerMac, kIpv6,
+           ipv6(kPeer, h.global, kIcmp6, icmp6(kPeer, h.global, kEchoReq, 0, echo_body(1, 1, {})))),
+       Instant{} + seconds(10));
+  h.rx(icmp6_frame(h.mac, kPeerMac, Ipv6Addr::unspecified(), h.global.solicited_node(), kNs, 0,
+                   ns_body(h.global)),
+       Instant{} + seconds(10));
+  EXPECT_EQ(h.stack.stats().ipv6_rx_disabled, 2u);
+  EXPECT_TRUE(h.drain().empty());
+  // Nothing leaves for an IPv6 destination, and it cannot be switched back on.
+  auto u = h.stack.udp_bind(Ipv6Addr::unspecified(), 0);
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(h.stack.udp_send_to(*u, kPeer, 7, as_bytes("x"), Instant{} + seconds(10)).ok());
+  EXPECT_TRUE(h.drain().empty());
+  EXPECT_FALSE(h.stack.enable_ipv6(h.iface, std::nullopt, false, Instant{} + seconds(10)));
+  // IPv4 on the interface goes on.
+  ASSERT_TRUE(h.stack.udp_send_to(*u, ip(10, 77, 0, 9), 7, as_bytes("x"), Instant{}).ok());
+  EXPECT_EQ(h.drain().size(), 1u);  // the ARP request for 10.77.0.9
+}
+
+TEST(Ipv6Dad, DuplicateStaticAddressLeavesItsGroupWithMldv2Reports) {
+  StackConfig cfg = dad_config();
+  cfg.ipv6.mld_robustness = 2;
+  // An address whose solicited-node group is its own (not the link-local one's).
+  Host6 h(1, cfg, Ipv6Cidr{a6("fd77::ab:cd01"), 64});
+  const Ipv6Addr group = h.global.solicited_node();
+  ASSERT_EQ(group, a6("ff02::1:ffab:cd01"));
+  // Another node probing the same address: ours is a duplicate.
+  h.rx(icmp6_frame(group.multicast_mac(), kPeerMac, Ipv6Addr::unspecified(), group, kNs, 0,
+                   ns_body(h.global)),
+       Instant{});
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(std::get<Ipv6DadFailed>(ev[0]), (Ipv6DadFailed{h.iface, h.global, false}));
+  // RFC 3810 §6.1: a State Change Report, CHANGE_TO_INCLUDE_MODE (3) with no sources,
+  // from :: (the link-local address is still tentative, §5.2.13) to ff02::16, hop limit
+  // 1, behind a Hop-by-Hop header with Router Alert (RFC 2711, value 0: MLD).
+  const Ipv6Addr mld_routers = Ipv6Addr::all_mldv2_routers();
+  Builder report;
+  report.u8(143).u8(0).u16(0).u16(0).u16(1);  // type, code, checksum, reserved, 1 record
+  report.u8(3).u8(0).u16(0);                  // CHANGE_TO_INCLUDE, no aux data, no sources
+  put6(report, group);
+  Builder ph;
+  put6(ph, Ipv6Addr::unspecified());
+  put6(ph, mld_routers);
+  ph.u32(static_cast<std::uint32_t>(report.out.size())).u32(kIcmp6);
+  Checksum c;
+  c.add(ph.out).add(report.out);
+  store_be16(report.out, 2, c.finish());
+  const ByteVec hbh = Builder{}.u8(kIcmp6).u8(0).u8(5).u8(2).u16(0).u8(1).u8(0).out;
+  const ByteVec leave = ethernet(
+      mld_routers.multicast_mac(), h.mac, kIpv6,
+      ipv6(Ipv6Addr::unspecified(), mld_routers, 0, cat({hbh, report.out}), /*hop_limit=*/1));
+  auto out = h.drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], leave);
+  EXPECT_EQ(mld_routers.multicast_mac(), (MacAddr{{0x33, 0x33, 0, 0, 0, 0x16}}));
+  const std::vector<Ipv6Addr> groups = h.stack.ipv6_groups(h.iface);
+  EXPECT_EQ(std::count(groups.begin(), groups.end(), group), 0);
+  // Robustness Variable 2: one more leave within the Unsolicited Report Interval (1 s);
+  // the join's retransmission for that group is never sent.
+  std::vector<ByteVec> later;
+  for (int ms = 100; ms <= 1500; ms += 100) {
+    h.stack.on_timer(Instant{} + milliseconds(ms));
+    for (auto& f : h.drain()) {
+      if (load_u8(f, 14 + 40 + 8) == 143) later.push_back(std::move(f));
+    }
+  }
+  std::size_t leaves = 0;
+  for (const ByteVec& f : later) {
+    const auto m = parse_icmp6(f);
+    ASSERT_EQ(m.record_count, 1);
+    if (m.records[0].group == group) {
+      EXPECT_EQ(f, leave);
+      ++leaves;
+    } else {
+      EXPECT_EQ(m.records[0].type, wire::MldRecord::kChangeToExclude);  // the link-local's
+    }
+  }
+  EXPECT_EQ(leaves, 1u);
+  EXPECT_EQ(h.stack.stats().mld_tx_leaves, 2u);
+}
+
 TEST(Ipv6Dad, SolicitationFromAnotherProberIsDuplicate) {
   Host6 h(1, dad_config());
   // Another node probing the same address: NS from :: to the solicited-node group.

@@ -259,7 +259,7 @@ TEST(StackUdp, PortUnreachableQuotesTheDatagram) {
   EXPECT_EQ(b.stack.stats().udp_rx_no_socket, 1u);
   EXPECT_EQ(b.stack.stats().icmp_tx_port_unreachable, 1u);
   EXPECT_EQ(a.stack.stats().icmp_rx_errors, 1u);
-  EXPECT_EQ(a.stack.stats().icmp_rx_errors_ignored, 1u);  // quotes UDP: nobody to tell yet
+  EXPECT_EQ(a.stack.stats().icmp_rx_errors_udp, 1u);  // to the socket (udp_error_test.cpp)
 }
 
 TEST(StackUdp, LongDatagramIsQuotedUpTo576Bytes) {

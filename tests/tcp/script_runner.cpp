@@ -77,6 +77,8 @@ std::string error_name(ConnError e) {
       return "PortUnreachable";
     case ConnError::AdminProhibited:
       return "AdminProhibited";
+    case ConnError::MessageTooLong:
+      return "MessageTooLong";
     default:
       return "?";
   }

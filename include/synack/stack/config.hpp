@@ -97,6 +97,11 @@ struct StackConfig {
   /// tokens, one token added every `icmp_error_interval`.
   std::uint32_t icmp_error_burst = 10;
   Duration icmp_error_interval = std::chrono::milliseconds(100);  ///< one token per interval
+  /// IPv4 path MTUs remembered (RFC 1191, from fragmentation needed errors quoting UDP).
+  std::size_t max_path_mtus = 256;
+  /// An IPv4 path MTU estimate is forgotten after this (RFC 1191 §6.3: "no less than 5
+  /// minutes"; 10 recommended).
+  Duration pmtu_expiry = std::chrono::minutes(10);
   bool icmp_protocol_unreachable = true;  ///< answer unknown protocols (RFC 1122 §3.2.2.1 SHOULD)
   std::size_t max_events = 4096;          ///< pending events; more are dropped and counted
   tcp::TcpConfig tcp;                     ///< TCP: limits, timers, defaults for new sockets

@@ -18,6 +18,21 @@ struct UdpReadable {
   bool operator==(const UdpReadable&) const = default;  ///< field by field (for tests)
 };
 
+/// An ICMP or ICMPv6 error quoting a datagram the socket sent (RFC 1122 §4.1.3.3: "UDP
+/// MUST pass to the application layer all ICMP error messages that it receives from the
+/// IP layer"). The socket also keeps it as its pending error (Stack::udp_take_error),
+/// as Linux's SO_ERROR; like IP_RECVERR, the event says whom the datagram was for and
+/// who reported it.
+struct UdpError {
+  UdpSocketId socket;                                      ///< the socket that sent it
+  wire::IpAddr remote;                                     ///< the quoted destination
+  std::uint16_t remote_port = 0;                           ///< the quoted destination port
+  tcp::ConnError error = tcp::ConnError::PortUnreachable;  ///< tcp::icmp_error_kind
+  std::uint32_t mtu = 0;  ///< MessageTooLong: the MTU the error reported; else 0
+  wire::IpAddr reporter;  ///< the ICMP message's source (a router, or the peer)
+  bool operator==(const UdpError&) const = default;  ///< field by field (for tests)
+};
+
 /// An ICMP echo reply arrived (for a ping client: match ident/seq yourself).
 struct PingReply {
   wire::Ipv4Addr src;       ///< who replied
@@ -37,16 +52,21 @@ struct Ping6Reply {
 };
 
 /// Duplicate Address Detection found `addr` in use by another node (RFC 4862 §5.4.5):
-/// the address is Duplicate and never used. For a link-local address IPv6 stays off on
-/// that interface's link-local traffic; an operator has to choose another MAC.
+/// the address is Duplicate and never used, and its solicited-node group is left (an
+/// MLDv2 leave) unless another address needs it. For the link-local address formed from
+/// the MAC, IPv6 is disabled on the interface instead (`ipv6_disabled`); an operator has
+/// to choose another MAC.
 struct Ipv6DadFailed {
-  IfaceId iface;                                          ///< the interface
-  wire::Ipv6Addr addr;                                    ///< the duplicate address
+  IfaceId iface;        ///< the interface
+  wire::Ipv6Addr addr;  ///< the duplicate address
+  /// The address was the link-local one formed from the MAC (modified EUI-64): IPv6 is
+  /// now off on the interface (RFC 4862 §5.4.5 SHOULD), it sends and accepts nothing.
+  bool ipv6_disabled = false;
   bool operator==(const Ipv6DadFailed&) const = default;  ///< field by field (for tests)
 };
 
 /// tcp::Event (connected, accept-ready, readable, ...) is forwarded unchanged from
 /// the Stack's tcp::TcpProtocol; its conn/listener ids are that protocol's.
-using Event = std::variant<UdpReadable, PingReply, tcp::Event, Ping6Reply, Ipv6DadFailed>;
+using Event = std::variant<UdpReadable, PingReply, tcp::Event, Ping6Reply, Ipv6DadFailed, UdpError>;
 
 }  // namespace synack::stack

@@ -63,6 +63,10 @@ inline constexpr std::size_t kMaxIpv4Packet = 0xffff;
 /// The smallest MTU we fragment for: "Every internet module must be able to forward a
 /// datagram of 68 octets without further fragmentation" (RFC 791).
 inline constexpr std::size_t kMinIpv4Mtu = 68;
+/// The smallest IPv4 path MTU a fragmentation needed error can set (Linux's min_pmtu:
+/// 512 bytes of data and two 20-byte headers), so a forged error cannot make us cut
+/// datagrams into crumbs; RFC 1191's floor is 68.
+inline constexpr std::size_t kMinIpv4Pmtu = 552;
 /// Where the transport header starts.
 inline constexpr std::size_t kTransportOffset = kEthHeaderLen + kIpHeaderLen;
 /// The largest UDP payload over IPv6 without a jumbogram: the 16-bit payload length
@@ -224,6 +228,13 @@ class Stack {
   }
   /// Releases the port and drops queued datagrams.
   void udp_close(UdpSocketId socket) { udp_.close(socket); }
+  /// The socket's pending error, cleared by reading it (SO_ERROR): the latest ICMP or
+  /// ICMPv6 error quoting a datagram it sent (each also arrives as a UdpError event).
+  std::optional<UdpError> udp_take_error(UdpSocketId socket) { return udp_.take_error(socket); }
+  /// The IPv4 path MTU towards `dst` learnt from fragmentation needed errors quoting our
+  /// UDP datagrams (RFC 1191; at least kMinIpv4Pmtu); nullopt if none is recorded (the
+  /// link MTU applies). UDP and ICMP echo datagrams larger than it are fragmented to fit.
+  std::optional<std::size_t> path_mtu(wire::Ipv4Addr dst) const;
 
   // --- TCP -------------------------------------------------------------------
   /// The socket API layer calls listen/connect/... here; the Stack drains its output
@@ -257,7 +268,8 @@ class Stack {
     wire::Ipv4Addr src;
     wire::Ipv4Addr dst;
     ByteVec frame;
-    TxMeta tx{};  ///< a transport checksum for the link to finish
+    TxMeta tx{};          ///< a transport checksum for the link to finish
+    std::size_t mtu = 0;  ///< larger packets are fragmented: the link's, or a lower path MTU
     MutBytes transport() { return MutBytes(frame).subspan(kTransportOffset); }
   };
 
@@ -279,8 +291,16 @@ class Stack {
   wire::ChecksumCheck checksum_check(RxMeta meta);
   Dst classify_dst(const Interface& iface, wire::Ipv4Addr dst) const;
   void on_icmp(const wire::Ipv4Repr& ip, Instant now);
-  void on_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, Bytes quoted,
-                     Instant now);
+  void on_icmp_error(const wire::IpAddr& reporter, std::uint8_t type, std::uint8_t code,
+                     std::uint16_t mtu, Bytes quoted, Instant now);
+  /// An ICMP error (ICMPv4 type and code; ICMPv6 translated) about a packet we sent from
+  /// `local` to `remote` whose transport header starts `l4`, to the protocol it quotes:
+  /// TCP, or the UDP socket bound to (local, source port).
+  void icmp_error_to_transport(const wire::IpAddr& reporter, std::uint8_t type, std::uint8_t code,
+                               std::uint32_t mtu, std::uint8_t protocol, const wire::IpAddr& local,
+                               const wire::IpAddr& remote, Bytes l4, Instant now);
+  /// Records a lower IPv4 path MTU towards `dst` (RFC 1191), bounded and aging out.
+  void lower_path_mtu4(wire::Ipv4Addr dst, std::uint32_t mtu, Instant now);
   void on_udp(const wire::Ipv4Repr& ip, Bytes packet, bool no_errors, RxMeta meta, Instant now);
   // The UDP header of a datagram (either family), or nullopt with the bad checksum or
   // malformed datagram counted.
@@ -367,6 +387,9 @@ class Stack {
   /// The IPv6 state of one interface.
   struct V6Iface {
     bool enabled = false;
+    /// IP operation disabled: the link-local address from the MAC is a duplicate (RFC
+    /// 4862 §5.4.5); nothing is sent or accepted, enable_ipv6 cannot turn it back on.
+    bool disabled = false;
     bool slaac = false;
     std::size_t mtu = 0;
     std::uint8_t cur_hop_limit = 64;
@@ -401,7 +424,7 @@ class Stack {
                    Instant now);
   void on_mld_query(const Interface& iface, const wire::Ipv6Repr& ip, const wire::Icmpv6Repr& msg,
                     Instant now);
-  void on_icmpv6_error(const wire::Icmpv6Repr& msg, Instant now);
+  void on_icmpv6_error(const wire::Ipv6Addr& reporter, const wire::Icmpv6Repr& msg, Instant now);
   /// Packet Too Big for a packet we sent from `local` to `remote` (RFC 8201): records the
   /// path MTU (at least 1280) in the destination cache. The TCP hookup (RFC 5927: accept
   /// it only for sequence numbers in flight, then lower the connection's MSS) belongs
@@ -432,8 +455,6 @@ class Stack {
   /// A TCP segment in an IPv6 packet addressed to us.
   void on_tcp6(const wire::Ipv6Repr& ip, const wire::Ipv6HeaderChain& chain, RxMeta meta,
                Instant now);
-  /// An ICMPv6 error quoting a TCP segment we sent, to TCP as its ICMPv4 equivalent.
-  void icmpv6_error_to_tcp(const wire::Icmpv6Repr& msg, Bytes quoted, Instant now);
   /// An ICMPv6 message from `src` (route.src if unspecified) to `dst`, its checksum over
   /// that pseudo-header.
   Status<SendError> send_icmpv6(const Route6& route, const wire::Ipv6Addr& src,
@@ -476,6 +497,12 @@ class Stack {
   /// Adds a Tentative address, joins its solicited-node group and schedules DAD.
   void add_address6(IfaceId iface, Ipv6AddrInfo info, Instant now);
   void join_group6(IfaceId iface, const wire::Ipv6Addr& group, Instant now);
+  /// Leaves `group` unless an address of ours still needs it: an MLDv2 leave report
+  /// (RFC 3810 §6.1), retransmitted Robustness Variable - 1 times.
+  void leave_group6(IfaceId iface, const wire::Ipv6Addr& group, Instant now);
+  /// A State Change Report for `group` now, and its retransmissions scheduled.
+  void mld_state_change(IfaceId iface, const wire::Ipv6Addr& group, std::uint8_t record_type,
+                        Instant now);
   void dad_failed(IfaceId iface, std::size_t index, Instant now);
   /// Our address `a` on `iface` in any state, or nullptr.
   V6Addr* find_addr6(IfaceId iface, const wire::Ipv6Addr& a);
@@ -512,6 +539,12 @@ class Stack {
   void open_ack_batch(Instant now);
   void close_ack_batch();
   Fifo<Event> events_;
+  /// IPv4 path MTUs (RFC 1191), at most config_.max_path_mtus.
+  struct Pmtu4 {
+    std::size_t mtu = 0;  ///< the estimate, below the link MTU
+    Instant expires;      ///< forgotten then (RFC 1191 §6.3)
+  };
+  std::map<wire::Ipv4Addr, Pmtu4> pmtu4_;
   Reassembler reasm_;
   Stats stats_;
   std::vector<V6Iface> v6_;  ///< parallel to ifaces_

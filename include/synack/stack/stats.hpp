@@ -48,6 +48,7 @@ namespace synack::stack {
   X(ip_tx_no_route)            /* send refused: no route */                                        \
   X(ip_tx_too_long)            /* send refused: larger than the MTU */                             \
   X(ip_tx_fragments)           /* fragments sent (datagrams larger than the MTU) */                \
+  X(ip_pmtu_updates)           /* IPv4 path MTUs lowered by fragmentation needed (RFC 1191) */     \
   X(ip_loopback)               /* packets to our own address, delivered without a link */          \
   X(ip_loopback_dropped)       /* loopback packets over the per-call budget */                     \
   X(icmp_rx)                   /* ICMP messages received */                                        \
@@ -56,6 +57,9 @@ namespace synack::stack {
   X(icmp_rx_echo_replies)      /* echo replies surfaced as PingReply */                            \
   X(icmp_rx_errors)            /* error messages (unreach, time exceeded, ...) */                  \
   X(icmp_rx_errors_tcp)        /* errors quoting a TCP segment of ours, given to TCP */            \
+  X(icmp_rx_errors_udp)        /* errors quoting a UDP datagram of ours, given to its socket */    \
+  X(icmp_rx_errors_no_socket)  /* errors quoting UDP from a port no socket of ours holds */        \
+  X(icmp_rx_errors_truncated)  /* errors quoting too little to attribute (both families) */        \
   X(icmp_rx_errors_ignored)    /* errors quoting something we cannot attribute */                  \
   X(icmp_rx_other)             /* other types: ignored (RFC 1122 §3.2.2 MUST) */                  \
   X(icmp_tx_echo_requests)     /* pings sent */                                                    \
@@ -140,10 +144,13 @@ namespace synack::stack {
   X(dad_started)               /* DAD runs started                                             */  \
   X(dad_succeeded)             /* addresses that became preferred                              */  \
   X(dad_duplicates)            /* addresses found duplicate                                    */  \
+  X(ipv6_disabled_dad)         /* interfaces with IPv6 off: EUI-64 link-local duplicate        */  \
+  X(ipv6_rx_disabled)          /* packets dropped: IPv6 disabled on the interface              */  \
   X(slaac_addresses)           /* addresses formed from RA prefixes                            */  \
   X(pmtu_updates)              /* path MTUs lowered by Packet Too Big                          */  \
   X(mld_rx_queries)            /* MLD queries answered                                         */  \
-  X(mld_tx_reports)            /* MLDv2 reports sent                                           */
+  X(mld_tx_reports)            /* MLDv2 reports sent                                           */  \
+  X(mld_tx_leaves)             /* of those, leaves (TO_IN with no sources, RFC 3810 §6.1)      */
 
 struct Stats {
 #define SYNACK_STATS_FIELD(name) std::uint64_t name = 0;

@@ -15,6 +15,7 @@
 #include "synack/base/bytes.hpp"
 #include "synack/base/random.hpp"
 #include "synack/base/result.hpp"
+#include "synack/stack/events.hpp"
 #include "synack/stack/types.hpp"
 #include "synack/wire/addr.hpp"
 
@@ -62,12 +63,18 @@ class UdpTable {
   Delivered deliver(UdpSocketId id, UdpDatagram d);
   std::optional<UdpDatagram> receive(UdpSocketId id);  ///< the oldest queued datagram, or nullopt
   std::size_t queued(UdpSocketId id) const;            ///< datagrams waiting (0 for an unknown id)
+  /// Records `e` as the socket's pending error (the latest replaces an older one);
+  /// ignored for an unknown socket.
+  void set_error(const UdpError& e);
+  /// The pending error, cleared by reading it (SO_ERROR); nullopt if none.
+  std::optional<UdpError> take_error(UdpSocketId id);
 
  private:
   struct Socket {
     wire::IpAddr addr;
     std::uint16_t port = 0;
     std::deque<UdpDatagram> rx;
+    std::optional<UdpError> error;  ///< the latest ICMP error not yet read
   };
   /// (port, addr): one port's bindings are adjacent, :: first (the smallest IpAddr).
   using BindKey = std::pair<std::uint16_t, wire::IpAddr>;

@@ -284,9 +284,18 @@ enum class ConnError : std::uint8_t {
   /// ICMP destination unreachable codes 9, 10, 13 (RFC 1812 §5.2.7.1): communication
   /// administratively prohibited, a hard error while connecting (as Linux and FreeBSD).
   AdminProhibited,
+  /// ICMP fragmentation needed or ICMPv6 Packet Too Big (a UDP datagram of ours was
+  /// larger than the path MTU; TCP lowers its MSS instead and never reports it).
+  MessageTooLong,
 };
 /// A short description for logs and messages.
 std::string_view to_string(ConnError e);
+/// The error an ICMPv4 error message (type, code) reports, for TCP's soft and hard
+/// errors and for UDP sockets alike (ICMPv6 is translated to ICMPv4 first): Destination
+/// Unreachable by code (0 net, 2 protocol, 3 port, 4 fragmentation needed, 9/10/13
+/// administratively prohibited, others host), Time Exceeded, Parameter Problem and
+/// Source Quench as HostUnreachable.
+ConnError icmp_error_kind(std::uint8_t type, std::uint8_t code);
 
 /// What happened to a connection or listener (Event::kind).
 enum class EventKind : std::uint8_t {
