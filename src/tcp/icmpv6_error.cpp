@@ -10,8 +10,11 @@ namespace synack::tcp {
 std::optional<IcmpErrorIn> icmpv6_error_for_tcp(std::uint8_t type, std::uint8_t code,
                                                 std::uint32_t mtu) {
   const auto error = [](wire::IcmpType t, std::uint8_t c, std::uint32_t m = 0) {
-    return IcmpErrorIn{static_cast<std::uint8_t>(t), c,
-                       static_cast<std::uint16_t>(std::min<std::uint32_t>(m, 0xffff))};
+    IcmpErrorIn err;
+    err.type = static_cast<std::uint8_t>(t);
+    err.code = c;
+    err.next_hop_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(m, 0xffff));
+    return std::optional<IcmpErrorIn>(err);
   };
   const auto code4 = [](wire::UnreachCode c) { return static_cast<std::uint8_t>(c); };
   switch (static_cast<wire::Icmpv6Type>(type)) {
